@@ -1,0 +1,98 @@
+// swift-tools-version: 6.1
+// SPDX-License-Identifier: Apache-2.0
+// Module layout (dependencies point down; Core knows nothing about Linux):
+//   runtime-watch (CLI) → RuntimeWatchLive → RuntimeWatchSystem → CShims
+//                       → RuntimeWatchService (HTTP listener, webhook) → RuntimeWatchCore
+import PackageDescription
+
+let package = Package(
+    name: "runtime-watch",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "runtime-watch", targets: ["runtime-watch"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+    ],
+    targets: [
+        // Thin C glue over netlink, fanotify, seccomp and libcap. Returns >= 0 or -errno; no policy.
+        .target(
+            name: "CShims",
+            path: "CShims",
+            linkerSettings: [.linkedLibrary("seccomp"), .linkedLibrary("cap")]
+        ),
+        // Event model, trace I/O, process/container state, detectors, profiles, alerts. Pure.
+        .target(
+            name: "RuntimeWatchCore",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // Typed Swift handles over CShims. The only module that imports CShims.
+        .target(
+            name: "RuntimeWatchSystem",
+            dependencies: [
+                "CShims",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        // Capture: reads the host (proc connector, /proc, OCI state) and produces Events.
+        .target(
+            name: "RuntimeWatchLive",
+            dependencies: [
+                "RuntimeWatchCore",
+                "RuntimeWatchSystem",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Network-facing pieces: health/metrics listener, webhook output.
+        .target(
+            name: "RuntimeWatchService",
+            dependencies: [
+                "RuntimeWatchCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .executableTarget(
+            name: "runtime-watch",
+            dependencies: [
+                "RuntimeWatchCore",
+                "RuntimeWatchLive",
+                "RuntimeWatchService",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: []
+        ),
+        .testTarget(
+            name: "RuntimeWatchCoreTests",
+            dependencies: ["RuntimeWatchCore"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "RuntimeWatchSystemTests",
+            dependencies: ["RuntimeWatchCore", "RuntimeWatchSystem", "RuntimeWatchLive"]
+        ),
+        .testTarget(
+            name: "RuntimeWatchServiceTests",
+            dependencies: ["RuntimeWatchCore", "RuntimeWatchService"]
+        ),
+        .testTarget(
+            name: "RuntimeWatchCLITests",
+            dependencies: ["RuntimeWatchCore"]
+        ),
+    ]
+)
