@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+// What kind of program a process runs: a shell, an interpreter, a network tool, a copy/encode tool.
+// Decided from the executable path AND argv[0] (busybox and multi-call binaries are one exe with many
+// names), never from `comm` alone, which any process can set.
+
+public enum ProgramKind: String, Sendable, Hashable, Codable {
+    case shell, interpreter, networkTool, copyOrEncodeTool, other
+}
+
+public enum ProgramClassifier {
+    static let shells: Set<String> = ["sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "pdksh", "yash", "fish", "tcsh", "csh", "rbash", "hush"]
+    static let interpreterPrefixes = ["python", "perl", "ruby", "php", "lua", "node", "nodejs", "tclsh", "pwsh", "irb", "jruby", "luajit"]
+    static let awks: Set<String> = ["awk", "gawk", "mawk", "nawk", "busybox-awk"]
+    static let networkTools: Set<String> = ["nc", "netcat", "ncat", "nc.openbsd", "nc.traditional", "socat", "telnet", "curl", "wget", "openssl", "ssh", "scp", "sftp", "ftp", "tftp", "rsync", "nmap"]
+    static let copyOrEncodeTools: Set<String> = ["cat", "head", "tail", "dd", "cp", "mv", "base64", "base32", "xxd", "od", "hexdump", "tar", "gzip", "zip", "strings", "less", "more", "tee", "sed", "grep", "cut", "tr", "install", "rev", "basenc", "uuencode", "openssl"]
+
+    /// The program name that decides behaviour: argv[0]'s base name for multi-call binaries
+    /// (busybox, toybox), otherwise the executable's base name, falling back to argv[0] and comm.
+    public static func effectiveName(exe: String?, argv: [String]?, comm: String? = nil) -> String? {
+        let exeBase = exe.map(baseName)
+        let argv0 = argv?.first.map(baseName)
+        if let exeBase, exeBase == "busybox" || exeBase == "toybox" {
+            // `busybox sh -c …` names the applet in argv[1].
+            if argv0 == "busybox" || argv0 == "toybox", let applet = argv?.dropFirst().first { return baseName(applet) }
+            return argv0 ?? exeBase
+        }
+        return exeBase ?? argv0 ?? comm
+    }
+
+    public static func kind(ofName raw: String) -> ProgramKind {
+        let name = raw.hasPrefix("-") ? String(raw.dropFirst()) : raw   // login shells: "-bash"
+        if shells.contains(name) { return .shell }
+        if awks.contains(name) { return .interpreter }
+        for p in interpreterPrefixes where name.hasPrefix(p) {
+            // python3, python3.11, perl5.36, php8.2, lua5.4 — but not "pythonista-tool"
+            let rest = name.dropFirst(p.count)
+            if rest.allSatisfy({ $0.isNumber || $0 == "." }) { return .interpreter }
+        }
+        if networkTools.contains(name) { return .networkTool }
+        if copyOrEncodeTools.contains(name) { return .copyOrEncodeTool }
+        return .other
+    }
+
+    public static func kind(of info: ProcessInfo) -> ProgramKind {
+        guard let name = effectiveName(exe: info.exe, argv: info.argv, comm: info.comm) else { return .other }
+        return kind(ofName: name)
+    }
+
+    /// An interpreter running inline code (`python3 -c …`, `perl -e …`, `ruby -e`, `node -e`, `php -r`,
+    /// `lua -e`, awk with a program text) rather than a script file.
+    public static func isOneLiner(_ info: ProcessInfo) -> Bool {
+        guard kind(of: info) == .interpreter, let argv = info.argv else { return false }
+        let flags: Set<String> = ["-c", "-e", "-E", "-r", "--eval", "-p", "--print"]
+        for a in argv.dropFirst() {
+            if flags.contains(a) { return true }
+            // combined short flags such as `python3 -Sc code` or `perl -MIO -e`
+            if a.hasPrefix("-"), !a.hasPrefix("--"), a.count > 2, a.last == "c" || a.last == "e" { return true }
+        }
+        if let name = effectiveName(exe: info.exe, argv: argv), awks.contains(name) {
+            return argv.dropFirst().contains { !$0.hasPrefix("-") }
+        }
+        return false
+    }
+
+    public static func baseName(_ path: String) -> String {
+        if let slash = path.lastIndex(of: "/") { return String(path[path.index(after: slash)...]) }
+        return path
+    }
+}
