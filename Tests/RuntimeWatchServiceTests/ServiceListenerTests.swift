@@ -4,6 +4,7 @@
 
 import CoreMetrics
 import Foundation
+import Logging
 import RuntimeWatchService
 import XCTest
 
@@ -12,6 +13,19 @@ final class ServiceListenerTests: XCTestCase {
         var logger = Logger(label: "test.listener")
         logger.logLevel = .error
         return logger
+    }
+
+    /// The error `start()` threw, or nil (after stopping it) if it started.
+    private func startFailure(_ listener: ServiceListener) async -> ServiceListenerError? {
+        let result: Result<Int, ServiceListenerError>
+        do { result = .success(try await listener.start(timeout: .seconds(5))) } catch { result = .failure(error) }
+        switch result {
+        case .success:
+            await listener.stop()
+            return nil
+        case .failure(let error):
+            return error
+        }
     }
 
     func testHealthzIs503WithReasonsUntilReadyThen200() async throws {
@@ -97,16 +111,11 @@ final class ServiceListenerTests: XCTestCase {
         let port = try await first.start()
         let second = try ServiceListener(address: ListenAddress(host: "127.0.0.1", port: port), health: HealthState(),
                                          metrics: PrometheusMetrics(), logger: quietLogger())
-        do {
-            try await second.start(timeout: .seconds(5))
-            XCTFail("second listener on port \(port) should not start")
-            await second.stop()
-        } catch {
-            XCTAssertEqual(error, .bindFailed(address: "127.0.0.1:\(port)",
-                                              reason: "address already in use (another process listens on this port)"))
-            XCTAssertEqual(String(describing: error),
-                           "cannot listen on 127.0.0.1:\(port): address already in use (another process listens on this port)")
-        }
+        let error = await startFailure(second)
+        XCTAssertEqual(error, .bindFailed(address: "127.0.0.1:\(port)",
+                                          reason: "address already in use (another process listens on this port)"))
+        XCTAssertEqual(error.map { String(describing: $0) },
+                       "cannot listen on 127.0.0.1:\(port): address already in use (another process listens on this port)")
         // The first listener is unaffected.
         let answer = try await RawHTTPClient.request(port: port, path: "/healthz")
         XCTAssertEqual(answer.status, 503)
@@ -131,12 +140,8 @@ final class ServiceListenerTests: XCTestCase {
         let listener = try ServiceListener(address: ListenAddress(host: "127.0.0.1", port: 0), health: HealthState(),
                                            metrics: PrometheusMetrics(), logger: quietLogger())
         let port = try await listener.start()
-        do {
-            try await listener.start()
-            XCTFail("a listener starts once")
-        } catch {
-            XCTAssertEqual(error, .alreadyStarted)
-        }
+        let again = await startFailure(listener)
+        XCTAssertEqual(again, .alreadyStarted, "a listener starts once")
         // A keep-alive client that never sends anything must not hold stop() beyond the grace period.
         let idle = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(idle) }

@@ -68,13 +68,14 @@ final class WebhookSinkBackpressureTests: XCTestCase {
         let placeholder = try AlertReceiver()
         let port = try await placeholder.start()
         await placeholder.stop()
+        let capture = LogCapture()
         let sink = WebhookSink(
             configuration: try WebhookConfiguration(
                 url: "http://127.0.0.1:\(port)/", queueCapacity: 10, maxConcurrentRequests: 1,
                 requestTimeout: .seconds(1), connectTimeout: .seconds(1),
                 retry: RetryPolicy(initialDelay: .milliseconds(50), maxDelay: .milliseconds(100)),
                 flushTimeout: .milliseconds(200), logInterval: .seconds(3600)),
-            metricsFactory: PrometheusMetrics().factory)
+            metricsFactory: PrometheusMetrics().factory, logger: capture.logger())
         for i in 0..<4 { sink.emit(makeAlert(i)) }
         await waitUntil("the head alert is being retried") { sink.statistics().retried >= 1 }
         let drained = await sink.flush(timeout: .milliseconds(200))
@@ -88,5 +89,9 @@ final class WebhookSinkBackpressureTests: XCTestCase {
         XCTAssertEqual(stats.sent, 0)
         XCTAssertEqual(stats.queued, 0)
         XCTAssertEqual(stats.inFlight, 0)
+        let messages = capture.lines.map(\.message)
+        XCTAssertTrue(messages.contains { $0.hasPrefix("1 webhook alerts not delivered (output shut down while retrying") },
+                      "\(messages)")
+        XCTAssertTrue(messages.contains { $0.hasPrefix("3 webhook alerts dropped (still queued at shutdown)") }, "\(messages)")
     }
 }

@@ -116,7 +116,9 @@ final class WebhookSinkDeliveryTests: XCTestCase {
         XCTAssertEqual(receiver.received.count, 3, "one request per alert, no retries")
         XCTAssertEqual(stats, WebhookSinkStatistics(sent: 0, retried: 0, failed: 3, dropped: 0, queued: 0, inFlight: 0))
         let errors = capture.lines.filter { $0.level == .error }
-        XCTAssertEqual(errors.count, 2, "first failure at once, the other two summarised at shutdown: \(errors)")
+        guard errors.count == 2 else {
+            return XCTFail("expected the first failure at once and the other two summarised at shutdown: \(errors)")
+        }
         XCTAssertTrue(errors[0].message.hasPrefix("1 webhook alerts not delivered"), errors[0].message)
         XCTAssertTrue(errors[0].message.contains("HTTP 400"), errors[0].message)
         XCTAssertTrue(errors[1].message.hasPrefix("2 webhook alerts not delivered"), errors[1].message)

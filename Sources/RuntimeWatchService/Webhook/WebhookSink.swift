@@ -41,6 +41,15 @@ public struct WebhookSinkStatistics: Sendable, Equatable {
     public var queued = 0
     /// Alerts of the batch being sent.
     public var inFlight = 0
+
+    public init(sent: Int = 0, retried: Int = 0, failed: Int = 0, dropped: Int = 0, queued: Int = 0, inFlight: Int = 0) {
+        self.sent = sent
+        self.retried = retried
+        self.failed = failed
+        self.dropped = dropped
+        self.queued = queued
+        self.inFlight = inFlight
+    }
 }
 
 /// `AlertSink` that POSTs each alert as Falco JSON to a webhook. Call `flush()` then `shutdown()`

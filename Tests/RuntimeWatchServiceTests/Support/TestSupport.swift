@@ -63,8 +63,7 @@ struct CapturingLogHandler: LogHandler {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
-             file: String, function: String, line: UInt) {
-        capture.append(.init(level: level, message: message.description))
+    func log(event: LogEvent) {
+        capture.append(.init(level: event.level, message: event.message.description))
     }
 }
