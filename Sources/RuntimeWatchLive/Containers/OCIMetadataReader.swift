@@ -29,8 +29,9 @@ public struct OCIMetadataReader: Sendable {
         self.maxDirectoryEntries = maxDirectoryEntries
     }
 
-    /// The metadata of the container a cgroup path named. Cgroup facts (runtime, pod UID, QoS) are kept;
-    /// annotations fill the rest, and supply the pod UID only when the cgroup path had none.
+    /// The metadata of the container a cgroup path named. The runtime is the one the annotations name,
+    /// else the cgroup's (unless "unknown"), else the root's. Pod UID and QoS come from the cgroup path;
+    /// annotations supply the pod UID only when the cgroup path had none.
     /// - Throws: `OCIMetadataError` naming the path and reason when no root yields usable state.
     public func read(_ match: CgroupMatch) throws(OCIMetadataError) -> OCIMetadata {
         try read(containerID: match.id, cgroup: match)
@@ -142,6 +143,11 @@ public struct OCIMetadataReader: Sendable {
         case .success(let s): state = s
         }
 
+        // runc copies the spec's annotations into its labels; they fill any key config.json lacks and
+        // stand in for it when the bundle is gone.
+        var labelAnnotations = state.labelAnnotations
+        labelAnnotations["bundle"] = nil
+
         var configProblem: OCIMetadataError?
         if let bundle = state.bundlePath {
             guard bundle.hasPrefix("/") else {
@@ -151,18 +157,16 @@ public struct OCIMetadataReader: Sendable {
             let configPath = "\(hostRoot)\(bundle)/config.json"
             switch loadConfig(at: configPath, id: id) {
             case .success(let config)?:
-                return .success(metadata(id: id, cgroup: cgroup, annotations: config.annotations ?? [:],
+                let annotations = labelAnnotations.merging(config.annotations ?? [:]) { _, fromConfig in fromConfig }
+                return .success(metadata(id: id, cgroup: cgroup, annotations: annotations,
                                          args: config.process?.args, source: configPath, statePath: candidate.path,
                                          locationRuntime: candidate.runtime))
             case .failure(let problem)?: configProblem = problem
             case nil: break
             }
         }
-        // The bundle is gone or unusable: runc's state still carries the annotations as labels.
-        var annotations = state.labelAnnotations
-        annotations["bundle"] = nil
-        if !annotations.isEmpty {
-            return .success(metadata(id: id, cgroup: cgroup, annotations: annotations, args: nil,
+        if !labelAnnotations.isEmpty {
+            return .success(metadata(id: id, cgroup: cgroup, annotations: labelAnnotations, args: nil,
                                      source: candidate.path, statePath: candidate.path, locationRuntime: candidate.runtime))
         }
         return .failure(configProblem ?? OCIMetadataError(containerID: id, path: candidate.path, reason: .noBundle))
@@ -195,8 +199,9 @@ public struct OCIMetadataReader: Sendable {
     private func metadata(id: ContainerID, cgroup: CgroupMatch?, annotations: [String: String], args: [String]?,
                           source: String, statePath: String?, locationRuntime: String) -> OCIMetadata {
         let identity = OCIAnnotations.identity(from: annotations)
-        // The cgroup path is direct evidence of the runtime; annotations and the directory are fallbacks.
-        let runtime = cgroup.map(\.runtime).flatMap { $0 == "unknown" ? nil : $0 } ?? identity.runtime ?? locationRuntime
+        // Annotations are written by the CRI runtime itself, so they name it best; the cgroup path comes
+        // next (its bare-id-under-pod form is only a guess, see CgroupParser), the directory last.
+        let runtime = identity.runtime ?? cgroup.map(\.runtime).flatMap { $0 == "unknown" ? nil : $0 } ?? locationRuntime
         let info = ContainerInfo(
             id: id, runtime: runtime,
             podUID: cgroup?.podUID ?? identity.podUID,
