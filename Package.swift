@@ -91,7 +91,8 @@ let package = Package(
         ),
         .testTarget(
             name: "RuntimeWatchSystemTests",
-            dependencies: ["RuntimeWatchCore", "RuntimeWatchSystem", "RuntimeWatchLive"]
+            dependencies: ["RuntimeWatchCore", "RuntimeWatchSystem", "RuntimeWatchLive"],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "RuntimeWatchServiceTests",
