@@ -26,15 +26,18 @@ public struct ProfileError: Error, Sendable, Hashable, CustomStringConvertible {
 /// Suggestions for misspelt keys and rule ids.
 enum ClosestMatch {
     /// The candidate nearest to `word` by edit distance, if it is close enough to be a likely typo
-    /// (distance at most 2, or a third of the word for long words).
+    /// (distance at most 2, or a third of the word for long words); failing that, the one candidate
+    /// that starts with `word` (a truncated key such as `fold_window`).
     static func suggestion(for word: String, among candidates: some Sequence<String>) -> String? {
         let limit = max(2, word.count / 3)
         var best: (String, Int)?
-        for c in candidates.sorted() {
+        let sorted = candidates.sorted()
+        let extending = word.count >= 4 ? sorted.filter { $0.lowercased().hasPrefix(word.lowercased()) } : []
+        for c in sorted {
             let d = editDistance(word.lowercased(), c.lowercased())
             if d <= limit, d < (best?.1 ?? Int.max) { best = (c, d) }
         }
-        return best?.0
+        return best?.0 ?? (extending.count == 1 ? extending[0] : nil)
     }
 
     /// Levenshtein distance over Characters.
