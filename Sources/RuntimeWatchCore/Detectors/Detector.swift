@@ -19,3 +19,26 @@ public protocol Detector: Sendable {
     /// its own bounded state (for correlations), hence `mutating`.
     mutating func inspect(_ record: EventRecord, context: DetectionContext) -> [Alert]
 }
+
+// Conveniences detectors use so every alert and every allowlist check is made the same way.
+// A detector must not keep `context` (or its `state`) beyond `inspect`: the engine's next state
+// update would then copy the whole process table.
+extension DetectionContext {
+    /// The profile subject for `pid` (namespace, pod, container, image, executable, host or not).
+    public func subject(of pid: ProcessID) -> ProfileSubject {
+        ProfileSubject(state: state, pid: pid)
+    }
+
+    /// The allowlist entry that expects `rule` for `pid` acting on `target`, or nil (then alert).
+    public func allowEntry(for rule: Rule, pid: ProcessID, target: ProfileTarget = .none) -> AllowEntry? {
+        profile.allows(rule: rule.id, subject: subject(of: pid), target: target)
+    }
+
+    /// An alert for `rule` about `pid` at `record`, built by `AlertBuilder` with this context's state
+    /// and host name.
+    public func alert(_ rule: Rule, output template: String, record: EventRecord, pid: ProcessID?,
+                      priority: Priority? = nil, extra: [String: FieldValue] = [:]) -> Alert {
+        AlertBuilder.build(rule: rule, output: template, record: record, pid: pid, state: state,
+                           hostname: hostname, priority: priority, extra: extra)
+    }
+}

@@ -1,5 +1,80 @@
 // SPDX-License-Identifier: Apache-2.0
-// Placeholder: the profile model is being built (YAML, scopes, targets). Empty profile = no allowlist.
+// The profile: what a cluster expects, so detectors stay quiet about it. Built by `ProfileLoader`
+// from YAML (schema in profiles/README.md); an empty profile allows nothing and disables nothing.
+//
+//     version: 1
+//     disable: [rule-id, ...]            # switch rules off
+//     settings:                          # knobs detectors read (see ProfileSettings)
+//       fold_window_seconds: 60
+//       kubernetes_api: {cidrs: [10.96.0.1/32], ports: "443,6443"}
+//       production_namespaces: ["prod-*"]
+//     allow:                             # an event is allowed if ANY entry matches
+//       - rules: [service-account-token-read]      # required
+//         namespace: kube-system                    # globs; all scope keys optional, all given must match
+//         pod: "kube-proxy-*"
+//         container: kube-proxy
+//         image: "registry.k8s.io/kube-proxy*"      # reference or repository
+//         executable: /usr/local/bin/kube-proxy     # exe path, not process name
+//         host: false                               # true: host processes only; false: containers only
+//         paths: ["/var/run/secrets/**"]            # file targets
+//         destinations:                             # network targets
+//           - {cidr: 10.96.0.0/12, ports: "443,6443,8000-9000"}
+//           - {host: api.example.com, ports: "443"} # resolved at load by the injected resolver
+//         reason: "why this is expected"
+
+/// A non-fatal note from loading (a host name that did not resolve).
+public struct ProfileWarning: Sendable, Hashable, CustomStringConvertible {
+    public var location: ProfileLocation
+    public var message: String
+    public init(location: ProfileLocation, message: String) { self.location = location; self.message = message }
+    public var description: String { "\(location): \(message)" }
+}
+
 public struct Profile: Sendable {
-    public init() {}
+    /// Schema version; only 1 exists.
+    public var version: Int
+    /// Rules switched off by the profile (the engine adds `--disable`).
+    public var disabledRules: Set<String>
+    public var settings: ProfileSettings
+    /// Allowlist entries in file order.
+    public private(set) var allow: [AllowEntry]
+    /// Names of the files (or "<embedded default>") this profile was built from, in load order.
+    public var sources: [String]
+    public var warnings: [ProfileWarning]
+    /// Entry indices by rule id, so a lookup scans only the entries that name the rule.
+    private var index: [String: [Int]]
+
+    /// The empty profile: allows nothing, disables nothing.
+    public init() {
+        self.init(allow: [])
+    }
+
+    public init(version: Int = 1, disabledRules: Set<String> = [], settings: ProfileSettings = ProfileSettings(),
+                allow: [AllowEntry], sources: [String] = [], warnings: [ProfileWarning] = []) {
+        self.version = version; self.disabledRules = disabledRules; self.settings = settings
+        self.allow = allow; self.sources = sources; self.warnings = warnings
+        var index: [String: [Int]] = [:]
+        for (i, entry) in allow.enumerated() {
+            for rule in entry.rules { index[rule, default: []].append(i) }
+        }
+        self.index = index
+    }
+
+    /// The first entry (in load order) that allows `rule` for `subject` acting on `target`, or nil if
+    /// the event is not expected and the detector should alert.
+    public func allows(rule: String, subject: ProfileSubject, target: ProfileTarget = .none) -> AllowEntry? {
+        guard let candidates = index[rule] else { return nil }
+        for i in candidates where allow[i].matches(subject: subject) && allow[i].matches(target: target) {
+            return allow[i]
+        }
+        return nil
+    }
+
+    /// This profile extended by `later`: disables are united, entries appended, settings overridden
+    /// key by key, sources and warnings concatenated.
+    public func merged(with later: Profile) -> Profile {
+        Profile(version: later.version, disabledRules: disabledRules.union(later.disabledRules),
+                settings: settings.overridden(by: later.settings), allow: allow + later.allow,
+                sources: sources + later.sources, warnings: warnings + later.warnings)
+    }
 }

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: Apache-2.0
+// Every rule runtime-watch knows, by id and by name. The built-in rules are defined here, once, so
+// profiles, `--disable`, `runtime-watch rules` and the detectors all agree on ids before the
+// detectors exist; a detector's `rules` returns these same values.
+
+extension Rule {
+    /// A workload read the Kubernetes service-account token (T1552.007).
+    public static let serviceAccountTokenRead = Rule(
+        id: "service-account-token-read", name: "Service account token read", priority: .warning,
+        tags: ["T1552.007", "mitre_credential_access", "container", "k8s"],
+        description: "A process opened a Kubernetes service-account token file that its profile does not expect it to read. Stolen tokens let an attacker act as the pod's service account against the API server.",
+        advice: "Check which process read the token and why (proc.cmdline, proc.ancestry). If unexpected, treat the token as compromised: delete the pod, rotate the service account's tokens and review the account's RBAC permissions and recent API audit events.")
+
+    /// A shell whose input and output are a network socket (T1059.004).
+    public static let reverseShell = Rule(
+        id: "reverse-shell", name: "Reverse shell", priority: .critical,
+        tags: ["T1059.004", "mitre_execution", "TA0011", "mitre_command_and_control", "container"],
+        description: "A shell or interpreter runs with its standard input and output connected to a network socket (nc -e, bash -i >& /dev/tcp, socat, python/perl one-liners, mkfifo pipelines).",
+        advice: "Isolate the workload now (network policy or delete the pod), capture fd.rip/fd.rport as an indicator, and find how the shell was started from proc.ancestry (web process, cron, exec into the container).")
+
+    /// A connection to a destination the profile does not expect (TA0011).
+    public static let unexpectedOutboundConnection = Rule(
+        id: "unexpected-outbound-connection", name: "Unexpected outbound connection", priority: .notice,
+        tags: ["TA0011", "mitre_command_and_control", "network", "container"],
+        description: "A process connected to an address and port that its profile does not list as an expected destination.",
+        advice: "Check whether the destination is a legitimate new dependency (then add it to the profile) or command-and-control/exfiltration (then block egress and investigate the process).")
+
+    /// The Kubernetes API server contacted by a workload after it read its token.
+    public static let kubernetesAPIAfterTokenRead = Rule(
+        id: "k8s-api-after-token-read", name: "Kubernetes API contacted after token read", priority: .critical,
+        tags: ["T1552.007", "T1613", "mitre_credential_access", "mitre_discovery", "k8s", "container"],
+        description: "A workload that its profile does not expect to call the API server read its service-account token and then connected to the Kubernetes API server.",
+        advice: "Look up the pod's service account in the API-server audit log for the requests made around evt.time, revoke the token, and check for RBAC escalation or secret reads.")
+
+    /// Capture lost events: detections may have been missed (Falco's internal drop alert).
+    public static let internalEventDrop = Rule(
+        id: "internal-event-drop", name: "runtime-watch internal: event drop", priority: .critical, source: .internal_,
+        tags: ["runtime_watch_internal"],
+        description: "The monitor lost kernel events (receive buffer overflow or a full queue). Process state may be incomplete and detections may have been missed until it resynchronised.",
+        advice: "Check the node's load and runtime_watch_drops_total by cause; raise the receive buffer or queue size, or reduce the event rate. Treat the gap as a blind spot when investigating.")
+}
+
+/// The rules known to this build: lookup by stable id or by human name.
+public struct RuleCatalog: Sendable {
+    /// Rules in registration order.
+    public private(set) var rules: [Rule]
+    private var indexByID: [String: Int] = [:]
+    private var indexByName: [String: Int] = [:]
+
+    /// The built-in rules (the ones with `Rule.` constants above).
+    public static let builtin = RuleCatalog([
+        .serviceAccountTokenRead, .reverseShell, .unexpectedOutboundConnection, .kubernetesAPIAfterTokenRead,
+        .internalEventDrop,
+    ])
+
+    public init(_ rules: [Rule] = []) {
+        self.rules = []
+        for rule in rules { register(rule) }
+    }
+
+    /// Adds `rule`, replacing an earlier rule with the same id (so a detector may refine a built-in).
+    public mutating func register(_ rule: Rule) {
+        if let i = indexByID[rule.id] {
+            indexByName[rules[i].name.lowercased()] = nil
+            rules[i] = rule
+            indexByName[rule.name.lowercased()] = i
+        } else {
+            indexByID[rule.id] = rules.count
+            indexByName[rule.name.lowercased()] = rules.count
+            rules.append(rule)
+        }
+    }
+
+    /// Registers every rule the detectors declare.
+    public mutating func register(detectors: [any Detector]) {
+        for d in detectors { for r in d.rules { register(r) } }
+    }
+
+    public var ruleIDs: Set<String> { Set(rules.map(\.id)) }
+
+    /// The rule with stable id `id`, or nil.
+    public func rule(id: String) -> Rule? { indexByID[id].map { rules[$0] } }
+
+    /// The rule whose human name is `name` (case-insensitive), or nil.
+    public func rule(named name: String) -> Rule? { indexByName[name.lowercased()].map { rules[$0] } }
+
+    /// The rule by id, else by name; nil if neither matches.
+    public func rule(idOrName key: String) -> Rule? { rule(id: key) ?? rule(named: key) }
+
+    /// The ids in `ids` this catalog does not know, in the order given.
+    public func unknownIDs(in ids: some Sequence<String>) -> [String] { ids.filter { indexByID[$0] == nil } }
+
+    /// The known id closest to a misspelt one, for "did you mean" messages; nil if none is close.
+    public func suggestion(for id: String) -> String? { ClosestMatch.suggestion(for: id, among: rules.map(\.id)) }
+}

@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: Apache-2.0
+// The detection engine: event → state → detectors → (disable, fold) → sink, with counters. The same
+// code runs live and in replay; it reads only the events, never the host or the wall clock.
+//
+// Hot path (`process`): one state update, two counter bumps (an array slot and a pre-made metric),
+// and one `inspect` per active detector. No per-event allocation of its own: alert handling,
+// folding and dictionary-keyed counters only run when a detector returns an alert.
+
+import CoreMetrics
+
+public struct Engine: Sendable {
+    public let configuration: EngineConfiguration
+    /// Process, container and pod state, updated by every event before detectors run.
+    public private(set) var state: SystemState
+    public private(set) var profile: Profile
+    /// Every rule known: built-ins plus what the detectors declare.
+    public let catalog: RuleCatalog
+    /// Where alerts go (use `MultiplexSink` for several).
+    public let sink: any AlertSink
+    /// Rules switched off: `--disable` united with the profile's `disable`.
+    public private(set) var disabledRules: Set<String>
+
+    private var detectors: [any Detector]
+    /// Indices of detectors with at least one enabled rule (or no declared rules).
+    private var activeDetectors: [Int] = []
+    private var folder: AlertFolder
+    private var drops: DropMonitor
+    private var metrics: EngineMetrics
+    /// Latest event time seen: the engine's clock (events may arrive slightly out of order).
+    private var now: UInt64 = 0
+    private var nextGaugeUpdate: UInt64 = 0
+
+    private var eventCounts: [UInt64]
+    private var dropsByCause: [String: UInt64] = [:]
+    private var alertsByRule: [String: UInt64] = [:]
+    private var alertsByPriority: [String: UInt64] = [:]
+    private var alertsEmitted: UInt64 = 0
+    private var alertsDisabled: UInt64 = 0
+    private var alertsRejected: UInt64 = 0
+    private var reloadsOK: UInt64 = 0
+    private var reloadsFailed: UInt64 = 0
+
+    /// - Parameters:
+    ///   - metrics: factory for the runtime_watch_* metrics; defaults to the global one, so bootstrap
+    ///     `MetricsSystem` before creating the engine (tests pass their own factory instead).
+    public init(configuration: EngineConfiguration, detectors: [any Detector], profile: Profile = Profile(),
+                sink: any AlertSink, state: SystemState = SystemState(),
+                metrics: any MetricsFactory = MetricsSystem.factory) {
+        self.configuration = configuration
+        self.state = state
+        self.profile = profile
+        self.sink = sink
+        self.detectors = detectors
+        var catalog = RuleCatalog.builtin
+        catalog.register(detectors: detectors)
+        self.catalog = catalog
+        self.disabledRules = []
+        self.folder = AlertFolder(windowNanoseconds: Self.foldWindow(configuration, profile), capacity: configuration.foldCapacity)
+        self.drops = DropMonitor(policy: configuration.dropAlert)
+        self.metrics = EngineMetrics(factory: metrics)
+        self.eventCounts = Array(repeating: 0, count: EventKindTable.count)
+        applyProfileSwitches()
+    }
+
+    // MARK: - Events
+
+    /// Applies `record` to the state, runs the active detectors and delivers their alerts. Closes fold
+    /// windows and reports pending drops that are due by this event's time first, so output order
+    /// follows event time.
+    public mutating func process(_ record: EventRecord) {
+        if record.timestamp > now { now = record.timestamp }
+        if now >= folder.nextEnd { for a in folder.expire(now: now) { deliver(a) } }
+        if drops.pending > 0, drops.isDue(now: now) { reportDrops() }
+
+        state.apply(record)
+        let kind = EventKindTable.index(of: record.event)
+        eventCounts[kind] &+= 1
+        metrics.eventsByKind[kind].increment()
+        drops.eventsSinceReport &+= 1
+        if case .drop(let d) = record.event { recordDrop(d) }
+        if now >= nextGaugeUpdate { updateGauge() }
+
+        guard !activeDetectors.isEmpty else { return }
+        let context = DetectionContext(state: state, profile: profile, hostname: configuration.hostname)
+        for i in activeDetectors {
+            let alerts = detectors[i].inspect(record, context: context)
+            for alert in alerts { submit(alert) }
+        }
+    }
+
+    /// End of input (replay end, shutdown): emits every folded alert still open and a final drop
+    /// report if drops are pending, regardless of the rate limit. The engine stays usable.
+    public mutating func finish() {
+        for a in folder.flushAll() { deliver(a) }
+        if drops.hasReportablePending { reportDrops() }
+        updateGauge()
+    }
+
+    // MARK: - Profile
+
+    /// Swaps in a new profile (SIGHUP reload) and counts a successful reload. Fold windows already
+    /// open keep their end; new windows use the new fold window.
+    public mutating func replaceProfile(_ newProfile: Profile) {
+        profile = newProfile
+        folder.windowNanoseconds = Self.foldWindow(configuration, newProfile)
+        applyProfileSwitches()
+        reloadsOK &+= 1
+        metrics.reloadsOK.increment()
+    }
+
+    /// Counts a reload whose profile was refused (the caller keeps the running profile).
+    public mutating func recordProfileReloadFailure() {
+        reloadsFailed &+= 1
+        metrics.reloadsFailed.increment()
+    }
+
+    /// True if alerts of `ruleID` are delivered.
+    public func isEnabled(_ ruleID: String) -> Bool { !disabledRules.contains(ruleID) }
+
+    // MARK: - Counters
+
+    public var stats: EngineStats {
+        var s = EngineStats()
+        for (i, n) in eventCounts.enumerated() where n > 0 { s.eventsByKind[EventKindTable.kinds[i]] = n }
+        s.dropsByCause = dropsByCause
+        s.alertsByRule = alertsByRule
+        s.alertsByPriority = alertsByPriority
+        s.alertsEmitted = alertsEmitted
+        s.alertsDisabled = alertsDisabled
+        s.alertsRejected = alertsRejected
+        s.processTableSize = state.processes.count
+        s.profileReloadsOK = reloadsOK
+        s.profileReloadsFailed = reloadsFailed
+        return s
+    }
+
+    // MARK: - Internals
+
+    private static func foldWindow(_ configuration: EngineConfiguration, _ profile: Profile) -> UInt64 {
+        guard let seconds = profile.settings.foldWindowSeconds else { return configuration.foldWindowNanoseconds }
+        return UInt64((seconds * 1e9).rounded())
+    }
+
+    private mutating func applyProfileSwitches() {
+        disabledRules = configuration.disabledRules.union(profile.disabledRules)
+        activeDetectors = detectors.indices.filter { i in
+            let rules = detectors[i].rules
+            return rules.isEmpty || rules.contains { !disabledRules.contains($0.id) }
+        }
+    }
+
+    /// Every alert enters here: gate, disable filter, fold (unless `foldable` is false), deliver.
+    private mutating func submit(_ alert: Alert, foldable: Bool = true) {
+        let admitted: Alert
+        switch AlertGate.admit(alert, catalog: catalog, hostname: configuration.hostname) {
+        case .success(let a): admitted = a
+        case .failure: alertsRejected &+= 1; return
+        }
+        guard !disabledRules.contains(admitted.ruleID) else { alertsDisabled &+= 1; return }
+        guard foldable else { deliver(admitted); return }
+        for a in folder.offer(admitted) { deliver(a) }
+    }
+
+    private mutating func deliver(_ alert: Alert) {
+        sink.emit(alert)
+        alertsEmitted &+= 1
+        let n = UInt64(max(1, alert.count))
+        alertsByRule[alert.ruleID, default: 0] &+= n
+        alertsByPriority[alert.priority.rawValue, default: 0] &+= n
+        metrics.alert(rule: alert.ruleID, priority: alert.priority, count: Int(n))
+    }
+
+    private mutating func recordDrop(_ d: DropEvent) {
+        dropsByCause[d.source, default: 0] &+= d.count
+        metrics.drop(cause: d.source, count: d.count)
+        drops.record(d)
+        if drops.isDue(now: now) { reportDrops() }
+    }
+
+    private mutating func reportDrops() {
+        // Already rate-limited, so not folded.
+        submit(drops.report(at: now, hostname: configuration.hostname), foldable: false)
+    }
+
+    private mutating func updateGauge() {
+        metrics.tableSize.record(state.processes.count)
+        nextGaugeUpdate = now &+ 1_000_000_000
+    }
+}

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: Apache-2.0
+// swift-metrics handles for the engine's counters. Counters per event kind are created once up front
+// so the hot path is an array index and one handler call; alert counters are created on first use
+// (alerts are rare). The factory is injected: the CLI passes the bootstrapped one, tests their own.
+
+import CoreMetrics
+
+struct EngineMetrics: Sendable {
+    static let events = "runtime_watch_events_total"
+    static let drops = "runtime_watch_drops_total"
+    static let alerts = "runtime_watch_alerts_total"
+    static let processTableSize = "runtime_watch_process_table_size"
+    static let profileReloads = "runtime_watch_profile_reloads_total"
+
+    let factory: any MetricsFactory
+    let eventsByKind: [Counter]
+    let tableSize: Gauge
+    let reloadsOK: Counter
+    let reloadsFailed: Counter
+    private var dropsByCause: [String: Counter] = [:]
+    private var alertsByRulePriority: [String: Counter] = [:]
+
+    init(factory: any MetricsFactory) {
+        self.factory = factory
+        eventsByKind = EventKindTable.kinds.indices.map { i in
+            Counter(label: Self.events, dimensions: [("source", EventKindTable.sources[i]), ("kind", EventKindTable.kinds[i])],
+                    factory: factory)
+        }
+        tableSize = Gauge(label: Self.processTableSize, factory: factory)
+        reloadsOK = Counter(label: Self.profileReloads, dimensions: [("result", "ok")], factory: factory)
+        reloadsFailed = Counter(label: Self.profileReloads, dimensions: [("result", "failed")], factory: factory)
+    }
+
+    mutating func drop(cause: String, count: UInt64) {
+        let counter = dropsByCause[cause] ?? {
+            let c = Counter(label: Self.drops, dimensions: [("cause", cause)], factory: factory)
+            dropsByCause[cause] = c
+            return c
+        }()
+        counter.increment(by: Int64(clamping: count))
+    }
+
+    mutating func alert(rule: String, priority: Priority, count: Int) {
+        let key = rule + "\u{0}" + priority.rawValue
+        let counter = alertsByRulePriority[key] ?? {
+            let c = Counter(label: Self.alerts, dimensions: [("rule", rule), ("priority", priority.rawValue)], factory: factory)
+            alertsByRulePriority[key] = c
+            return c
+        }()
+        counter.increment(by: Int64(count))
+    }
+}

@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: Apache-2.0
+// Turns (rule, event, pid, state) into a Falco-shaped Alert: output_fields under Falco's field names,
+// null where the value is unknown, and the `output` sentence rendered from the rule's template with
+// Falco's `%field` placeholders. Detectors call this so every alert carries the same facts.
+
+/// Builds alerts. Field names follow Falco's supported fields (falco --list=syscall):
+///
+/// - `evt.time` (ns since the epoch, integer), `evt.type` (`execve`, `clone`, `procexit`, `open`,
+///   `connect`, or the trace kind for events without a syscall of their own)
+/// - `proc.pid`, `proc.ppid`, `proc.name` (kernel comm, else exe base name), `proc.exepath`,
+///   `proc.cmdline` (proc.name + proc.args, as Falco builds it), `proc.args` (argv[1...]), `proc.cwd`,
+///   `proc.pname`, `proc.pcmdline`, `proc.aname[2]`…`proc.aname[5]`, `proc.apid[2]`…`proc.apid[5]`
+///   (1 is the parent, given as pname/ppid), and runtime-watch's `proc.ancestry`: ancestors nearest
+///   first as "name(pid)", up to `ancestryLimit`
+/// - `user.uid` (effective uid, as Falco's driver records it), `group.gid` (effective gid)
+/// - `container.id` (12 hex, or `host` for a host process), `container.name` (`host` for a host
+///   process), `container.image` (full reference), `container.image.repository`, `container.image.tag`
+/// - `k8s.pod.name`, `k8s.ns.name`, `k8s.pod.uid`
+/// - `fd.name` (path as the process saw it, or Falco's `lip:lport->rip:rport` tuple), `fd.rip`,
+///   `fd.rport`, and for connects `fd.lip`, `fd.lport`, `fd.l4proto`, `fd.type` (`ipv4`/`ipv6`)
+///
+/// Every key above is always present (null when unknown), so SIEM parsers see a stable shape.
+public enum AlertBuilder {
+    /// Highest `proc.aname[N]`/`proc.apid[N]` level emitted.
+    public static let maxAncestorLevel = 5
+    /// Most entries in `proc.ancestry`.
+    public static let ancestryLimit = 16
+
+    /// Builds an alert for `rule`.
+    /// - Parameters:
+    ///   - template: the output sentence with `%field` placeholders (`%%` is a literal percent sign).
+    ///   - pid: the process the alert is about (nil: process fields are null).
+    ///   - priority: overrides the rule's default priority for this alert.
+    ///   - extra: rule-specific fields, added last (they override the standard ones).
+    /// - Returns: an alert whose `output_fields` is never empty (it holds at least `evt.time`).
+    public static func build(rule: Rule, output template: String, record: EventRecord, pid: ProcessID?,
+                             state: SystemState, hostname: String, priority: Priority? = nil,
+                             extra: [String: FieldValue] = [:]) -> Alert {
+        var fields = standardFields(record: record, pid: pid, state: state)
+        for (k, v) in extra { fields[k] = v }
+        return Alert(timestamp: record.timestamp, ruleID: rule.id, ruleName: rule.name,
+                     priority: priority ?? rule.priority, source: rule.source, hostname: hostname,
+                     output: render(template, fields: fields), tags: rule.tags, fields: fields,
+                     advice: rule.advice)
+    }
+
+    /// The standard fields for `pid` at `record` (see the type's documentation for the list).
+    public static func standardFields(record: EventRecord, pid: ProcessID?, state: SystemState) -> [String: FieldValue] {
+        var f: [String: FieldValue] = [:]
+        f.reserveCapacity(40)
+        f["evt.time"] = .int(Int64(clamping: record.timestamp))
+        f["evt.type"] = .string(falcoEventType(record.event))
+        addProcessFields(to: &f, record: record, pid: pid, state: state)
+        addDescriptorFields(to: &f, event: record.event)
+        return f
+    }
+
+    /// Falco's syscall name for the events that have one; the trace kind otherwise.
+    public static func falcoEventType(_ event: Event) -> String {
+        switch event {
+        case .exec: "execve"
+        case .fork: "clone"
+        case .exit: "procexit"
+        default: event.kind
+        }
+    }
+
+    /// Process info from the state, else from what the event itself carried (a process that exited
+    /// before the state saw it).
+    static func processInfo(record: EventRecord, pid: ProcessID, state: SystemState) -> (ProcessInfo?, ContainerID??) {
+        if let r = state.process(pid) { return (r.info, .some(r.container)) }
+        var carried: ProcessInfo?
+        switch record.event {
+        case .fileOpen(let o) where o.pid == pid: carried = o.process
+        case .connect(let c) where c.pid == pid: carried = c.process
+        case .exec(let p) where p.pid == pid, .snapshot(let p) where p.pid == pid: carried = p
+        default: break
+        }
+        guard let carried else { return (nil, nil) }
+        // Without a cgroup we cannot tell host from container: leave container unknown.
+        guard let cgroup = carried.cgroup else { return (carried, nil) }
+        return (carried, .some(SystemState.containerID(forCgroup: cgroup)))
+    }
+
+    static func name(of info: ProcessInfo) -> String? {
+        if let comm = info.comm, !comm.isEmpty { return comm }
+        return info.name
+    }
+
+    /// Falco's proc.cmdline: proc.name followed by the arguments.
+    static func cmdline(of info: ProcessInfo) -> String? {
+        guard let name = name(of: info) else { return nil }
+        guard let argv = info.argv, argv.count > 1 else { return name }
+        return name + " " + argv.dropFirst().joined(separator: " ")
+    }
+
+    private static func addProcessFields(to f: inout [String: FieldValue], record: EventRecord, pid: ProcessID?, state: SystemState) {
+        let (info, containerKnown) = pid.map { processInfo(record: record, pid: $0, state: state) } ?? (nil, nil)
+        f["proc.pid"] = FieldValue(pid?.rawValue)
+        f["proc.name"] = FieldValue(info.flatMap(name(of:)))
+        f["proc.exepath"] = FieldValue(info?.exe)
+        f["proc.cmdline"] = FieldValue(info.flatMap(cmdline(of:)))
+        f["proc.args"] = FieldValue(info?.argv.map { $0.dropFirst().joined(separator: " ") })
+        f["proc.cwd"] = FieldValue(info?.cwd)
+        f["user.uid"] = FieldValue(info?.credentials?.euid)
+        f["group.gid"] = FieldValue(info?.credentials?.egid)
+
+        // Ancestry: parent first. Built from the ppid so it works for processes the state lacks.
+        let ppid = pid.flatMap { state.process($0)?.ppid } ?? info?.ppid
+        var chain: [ProcessRecord] = []
+        if let ppid, let parent = state.process(ppid) {
+            chain.append(parent)
+            chain += state.ancestry(of: ppid, limit: ancestryLimit - 1)
+        }
+        f["proc.ppid"] = FieldValue(ppid?.rawValue)
+        f["proc.pname"] = FieldValue(chain.first.flatMap { name(of: $0.info) })
+        f["proc.pcmdline"] = FieldValue(chain.first.flatMap { cmdline(of: $0.info) })
+        for level in 2...maxAncestorLevel {
+            let ancestor = chain.count >= level ? chain[level - 1] : nil
+            f["proc.aname[\(level)]"] = FieldValue(ancestor.flatMap { name(of: $0.info) })
+            f["proc.apid[\(level)]"] = FieldValue(ancestor?.pid.rawValue)
+        }
+        f["proc.ancestry"] = .list(chain.map { "\(name(of: $0.info) ?? "?")(\($0.pid.rawValue))" })
+
+        // Container and pod. `containerKnown` is nil when we cannot tell; .some(nil) for a host process.
+        var id: FieldValue = .null, cname: FieldValue = .null
+        var image: FieldValue = .null, repository: FieldValue = .null, tag: FieldValue = .null
+        var pod: FieldValue = .null, namespace: FieldValue = .null, podUID: FieldValue = .null
+        switch containerKnown {
+        case .some(.none):
+            id = .string("host"); cname = .string("host")
+        case .some(.some(let cid)):
+            id = .string(cid.short)
+            if let c = state.container(cid) {
+                cname = FieldValue(c.containerName)
+                image = FieldValue(c.image)
+                repository = FieldValue(c.imageRepository)
+                tag = FieldValue(imageTag(c))
+                pod = FieldValue(c.podName)
+                namespace = FieldValue(c.namespace)
+                podUID = FieldValue(c.podUID)
+            }
+        case .none:
+            break
+        }
+        f["container.id"] = id
+        f["container.name"] = cname
+        f["container.image"] = image
+        f["container.image.repository"] = repository
+        f["container.image.tag"] = tag
+        f["k8s.pod.name"] = pod
+        f["k8s.ns.name"] = namespace
+        f["k8s.pod.uid"] = podUID
+    }
+
+    /// The tag of `repo:tag` (nil for digests-only or untagged references).
+    static func imageTag(_ c: ContainerInfo) -> String? {
+        guard var ref = c.image else { return nil }
+        if let at = ref.firstIndex(of: "@") { ref = String(ref[..<at]) }
+        guard let colon = ref.lastIndex(of: ":"), !ref[colon...].contains("/") else { return nil }
+        return String(ref[ref.index(after: colon)...])
+    }
+
+    private static func addDescriptorFields(to f: inout [String: FieldValue], event: Event) {
+        f["fd.name"] = .null
+        f["fd.rip"] = .null
+        f["fd.rport"] = .null
+        switch event {
+        case .fileOpen(let o):
+            f["fd.name"] = .string(o.containerPath ?? o.path)
+        case .connect(let c):
+            func endpoint(_ address: String, _ port: UInt16) -> String {
+                address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)"
+            }
+            let remote = endpoint(c.remoteAddress, c.remotePort)
+            if let la = c.localAddress, let lp = c.localPort {
+                f["fd.name"] = .string(endpoint(la, lp) + "->" + remote)
+            } else {
+                f["fd.name"] = .string(remote)
+            }
+            f["fd.rip"] = .string(c.remoteAddress)
+            f["fd.rport"] = .int(Int64(c.remotePort))
+            f["fd.lip"] = FieldValue(c.localAddress)
+            f["fd.lport"] = FieldValue(c.localPort)
+            f["fd.l4proto"] = .string(c.proto)
+            f["fd.type"] = .string(c.remoteAddress.contains(":") ? "ipv6" : "ipv4")
+        default:
+            break
+        }
+    }
+
+    /// Renders Falco-style `%field` placeholders from `fields`. A field name runs over letters, digits,
+    /// `_`, `.`, `[` and `]`; trailing dots that are not part of a known field are sentence punctuation.
+    /// Unknown or null fields render as `<NA>`, as Falco prints them; `%%` is a literal `%`.
+    public static func render(_ template: String, fields: [String: FieldValue]) -> String {
+        var out = ""
+        out.reserveCapacity(template.utf8.count + 64)
+        let scalars = Array(template.unicodeScalars)
+        var i = 0
+        func isNameScalar(_ s: Unicode.Scalar) -> Bool {
+            (s >= "0" && s <= "9") || (s >= "a" && s <= "z") || (s >= "A" && s <= "Z")
+                || s == "_" || s == "." || s == "[" || s == "]"
+        }
+        while i < scalars.count {
+            let s = scalars[i]
+            guard s == "%" else { out.unicodeScalars.append(s); i += 1; continue }
+            if i + 1 < scalars.count, scalars[i + 1] == "%" { out.append("%"); i += 2; continue }
+            var j = i + 1
+            while j < scalars.count, isNameScalar(scalars[j]) { j += 1 }
+            var name = String(String.UnicodeScalarView(scalars[(i + 1)..<j]))
+            var end = j
+            while fields[name] == nil, name.hasSuffix(".") { name.removeLast(); end -= 1 }
+            if name.isEmpty { out.append("%"); i += 1; continue }
+            out += (fields[name] ?? .null).description
+            i = end
+        }
+        return out
+    }
+}

@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: Apache-2.0
+// Alerts as Falco JSON lines on a stream (stdout by default): the DaemonSet output the cluster's log
+// pipeline collects, and what `replay --format json` prints.
+
+import Foundation
+
+public final class JSONLinesSink: AlertSink, @unchecked Sendable {
+    private let writer: LineWriter
+
+    /// - Parameter handle: where lines go; standard output by default.
+    public init(handle: FileHandle = .standardOutput) {
+        writer = LineWriter(handle: handle)
+    }
+
+    public func emit(_ alert: Alert) {
+        writer.write(alert.jsonLine())
+    }
+
+    /// Lines that could not be written (closed pipe, full disk).
+    public var writeFailures: UInt64 { writer.failureCount }
+}

