@@ -165,7 +165,7 @@ public struct ProcessTable: Sendable {
     // MARK: - Bounds
 
     /// Brings the table back to `capacity`: oldest exits first (grace or not), then, if every
-    /// record is live, a batch of the least recently defined live ones (batching keeps the
+    /// record is live, a batch of the least recently defined live ones, init excepted (batching keeps the
     /// sort amortised; the table only fills with live records when exits are being lost).
     private mutating func evict(sparing keep: ProcessID) {
         while records.count > capacity, exitQueueHead < exitQueue.count {
@@ -178,7 +178,8 @@ public struct ProcessTable: Sendable {
         compactExitQueue()
         guard records.count > capacity else { return }
         let target = max(capacity - capacity / 16, 1)
-        let victims = records.values.lazy.filter { $0.pid != keep }
+        // init is the root of every ancestry: never a victim.
+        let victims = records.values.lazy.filter { $0.pid != keep && $0.pid != ProcessID(1) }
             .sorted { ($0.since, $0.pid) < ($1.since, $1.pid) }
             .prefix(records.count - target)
         for victim in victims {

@@ -2,10 +2,10 @@
 // Turns a decoding failure into the one-line reason a malformed-line report shows, naming the
 // field by its JSON path (`fds[0].inode`) instead of Swift's CodingKey dump.
 
-import Foundation
-
 /// A short reason for why a line did not decode.
-func traceDecodingReason(_ error: any Error) -> String {
+/// - Parameter line: the line's bytes, scanned for the position of a syntax error when the
+///   decoder only says "not valid JSON".
+func traceDecodingReason(_ error: any Error, line: UnsafeRawBufferPointer? = nil) -> String {
     if let traceError = error as? TraceError { return traceError.description }
     guard let decoding = error as? DecodingError else { return "\(error)" }
     switch decoding {
@@ -18,8 +18,12 @@ func traceDecodingReason(_ error: any Error) -> String {
         return "field \"\(jsonPath(context.codingPath))\" has the wrong type, expected \(typeName(type))"
     case .dataCorrupted(let context):
         if context.codingPath.isEmpty {
-            let detail = context.underlyingError.map { " (\(underlyingDescription($0)))" } ?? ""
-            return "not valid JSON\(detail)"
+            guard let line else { return "not valid JSON" }
+            if let syntax = JSONSyntax.firstError(in: line) {
+                return "not valid JSON: \(syntax.message) at column \(syntax.offset + 1)"
+            }
+            // Syntax is fine: Foundation says "not valid JSON" for a number its field cannot hold.
+            return "a value does not fit its field (a number out of range, or fractional where an integer is expected)"
         }
         return "field \"\(jsonPath(context.codingPath))\": \(context.debugDescription)"
     @unknown default:
@@ -43,14 +47,4 @@ private func typeName(_ type: Any.Type) -> String {
     case is Double.Type, is Float.Type: "a number"
     default: "\(type)"
     }
-}
-
-private func underlyingDescription(_ error: any Error) -> String {
-    // Foundation's JSON errors carry their message in userInfo; `localizedDescription` would pull
-    // in localisation for nothing.
-    let text = "\(error)"
-    if let range = text.range(of: "NSDebugDescription=") {
-        return String(text[range.upperBound...].prefix { $0 != "," && $0 != "}" })
-    }
-    return text
 }

@@ -117,10 +117,10 @@ public final class TraceReader {
                 if case .typeMismatch(_, let context) = error, context.codingPath.isEmpty {
                     throw TraceError.notATrace(reason: "line \(counts.lines) is not a JSON object")
                 }
-                if case .dataCorrupted(let context) = error, context.codingPath.isEmpty {
-                    throw TraceError.notATrace(reason: "line \(counts.lines): \(traceDecodingReason(error))")
+                if case .dataCorrupted(let context) = error, context.codingPath.isEmpty, JSONSyntax.firstError(in: bytes) != nil {
+                    throw TraceError.notATrace(reason: "line \(counts.lines): \(traceDecodingReason(error, line: bytes))")
                 }
-                throw TraceError.malformedHeader(reason: traceDecodingReason(error))
+                throw TraceError.malformedHeader(reason: traceDecodingReason(error, line: bytes))
             } catch {
                 throw TraceError.malformedHeader(reason: "\(error)")
             }
@@ -172,7 +172,7 @@ public final class TraceReader {
             counts.records += 1
             return record
         } catch {
-            report(reason: traceDecodingReason(error))
+            report(reason: traceDecodingReason(error, line: bytes))
             return nil
         }
     }
