@@ -59,23 +59,30 @@ public enum CgroupParser {
     /// /proc/<pid>/cgroup is accepted too).
     /// - Returns: the innermost container the path names, or nil for a host process.
     public static func parse(_ path: String) -> CgroupMatch? {
-        var text = Substring(path)
-        if let colonForm = parseColonForm(text) { return colonForm }
-        if let pathPart = procLinePath(text) { text = pathPart }
+        var path = path
+        // Works on the UTF-8 bytes: this runs for every exec, and String's Unicode-aware
+        // comparisons cost more than the whole parse.
+        return path.withUTF8 { parse(span: ByteSpan($0)) }
+    }
+
+    static func parse(span: ByteSpan) -> CgroupMatch? {
+        if let colonForm = parseColonForm(span) { return colonForm }
+        let text = procLinePath(span) ?? span
 
         var best: CgroupMatch?       // innermost container so far
         var outer: CgroupMatch?      // the container enclosing `best`
-        var levelPod: (uid: String, qos: String?)?
+        var levelPod: (uid: String, qos: String)?
         var levelKubepods = false
         var previous: Component = .other
-        var previousName: Substring = ""
-        for name in text.split(separator: "/", omittingEmptySubsequences: true) {
-            if name == "." || name == ".." { continue }
+        var previousName = ByteSpan.empty
+        var cursor = 0
+        while let name = text.nextComponent(from: &cursor, separator: Ascii.slash) {
+            if name.equals(Ascii.dot) || name.equals(Ascii.dotDot) { continue }
             let component = classify(name, previous: previous, previousName: previousName, kubepods: levelKubepods)
             switch component {
             case .container(let id, let runtime):
                 outer = best
-                best = CgroupMatch(id: ContainerID(id), runtime: runtime, podUID: levelPod?.uid, qosClass: levelPod?.qos)
+                best = CgroupMatch(id: ContainerID(id.string), runtime: runtime, podUID: levelPod?.uid, qosClass: levelPod?.qos)
                 // A new nesting level starts below a container: its pod, if any, is its own.
                 levelPod = nil
                 levelKubepods = false
@@ -117,110 +124,101 @@ public enum CgroupParser {
     // MARK: - Components
 
     enum Component {
-        case container(id: String, runtime: String)
+        case container(id: ByteSpan, runtime: String)
         /// A conmon cgroup; `insideMonitoredContainer` when it sits inside the container it monitors.
         case conmon(insideMonitoredContainer: Bool)
-        case pod(uid: String, qos: String?)
+        case pod(uid: String, qos: String)
         case kubepods
         case qos(String)
         case other
     }
 
-    /// Prefixes of container scopes and cgroupfs directories, longest first where one is a prefix
-    /// of another. A nil runtime marks a runtime monitor (conmon).
-    private static let prefixes: [(prefix: String, runtime: String?)] = [
+    /// Prefixes of container scopes and cgroupfs directories. A nil runtime marks a runtime
+    /// monitor (conmon). Order does not matter: a prefix only counts when exactly 64 hex follow.
+    private static let prefixes: [(prefix: [UInt8], runtime: String?)] = [
         ("crio-conmon-", nil), ("libpod-conmon-", nil),
         ("docker-", "docker"), ("cri-containerd-", "containerd"), ("containerd-", "containerd"),
         ("nerdctl-", "containerd"), ("crio-", "cri-o"), ("libpod-payload-", "podman"),
         ("libpod-", "podman"), ("runc-", "runc"),
-    ]
+    ].map { (Array($0.0.utf8), $0.1) }
 
     /// The runtime a colon-form prefix (`slice:prefix:id`) names; nil runtime for conmon.
-    private static let colonPrefixes: [Substring: String?] = [
-        "docker": "docker", "cri-containerd": "containerd", "containerd": "containerd",
-        "nerdctl": "containerd", "crio": "cri-o", "libpod": "podman", "runc": "runc",
-        "crio-conmon": nil, "libpod-conmon": nil,
-    ]
+    private static let colonPrefixes: [(prefix: [UInt8], runtime: String?)] = [
+        ("docker", "docker"), ("cri-containerd", "containerd"), ("containerd", "containerd"),
+        ("nerdctl", "containerd"), ("crio", "cri-o"), ("libpod", "podman"), ("runc", "runc"),
+        ("crio-conmon", nil), ("libpod-conmon", nil),
+    ].map { (Array($0.0.utf8), $0.1) }
 
     /// Parent directories whose bare-hex children are known to belong to one runtime.
-    private static let bareParents: [Substring: String] = ["docker": "docker", "libpod_parent": "podman"]
+    private static let bareParents: [(name: [UInt8], runtime: String)] = [
+        (Array("docker".utf8), "docker"), (Array("libpod_parent".utf8), "podman"),
+    ]
 
-    static func classify(_ name: Substring, previous: Component, previousName: Substring, kubepods: Bool) -> Component {
-        if isHex64(name) {
-            if case .pod = previous { return .container(id: String(name), runtime: "containerd") }
-            return .container(id: String(name), runtime: bareParents[previousName] ?? "unknown")
+    static func classify(_ name: ByteSpan, previous: Component, previousName: ByteSpan, kubepods: Bool) -> Component {
+        if name.isHex64 {
+            if case .pod = previous { return .container(id: name, runtime: "containerd") }
+            let runtime = bareParents.first { previousName.equals($0.name) }?.runtime ?? "unknown"
+            return .container(id: name, runtime: runtime)
         }
         // Old Podman (cgroupfs): libpod-<id>/ctr is the container, libpod-<id>/conmon its monitor.
-        if name == "conmon", case .container = previous { return .conmon(insideMonitoredContainer: true) }
-        if name == "kubepods" || name == "kubepods.slice" || name.hasSuffix("-kubepods.slice") { return .kubepods }
-        if name == "burstable" || name == "besteffort" { return kubepods ? .qos(String(name)) : .other }
-        if name.hasSuffix("kubepods-burstable.slice") { return .qos("burstable") }
-        if name.hasSuffix("kubepods-besteffort.slice") { return .qos("besteffort") }
+        if name.equals(Ascii.conmon), case .container = previous { return .conmon(insideMonitoredContainer: true) }
+        if name.equals(Ascii.kubepods) || name.equals(Ascii.kubepodsSlice) || name.hasSuffix(Ascii.dashKubepodsSlice) { return .kubepods }
+        if name.equals(Ascii.burstable) { return kubepods ? .qos("burstable") : .other }
+        if name.equals(Ascii.besteffort) { return kubepods ? .qos("besteffort") : .other }
+        if name.hasSuffix(Ascii.burstableSlice) { return .qos("burstable") }
+        if name.hasSuffix(Ascii.besteffortSlice) { return .qos("besteffort") }
         if let pod = podComponent(name, previous: previous, kubepods: kubepods) { return pod }
-        var unit = name
-        if unit.hasSuffix(".scope") { unit = unit.dropLast(6) }
-        for (prefix, runtime) in prefixes where unit.hasPrefix(prefix) {
-            let id = unit.dropFirst(prefix.count)
-            guard isHex64(id) else { continue }
-            guard let runtime else { return .conmon(insideMonitoredContainer: false) }
-            return .container(id: String(id), runtime: runtime)
-        }
-        return .other
+        let unit = name.hasSuffix(Ascii.scope) ? name.dropLast(Ascii.scope.count) : name
+        guard unit.count > 64 else { return .other }
+        let id = unit.dropFirst(unit.count - 64)
+        guard id.isHex64 else { return .other }
+        let prefix = unit.dropLast(64)
+        guard let known = prefixes.first(where: { prefix.equals($0.prefix) }) else { return .other }
+        guard let runtime = known.runtime else { return .conmon(insideMonitoredContainer: false) }
+        return .container(id: id, runtime: runtime)
     }
 
     // MARK: - Pods
 
     /// `pod<uid>` (cgroupfs, under kubepods) or `…kubepods[-<qos>]-pod<uid_with_underscores>.slice`
     /// (systemd driver; kind prefixes the slices with `kubelet-`).
-    private static func podComponent(_ raw: Substring, previous: Component, kubepods: Bool) -> Component? {
-        if raw.hasPrefix("pod"), kubepods {
-            guard let uid = podUID(raw.dropFirst(3)) else { return nil }
-            let qos: String
+    private static func podComponent(_ name: ByteSpan, previous: Component, kubepods: Bool) -> Component? {
+        if kubepods, name.hasPrefix(Ascii.pod) {
+            guard let uid = podUID(name.dropFirst(3)) else { return nil }
             switch previous {
-            case .qos(let q): qos = q
-            case .kubepods: qos = "guaranteed"
+            case .qos(let q): return .pod(uid: uid, qos: q)
+            case .kubepods: return .pod(uid: uid, qos: "guaranteed")
             default: return nil
             }
-            return .pod(uid: uid, qos: qos)
         }
-        guard raw.hasSuffix(".slice"), let marker = lastPodMarker(in: raw) else { return nil }
-        let head = raw[..<marker.lowerBound]
-        guard let uid = podUID(raw[marker.upperBound...].dropLast(6)) else { return nil }
-        if head.hasSuffix("kubepods-burstable") { return .pod(uid: uid, qos: "burstable") }
-        if head.hasSuffix("kubepods-besteffort") { return .pod(uid: uid, qos: "besteffort") }
-        if head.hasSuffix("kubepods") { return .pod(uid: uid, qos: "guaranteed") }
-        return nil
-    }
-
-    /// The last `-pod` in a slice name (the UID follows it).
-    private static func lastPodMarker(in name: Substring) -> Range<Substring.Index>? {
-        let marker = Array("-pod".utf8)
-        let bytes = Array(name.utf8)
-        guard bytes.count >= marker.count else { return nil }
-        for start in stride(from: bytes.count - marker.count, through: 0, by: -1)
-        where bytes[start..<start + marker.count].elementsEqual(marker) {
-            let lower = name.utf8.index(name.startIndex, offsetBy: start)
-            let upper = name.utf8.index(lower, offsetBy: marker.count)
-            return lower..<upper
-        }
+        guard name.hasSuffix(Ascii.slice), let marker = name.lastIndex(of: Ascii.dashPod) else { return nil }
+        let head = name.prefix(marker)
+        guard let uid = podUID(name.dropFirst(marker + Ascii.dashPod.count).dropLast(Ascii.slice.count)) else { return nil }
+        if head.hasSuffix(Ascii.kubepodsBurstable) { return .pod(uid: uid, qos: "burstable") }
+        if head.hasSuffix(Ascii.kubepodsBesteffort) { return .pod(uid: uid, qos: "besteffort") }
+        if head.hasSuffix(Ascii.kubepods) { return .pod(uid: uid, qos: "guaranteed") }
         return nil
     }
 
     /// A dashed UUID (systemd writes `_` for `-`) or the 32-hex config hash kubelet gives static pods.
     /// - Returns: the UID in its API form (dashes), or nil.
     static func podUID(_ text: Substring) -> String? {
-        let bytes = Array(text.utf8)
-        if bytes.count == 32, bytes.allSatisfy(isLowerHex) { return String(text) }
-        guard bytes.count == 36 else { return nil }
-        var out = [UInt8]()
-        out.reserveCapacity(36)
-        for (i, b) in bytes.enumerated() {
+        var text = String(text)
+        return text.withUTF8 { podUID(ByteSpan($0)) }
+    }
+
+    static func podUID(_ span: ByteSpan) -> String? {
+        if span.count == 32 { return span.allLowerHex ? span.string : nil }
+        guard span.count == 36 else { return nil }
+        var out = [UInt8](repeating: 0, count: 36)
+        for i in 0..<36 {
+            let b = span[i]
             if i == 8 || i == 13 || i == 18 || i == 23 {
                 guard b == UInt8(ascii: "-") || b == UInt8(ascii: "_") else { return nil }
-                out.append(UInt8(ascii: "-"))
+                out[i] = UInt8(ascii: "-")
             } else {
-                guard isLowerHex(b) else { return nil }
-                out.append(b)
+                guard ByteSpan.isLowerHex(b) else { return nil }
+                out[i] = b
             }
         }
         return String(decoding: out, as: UTF8.self)
@@ -229,14 +227,20 @@ public enum CgroupParser {
     // MARK: - Whole-string forms
 
     /// The runc systemd `cgroupsPath` form `slice:prefix:id` (as OCI config.json carries it).
-    private static func parseColonForm(_ text: Substring) -> CgroupMatch?? {
-        guard !text.contains("/") else { return nil }
-        let fields = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard fields.count == 3, isHex64(fields[2]) else { return nil }
-        guard fields[0].isEmpty || fields[0].hasSuffix(".slice") else { return nil }
-        guard let known = colonPrefixes[fields[1]] else { return nil }
-        guard let runtime = known else { return .some(nil) }  // conmon: a host process
-        var match = CgroupMatch(id: ContainerID(String(fields[2])), runtime: runtime)
+    /// - Returns: nil when `span` is not in that form; `.some(nil)` for a conmon scope.
+    private static func parseColonForm(_ span: ByteSpan) -> CgroupMatch?? {
+        guard !span.contains(Ascii.slash) else { return nil }
+        var cursor = 0
+        var fields: [ByteSpan] = []
+        while let field = span.nextField(from: &cursor, separator: Ascii.colon) {
+            fields.append(field)
+            if fields.count > 3 { return nil }
+        }
+        guard fields.count == 3, fields[2].isHex64 else { return nil }
+        guard fields[0].count == 0 || fields[0].hasSuffix(Ascii.slice) else { return nil }
+        guard let known = colonPrefixes.first(where: { fields[1].equals($0.prefix) }) else { return nil }
+        guard let runtime = known.runtime else { return .some(nil) }  // conmon: a host process
+        var match = CgroupMatch(id: ContainerID(fields[2].string), runtime: runtime)
         if case .pod(let uid, let qos)? = podComponent(fields[0], previous: .other, kubepods: false) {
             match.podUID = uid; match.qosClass = qos
         }
@@ -244,18 +248,115 @@ public enum CgroupParser {
     }
 
     /// The path of a raw /proc/<pid>/cgroup line (`12:memory:/docker/<id>`, `0::/…`), else nil.
-    private static func procLinePath(_ text: Substring) -> Substring? {
-        guard let first = text.utf8.first, first >= UInt8(ascii: "0"), first <= UInt8(ascii: "9") else { return nil }
-        let fields = text.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
-        guard fields.count == 3, fields[0].utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), fields[2].hasPrefix("/") else { return nil }
-        return fields[2]
+    private static func procLinePath(_ span: ByteSpan) -> ByteSpan? {
+        var i = 0
+        while i < span.count, span[i] >= UInt8(ascii: "0"), span[i] <= UInt8(ascii: "9") { i += 1 }
+        guard i > 0, i < span.count, span[i] == Ascii.colon else { return nil }
+        i += 1
+        while i < span.count, span[i] != Ascii.colon { i += 1 }
+        guard i + 1 < span.count, span[i + 1] == Ascii.slash else { return nil }
+        return span.dropFirst(i + 1)
+    }
+}
+
+/// Byte constants the parser compares against.
+private enum Ascii {
+    static let slash = UInt8(ascii: "/")
+    static let colon = UInt8(ascii: ":")
+    static let dot = Array(".".utf8)
+    static let dotDot = Array("..".utf8)
+    static let conmon = Array("conmon".utf8)
+    static let kubepods = Array("kubepods".utf8)
+    static let kubepodsSlice = Array("kubepods.slice".utf8)
+    static let dashKubepodsSlice = Array("-kubepods.slice".utf8)
+    static let burstable = Array("burstable".utf8)
+    static let besteffort = Array("besteffort".utf8)
+    static let burstableSlice = Array("kubepods-burstable.slice".utf8)
+    static let besteffortSlice = Array("kubepods-besteffort.slice".utf8)
+    static let kubepodsBurstable = Array("kubepods-burstable".utf8)
+    static let kubepodsBesteffort = Array("kubepods-besteffort".utf8)
+    static let pod = Array("pod".utf8)
+    static let dashPod = Array("-pod".utf8)
+    static let slice = Array(".slice".utf8)
+    static let scope = Array(".scope".utf8)
+}
+
+/// A window on UTF-8 bytes that stay alive for the duration of a parse.
+struct ByteSpan {
+    static var empty: ByteSpan { ByteSpan(UnsafeBufferPointer(start: nil, count: 0)) }
+
+    private let base: UnsafeBufferPointer<UInt8>
+    private let lower: Int
+    let count: Int
+
+    init(_ base: UnsafeBufferPointer<UInt8>) { self.base = base; self.lower = 0; self.count = base.count }
+    private init(base: UnsafeBufferPointer<UInt8>, lower: Int, count: Int) { self.base = base; self.lower = lower; self.count = count }
+
+    subscript(i: Int) -> UInt8 { base[lower + i] }
+
+    var string: String { String(decoding: UnsafeBufferPointer(rebasing: base[lower..<lower + count]), as: UTF8.self) }
+
+    func dropFirst(_ n: Int) -> ByteSpan { ByteSpan(base: base, lower: lower + n, count: count - n) }
+    func dropLast(_ n: Int) -> ByteSpan { ByteSpan(base: base, lower: lower, count: count - n) }
+    func prefix(_ n: Int) -> ByteSpan { ByteSpan(base: base, lower: lower, count: n) }
+
+    func equals(_ other: [UInt8]) -> Bool { count == other.count && hasPrefix(other) }
+
+    func hasPrefix(_ p: [UInt8]) -> Bool {
+        guard count >= p.count else { return false }
+        for i in 0..<p.count where self[i] != p[i] { return false }
+        return true
     }
 
-    static func isHex64(_ s: Substring) -> Bool {
-        s.utf8.count == 64 && s.utf8.allSatisfy(isLowerHex)
+    func hasSuffix(_ p: [UInt8]) -> Bool {
+        guard count >= p.count else { return false }
+        let offset = count - p.count
+        for i in 0..<p.count where self[offset + i] != p[i] { return false }
+        return true
     }
 
-    private static func isLowerHex(_ b: UInt8) -> Bool {
-        (b >= 48 && b <= 57) || (b >= 97 && b <= 102)
+    func contains(_ byte: UInt8) -> Bool {
+        for i in 0..<count where self[i] == byte { return true }
+        return false
     }
+
+    /// Start of the last occurrence of `p`, or nil.
+    func lastIndex(of p: [UInt8]) -> Int? {
+        guard count >= p.count else { return nil }
+        var start = count - p.count
+        while start >= 0 {
+            var hit = true
+            for i in 0..<p.count where self[start + i] != p[i] { hit = false; break }
+            if hit { return start }
+            start -= 1
+        }
+        return nil
+    }
+
+    /// The next non-empty component after `cursor`, advancing it; nil at the end.
+    func nextComponent(from cursor: inout Int, separator: UInt8) -> ByteSpan? {
+        while cursor < count, self[cursor] == separator { cursor += 1 }
+        guard cursor < count else { return nil }
+        let start = cursor
+        while cursor < count, self[cursor] != separator { cursor += 1 }
+        return ByteSpan(base: base, lower: lower + start, count: cursor - start)
+    }
+
+    /// The next field (possibly empty) after `cursor`; nil once past the end.
+    func nextField(from cursor: inout Int, separator: UInt8) -> ByteSpan? {
+        guard cursor <= count else { return nil }
+        let start = cursor
+        while cursor < count, self[cursor] != separator { cursor += 1 }
+        defer { cursor += 1 }
+        return ByteSpan(base: base, lower: lower + start, count: cursor - start)
+    }
+
+    var isHex64: Bool { count == 64 && allLowerHex }
+
+    var allLowerHex: Bool {
+        for i in 0..<count where !Self.isLowerHex(self[i]) { return false }
+        return true
+    }
+
+    static func isLowerHex(_ b: UInt8) -> Bool { (b >= 48 && b <= 57) || (b >= 97 && b <= 102) }
 }

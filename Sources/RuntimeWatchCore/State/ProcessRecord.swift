@@ -67,13 +67,42 @@ public struct ProcessRecord: Sendable, Hashable {
     /// True until the exit is seen.
     public var isAlive: Bool { exitedAt == nil }
 
-    /// Inodes of the pipes and sockets on descriptors 0-2 (what `ProcessTable.holders(ofInode:)` indexes).
-    var standardStreamInodes: [UInt64] {
-        guard let fds = info.fds else { return [] }
-        var inodes: [UInt64] = []
+    /// Inodes of the pipes and sockets on descriptors 0-2 (what `ProcessTable.holders(ofInode:)`
+    /// indexes). Empty for an exited process: it holds nothing any more.
+    var standardStreamInodes: StreamInodes {
+        var inodes = StreamInodes()
+        guard isAlive, let fds = info.fds else { return inodes }
         for fd in fds where (0...2).contains(fd.fd) && (fd.kind == .pipe || fd.kind == .socket) {
-            if let inode = fd.inode, !inodes.contains(inode) { inodes.append(inode) }
+            if let inode = fd.inode { inodes.insert(inode) }
         }
         return inodes
+    }
+}
+
+/// Up to three distinct inodes (one per standard descriptor), stored inline: the table computes
+/// these twice per update, so they must not allocate.
+struct StreamInodes: Equatable, Sequence {
+    private var a: UInt64?, b: UInt64?, c: UInt64?
+
+    mutating func insert(_ inode: UInt64) {
+        if contains(inode) { return }
+        if a == nil { a = inode } else if b == nil { b = inode } else if c == nil { c = inode }
+    }
+
+    func contains(_ inode: UInt64) -> Bool { a == inode || b == inode || c == inode }
+
+    func makeIterator() -> Iterator { Iterator(slots: (a, b, c)) }
+
+    struct Iterator: IteratorProtocol {
+        var slots: (UInt64?, UInt64?, UInt64?)
+        var position = 0
+        mutating func next() -> UInt64? {
+            while position < 3 {
+                position += 1
+                let value = position == 1 ? slots.0 : position == 2 ? slots.1 : slots.2
+                if let value { return value }
+            }
+            return nil
+        }
     }
 }

@@ -147,8 +147,8 @@ public struct ProcessTable: Sendable {
             if let o = old, let p = o.ppid { childIndex[p]?.remove(o.pid); if childIndex[p]?.isEmpty == true { childIndex[p] = nil } }
             if let n = new, let p = n.ppid { childIndex[p, default: []].insert(n.pid) }
         }
-        let oldInodes = (old?.isAlive ?? false) ? old!.standardStreamInodes : []
-        let newInodes = (new?.isAlive ?? false) ? new!.standardStreamInodes : []
+        let oldInodes = old?.standardStreamInodes ?? StreamInodes()
+        let newInodes = new?.standardStreamInodes ?? StreamInodes()
         if oldInodes != newInodes {
             let pid = (old ?? new)!.pid
             for inode in oldInodes where !newInodes.contains(inode) {
