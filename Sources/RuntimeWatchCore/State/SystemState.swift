@@ -3,6 +3,9 @@
 // which is a pure function of the event stream (live and replay run the same code). Time is the
 // events' own timestamps, never the wall clock, so replay reaps and ages exactly as live did.
 
+/// A value type: a copy (for a detector's context) is a snapshot. Setters are `internal` only so
+/// the lifecycle rules in SystemState+Lifecycle.swift can live in their own file; nothing but
+/// `apply` mutates the state.
 public struct SystemState: Sendable {
     public internal(set) var processes: ProcessTable
     /// Container metadata, bounded by `containerCapacity`.
