@@ -1,19 +1,39 @@
 // SPDX-License-Identifier: Apache-2.0
 // Everything the detectors may ask about: processes, containers, pods. Updated only by `apply`,
-// which is a pure function of the event stream (live and replay run the same code).
+// which is a pure function of the event stream (live and replay run the same code). Time is the
+// events' own timestamps, never the wall clock, so replay reaps and ages exactly as live did.
 
+/// A value type: a copy (for a detector's context) is a snapshot. Setters are `internal` only so
+/// the lifecycle rules in SystemState+Lifecycle.swift can live in their own file; nothing but
+/// `apply` mutates the state.
 public struct SystemState: Sendable {
-    public private(set) var processes: ProcessTable
-    /// Container metadata by id, from `container` events. Bounded by `containerCapacity`.
-    public private(set) var containers: [ContainerID: ContainerInfo] = [:]
-    public let containerCapacity: Int
-    /// Events whose process was unknown (exec before fork, etc.), for the metrics.
-    public private(set) var unknownProcessEvents: UInt64 = 0
-    private var lastReap: UInt64 = 0
+    public internal(set) var processes: ProcessTable
+    /// Container metadata, bounded by `containerCapacity`.
+    public internal(set) var containerDirectory: ContainerDirectory
+    /// Container metadata by id, from `container` events or, until one arrives, from the cgroup path.
+    public var containers: [ContainerID: ContainerInfo] { containerDirectory.byID }
+    public var containerCapacity: Int { containerDirectory.capacity }
+    /// Events about a process the state did not know (fork of an unknown parent, exit or update of
+    /// an unknown pid). Expected right after startup and after drops.
+    public internal(set) var unknownProcessEvents: UInt64 = 0
+    /// Events recognised as older than what the state already holds for that pid (an exit or exec
+    /// of a previous incarnation delivered late) and therefore not applied.
+    public internal(set) var staleEvents: UInt64 = 0
+    /// A fork, exec or snapshot replaced an earlier incarnation of the same pid.
+    public internal(set) var pidReuses: UInt64 = 0
+    /// The latest event time seen (the state's clock; out-of-order events never move it back).
+    public internal(set) var now: UInt64 = 0
+    /// Per container, the process the state takes for its pid-namespace init (orphans go there).
+    var containerInits: [ContainerID: InitReference] = [:]
+
+    struct InitReference: Sendable {
+        var pid: ProcessID
+        var serial: UInt64
+    }
 
     public init(processes: ProcessTable = ProcessTable(), containerCapacity: Int = 4096) {
         self.processes = processes
-        self.containerCapacity = containerCapacity
+        self.containerDirectory = ContainerDirectory(capacity: containerCapacity)
     }
 
     /// Container of a cgroup path, via `CgroupParser`.
@@ -22,72 +42,57 @@ public struct SystemState: Sendable {
         return CgroupParser.parse(path)?.id
     }
 
+    /// The record of `pid` (live, or exited within the grace period), or nil.
     public func process(_ pid: ProcessID) -> ProcessRecord? { processes[pid] }
-    public func container(_ id: ContainerID?) -> ContainerInfo? { id.flatMap { containers[$0] } }
+    /// Metadata of a container, or nil (also for a nil id: a host process).
+    public func container(_ id: ContainerID?) -> ContainerInfo? { id.flatMap { containerDirectory[$0] } }
+    /// Parent chain of `pid`, nearest first (see `ProcessTable.ancestry`).
     public func ancestry(of pid: ProcessID, limit: Int = 16) -> [ProcessRecord] { processes.ancestry(of: pid, limit: limit) }
+    /// Live processes holding the pipe or socket `inode` on descriptors 0-2, sorted by pid: the
+    /// other ends of a `mkfifo`/pipe pipeline. Cost O(holders).
+    public func processes(holdingInode inode: UInt64) -> [ProcessRecord] { processes.holders(ofInode: inode) }
 
+    /// Applies one event. Never fails: an event that cannot be applied is counted
+    /// (`unknownProcessEvents`, `staleEvents`) and the state stays consistent.
     public mutating func apply(_ record: EventRecord) {
         let t = record.timestamp
+        now = max(now, t)
         switch record.event {
-        case .snapshot(let info), .exec(let info):
-            define(info, at: t)
+        case .snapshot(let info):
+            define(info, at: t, origin: .snapshot)
+        case .exec(let info):
+            define(info, at: t, origin: .exec)
         case .fork(let f):
-            let parent = processes[f.parent]
-            if parent == nil { unknownProcessEvents += 1 }
-            // A child inherits its parent's image and cgroup until it execs.
-            var info = parent?.info ?? ProcessInfo(pid: f.child)
-            info.pid = f.child
-            info.ppid = f.parent
-            info.source = "inherited"
-            // Exec can arrive before fork: keep what exec said.
-            if let existing = processes[f.child], existing.since >= t, existing.exitedAt == nil { return }
-            processes.upsert(ProcessRecord(pid: f.child, ppid: f.parent, info: info, container: parent?.container, since: t))
+            fork(f, at: t)
         case .exit(let e):
-            if processes[e.pid] == nil { unknownProcessEvents += 1 }
-            processes.markExited(e.pid, at: t)
-            processes.reparentChildren(of: e.pid, to: ProcessID(1))
+            exit(e, at: t)
         case .uid(let c):
-            update(c.pid) { $0.credentials?.uid = c.real; $0.credentials?.euid = c.effective }
+            update(c.pid, at: t) { $0.credentials?.uid = c.real; $0.credentials?.euid = c.effective }
         case .gid(let c):
-            update(c.pid) { $0.credentials?.gid = c.real; $0.credentials?.egid = c.effective }
+            update(c.pid, at: t) { $0.credentials?.gid = c.real; $0.credentials?.egid = c.effective }
         case .comm(let c):
-            update(c.pid) { $0.comm = c.comm }
+            update(c.pid, at: t) { $0.comm = c.comm }
         case .descriptors(let d):
-            update(d.pid) { $0.fds = d.fds }
+            update(d.pid, at: t) { $0.fds = d.fds }
         case .container(let info):
-            containers[info.id] = info
-            if containers.count > containerCapacity, let victim = containers.keys.first(where: { $0 != info.id }) {
-                containers[victim] = nil
-            }
+            containerDirectory.record(info)
         case .fileOpen(let o):
-            if let p = o.process, processes[o.pid] == nil { define(p, at: t) }
+            if let p = o.process { learn(p, at: t) }
         case .connect(let c):
-            if let p = c.process, processes[c.pid] == nil { define(p, at: t) }
+            if let p = c.process { learn(p, at: t) }
         case .sid, .ptrace, .coredump, .drop:
             break
         }
-        if t > lastReap + 1_000_000_000 {
-            processes.reap(now: t)
-            lastReap = t
-        }
+        processes.reap(now: now)
     }
 
-    private mutating func define(_ info: ProcessInfo, at t: UInt64) {
-        let previous = processes[info.pid]
-        var info = info
-        let ppid = info.ppid ?? previous?.ppid
-        info.ppid = ppid
-        // Attribution that cannot race: a process whose cgroup we could not read belongs to its
-        // parent's container (cgroup membership is inherited at fork).
-        var container = Self.containerID(forCgroup: info.cgroup)
-        if info.cgroup == nil {
-            container = previous?.container ?? ppid.flatMap { processes[$0]?.container }
-        }
-        processes.upsert(ProcessRecord(pid: info.pid, ppid: ppid, info: info, container: container, since: t))
-    }
-
-    private mutating func update(_ pid: ProcessID, _ change: (inout ProcessInfo) -> Void) {
+    /// Applies a change to the info of a known, current incarnation.
+    private mutating func update(_ pid: ProcessID, at t: UInt64, _ change: (inout ProcessInfo) -> Void) {
         guard var r = processes[pid] else { unknownProcessEvents += 1; return }
+        // Older than the exec/snapshot that defined the record: that read already reflects it.
+        guard t >= r.since else { staleEvents += 1; return }
+        // After the recorded exit: about a later incarnation whose fork/exec was not seen.
+        if let exitedAt = r.exitedAt, t > exitedAt { unknownProcessEvents += 1; return }
         change(&r.info)
         processes.upsert(r)
     }

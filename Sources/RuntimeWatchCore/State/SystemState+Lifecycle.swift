@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: Apache-2.0
+// What fork, exec/snapshot and exit mean for the process table, written to survive the ways the
+// kernel and capture deliver them: out of order (an exit before the exec, an exec before the fork),
+// from processes the state never saw (fork of an unknown parent), with pids reused, and with
+// events lost. The rule throughout: an event's timestamp says when it happened; `startTicks`, when
+// both sides have it, says which incarnation of a pid it is about.
+
+extension SystemState {
+    /// How an event about `pid` at time t relates to the record the table holds for that pid.
+    enum Incarnation {
+        /// Same process; the event may update the record.
+        case same
+        /// A later process that reused the pid; the event replaces the record.
+        case newer
+        /// Older than what the record already says (a previous incarnation, or an older read of
+        /// this one); the event is not applied.
+        case stale
+    }
+
+    /// Classifies an exec/snapshot (or an event's process info) against the existing record.
+    func incarnation(of r: ProcessRecord, at t: UInt64, startTicks: UInt64?) -> Incarnation {
+        if let held = r.info.startTicks, let seen = startTicks {
+            // Start times identify a process exactly (a zombie read after its exit still matches).
+            if held == seen { return t >= r.since ? .same : .stale }
+            return seen > held ? .newer : .stale
+        }
+        if let exitedAt = r.exitedAt, t > exitedAt { return .newer }
+        return t >= r.since ? .same : .stale
+    }
+
+    /// The record of `pid` as it was at time t: nil when unknown, or when the held record had
+    /// already exited by then (the pid then named a process the state has not seen).
+    func current(_ pid: ProcessID?, at t: UInt64) -> ProcessRecord? {
+        guard let pid, let r = processes[pid] else { return nil }
+        if let exitedAt = r.exitedAt, exitedAt < t { return nil }
+        return r
+    }
+
+    // MARK: - exec, snapshot
+
+    /// Defines a process from what capture read (exec, snapshot, or an event's process info).
+    mutating func define(_ info: ProcessInfo, at t: UInt64, origin: RecordOrigin) {
+        var base: ProcessRecord?
+        if let existing = processes[info.pid] {
+            switch incarnation(of: existing, at: t, startTicks: info.startTicks) {
+            case .same: base = existing
+            case .stale: staleEvents += 1; return
+            case .newer:
+                pidReuses += 1
+                if existing.isAlive { retire(existing) }   // its exit was lost
+            }
+        }
+        let ppid = info.ppid ?? base?.ppid
+        var record = ProcessRecord(pid: info.pid, ppid: ppid, info: info, container: nil, exitedAt: base?.exitedAt,
+                                   since: t, firstSeen: min(base?.firstSeen ?? t, t), attribution: .unknown, origin: origin)
+        if let base {
+            record.serial = base.serial
+            record.parentSerial = base.ppid == ppid ? base.parentSerial : current(ppid, at: t)?.serial
+        } else {
+            record.parentSerial = current(ppid, at: t)?.serial
+        }
+        if let cgroup = info.cgroup {
+            let match = CgroupParser.parse(cgroup)
+            record.container = match?.id
+            record.attribution = .cgroup
+            if let match { containerDirectory.noteCgroup(match) }
+        } else if let base, base.attribution != .unknown {
+            // Cgroup unreadable this time (process exiting): it has not changed since the last read.
+            record.container = base.container
+            record.attribution = base.attribution
+        } else if let parent = current(ppid, at: t), parent.attribution != .unknown {
+            record.container = parent.container
+            record.attribution = .parent
+        }
+        let stored = processes.upsert(record)
+        if stored.attribution != .unknown { resolveDescendants(of: stored) }
+        considerContainerInit(stored)
+    }
+
+    /// Uses the process info attached to a file-open or connect event, when it tells more than
+    /// the record: the pid is unknown, only its exit was seen, it is a fork copy of its parent,
+    /// or the record is of an earlier incarnation.
+    mutating func learn(_ info: ProcessInfo, at t: UInt64) {
+        if let r = processes[info.pid] {
+            let earlierIncarnation = r.exitedAt.map { t > $0 } ?? false
+            guard r.origin == .exit || r.origin == .fork || earlierIncarnation else { return }
+        }
+        define(info, at: t, origin: .event)
+    }
+
+    // MARK: - fork
+
+    mutating func fork(_ f: ForkEvent, at t: UInt64) {
+        let parent = current(f.parent, at: t)
+        if parent == nil { unknownProcessEvents += 1 }
+        if let r = processes[f.child] {
+            // A record already there is this child when the fork happened no later than what
+            // defined it (exec/snapshot delivered first) or than its exit (exit delivered first).
+            let sameChild = r.exitedAt.map { t <= $0 } ?? (t <= r.since)
+            if sameChild {
+                complete(r, forkedFrom: parent, parentPID: f.parent, at: t)
+                return
+            }
+            pidReuses += 1
+            if r.isAlive { retire(r) }   // its exit was lost
+        }
+        let attribution: ContainerAttribution = (parent == nil || parent!.attribution == .unknown) ? .unknown : .parent
+        processes.upsert(ProcessRecord(pid: f.child, ppid: f.parent, info: inheritedInfo(f.child, from: parent, parentPID: f.parent),
+                                       container: parent?.container, since: t, firstSeen: t, attribution: attribution,
+                                       origin: .fork, parentSerial: parent?.serial))
+    }
+
+    /// Fills what a late fork tells about a record defined by earlier-delivered events.
+    private mutating func complete(_ r: ProcessRecord, forkedFrom parent: ProcessRecord?, parentPID: ProcessID, at t: UInt64) {
+        var u = r
+        u.firstSeen = min(u.firstSeen, t)
+        if u.origin == .exit {
+            // Only its exit was seen: it ran the parent's image and never exec'd (or its exec is
+            // still to come and will replace this).
+            u.info = inheritedInfo(u.pid, from: parent, parentPID: parentPID)
+            u.origin = .fork
+            u.since = t
+            u.ppid = parentPID
+            u.parentSerial = parent?.serial
+        } else if u.ppid == nil {
+            u.ppid = parentPID
+            u.parentSerial = parent?.serial
+        }
+        if u.attribution == .unknown, let parent, parent.attribution != .unknown {
+            u.container = parent.container
+            u.attribution = .parent
+        }
+        let stored = processes.upsert(u)
+        if r.attribution == .unknown && stored.attribution != .unknown { resolveDescendants(of: stored) }
+        considerContainerInit(stored)
+    }
+
+    /// A forked child's info: the parent's image, cgroup, credentials and descriptors (all
+    /// inherited at fork), but not its start time.
+    private func inheritedInfo(_ child: ProcessID, from parent: ProcessRecord?, parentPID: ProcessID) -> ProcessInfo {
+        var info = parent?.info ?? ProcessInfo(pid: child)
+        info.pid = child
+        info.ppid = parentPID
+        info.startTicks = nil
+        info.source = "inherited"
+        return info
+    }
+
+    // MARK: - exit
+
+    mutating func exit(_ e: ExitEvent, at t: UInt64) {
+        guard let r = processes[e.pid] else {
+            // Exit before anything else: keep a tombstone so a late fork or exec of this process
+            // is recognised as already dead, and late events still resolve.
+            unknownProcessEvents += 1
+            processes.upsert(tombstone(e.pid, exitedAt: t))
+            return
+        }
+        if let exitedAt = r.exitedAt {
+            if t > exitedAt {
+                // A later incarnation, never seen alive, died too.
+                unknownProcessEvents += 1
+                pidReuses += 1
+                processes.upsert(tombstone(e.pid, exitedAt: t))
+            } else {
+                staleEvents += 1   // duplicate, or an earlier incarnation's exit delivered late
+            }
+            return
+        }
+        // Before the exec/snapshot/fork that defined the record: a previous incarnation's exit.
+        guard t >= r.since else { staleEvents += 1; return }
+        processes.markExited(e.pid, at: t)
+        retire(r)
+    }
+
+    private func tombstone(_ pid: ProcessID, exitedAt t: UInt64) -> ProcessRecord {
+        ProcessRecord(pid: pid, ppid: nil, info: ProcessInfo(pid: pid), container: nil, exitedAt: t, since: 0,
+                      firstSeen: t, attribution: .unknown, origin: .exit)
+    }
+
+    /// What the kernel does when a process goes: its live children are reparented, and if it was
+    /// a container's init, the container has no init any more.
+    private mutating func retire(_ r: ProcessRecord) {
+        if let c = r.container, let ref = containerInits[c], ref.pid == r.pid, ref.serial == r.serial {
+            containerInits[c] = nil
+        }
+        processes.reparentChildren(of: r.pid, to: reaper(for: r))
+    }
+
+    /// Where orphans of `r` go: the kernel picks the nearest child-subreaper ancestor, else the pid
+    /// namespace's init. The stream says neither, so: for a container process, the container's
+    /// init (its pid-namespace init) when known; otherwise pid 1. Capture's next read of the
+    /// child (exec, snapshot) carries the true PPid and overrides this.
+    private func reaper(for r: ProcessRecord) -> ProcessID {
+        if let c = r.container, let ref = containerInits[c], ref.pid != r.pid,
+           let candidate = processes[ref.pid], candidate.serial == ref.serial, candidate.isAlive {
+            return ref.pid
+        }
+        return ProcessID(1)
+    }
+
+    // MARK: - Container bookkeeping
+
+    /// Records `r` as its container's init when it is the container's first process: a live
+    /// process in a container whose parent is outside it. `docker exec` sessions look the same,
+    /// so an existing init is only displaced by a process that started earlier (`startTicks`).
+    private mutating func considerContainerInit(_ r: ProcessRecord) {
+        guard let c = r.container, r.isAlive else { return }
+        if let ppid = r.ppid, let parent = processes[ppid], parent.container == c { return }
+        if let ref = containerInits[c], ref.pid != r.pid, let held = processes[ref.pid], held.serial == ref.serial, held.isAlive {
+            guard let mine = r.info.startTicks, let theirs = held.info.startTicks, mine < theirs else { return }
+        }
+        containerInits[c] = InitReference(pid: r.pid, serial: r.serial)
+        if containerInits.count > 2 * containerCapacity {
+            let table = processes
+            containerInits = containerInits.filter { _, ref in
+                table[ref.pid].map { $0.serial == ref.serial && $0.isAlive } ?? false
+            }
+        }
+    }
+
+    /// Gives descendants forked from a then-unknown process the container now known for `root`.
+    private mutating func resolveDescendants(of root: ProcessRecord) {
+        var pending = [root]
+        var budget = processes.count   // each record is resolved at most once; bounds the walk
+        while let r = pending.popLast(), budget > 0 {
+            for child in processes.children(of: r.pid) where child.attribution == .unknown {
+                var resolved = child
+                resolved.container = r.container
+                resolved.attribution = .parent
+                let stored = processes.upsert(resolved)
+                considerContainerInit(stored)
+                pending.append(stored)
+                budget -= 1
+            }
+        }
+    }
+}

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: Apache-2.0
+// Reads a trace as a stream of EventRecords: the replay source (Falco's savefile engine, Tetragon's
+// io.Reader client). Streams from a file or any FileHandle (stdin, a pipe) without loading it; one
+// bad line is reported and skipped, never the end of the replay.
+
+import Foundation
+
+/// Reads the header, then one `EventRecord` per line.
+///
+/// Decisions:
+/// - **Header.** The first non-empty line is the header when it is a JSON object with a `format`
+///   key; another format or version, or a header with a missing/mistyped field, is a thrown error
+///   (reading a file of the wrong kind silently would make replay lie). A trace whose first line
+///   is an event has no header: that is tolerated with a `.missingHeader` warning to the issue
+///   handler, because hand-written fixtures and `grep`/`jq`-filtered traces lose it, and the line
+///   is read as an event. A first line that is not a JSON object at all is `.notATrace`.
+/// - **Bad lines.** A line that does not decode (not JSON, truncated, unknown `type`, a field
+///   missing or mistyped, longer than `maxLineBytes`) goes to the issue handler as
+///   `.malformedLine(number:reason:)` with its 1-based line number, is counted, and is skipped.
+/// - Blank lines are skipped silently; a trailing `\r` (CRLF files) is ignored.
+///
+/// Not thread-safe: one reader is used by one thread or task at a time.
+public final class TraceReader {
+    /// Lines longer than this are malformed (1 MiB; an exec event is typically under 2 KiB).
+    public static let defaultMaxLineBytes = 1 << 20
+
+    /// What has been read so far.
+    public struct Counts: Sendable, Hashable {
+        /// Lines read, header and blank lines included.
+        public var lines = 0
+        /// Event records delivered.
+        public var records = 0
+        /// Lines reported as malformed and skipped.
+        public var malformed = 0
+        public init() {}
+    }
+
+    /// The path, or "-" for standard input, for messages.
+    public let source: String
+    public private(set) var counts = Counts()
+    /// The header, once read (nil before, or for a trace without one).
+    public private(set) var header: TraceHeader?
+
+    private let lines: LineReader
+    private let onIssue: (TraceError) -> Void
+    private let decoder = JSONDecoder()
+    private let handle: FileHandle?
+    private let ownedDescriptor: Int32?
+    private var headerRead = false
+    /// The first line of a header-less trace, decoded while looking for the header.
+    private var pending: EventRecord?
+
+    /// Reads from an open handle (standard input, a pipe, a file). The handle is not closed.
+    /// - Parameter onIssue: receives each recoverable issue (`.malformedLine`, `.missingHeader`)
+    ///   as it is found; reading continues after it returns.
+    public init(fileHandle: FileHandle, name: String = "-", maxLineBytes: Int = TraceReader.defaultMaxLineBytes,
+                onIssue: @escaping (TraceError) -> Void) {
+        self.handle = fileHandle
+        self.ownedDescriptor = nil
+        self.source = name
+        self.onIssue = onIssue
+        self.lines = LineReader(descriptor: fileHandle.fileDescriptor, source: name, maxLineBytes: maxLineBytes)
+    }
+
+    /// Opens the trace at `path`; "-" reads standard input.
+    /// - Throws: `TraceError.cannotOpen` with the system's reason.
+    public init(path: String, maxLineBytes: Int = TraceReader.defaultMaxLineBytes,
+                onIssue: @escaping (TraceError) -> Void) throws(TraceError) {
+        self.source = path
+        self.onIssue = onIssue
+        if path == "-" {
+            self.handle = FileHandle.standardInput
+            self.ownedDescriptor = nil
+            self.lines = LineReader(descriptor: FileHandle.standardInput.fileDescriptor, source: path, maxLineBytes: maxLineBytes)
+        } else {
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            let error = errno
+            guard fd >= 0 else { throw TraceError.cannotOpen(path: path, reason: String(cString: strerror(error))) }
+            self.handle = nil
+            self.ownedDescriptor = fd
+            self.lines = LineReader(descriptor: fd, source: path, maxLineBytes: maxLineBytes)
+        }
+    }
+
+    deinit {
+        if let fd = ownedDescriptor { _ = close(fd) }
+    }
+
+    /// Bytes read from the source so far.
+    public var bytesRead: UInt64 { lines.bytesRead }
+
+    /// Reads and validates the header, once (later calls return the same result).
+    /// - Returns: the header, or nil for an empty trace or one without a header (after a
+    ///   `.missingHeader` warning).
+    /// - Throws: `.unsupportedFormat`, `.unsupportedVersion`, `.malformedHeader`, `.notATrace`,
+    ///   `.readFailed`.
+    @discardableResult
+    public func readHeader() throws(TraceError) -> TraceHeader? {
+        guard !headerRead else { return header }
+        headerRead = true
+        while let line = try lines.next() {
+            counts.lines += 1
+            let bytes: UnsafeRawBufferPointer
+            switch line {
+            case .tooLong(let length):
+                throw TraceError.notATrace(reason: "line \(counts.lines) is \(length) bytes, over the \(lines.maxLineBytes)-byte line limit")
+            case .text(let raw):
+                bytes = trimmed(raw)
+            }
+            if bytes.isEmpty { continue }
+            let probe: TraceHeaderProbe
+            do {
+                probe = try decode(TraceHeaderProbe.self, from: bytes)
+            } catch let error as TraceError {
+                throw error
+            } catch let error as DecodingError {
+                if case .typeMismatch(_, let context) = error, context.codingPath.isEmpty {
+                    throw TraceError.notATrace(reason: "line \(counts.lines) is not a JSON object")
+                }
+                if case .dataCorrupted(let context) = error, context.codingPath.isEmpty, JSONSyntax.firstError(in: bytes) != nil {
+                    throw TraceError.notATrace(reason: "line \(counts.lines): \(traceDecodingReason(error, line: bytes))")
+                }
+                throw TraceError.malformedHeader(reason: traceDecodingReason(error, line: bytes))
+            } catch {
+                throw TraceError.malformedHeader(reason: "\(error)")
+            }
+            if let found = probe.header {
+                header = found
+                return found
+            }
+            onIssue(.missingHeader)
+            pending = decodeRecord(bytes)
+            return nil
+        }
+        return nil
+    }
+
+    /// The next record, or nil at end of input. Malformed lines are reported and skipped.
+    /// - Throws: the header errors of `readHeader()` on the first call, `.readFailed`.
+    public func next() throws(TraceError) -> EventRecord? {
+        if !headerRead { try readHeader() }
+        if let record = pending {
+            pending = nil
+            return record
+        }
+        while let line = try lines.next() {
+            counts.lines += 1
+            switch line {
+            case .tooLong(let length):
+                report(reason: "line is \(length) bytes, over the \(lines.maxLineBytes)-byte line limit")
+            case .text(let raw):
+                let bytes = trimmed(raw)
+                if bytes.isEmpty { continue }
+                if let record = decodeRecord(bytes) { return record }
+            }
+        }
+        return nil
+    }
+
+    /// Calls `body` with every remaining record, in order.
+    /// - Throws: what `next()` throws, or what `body` throws (reading stops there).
+    public func forEach(_ body: (EventRecord) throws -> Void) throws {
+        while let record = try next() { try body(record) }
+    }
+
+    // MARK: - Decoding
+
+    /// Decodes one event line; on failure reports it and returns nil.
+    private func decodeRecord(_ bytes: UnsafeRawBufferPointer) -> EventRecord? {
+        do {
+            let record = try decode(EventRecord.self, from: bytes)
+            counts.records += 1
+            return record
+        } catch {
+            report(reason: traceDecodingReason(error, line: bytes))
+            return nil
+        }
+    }
+
+    private func report(reason: String) {
+        counts.malformed += 1
+        onIssue(.malformedLine(number: counts.lines, reason: reason))
+    }
+
+    /// Decodes straight from the read buffer: the Data borrows the bytes, nothing is copied.
+    private func decode<T: Decodable>(_ type: T.Type, from bytes: UnsafeRawBufferPointer) throws -> T {
+        let data = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: bytes.baseAddress!), count: bytes.count, deallocator: .none)
+        return try decoder.decode(type, from: data)
+    }
+
+    /// The line without surrounding spaces, tabs and a CR.
+    private func trimmed(_ raw: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        var lower = 0, upper = raw.count
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D }
+        while lower < upper, isSpace(raw[lower]) { lower += 1 }
+        while upper > lower, isSpace(raw[upper - 1]) { upper -= 1 }
+        return UnsafeRawBufferPointer(rebasing: raw[lower..<upper])
+    }
+}
