@@ -77,8 +77,15 @@ public final class ProcessCapture: @unchecked Sendable {
         precondition(!started, "ProcessCapture.start() called twice")
         started = true
         lock.unlock()
-        let connector = try ProcConnector.open(receiveBuffer: configuration.receiveBufferBytes,
+        let connector: ProcConnector
+        do {
+            connector = try ProcConnector.open(receiveBuffer: configuration.receiveBufferBytes,
                                                receiveTimeout: configuration.receiveTimeout)
+        } catch {
+            // Nothing will ever be produced: end the stream so a waiting consumer is released.
+            continuation.finish()
+            throw error
+        }
         let loop = CaptureLoop(connector: connector, configuration: configuration, clock: .measure(),
                                announcer: ContainerAnnouncer(capacity: configuration.containerCacheCapacity, lookup: containerMetadata),
                                continuation: continuation, counters: counters, logger: logger,
