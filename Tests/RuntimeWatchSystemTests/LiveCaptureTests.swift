@@ -130,6 +130,8 @@ final class LiveCaptureTests: XCTestCase {
         _ = withUnsafeMutablePointer(to: &clientAddress) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(client, $0, &clientLength) } }
         let accepted = accept(listener, nil, nil)
         XCTAssertGreaterThanOrEqual(accepted, 0)
+        // Keep our end out of the child, or cat would hold both ends and never see EOF.
+        _ = fcntl(accepted, F_SETFD, FD_CLOEXEC)
         let devnull = open("/dev/null", O_WRONLY | O_CLOEXEC)
         defer { close(devnull) }
 
