@@ -267,7 +267,7 @@ fail:
     return err;
 }
 
-int rw_procconn_recv(int fd, rw_proc_event *events, int max, rw_procconn_fault *fault) {
+int rw_procconn_recv(int fd, rw_proc_event *events, int max, int dontwait, rw_procconn_fault *fault) {
     /* One proc connector datagram is ~76 bytes; 8 KiB leaves room for batching kernels. */
     unsigned char buf[8192] __attribute__((aligned(8)));
     struct sockaddr_nl from;
@@ -276,7 +276,7 @@ int rw_procconn_recv(int fd, rw_proc_event *events, int max, rw_procconn_fault *
     set_fault(fault, 0, RW_PROCCONN_OK, 0, 0, 0, 0);
     /* MSG_TRUNC makes recvfrom return the real datagram size, so an oversized one is detected
      * (its tail is missing, and the decoder then reports the truncated message). */
-    ssize_t n = recvfrom(fd, buf, sizeof buf, MSG_TRUNC, (struct sockaddr *)&from, &from_len);
+    ssize_t n = recvfrom(fd, buf, sizeof buf, MSG_TRUNC | (dontwait ? MSG_DONTWAIT : 0), (struct sockaddr *)&from, &from_len);
     if (n < 0) return -errno;
     if (from.nl_pid != 0) {
         /* Only the kernel may speak for the connector; a userspace sender is ignored. */

@@ -82,12 +82,13 @@ typedef struct rw_procconn_fault {
  * Returns the descriptor, or -errno (-EPERM without CAP_NET_ADMIN). */
 int rw_procconn_open(int rcvbuf_bytes, int recv_timeout_ms);
 
-/* Receives one datagram and decodes it like rw_procconn_decode. Returns the number of events
- * written (0 is possible: an ack-less datagram, or one from a foreign sender, see *fault), or -errno:
- * -ENOBUFS when the receive buffer overflowed (events were lost; the socket stays usable),
- * -EAGAIN when the receive timeout expired, -EINTR, -EBADMSG when the first message is malformed.
- * `fault` (may be NULL) says where and why decoding stopped early. */
-int rw_procconn_recv(int fd, rw_proc_event *events, int max, rw_procconn_fault *fault);
+/* Receives one datagram and decodes it like rw_procconn_decode. dontwait != 0 returns -EAGAIN at
+ * once when nothing is queued (MSG_DONTWAIT); otherwise it blocks up to the receive timeout.
+ * Returns the number of events written (0 is possible: a datagram from a foreign sender, see
+ * *fault), or -errno: -ENOBUFS when the receive buffer overflowed (events were lost; the socket
+ * stays usable), -EAGAIN when nothing arrived in time, -EINTR, -EBADMSG when the first message is
+ * malformed. `fault` (may be NULL) says where and why decoding stopped early. */
+int rw_procconn_recv(int fd, rw_proc_event *events, int max, int dontwait, rw_procconn_fault *fault);
 
 /* Decodes every netlink/connector/proc_event message in buf[0..len). Strict: no length field is
  * trusted without checking it against the bytes that are really there.
@@ -113,7 +114,7 @@ int rw_procconn_close(int fd);
  * Returns the descriptor, or -errno (-ENOENT when the process is gone). */
 int rw_proc_open(const char *path);
 
-/* Reads the file `name` under dirfd into buf, up to cap bytes (loops until EOF or cap).
+/* Reads the file `name` under dirfd into buf, up to cap bytes (loops until a short read or cap).
  * Returns the number of bytes read (== cap means there may be more), or -errno
  * (-ESRCH/-ENOENT when the process has gone). */
 long rw_proc_read(int dirfd, const char *name, void *buf, size_t cap);
@@ -124,5 +125,14 @@ long rw_proc_readlink(int dirfd, const char *name, char *buf, size_t cap);
 
 /* Closes a descriptor from rw_proc_open. Returns 0 or -errno. */
 int rw_proc_close(int fd);
+
+/* ------------------------------------------------------------------------------------------------
+ * Scheduling (sched.c)
+ * ---------------------------------------------------------------------------------------------- */
+
+/* Sets the nice value of the CALLING THREAD only (setpriority(PRIO_PROCESS, gettid())), so a
+ * latency-critical thread can be favoured without changing the rest of the process.
+ * Returns 0 or -errno (-EACCES/-EPERM lowering nice without CAP_SYS_NICE). */
+int rw_sched_set_thread_nice(int nice);
 
 #endif

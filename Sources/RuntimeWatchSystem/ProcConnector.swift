@@ -50,19 +50,21 @@ public struct ProcConnector: Sendable {
         Int(try shimCall("rw_procconn_rcvbuf") { rw_procconn_rcvbuf(descriptor.rawValue) })
     }
 
-    /// Receives one datagram and decodes it. Blocks up to the receive timeout. Retries EINTR.
+    /// Receives one datagram and decodes it. Blocks up to the receive timeout, or not at all when
+    /// `wait` is false (to drain what is already queued). Retries EINTR.
     ///
     /// - Returns: `.batch` with the decoded events (and the fault if a message was malformed —
-    ///   malformed input is reported, never thrown), `.overflow` on ENOBUFS, `.timeout` on EAGAIN.
+    ///   malformed input is reported, never thrown), `.overflow` on ENOBUFS, `.timeout` when
+    ///   nothing arrived (EAGAIN).
     /// - Throws: `SystemError` for anything else (the socket is unusable).
     ///
     /// The corresponding C function is `rw_procconn_recv`.
-    public func receive() throws(SystemError) -> ProcConnectorReceipt {
+    public func receive(wait: Bool = true) throws(SystemError) -> ProcConnectorReceipt {
         let fd = descriptor.rawValue
         return try withUnsafeTemporaryAllocation(of: rw_proc_event.self, capacity: Self.eventsPerDatagram) { buffer throws(SystemError) -> ProcConnectorReceipt in
             while true {
                 var fault = rw_procconn_fault()
-                let rc = rw_procconn_recv(fd, buffer.baseAddress, Int32(buffer.count), &fault)
+                let rc = rw_procconn_recv(fd, buffer.baseAddress, Int32(buffer.count), wait ? 0 : 1, &fault)
                 if fault.reason == UInt32(RW_PROCCONN_NETLINK_OVERRUN) { return .overflow }
                 if fault.reason != UInt32(RW_PROCCONN_OK) {
                     let count = max(0, Int(rc))

@@ -35,16 +35,18 @@ public struct ProcDirectory: Sendable {
     /// The corresponding C function is `rw_proc_read`.
     public func read(_ name: String, limit: Int) throws(SystemError) -> ProcFileContents {
         let fd = descriptor.rawValue
-        // One extra byte tells "exactly limit" from "more than limit".
-        var bytes = [UInt8](repeating: 0, count: limit + 1)
-        let n = try bytes.withUnsafeMutableBytes { raw in
-            Result { () throws(SystemError) in
-                try shimCall("rw_proc_read") { rw_proc_read(fd, name, raw.baseAddress, raw.count) }
-            }
-        }.get()
-        let truncated = n > limit
-        bytes.removeSubrange(min(Int(n), limit)...)
-        return ProcFileContents(bytes: bytes, truncated: truncated)
+        // One extra byte tells "exactly limit" from "more than limit". The buffer is left
+        // uninitialised: zero-filling a 64 KiB cmdline buffer per exec is time the race cannot spare.
+        var rc = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: limit + 1) { buffer, count in
+            rc = rw_proc_read(fd, name, buffer.baseAddress, buffer.count)
+            count = min(max(rc, 0), limit)
+        }
+        if rc < 0 {
+            // rw_proc_read already retried EINTR; anything negative is final.
+            throw SystemError(operation: "rw_proc_read", errno: Errno(rawValue: Int32(truncatingIfNeeded: -rc)))
+        }
+        return ProcFileContents(bytes: bytes, truncated: rc > limit)
     }
 
     /// Reads the symlink `name` (e.g. `"exe"`, `"fd/1"`), at most `limit` bytes of target.

@@ -15,6 +15,7 @@ struct Options {
     var settleMilliseconds = 1000
     var receiveBuffer = 8 << 20
     var marker = "rw-storm-\(getpid())"
+    var nice: Int32?
 
     static func parse(_ args: [String]) -> Options {
         var o = Options()
@@ -31,8 +32,9 @@ struct Options {
             case "--settle-ms": o.settleMilliseconds = min(10_000, max(0, Int(value()) ?? o.settleMilliseconds))
             case "--receive-buffer": o.receiveBuffer = max(0, Int(value()) ?? o.receiveBuffer)
             case "--marker": o.marker = value()
+            case "--nice": o.nice = Int32(value())
             default:
-                FileHandle.standardError.write(Data("usage: rw-capture-bench [--count N<=100000] [--workers 1..8] [--settle-ms MS] [--receive-buffer BYTES] [--marker STR]\n".utf8))
+                FileHandle.standardError.write(Data("usage: rw-capture-bench [--count N<=100000] [--workers 1..8] [--settle-ms MS] [--receive-buffer BYTES] [--marker STR] [--nice N]\n".utf8))
                 exit(2)
             }
             i += 1
@@ -92,6 +94,7 @@ let options = Options.parse(CommandLine.arguments)
 var configuration = ProcessCapture.Configuration()
 configuration.snapshotAtStart = false
 configuration.receiveBufferBytes = options.receiveBuffer
+if let nice = options.nice { configuration.receiveThreadNice = nice }
 let capture = ProcessCapture(configuration: configuration)
 let log = ExecLog()
 let consumer = Task.detached {
@@ -120,7 +123,7 @@ let complete = stormExecs.filter { $0.source == "proc" }.count
 let partial = stormExecs.filter { $0.source == "partial" }.count
 let inherited = stormExecs.filter { $0.source == "inherited" }.count
 let stats = capture.counters.snapshot()
-print("storm: \(pids.count) execs of /bin/true by \(options.workers) worker(s) in \(String(format: "%.2f", seconds)) s = \(String(format: "%.0f", Double(pids.count) / seconds)) exec/s (marker \(options.marker))")
+print("storm: \(pids.count) execs of /bin/true by \(options.workers) worker(s)\, capture thread nice \(configuration.receiveThreadNice.map(String.init) ?? "inherited") in \(String(format: "%.2f", seconds)) s = \(String(format: "%.0f", Double(pids.count) / seconds)) exec/s (marker \(options.marker))")
 print("capture: exec events for storm pids \(stormExecs.count)/\(pids.count) (\(percent(stormExecs.count, pids.count)))")
 print("  with argv \(withArgv) (\(percent(withArgv, pids.count))), cgroup \(withCgroup) (\(percent(withCgroup, pids.count))), exe \(withExe) (\(percent(withExe, pids.count)))")
 print("  /proc read of storm execs: complete \(complete), partial \(partial), vanished \(inherited)")

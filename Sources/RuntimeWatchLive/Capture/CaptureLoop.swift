@@ -65,11 +65,9 @@ final class CaptureLoop: @unchecked Sendable {
                 pendingOverflows += 1
                 lossSince = lossSince ?? WallClock.monotonicNanoseconds()
             case .batch(let batch):
-                if let fault = batch.fault {
-                    counters.update { $0.malformedDatagrams += 1 }
-                    logger?.warning("malformed proc connector datagram", metadata: ["fault": "\(fault)"])
-                }
-                for event in batch.events { handle(event) }
+                var events = accept(batch)
+                drainQueued(into: &events)
+                process(events)
             }
             if let since = lossSince {
                 let waited = WallClock.monotonicNanoseconds() &- since
@@ -86,7 +84,49 @@ final class CaptureLoop: @unchecked Sendable {
 
     // MARK: Events
 
-    private func handle(_ raw: RawProcEvent) {
+    /// Most datagrams taken per wake-up; bounds the time before the first of them is emitted.
+    private static let drainLimit = 64
+
+    private func accept(_ batch: ProcMessageBatch) -> [RawProcEvent] {
+        if let fault = batch.fault {
+            counters.update { $0.malformedDatagrams += 1 }
+            logger?.warning("malformed proc connector datagram", metadata: ["fault": "\(fault)"])
+        }
+        return batch.events
+    }
+
+    /// Takes the datagrams already queued behind the one just received (without waiting), so a
+    /// burst can be handled exec-first.
+    private func drainQueued(into events: inout [RawProcEvent]) {
+        for _ in 1..<Self.drainLimit {
+            guard let receipt = try? connector.receive(wait: false) else { return }
+            switch receipt {
+            case .timeout:
+                return
+            case .overflow:
+                counters.update { $0.overflows += 1 }
+                pendingOverflows += 1
+                lossSince = lossSince ?? WallClock.monotonicNanoseconds()
+            case .batch(let batch):
+                events += accept(batch)
+            }
+        }
+    }
+
+    /// Handles a burst in order, but reads the first, most important /proc fields of EVERY exec in
+    /// it before finishing any one read: with a backlog, the last exec of the burst no longer
+    /// waits for all the full reads before it, only for their cmdline/exe/cgroup.
+    private func process(_ events: [RawProcEvent]) {
+        var started: [Int: ProcReadInProgress] = [:]
+        if events.count > 1 {
+            for (i, e) in events.enumerated() where e.kind == .exec {
+                started[i] = reader.begin(pid: e.tgid)
+            }
+        }
+        for (i, e) in events.enumerated() { handle(e, started: started[i]) }
+    }
+
+    private func handle(_ raw: RawProcEvent, started: ProcReadInProgress? = nil) {
         if raw.kind != .none {
             let lost = gaps.record(cpu: raw.cpu, sequence: raw.sequence)
             if lost > 0 {
@@ -98,7 +138,7 @@ final class CaptureLoop: @unchecked Sendable {
         let time = clock.wall(fromMonotonic: raw.timestampNanoseconds)
         switch ProcEventMapper.map(raw) {
         case .exec(let pid):
-            let result = reader.read(pid: pid.rawValue)
+            let result = reader.finish(started ?? reader.begin(pid: pid.rawValue))
             record(result)
             let info = result.info ?? ProcessInfo(pid: pid, source: "inherited")
             remember(pid.rawValue, startTicks: info.startTicks)

@@ -34,6 +34,11 @@ public final class ProcessCapture: @unchecked Sendable {
         public var resyncDelay: Duration = .milliseconds(250)
         /// How often the blocked receive wakes up to check for stop.
         public var receiveTimeout: Duration = .milliseconds(100)
+        /// Nice value for the receive thread (nil: inherit). The default -10 matters: under load, a
+        /// receive thread at nice 0 loses CFS wakeup preemption to the processes it races, and
+        /// reads /proc too late (exec storm, 1 worker: argv for ~40-46% of execs at nice 0 vs ~89%
+        /// at -10, see bench/exec-storm.sh). Needs CAP_SYS_NICE; a refusal is logged, not fatal.
+        public var receiveThreadNice: Int32? = -10
         /// How /proc is read (root and size caps).
         public var reader = ProcReader()
         public init() {}
@@ -96,7 +101,16 @@ public final class ProcessCapture: @unchecked Sendable {
         lock.lock()
         threadRunning = true
         lock.unlock()
+        let nice = configuration.receiveThreadNice
+        let logger = self.logger
         let thread = Thread { [finished] in
+            if let nice {
+                do {
+                    try ThreadPriority.setCurrentThreadNice(nice)
+                } catch {
+                    logger?.warning("could not set the capture thread's priority", metadata: ["error": "\(error)"])
+                }
+            }
             loop.run()
             finished.signal()
         }

@@ -38,21 +38,51 @@ public struct ProcReader: Sendable {
     ///   reads them fresh (exec time).
     /// - Returns: the process and the read's outcome; never throws.
     public func read(pid: Int32, netTables: NetTableCache? = nil) -> ProcReadResult {
+        finish(begin(pid: pid), netTables: netTables)
+    }
+
+    /// First half of a read: opens /proc/<pid> and reads what matters most (cmdline, exe, cgroup).
+    /// Capture calls it for every exec of a burst before finishing any of them, so each process's
+    /// most important fields are read as early as possible.
+    /// - Returns: the read in progress; pass it to `finish`, which closes the directory.
+    public func begin(pid: Int32) -> ProcReadInProgress {
         var session = ReadSession(pid: pid, limits: limits)
-        let dir: ProcDirectory
+        var info = ProcessInfo(pid: ProcessID(pid))
         do {
-            dir = try ProcDirectory.open("\(root)/\(pid)")
+            let dir = try ProcDirectory.open("\(root)/\(pid)")
+            session.first(dir, into: &info)
+            return ProcReadInProgress(directory: dir, session: session, info: info)
         } catch {
             if !error.isProcessGone { session.issue("", "\(error)") }
+            return ProcReadInProgress(directory: nil, session: session, info: info)
+        }
+    }
+
+    /// Second half of a read: status, stat, cwd and descriptors; closes the directory.
+    /// - Returns: the process and the read's outcome; never throws.
+    public func finish(_ read: ProcReadInProgress, netTables: NetTableCache? = nil) -> ProcReadResult {
+        var session = read.session
+        guard let dir = read.directory else {
             return ProcReadResult(info: nil, outcome: .vanished, issues: session.issues)
         }
         defer { dir.close() }
-        return session.run(dir, netTables: netTables)
+        var info = read.info
+        return session.rest(dir, info: &info, netTables: netTables)
     }
 }
 
+/// A /proc read between `ProcReader.begin` and `ProcReader.finish`. Holds an open directory
+/// descriptor until finished.
+public struct ProcReadInProgress: Sendable {
+    let directory: ProcDirectory?
+    let session: ReadSession
+    let info: ProcessInfo
+    /// The pid being read.
+    public var pid: Int32 { session.pid }
+}
+
 /// The state of one read: what was read so far, whether the process is gone, the issues.
-private struct ReadSession {
+struct ReadSession: Sendable {
     let pid: Int32
     let limits: ProcReader.Limits
     var issues: [ProcReadIssue] = []
@@ -98,9 +128,8 @@ private struct ReadSession {
         }
     }
 
-    mutating func run(_ dir: ProcDirectory, netTables: NetTableCache?) -> ProcReadResult {
-        var info = ProcessInfo(pid: ProcessID(pid))
-        // 1. What matters most, while the process most likely still exists.
+    /// What matters most, while the process most likely still exists.
+    mutating func first(_ dir: ProcDirectory, into info: inout ProcessInfo) {
         if let bytes = text(dir, "cmdline", limit: limits.cmdline) {
             info.argv = CmdlineParser.parse(bytes)
         }
@@ -111,7 +140,10 @@ private struct ReadSession {
             info.cgroup = CgroupSelection.choose(text)
             if info.cgroup == nil && !bytes.isEmpty { issue("cgroup", "no valid \"id:controllers:path\" line") }
         }
-        // 2. The rest.
+    }
+
+    /// The rest, then the outcome.
+    mutating func rest(_ dir: ProcDirectory, info: inout ProcessInfo, netTables: NetTableCache?) -> ProcReadResult {
         var stat: ProcStat?
         if let bytes = text(dir, "stat", limit: limits.stat) {
             do throws(ProcParseError) {
