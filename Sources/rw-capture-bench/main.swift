@@ -123,7 +123,7 @@ let complete = stormExecs.filter { $0.source == "proc" }.count
 let partial = stormExecs.filter { $0.source == "partial" }.count
 let inherited = stormExecs.filter { $0.source == "inherited" }.count
 let stats = capture.counters.snapshot()
-print("storm: \(pids.count) execs of /bin/true by \(options.workers) worker(s)\, capture thread nice \(configuration.receiveThreadNice.map(String.init) ?? "inherited") in \(String(format: "%.2f", seconds)) s = \(String(format: "%.0f", Double(pids.count) / seconds)) exec/s (marker \(options.marker))")
+print("storm: \(pids.count) execs of /bin/true by \(options.workers) worker(s), capture thread nice \(configuration.receiveThreadNice.map(String.init) ?? "inherited") in \(String(format: "%.2f", seconds)) s = \(String(format: "%.0f", Double(pids.count) / seconds)) exec/s (marker \(options.marker))")
 print("capture: exec events for storm pids \(stormExecs.count)/\(pids.count) (\(percent(stormExecs.count, pids.count)))")
 print("  with argv \(withArgv) (\(percent(withArgv, pids.count))), cgroup \(withCgroup) (\(percent(withCgroup, pids.count))), exe \(withExe) (\(percent(withExe, pids.count)))")
 print("  /proc read of storm execs: complete \(complete), partial \(partial), vanished \(inherited)")

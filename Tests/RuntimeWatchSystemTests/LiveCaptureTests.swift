@@ -201,3 +201,15 @@ final class LiveCaptureTests: XCTestCase {
         XCTAssertEqual(gid.real, 65534)
     }
 }
+
+final class LivePrerequisitesTests: XCTestCase {
+    func testRootHereMeetsThePrerequisites() throws {
+        try requireRoot()
+        XCTAssertNil(LivePrerequisites.check())
+    }
+
+    func testMissingProcIsNamed() {
+        let sentence = LivePrerequisites.check(procRoot: "/nonexistent-proc")
+        XCTAssertTrue(sentence?.contains("/nonexistent-proc") ?? false, sentence ?? "nil")
+    }
+}
