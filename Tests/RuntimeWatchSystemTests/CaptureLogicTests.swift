@@ -92,4 +92,37 @@ final class CaptureLogicTests: XCTestCase {
         XCTAssertTrue(LivePrerequisites.missing(capEff: 1 << 12)?.contains("CAP_SYS_PTRACE") ?? false)
         XCTAssertTrue(LivePrerequisites.missing(capEff: nil)?.contains("CapEff") ?? false)
     }
+
+    func testLossWaitsForGapsThenReportsTheExactCount() throws {
+        var loss = LossAccounting(delayNanoseconds: 250)
+        XCTAssertFalse(loss.isDue(now: 0, idle: true))
+        XCTAssertNil(loss.takeReport())
+        loss.overflow(now: 1000)
+        XCTAssertFalse(loss.isDue(now: 1100, idle: false), "waits for the gaps to show")
+        loss.gap(40, now: 1100)
+        loss.gap(2, now: 1200)
+        XCTAssertTrue(loss.isDue(now: 1250, idle: false))
+        let report = try XCTUnwrap(loss.takeReport())
+        XCTAssertEqual(report.source, "proc_connector")
+        XCTAssertEqual(report.count, 42)
+        XCTAssertEqual(report.reason, "receive buffer overflow (ENOBUFS x1): 42 events missing from per-CPU sequence numbers")
+        XCTAssertNil(loss.takeReport(), "reported once")
+    }
+
+    func testOverflowReportedBeforeItsGapIsNotCountedTwice() throws {
+        var loss = LossAccounting(delayNanoseconds: 250)
+        loss.overflow(now: 0)
+        XCTAssertTrue(loss.isDue(now: 10, idle: true), "an idle connector reports at once")
+        let early = try XCTUnwrap(loss.takeReport())
+        XCTAssertEqual(early.count, 1)
+        XCTAssertTrue(early.reason.contains("at least 1"), early.reason)
+        loss.gap(30, now: 500)
+        let late = try XCTUnwrap(loss.takeReport())
+        XCTAssertEqual(late.count, 29, "the 1 already reported is deducted")
+        XCTAssertEqual(late.reason, "sequence gap: 29 events missing from per-CPU sequence numbers")
+        loss.overflow(now: 600)
+        _ = loss.takeReport()
+        loss.gap(1, now: 700)
+        XCTAssertNil(loss.takeReport(), "a gap fully covered by an earlier report adds nothing")
+    }
 }

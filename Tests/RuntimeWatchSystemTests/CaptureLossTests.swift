@@ -68,7 +68,6 @@ final class CaptureLossTests: XCTestCase {
         XCTAssertTrue(drop.reason.contains("ENOBUFS"), drop.reason)
         let stats = capture.counters.snapshot()
         XCTAssertGreaterThan(stats.overflows, 0)
-        XCTAssertGreaterThanOrEqual(stats.sequenceGapEvents, drop.count)
         // The tiny buffer may overflow again later (the host is busy): later drops add to the counter.
         XCTAssertGreaterThanOrEqual(stats.dropsByCause["proc_connector"] ?? 0, drop.count)
         _ = try await collector.waitFor("resync after the loss") { _ in capture.counters.snapshot().resyncs > 0 ? true : nil }

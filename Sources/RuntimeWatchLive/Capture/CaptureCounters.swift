@@ -8,8 +8,8 @@ import Foundation
 public struct CaptureStatistics: Sendable, Hashable {
     /// Events put on the output stream, by `Event.kind` ("exec", "fork", "snapshot", "drop", …).
     public var eventsByKind: [String: UInt64] = [:]
-    /// Events lost, by cause: "proc_connector" (kernel receive-buffer overflow; counted from the
-    /// per-CPU sequence gaps, at least 1 per overflow), "queue" (output stream full).
+    /// Events lost, by cause: "proc_connector" (kernel side; the exact count from the per-CPU
+    /// sequence gaps — see `LossAccounting`), "queue" (output stream full).
     public var dropsByCause: [String: UInt64] = [:]
     /// /proc reads by outcome (exec-time and snapshot reads).
     public var procReads: [ProcReadOutcome: UInt64] = [:]

@@ -23,11 +23,7 @@ final class CaptureLoop: @unchecked Sendable {
     /// Live processes capture has reported (pid → start ticks when read), to find unknown ones on resync.
     private var known: [Int32: UInt64?] = [:]
     private var gaps = SequenceGapTracker()
-    /// Loss not yet reported: events missing from sequence gaps, and ENOBUFS results.
-    private var pendingLost: UInt64 = 0
-    private var pendingOverflows: UInt64 = 0
-    /// Monotonic time of the first unreported loss.
-    private var lossSince: UInt64?
+    private var loss: LossAccounting
     /// Events the output stream refused since the last successful "queue" drop event.
     private var pendingQueueDrops: UInt64 = 0
 
@@ -43,6 +39,8 @@ final class CaptureLoop: @unchecked Sendable {
         self.counters = counters
         self.logger = logger
         self.shouldStop = shouldStop
+        let (seconds, attoseconds) = configuration.resyncDelay.components
+        self.loss = LossAccounting(delayNanoseconds: UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds)) / 1_000_000_000)
     }
 
     func run() {
@@ -61,22 +59,17 @@ final class CaptureLoop: @unchecked Sendable {
             case .timeout:
                 break
             case .overflow:
-                counters.update { $0.overflows += 1 }
-                pendingOverflows += 1
-                lossSince = lossSince ?? WallClock.monotonicNanoseconds()
+                overflowed()
             case .batch(let batch):
                 var events = accept(batch)
                 drainQueued(into: &events)
                 process(events)
             }
-            if let since = lossSince {
-                let waited = WallClock.monotonicNanoseconds() &- since
-                if receipt == .timeout || waited >= nanoseconds(configuration.resyncDelay) {
-                    reportLossAndResync()
-                }
+            if loss.isDue(now: WallClock.monotonicNanoseconds(), idle: receipt == .timeout) {
+                reportLossAndResync()
             }
         }
-        if lossSince != nil { reportLossAndResync(scan: false) }
+        reportLossAndResync(scan: false)
         flushQueueDrops(at: WallClock.nowNanoseconds())
         try? connector.close()
         continuation.finish()
@@ -104,9 +97,7 @@ final class CaptureLoop: @unchecked Sendable {
             case .timeout:
                 return
             case .overflow:
-                counters.update { $0.overflows += 1 }
-                pendingOverflows += 1
-                lossSince = lossSince ?? WallClock.monotonicNanoseconds()
+                overflowed()
             case .batch(let batch):
                 events += accept(batch)
             }
@@ -131,8 +122,7 @@ final class CaptureLoop: @unchecked Sendable {
             let lost = gaps.record(cpu: raw.cpu, sequence: raw.sequence)
             if lost > 0 {
                 counters.update { $0.sequenceGapEvents += lost }
-                pendingLost += lost
-                lossSince = lossSince ?? WallClock.monotonicNanoseconds()
+                loss.gap(lost, now: WallClock.monotonicNanoseconds())
             }
         }
         let time = clock.wall(fromMonotonic: raw.timestampNanoseconds)
@@ -182,19 +172,16 @@ final class CaptureLoop: @unchecked Sendable {
 
     // MARK: Loss and resync
 
+    private func overflowed() {
+        counters.update { $0.overflows += 1 }
+        loss.overflow(now: WallClock.monotonicNanoseconds())
+    }
+
+    /// Emits the pending drop report, if any, then rescans /proc for processes not yet known.
     private func reportLossAndResync(scan doScan: Bool = true) {
-        let lost = pendingLost
-        let overflows = pendingOverflows
-        let count = max(lost, overflows > 0 ? 1 : 0)
-        var reason = overflows > 0 ? "receive buffer overflow (ENOBUFS x\(overflows))" : "sequence gap"
-        reason += lost > 0 ? ": \(lost) events missing from per-CPU sequence numbers" : ": lost count unknown"
-        pendingLost = 0
-        pendingOverflows = 0
-        lossSince = nil
-        if count > 0 {
-            counters.dropped("proc_connector", count)
-            emit(.drop(DropEvent(source: "proc_connector", count: count, reason: reason)), at: WallClock.nowNanoseconds())
-        }
+        guard let drop = loss.takeReport() else { return }
+        counters.dropped("proc_connector", drop.count)
+        emit(.drop(drop), at: WallClock.nowNanoseconds())
         if doScan {
             counters.update { $0.resyncs += 1 }
             scan(onlyUnknown: true)
@@ -251,11 +238,6 @@ final class CaptureLoop: @unchecked Sendable {
             counters.emitted("drop")
             pendingQueueDrops = 0
         }
-    }
-
-    private func nanoseconds(_ d: Duration) -> UInt64 {
-        let (s, atto) = d.components
-        return UInt64(max(0, s)) * 1_000_000_000 + UInt64(max(0, atto)) / 1_000_000_000
     }
 
     private func usleepBounded(_ micros: UInt32) {
