@@ -84,6 +84,11 @@ let package = Package(
             ],
             resources: []
         ),
+        // Benchmark driver for live capture (bench/exec-storm.sh); not shipped in the product.
+        .executableTarget(
+            name: "rw-capture-bench",
+            dependencies: ["RuntimeWatchCore", "RuntimeWatchLive"]
+        ),
         .testTarget(
             name: "RuntimeWatchCoreTests",
             dependencies: ["RuntimeWatchCore"],

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* procfs reads relative to an open /proc/<pid> directory. A short-lived process can exit (and its
+ * pid be reused) between two reads; reading through one directory descriptor keeps every read
+ * about the same process: once it is gone the reads fail with ESRCH/ENOENT instead of silently
+ * describing a newcomer. */
+#define _GNU_SOURCE
+#include "CShims.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+int rw_proc_open(const char *path) {
+    int fd;
+    do {
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    return fd < 0 ? -errno : fd;
+}
+
+long rw_proc_read(int dirfd, const char *name, void *buf, size_t cap) {
+    int fd;
+    do {
+        fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) return -errno;
+    size_t total = 0;
+    long result = 0;
+    /* procfs files report size 0, so read until the buffer is full or a read comes back short.
+     * procfs fills a read as far as it can (seq_file and cmdline loop internally), so a short read
+     * is the end of the file: stopping there saves the extra read() that would return 0, which
+     * matters when racing a process that is about to exit. */
+    while (total < cap) {
+        size_t want = cap - total;
+        ssize_t n = read(fd, (char *)buf + total, want);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            result = -errno;
+            break;
+        }
+        total += (size_t)n;
+        if ((size_t)n < want) break;
+    }
+    close(fd);
+    return result < 0 ? result : (long)total;
+}
+
+long rw_proc_readlink(int dirfd, const char *name, char *buf, size_t cap) {
+    ssize_t n = readlinkat(dirfd, name, buf, cap);
+    return n < 0 ? -errno : (long)n;
+}
+
+int rw_proc_close(int fd) {
+    return close(fd) < 0 ? -errno : 0;
+}

@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: Apache-2.0
+// The receive thread's work: snapshot, then receive → map → (read /proc for exec) → emit, with
+// loss handling: a gap or ENOBUFS leads, after `resyncDelay`, to one DropEvent carrying the exact
+// count from the sequence gaps, then a /proc rescan that snapshots processes not yet known.
+
+import Logging
+import RuntimeWatchCore
+import RuntimeWatchSystem
+
+/// State confined to the receive thread.
+final class CaptureLoop: @unchecked Sendable {
+    // @unchecked: created by `start()` and from then on used only by the receive thread.
+    private let connector: ProcConnector
+    private let configuration: ProcessCapture.Configuration
+    private let reader: ProcReader
+    private let clock: WallClock
+    private let announcer: ContainerAnnouncer
+    private let continuation: AsyncStream<EventRecord>.Continuation
+    private let counters: CaptureCounters
+    private let logger: Logger?
+    private let shouldStop: @Sendable () -> Bool
+
+    /// Live processes capture has reported (pid → start ticks when read), to find unknown ones on resync.
+    private var known: [Int32: UInt64?] = [:]
+    private var gaps = SequenceGapTracker()
+    private var loss: LossAccounting
+    /// Events the output stream refused since the last successful "queue" drop event.
+    private var pendingQueueDrops: UInt64 = 0
+
+    init(connector: ProcConnector, configuration: ProcessCapture.Configuration, clock: WallClock,
+         announcer: ContainerAnnouncer, continuation: AsyncStream<EventRecord>.Continuation,
+         counters: CaptureCounters, logger: Logger?, shouldStop: @escaping @Sendable () -> Bool) {
+        self.connector = connector
+        self.configuration = configuration
+        self.reader = configuration.reader
+        self.clock = clock
+        self.announcer = announcer
+        self.continuation = continuation
+        self.counters = counters
+        self.logger = logger
+        self.shouldStop = shouldStop
+        let (seconds, attoseconds) = configuration.resyncDelay.components
+        self.loss = LossAccounting(delayNanoseconds: UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds)) / 1_000_000_000)
+    }
+
+    func run() {
+        if configuration.snapshotAtStart { scan(onlyUnknown: false) }
+        while !shouldStop() {
+            let receipt: ProcConnectorReceipt
+            do {
+                receipt = try connector.receive()
+            } catch {
+                counters.update { $0.receiveErrors += 1 }
+                logger?.error("proc connector receive failed; retrying", metadata: ["error": "\(error)"])
+                usleepBounded(50_000)
+                continue
+            }
+            switch receipt {
+            case .timeout:
+                break
+            case .overflow:
+                overflowed()
+            case .batch(let batch):
+                var events = accept(batch)
+                drainQueued(into: &events)
+                process(events)
+            }
+            if loss.isDue(now: WallClock.monotonicNanoseconds(), idle: receipt == .timeout) {
+                reportLossAndResync()
+            }
+        }
+        reportLossAndResync(scan: false)
+        flushQueueDrops(at: WallClock.nowNanoseconds())
+        try? connector.close()
+        continuation.finish()
+    }
+
+    // MARK: Events
+
+    /// Most datagrams taken per wake-up; bounds the time before the first of them is emitted.
+    private static let drainLimit = 64
+
+    private func accept(_ batch: ProcMessageBatch) -> [RawProcEvent] {
+        if let fault = batch.fault {
+            counters.update { $0.malformedDatagrams += 1 }
+            logger?.warning("malformed proc connector datagram", metadata: ["fault": "\(fault)"])
+        }
+        return batch.events
+    }
+
+    /// Takes the datagrams already queued behind the one just received (without waiting), so a
+    /// burst can be handled exec-first.
+    private func drainQueued(into events: inout [RawProcEvent]) {
+        for _ in 1..<Self.drainLimit {
+            guard let receipt = try? connector.receive(wait: false) else { return }
+            switch receipt {
+            case .timeout:
+                return
+            case .overflow:
+                overflowed()
+            case .batch(let batch):
+                events += accept(batch)
+            }
+        }
+    }
+
+    /// Handles a burst in order, but reads the first, most important /proc fields of EVERY exec in
+    /// it before finishing any one read: with a backlog, the last exec of the burst no longer
+    /// waits for all the full reads before it, only for their cmdline/exe/cgroup.
+    private func process(_ events: [RawProcEvent]) {
+        var started: [Int: ProcReadInProgress] = [:]
+        if events.count > 1 {
+            for (i, e) in events.enumerated() where e.kind == .exec {
+                started[i] = reader.begin(pid: e.tgid)
+            }
+        }
+        for (i, e) in events.enumerated() { handle(e, started: started[i]) }
+    }
+
+    private func handle(_ raw: RawProcEvent, started: ProcReadInProgress? = nil) {
+        if raw.kind != .none {
+            let lost = gaps.record(cpu: raw.cpu, sequence: raw.sequence)
+            if lost > 0 {
+                counters.update { $0.sequenceGapEvents += lost }
+                loss.gap(lost, now: WallClock.monotonicNanoseconds())
+            }
+        }
+        let time = clock.wall(fromMonotonic: raw.timestampNanoseconds)
+        switch ProcEventMapper.map(raw) {
+        case .exec(let pid):
+            let result = reader.finish(started ?? reader.begin(pid: pid.rawValue))
+            record(result)
+            let info = result.info ?? ProcessInfo(pid: pid, source: "inherited")
+            remember(pid.rawValue, startTicks: info.startTicks)
+            announceContainer(of: info, at: time)
+            emit(.exec(info), at: time)
+        case .event(let event):
+            switch event {
+            case .fork(let f): remember(f.child.rawValue, startTicks: nil)
+            case .exit(let e): known[e.pid.rawValue] = nil
+            default: break
+            }
+            emit(event, at: time)
+        case .thread:
+            counters.update { $0.threadEventsFiltered += 1 }
+        case .ack(let error):
+            if error != 0 {
+                logger?.error("kernel refused the proc connector subscription", metadata: ["errno": "\(error)"])
+            }
+        case .unknown(let what):
+            logger?.debug("unknown proc connector event", metadata: ["what": "0x\(String(what, radix: 16))"])
+        }
+    }
+
+    private func record(_ result: ProcReadResult) {
+        counters.read(result.outcome, issues: result.issues.count)
+        if let logger {
+            for issue in result.issues { logger.debug("odd /proc file", metadata: ["issue": "\(issue)"]) }
+        }
+    }
+
+    private func remember(_ pid: Int32, startTicks: UInt64?) {
+        if known[pid] == nil && known.count >= configuration.knownProcessCapacity { return }
+        known[pid] = startTicks
+    }
+
+    private func announceContainer(of info: ProcessInfo, at time: UInt64) {
+        guard let container = announcer.firstSighting(cgroup: info.cgroup) else { return }
+        counters.update { $0.containerLookups += 1 }
+        emit(.container(container), at: time)
+    }
+
+    // MARK: Loss and resync
+
+    private func overflowed() {
+        counters.update { $0.overflows += 1 }
+        loss.overflow(now: WallClock.monotonicNanoseconds())
+    }
+
+    /// Emits the pending drop report, if any, then rescans /proc for processes not yet known.
+    private func reportLossAndResync(scan doScan: Bool = true) {
+        guard let drop = loss.takeReport() else { return }
+        counters.dropped("proc_connector", drop.count)
+        emit(.drop(drop), at: WallClock.nowNanoseconds())
+        if doScan {
+            counters.update { $0.resyncs += 1 }
+            scan(onlyUnknown: true)
+        }
+    }
+
+    /// Reads /proc and emits `.snapshot` for every process (or, on resync, those not yet known,
+    /// after forgetting known pids that are gone), parents first.
+    private func scan(onlyUnknown: Bool) {
+        let pids = ProcSnapshot.listPIDs(root: reader.root)
+        if onlyUnknown {
+            let current = Set(pids)
+            known = known.filter { current.contains($0.key) }
+        }
+        let tables = NetTableCache()
+        var infos: [ProcessInfo] = []
+        for pid in pids where !(onlyUnknown && known[pid] != nil) {
+            if shouldStop() { break }
+            let result = reader.read(pid: pid, netTables: tables)
+            record(result)
+            if let info = result.info { infos.append(info) }
+        }
+        for info in ProcSnapshot.orderParentsFirst(infos) {
+            let time = WallClock.nowNanoseconds()
+            remember(info.pid.rawValue, startTicks: info.startTicks)
+            announceContainer(of: info, at: time)
+            emit(.snapshot(info), at: time)
+        }
+    }
+
+    // MARK: Output
+
+    private func emit(_ event: Event, at time: UInt64) {
+        flushQueueDrops(at: time)
+        switch continuation.yield(EventRecord(timestamp: time, event: event)) {
+        case .enqueued:
+            counters.emitted(event.kind)
+        case .dropped:
+            pendingQueueDrops += 1
+            counters.dropped("queue")
+        case .terminated:
+            break
+        @unknown default:
+            break
+        }
+    }
+
+    /// Reports refused events once the stream has room again (the report itself needs a slot).
+    private func flushQueueDrops(at time: UInt64) {
+        guard pendingQueueDrops > 0 else { return }
+        let drop = DropEvent(source: "queue", count: pendingQueueDrops,
+                             reason: "event stream full (capacity \(configuration.queueCapacity)): consumer too slow")
+        if case .enqueued = continuation.yield(EventRecord(timestamp: time, event: .drop(drop))) {
+            counters.emitted("drop")
+            pendingQueueDrops = 0
+        }
+    }
+
+    private func usleepBounded(_ micros: UInt32) {
+        var ts = timespec(tv_sec: 0, tv_nsec: Int(micros) * 1000)
+        nanosleep(&ts, nil)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

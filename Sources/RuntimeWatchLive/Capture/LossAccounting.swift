@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: Apache-2.0
+// Turns the two loss signals of the proc connector into drop reports without double counting.
+// ENOBUFS says "something was lost" at once but not how much; the per-CPU sequence gaps say
+// exactly how much, but only when the next event from each CPU arrives. A report waits up to
+// `delay` for the gaps to show; if an overflow must be reported before any gap is known, it
+// counts 1 ("at least one"), and that 1 is subtracted from the gaps found later.
+
+import RuntimeWatchCore
+
+/// Pending loss, and when to report it. Pure; owned by the receive thread.
+public struct LossAccounting: Sendable, Hashable {
+    /// How long a report waits for sequence gaps after the first sign of loss (nanoseconds).
+    public let delayNanoseconds: UInt64
+    /// Events known lost (from gaps) and not yet reported.
+    public private(set) var pendingGapEvents: UInt64 = 0
+    /// ENOBUFS results not yet reported.
+    public private(set) var pendingOverflows: UInt64 = 0
+    /// Monotonic time of the first unreported sign of loss; nil when nothing is pending.
+    public private(set) var pendingSince: UInt64?
+    /// Events already reported as "at least 1" whose gap has not been seen yet.
+    private var credit: UInt64 = 0
+
+    public init(delayNanoseconds: UInt64) { self.delayNanoseconds = delayNanoseconds }
+
+    /// The socket reported ENOBUFS at monotonic time `now`.
+    public mutating func overflow(now: UInt64) {
+        pendingOverflows += 1
+        pendingSince = pendingSince ?? now
+    }
+
+    /// A sequence gap showed `events` missing events at `now`.
+    public mutating func gap(_ events: UInt64, now: UInt64) {
+        let covered = min(events, credit)
+        credit -= covered
+        let rest = events - covered
+        guard rest > 0 else { return }
+        pendingGapEvents += rest
+        pendingSince = pendingSince ?? now
+    }
+
+    /// True when a report should be made now: loss is pending and either `delay` has passed or the
+    /// connector is idle (no more events will reveal gaps soon).
+    public func isDue(now: UInt64, idle: Bool) -> Bool {
+        guard let since = pendingSince else { return false }
+        return idle || now &- since >= delayNanoseconds
+    }
+
+    /// The drop event for everything pending (and clears it), or nil if nothing is pending.
+    public mutating func takeReport() -> DropEvent? {
+        guard pendingSince != nil else { return nil }
+        defer {
+            pendingGapEvents = 0
+            pendingOverflows = 0
+            pendingSince = nil
+        }
+        var count = pendingGapEvents
+        var reason = pendingOverflows > 0 ? "receive buffer overflow (ENOBUFS x\(pendingOverflows))" : "sequence gap"
+        if count > 0 {
+            reason += ": \(count) events missing from per-CPU sequence numbers"
+        } else {
+            count = 1
+            credit += 1
+            reason += ": at least 1 event lost (exact count not yet known)"
+        }
+        return DropEvent(source: "proc_connector", count: count, reason: reason)
+    }
+}

@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: Apache-2.0
+// Reads one process from /proc into Core's ProcessInfo. Short-lived processes race this read, so
+// the order matters: cmdline, exe and cgroup (what detectors need most) come FIRST, then status,
+// stat, cwd and descriptors. All reads go through one /proc/<pid> directory descriptor, so they
+// describe one process even if the pid is reused. A process that vanishes mid-read yields what
+// was read (source "partial"); one gone before the first read yields nil. ESRCH/ENOENT are
+// outcomes, never errors. Every file is read with a size cap; oversize or garbage content is
+// reported as an issue and the rest of the process is still returned.
+
+import RuntimeWatchCore
+import RuntimeWatchSystem
+
+/// Reads processes from a procfs mount. Value type, safe to use from any thread.
+public struct ProcReader: Sendable {
+    /// Size caps per file, in bytes.
+    public struct Limits: Sendable, Hashable {
+        public var cmdline = 64 * 1024
+        public var status = 16 * 1024
+        public var stat = 4 * 1024
+        public var cgroup = 16 * 1024
+        /// Per socket table (net/tcp etc.); a host with very many sockets is cut here.
+        public var netTable = 4 * 1024 * 1024
+        public var link = 4096
+        public init() {}
+    }
+
+    /// The procfs root, "/proc" unless a test points it at a fixture tree.
+    public var root: String
+    public var limits: Limits
+
+    public init(root: String = "/proc", limits: Limits = Limits()) {
+        self.root = root
+        self.limits = limits
+    }
+
+    /// Reads /proc/<pid>.
+    /// - Parameter netTables: share socket tables across processes of one scan (snapshot); nil
+    ///   reads them fresh (exec time).
+    /// - Returns: the process and the read's outcome; never throws.
+    public func read(pid: Int32, netTables: NetTableCache? = nil) -> ProcReadResult {
+        finish(begin(pid: pid), netTables: netTables)
+    }
+
+    /// First half of a read: opens /proc/<pid> and reads what matters most (cmdline, exe, cgroup).
+    /// Capture calls it for every exec of a burst before finishing any of them, so each process's
+    /// most important fields are read as early as possible.
+    /// - Returns: the read in progress; pass it to `finish`, which closes the directory.
+    public func begin(pid: Int32) -> ProcReadInProgress {
+        var session = ReadSession(pid: pid, limits: limits)
+        var info = ProcessInfo(pid: ProcessID(pid))
+        do {
+            let dir = try ProcDirectory.open("\(root)/\(pid)")
+            session.first(dir, into: &info)
+            return ProcReadInProgress(directory: dir, session: session, info: info)
+        } catch {
+            if !error.isProcessGone { session.issue("", "\(error)") }
+            return ProcReadInProgress(directory: nil, session: session, info: info)
+        }
+    }
+
+    /// Second half of a read: status, stat, cwd and descriptors; closes the directory.
+    /// - Returns: the process and the read's outcome; never throws.
+    public func finish(_ read: ProcReadInProgress, netTables: NetTableCache? = nil) -> ProcReadResult {
+        var session = read.session
+        guard let dir = read.directory else {
+            return ProcReadResult(info: nil, outcome: .vanished, issues: session.issues)
+        }
+        defer { dir.close() }
+        var info = read.info
+        return session.rest(dir, info: &info, netTables: netTables)
+    }
+}
+
+/// A /proc read between `ProcReader.begin` and `ProcReader.finish`. Holds an open directory
+/// descriptor until finished.
+public struct ProcReadInProgress: Sendable {
+    let directory: ProcDirectory?
+    let session: ReadSession
+    let info: ProcessInfo
+    /// The pid being read.
+    public var pid: Int32 { session.pid }
+}
+
+/// The state of one read: what was read so far, whether the process is gone, the issues.
+struct ReadSession: Sendable {
+    let pid: Int32
+    let limits: ProcReader.Limits
+    var issues: [ProcReadIssue] = []
+    /// Set once a read says the process no longer exists; later reads are skipped.
+    var gone = false
+    /// Set when something was actually read.
+    var readSomething = false
+
+    init(pid: Int32, limits: ProcReader.Limits) { self.pid = pid; self.limits = limits }
+
+    mutating func issue(_ file: String, _ reason: String) {
+        issues.append(ProcReadIssue(pid: pid, file: file, reason: reason))
+    }
+
+    /// Reads a file; nil when gone (marks `gone`) or failed (records an issue).
+    mutating func text(_ dir: ProcDirectory, _ name: String, limit: Int) -> [UInt8]? {
+        guard !gone else { return nil }
+        do {
+            let contents = try dir.read(name, limit: limit)
+            if contents.truncated { issue(name, "longer than \(limit) bytes; truncated") }
+            readSomething = true
+            return contents.bytes
+        } catch {
+            if error.isProcessGone { gone = true } else { issue(name, "\(error)") }
+            return nil
+        }
+    }
+
+    /// Reads a symlink; nil when it does not exist (`markGone`: that means the process is gone).
+    mutating func link(_ dir: ProcDirectory, _ name: String, markGone: Bool) -> String? {
+        guard !gone else { return nil }
+        do {
+            let target = try dir.readLink(name, limit: limits.link)
+            readSomething = true
+            return target
+        } catch {
+            if error.isProcessGone {
+                if markGone { gone = true }
+            } else if error.errno != .permissionDenied || markGone {
+                issue(name, "\(error)")
+            }
+            return nil
+        }
+    }
+
+    /// What matters most, while the process most likely still exists.
+    mutating func first(_ dir: ProcDirectory, into info: inout ProcessInfo) {
+        if let bytes = text(dir, "cmdline", limit: limits.cmdline) {
+            info.argv = CmdlineParser.parse(bytes)
+        }
+        // exe is absent for kernel threads, so ENOENT alone does not prove the process is gone.
+        info.exe = link(dir, "exe", markGone: false)
+        if let bytes = text(dir, "cgroup", limit: limits.cgroup) {
+            let text = String(decoding: bytes, as: UTF8.self)
+            info.cgroup = CgroupSelection.choose(text)
+            if info.cgroup == nil && !bytes.isEmpty { issue("cgroup", "no valid \"id:controllers:path\" line") }
+        }
+    }
+
+    /// The rest, then the outcome.
+    mutating func rest(_ dir: ProcDirectory, info: inout ProcessInfo, netTables: NetTableCache?) -> ProcReadResult {
+        var stat: ProcStat?
+        if let bytes = text(dir, "stat", limit: limits.stat) {
+            do throws(ProcParseError) {
+                stat = try ProcStat.parse(String(decoding: bytes, as: UTF8.self))
+            } catch {
+                issue("stat", error.reason)
+            }
+        }
+        if let stat {
+            info.comm = stat.comm
+            info.startTicks = stat.startTicks
+            info.ppid = ProcessID(stat.ppid)
+        }
+        if let bytes = text(dir, "status", limit: limits.status) {
+            let status = ProcStatus.parse(String(decoding: bytes, as: UTF8.self))
+            for problem in status.problems { issue("status", problem.reason) }
+            info.credentials = status.credentials
+            if let ppid = status.ppid { info.ppid = ProcessID(ppid) }
+            if info.comm == nil { info.comm = status.name }
+        }
+        let exited = stat?.hasExited ?? false
+        let kernelThread = stat?.isKernelThread ?? false
+        if !exited {
+            info.cwd = link(dir, "cwd", markGone: !kernelThread)
+        }
+        if !exited && !kernelThread {
+            info.fds = descriptors(dir, netTables: netTables)
+        }
+        guard readSomething else {
+            return ProcReadResult(info: nil, outcome: .vanished, issues: issues)
+        }
+        let outcome: ProcReadOutcome = gone || exited ? .partial : .complete
+        info.source = outcome == .complete ? "proc" : "partial"
+        return ProcReadResult(info: info, outcome: outcome, issues: issues)
+    }
+
+    /// Descriptors 0-2 that are open; sockets resolved through this process's net tables.
+    mutating func descriptors(_ dir: ProcDirectory, netTables: NetTableCache?) -> [DescriptorInfo]? {
+        var fds: [DescriptorInfo] = []
+        for fd in Int32(0)...2 {
+            // A missing fd/N only means the descriptor is closed.
+            guard let target = link(dir, "fd/\(fd)", markGone: false) else { continue }
+            var info = DescriptorClassifier.classify(fd: fd, target: target)
+            if info.kind == .socket, let inode = info.inode {
+                // fds 0-2 often share one socket (a reverse shell): look it up once.
+                info.socket = fds.first(where: { $0.inode == inode })?.socket
+                    ?? socket(inode: inode, dir, netTables: netTables)
+            }
+            fds.append(info)
+        }
+        return gone && fds.isEmpty ? nil : fds
+    }
+
+    mutating func socket(inode: UInt64, _ dir: ProcDirectory, netTables: NetTableCache?) -> DescriptorInfo.Socket? {
+        let namespace = netTables == nil ? "" : (link(dir, "ns/net", markGone: false) ?? "?")
+        for table in ["tcp", "tcp6", "udp", "udp6", "unix"] {
+            var truncated = false
+            let read = { [limit = limits.netTable] () -> String? in
+                guard let contents = try? dir.read("net/\(table)", limit: limit) else { return nil }
+                truncated = contents.truncated
+                return String(decoding: contents.bytes, as: UTF8.self)
+            }
+            let text = netTables.map { $0.text(namespace: namespace, table: table, read: read) } ?? read()
+            if truncated { issue("net/\(table)", "longer than \(limits.netTable) bytes; sockets past it are not resolved") }
+            guard let text else { continue }
+            var problems: [ProcParseError] = []
+            let found = ProcNetParser.find(inode: inode, table: table, text: text, problems: &problems)
+            for p in problems { issue(p.file, p.reason) }
+            if let found { return found }
+        }
+        return nil
+    }
+}

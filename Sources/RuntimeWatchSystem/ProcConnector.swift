@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: Apache-2.0
+// Typed handle over the netlink process connector: subscribe, receive decoded events, close.
+// Receive-buffer overflow (ENOBUFS) is a result, not an error: the caller counts it and
+// resynchronises; the socket keeps working.
+
+internal import CShims
+import SystemPackage
+
+/// What one `ProcConnector.receive()` produced.
+public enum ProcConnectorReceipt: Sendable, Hashable {
+    /// One datagram's events (possibly none, e.g. from a foreign sender), with any decoding fault.
+    case batch(ProcMessageBatch)
+    /// The kernel dropped events because the receive buffer was full (ENOBUFS).
+    case overflow
+    /// Nothing arrived within the receive timeout.
+    case timeout
+}
+
+/// A subscription to the kernel's process events (fork, exec, exit, uid, gid, sid, comm, ptrace,
+/// coredump). Needs CAP_NET_ADMIN. Close it with `close()`.
+public struct ProcConnector: Sendable {
+    /// The netlink socket.
+    public let descriptor: FileDescriptor
+
+    /// Most events one datagram can hold: 8 KiB / 56 bytes (smallest message) rounded up.
+    public static let eventsPerDatagram = 160
+
+    /// Opens the connector and subscribes.
+    ///
+    /// - Parameters:
+    ///   - receiveBuffer: socket receive buffer in bytes (SO_RCVBUFFORCE, else SO_RCVBUF); bursts of
+    ///     events wait here while capture reads /proc.
+    ///   - receiveTimeout: `receive()` returns `.timeout` after this long without a datagram, so the
+    ///     receiving thread can notice a stop request. Zero blocks forever.
+    /// - Returns: the subscribed connector.
+    /// - Throws: `SystemError` (EPERM without CAP_NET_ADMIN, EPROTONOSUPPORT without CONFIG_PROC_EVENTS).
+    ///
+    /// The corresponding C function is `rw_procconn_open`.
+    public static func open(receiveBuffer: Int = 8 << 20, receiveTimeout: Duration = .milliseconds(200)) throws(SystemError) -> ProcConnector {
+        let (seconds, attoseconds) = receiveTimeout.components
+        let millis = Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+        let fd = try shimCall("rw_procconn_open") { rw_procconn_open(Int32(clamping: receiveBuffer), millis) }
+        return ProcConnector(descriptor: FileDescriptor(rawValue: fd))
+    }
+
+    /// The receive buffer the kernel granted, in bytes (it doubles the request for bookkeeping).
+    ///
+    /// The corresponding C function is `rw_procconn_rcvbuf` (`getsockopt(SO_RCVBUF)`).
+    public func grantedReceiveBuffer() throws(SystemError) -> Int {
+        Int(try shimCall("rw_procconn_rcvbuf") { rw_procconn_rcvbuf(descriptor.rawValue) })
+    }
+
+    /// Receives one datagram and decodes it. Blocks up to the receive timeout, or not at all when
+    /// `wait` is false (to drain what is already queued). Retries EINTR.
+    ///
+    /// - Returns: `.batch` with the decoded events (and the fault if a message was malformed —
+    ///   malformed input is reported, never thrown), `.overflow` on ENOBUFS, `.timeout` when
+    ///   nothing arrived (EAGAIN).
+    /// - Throws: `SystemError` for anything else (the socket is unusable).
+    ///
+    /// The corresponding C function is `rw_procconn_recv`.
+    public func receive(wait: Bool = true) throws(SystemError) -> ProcConnectorReceipt {
+        let fd = descriptor.rawValue
+        return try withUnsafeTemporaryAllocation(of: rw_proc_event.self, capacity: Self.eventsPerDatagram) { buffer throws(SystemError) -> ProcConnectorReceipt in
+            while true {
+                var fault = rw_procconn_fault()
+                let rc = rw_procconn_recv(fd, buffer.baseAddress, Int32(buffer.count), wait ? 0 : 1, &fault)
+                if fault.reason == UInt32(RW_PROCCONN_NETLINK_OVERRUN) { return .overflow }
+                if fault.reason != UInt32(RW_PROCCONN_OK) {
+                    let count = max(0, Int(rc))
+                    return .batch(ProcMessageBatch(events: buffer.prefix(count).map(RawProcEvent.init), fault: ProcMessageFault(fault)))
+                }
+                if rc >= 0 {
+                    return .batch(ProcMessageBatch(events: buffer.prefix(Int(rc)).map(RawProcEvent.init)))
+                }
+                switch Errno(rawValue: -rc) {
+                case .interrupted: continue
+                case .noBufferSpace: return .overflow
+                case .resourceTemporarilyUnavailable: return .timeout
+                case let errno:
+                    precondition(errno != .badFileDescriptor && errno != .badAddress, "rw_procconn_recv: \(errno)")
+                    throw SystemError(operation: "rw_procconn_recv", errno: errno)
+                }
+            }
+        }
+    }
+
+    /// Decodes a datagram's bytes exactly as `receive()` does, without a socket (for tests and
+    /// for replaying captured datagrams). Never throws: malformed input comes back as `fault`.
+    ///
+    /// The corresponding C function is `rw_procconn_decode`.
+    public static func decode(_ datagram: [UInt8], maxEvents: Int = eventsPerDatagram) -> ProcMessageBatch {
+        withUnsafeTemporaryAllocation(of: rw_proc_event.self, capacity: max(1, maxEvents)) { buffer in
+            datagram.withUnsafeBytes { raw in
+                var fault = rw_procconn_fault()
+                let rc = rw_procconn_decode(raw.baseAddress, raw.count, buffer.baseAddress, Int32(maxEvents), &fault)
+                let count = max(0, Int(rc))
+                let events = buffer.prefix(count).map(RawProcEvent.init)
+                return ProcMessageBatch(events: events, fault: fault.reason == UInt32(RW_PROCCONN_OK) ? nil : ProcMessageFault(fault))
+            }
+        }
+    }
+
+    /// Unsubscribes (best effort) and closes the socket.
+    ///
+    /// The corresponding C function is `rw_procconn_close`.
+    public func close() throws(SystemError) {
+        _ = try shimCall("rw_procconn_close") { rw_procconn_close(descriptor.rawValue) }
+    }
+}
+
+extension ProcMessageFault {
+    init(_ f: rw_procconn_fault) {
+        let reason: Reason
+        switch Int32(bitPattern: f.reason) {
+        case RW_PROCCONN_NLMSG_TRUNCATED: reason = .netlinkHeaderTruncated
+        case RW_PROCCONN_NLMSG_BAD_LENGTH: reason = .netlinkLengthInvalid
+        case RW_PROCCONN_CNMSG_TRUNCATED: reason = .connectorHeaderTruncated
+        case RW_PROCCONN_CNMSG_BAD_LENGTH: reason = .connectorLengthInvalid
+        case RW_PROCCONN_EVENT_TRUNCATED: reason = .eventTruncated
+        case RW_PROCCONN_NETLINK_ERROR: reason = .netlinkError
+        case RW_PROCCONN_NETLINK_OVERRUN: reason = .netlinkOverrun
+        case RW_PROCCONN_FOREIGN_SENDER: reason = .foreignSender
+        case RW_PROCCONN_OUT_FULL: reason = .tooManyEvents
+        default: reason = .unknown(f.reason)
+        }
+        self.init(reason: reason, offset: Int(f.offset), declaredLength: Int(f.declared),
+                  availableLength: Int(f.available), errno: Errno(rawValue: -f.code), kernelWhat: f.kernel_what)
+    }
+}

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: Apache-2.0
+// Reads files of one /proc/<pid> directory through a directory descriptor, so all reads describe
+// the same process even if the pid is reused (they fail with ESRCH/ENOENT once it is gone).
+
+internal import CShims
+import SystemPackage
+
+/// The bytes read from a procfs file, bounded by the caller's limit.
+public struct ProcFileContents: Sendable, Hashable {
+    public var bytes: [UInt8]
+    /// True when the file had more than `limit` bytes; `bytes` holds the first `limit`.
+    public var truncated: Bool
+}
+
+/// An open `/proc/<pid>` (or any directory with the same layout, e.g. a test fixture).
+/// Not thread-safe; close it with `close()`.
+public struct ProcDirectory: Sendable {
+    public let descriptor: FileDescriptor
+    /// The path it was opened with, for messages.
+    public let path: String
+
+    /// Opens a process directory.
+    /// - Throws: `SystemError`; `isProcessGone` is true when the process does not exist.
+    ///
+    /// The corresponding C function is `rw_proc_open`.
+    public static func open(_ path: String) throws(SystemError) -> ProcDirectory {
+        let fd = try shimCall("rw_proc_open") { rw_proc_open(path) }
+        return ProcDirectory(descriptor: FileDescriptor(rawValue: fd), path: path)
+    }
+
+    /// Reads the file `name` (relative, e.g. `"cmdline"`, `"net/tcp"`), at most `limit` bytes.
+    /// - Returns: the contents, `truncated` when the file is longer than `limit`.
+    /// - Throws: `SystemError`; `isProcessGone` when the process exited.
+    ///
+    /// The corresponding C function is `rw_proc_read`.
+    public func read(_ name: String, limit: Int) throws(SystemError) -> ProcFileContents {
+        let fd = descriptor.rawValue
+        // One extra byte tells "exactly limit" from "more than limit". The buffer is left
+        // uninitialised: zero-filling a 64 KiB cmdline buffer per exec is time the race cannot spare.
+        var rc = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: limit + 1) { buffer, count in
+            rc = rw_proc_read(fd, name, buffer.baseAddress, buffer.count)
+            count = min(max(rc, 0), limit)
+        }
+        if rc < 0 {
+            // rw_proc_read already retried EINTR; anything negative is final.
+            throw SystemError(operation: "rw_proc_read", errno: Errno(rawValue: Int32(truncatingIfNeeded: -rc)))
+        }
+        return ProcFileContents(bytes: bytes, truncated: rc > limit)
+    }
+
+    /// Reads the symlink `name` (e.g. `"exe"`, `"fd/1"`), at most `limit` bytes of target.
+    /// - Returns: the target (bytes decoded as UTF-8, invalid sequences replaced).
+    /// - Throws: `SystemError`; `isProcessGone` when the process or link does not exist.
+    ///
+    /// The corresponding C function is `rw_proc_readlink` (`readlinkat(2)`).
+    public func readLink(_ name: String, limit: Int = 4096) throws(SystemError) -> String {
+        let fd = descriptor.rawValue
+        var bytes = [UInt8](repeating: 0, count: limit)
+        let n = try bytes.withUnsafeMutableBufferPointer { buf in
+            buf.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buf.count) { p in
+                Result { () throws(SystemError) in
+                    try shimCall("rw_proc_readlink") { rw_proc_readlink(fd, name, p, buf.count) }
+                }
+            }
+        }.get()
+        return String(decoding: bytes[..<Int(n)], as: UTF8.self)
+    }
+
+    /// Closes the directory.
+    ///
+    /// The corresponding C function is `rw_proc_close`.
+    public func close() {
+        _ = rw_proc_close(descriptor.rawValue)
+    }
+}

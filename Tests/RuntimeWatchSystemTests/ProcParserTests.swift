@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: Apache-2.0
+// The pure /proc parsers over fixture text: stat (comm with ") "), status, cmdline, cgroup v1/v2
+// selection, fd link classification, net/tcp*, udp, unix lines. Runs anywhere.
+
+import RuntimeWatchCore
+import RuntimeWatchLive
+import XCTest
+
+final class ProcParserTests: XCTestCase {
+    // MARK: stat
+
+    func testStatCountsFieldsFromTheLastParenthesis() throws {
+        let text = "4242 (evil) (x) S) R 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 100 18446744073709551615\n"
+        let stat = try ProcStat.parse(text)
+        XCTAssertEqual(stat.comm, "evil) (x) S")
+        XCTAssertEqual(stat.state, "R")
+        XCTAssertEqual(stat.ppid, 1)
+        XCTAssertEqual(stat.flags, 4194560)
+        XCTAssertEqual(stat.startTicks, 987654)
+        XCTAssertFalse(stat.hasExited)
+    }
+
+    func testStatKernelThreadAndZombie() throws {
+        let kthread = try ProcStat.parse("2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 3 0 0")
+        XCTAssertTrue(kthread.isKernelThread)
+        let zombie = try ProcStat.parse("77 (sh) Z 1 77 77 0 -1 4227084 0 0 0 0 0 0 0 0 20 0 1 0 500 0 0")
+        XCTAssertTrue(zombie.hasExited)
+        XCTAssertFalse(zombie.isKernelThread)
+    }
+
+    func testStatErrorsNameTheField() {
+        XCTAssertThrowsError(try ProcStat.parse("garbage without parens")) {
+            XCTAssertEqual(($0 as? ProcParseError)?.description, "stat: no parenthesised comm field")
+        }
+        XCTAssertThrowsError(try ProcStat.parse("1 (a) S 0 1")) {
+            XCTAssertEqual(($0 as? ProcParseError)?.reason, "only 5 fields, field 9 missing")
+        }
+        XCTAssertThrowsError(try ProcStat.parse("1 (a) S x 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5")) {
+            XCTAssertEqual(($0 as? ProcParseError)?.reason, "field 4 (ppid) is not a number")
+        }
+    }
+
+    // MARK: status
+
+    static let status = """
+        Name:\tbash
+        Umask:\t0022
+        State:\tS (sleeping)
+        Tgid:\t812
+        Pid:\t812
+        PPid:\t800
+        Uid:\t1000\t0\t0\t0
+        Gid:\t100\t101\t101\t101
+        CapInh:\t0000000000000000
+        CapPrm:\t000001ffffffffff
+        CapEff:\t000001ffffffffff
+        """
+
+    func testStatusFields() {
+        let s = ProcStatus.parse(Self.status)
+        XCTAssertEqual(s.name, "bash")
+        XCTAssertEqual(s.ppid, 800)
+        XCTAssertEqual(s.credentials, Credentials(uid: 1000, euid: 0, gid: 100, egid: 101, capEff: 0x1ff_ffff_ffff))
+        XCTAssertEqual(s.problems, [])
+    }
+
+    func testGarbageStatusKeepsGoodFieldsAndNamesTheBadLines() {
+        let s = ProcStatus.parse("PPid:\tnot-a-pid\nUid:\t1 2\nGid:\t0\t0\t0\t0\nCapEff:\tzzzz\n\u{0}\u{1}binary")
+        XCTAssertNil(s.ppid)
+        XCTAssertNil(s.uids)
+        XCTAssertEqual(s.gids, [0, 0, 0, 0])
+        XCTAssertNil(s.credentials)
+        XCTAssertNil(s.capEff)
+        let reasons = s.problems.map(\.reason)
+        XCTAssertTrue(reasons.contains { $0.hasPrefix("line 1: PPid") }, "\(reasons)")
+        XCTAssertTrue(reasons.contains { $0.hasPrefix("line 2: Uid") }, "\(reasons)")
+        XCTAssertTrue(reasons.contains { $0.hasPrefix("line 4: CapEff") }, "\(reasons)")
+        XCTAssertTrue(reasons.contains("no valid Uid line"))
+    }
+
+    // MARK: cmdline
+
+    func testCmdlineSplitsOnNulKeepsEmptyArguments() {
+        XCTAssertEqual(CmdlineParser.parse(Array("/bin/sh\0-c\0\0echo hi\0".utf8)), ["/bin/sh", "-c", "", "echo hi"])
+        XCTAssertEqual(CmdlineParser.parse(Array("nginx: worker process".utf8)), ["nginx: worker process"])
+        XCTAssertNil(CmdlineParser.parse([UInt8]()))
+        XCTAssertEqual(CmdlineParser.parse([0xFF, 0x00]), ["\u{FFFD}"])
+    }
+
+    // MARK: cgroup
+
+    func testCgroupV2LineWinsWhenNotRoot() {
+        let text = "12:memory:/something\n0::/kubepods.slice/kubepods-burstable.slice/cri-containerd-abc.scope\n"
+        XCTAssertEqual(CgroupSelection.choose(text), "/kubepods.slice/kubepods-burstable.slice/cri-containerd-abc.scope")
+    }
+
+    func testCgroupFallsBackToLongestV1PathWhenV2IsRoot() {
+        let id = String(repeating: "a1", count: 32)
+        let text = """
+            12:cpuset:/
+            11:memory:/docker/\(id)
+            10:cpu,cpuacct:/docker
+            1:name=systemd:/docker/\(id)/sub
+            0::/
+            """
+        XCTAssertEqual(CgroupSelection.choose(text), "/docker/\(id)/sub")
+    }
+
+    func testCgroupRootAndGarbage() {
+        XCTAssertEqual(CgroupSelection.choose("0::/\n"), "/")
+        XCTAssertEqual(CgroupSelection.choose("3:cpu:/\n"), "/")
+        XCTAssertNil(CgroupSelection.choose("garbage\nmore:garbage\n"))
+        XCTAssertEqual(CgroupSelection.choose("x:y:/bad-id\n0::/a:b:c\n"), "/a:b:c", "paths may contain ':'")
+    }
+
+    // MARK: descriptors
+
+    func testDescriptorKinds() {
+        func kind(_ t: String) -> DescriptorInfo.Kind { DescriptorClassifier.classify(fd: 1, target: t).kind }
+        XCTAssertEqual(DescriptorClassifier.classify(fd: 1, target: "pipe:[31337]"), DescriptorInfo(fd: 1, kind: .pipe, target: "pipe:[31337]", inode: 31337))
+        XCTAssertEqual(DescriptorClassifier.classify(fd: 0, target: "socket:[42]").inode, 42)
+        XCTAssertEqual(kind("socket:[42]"), .socket)
+        XCTAssertEqual(kind("/dev/pts/3"), .tty)
+        XCTAssertEqual(kind("/dev/tty1"), .tty)
+        XCTAssertEqual(kind("/dev/console"), .tty)
+        XCTAssertEqual(kind("/dev/null"), .devnull)
+        XCTAssertEqual(kind("anon_inode:[eventfd]"), .anon)
+        XCTAssertEqual(kind("/tmp/payload (deleted)"), .deleted)
+        XCTAssertEqual(kind("/var/log/app.log"), .file)
+        XCTAssertEqual(kind("net:[4026531840]"), .other)
+        XCTAssertEqual(kind("pipe:[notanumber]"), .other)
+    }
+
+    // MARK: net
+
+    func testTCPv4LineDecodesLittleEndianAddressPortAndState() throws {
+        let line = "   3: 0100007F:A2C4 0100007F:1F90 01 00000000:00000000 00:00000000 00000000     0        0 123456 1 0000000000000000 20 4 30 10 -1"
+        let (inode, socket) = try ProcNetParser.parseInetLine(line[...], family: "inet", proto: "tcp", file: "net/tcp")
+        XCTAssertEqual(inode, 123456)
+        XCTAssertEqual(socket, DescriptorInfo.Socket(family: "inet", proto: "tcp", localAddress: "127.0.0.1", localPort: 0xA2C4,
+                                                     remoteAddress: "127.0.0.1", remotePort: 8080, state: "ESTABLISHED"))
+        XCTAssertTrue(socket.isConnectedInet)
+    }
+
+    func testListenerHasNoRemote() throws {
+        let line = "   0: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 999 1 0000000000000000 100 0 0 10 0"
+        let (_, socket) = try ProcNetParser.parseInetLine(line[...], family: "inet", proto: "tcp", file: "net/tcp")
+        XCTAssertEqual(socket.state, "LISTEN")
+        XCTAssertNil(socket.remoteAddress)
+        XCTAssertFalse(socket.isConnectedInet)
+    }
+
+    func testTCPv6WordsDecode() throws {
+        // [2001:db8::1]:443 ← [::ffff:198.51.100.7]:51000 as the kernel prints them (4 host-order words).
+        let line = "   1: B80D0120000000000000000001000000:01BB 0000000000000000FFFF0000076433C6:C738 06 00000000:00000000 00:00000000 00000000  1000        0 5555 1"
+        let (inode, socket) = try ProcNetParser.parseInetLine(line[...], family: "inet6", proto: "tcp", file: "net/tcp6")
+        XCTAssertEqual(inode, 5555)
+        XCTAssertEqual(socket.localAddress, "2001:db8::1")
+        XCTAssertEqual(socket.localPort, 443)
+        XCTAssertEqual(socket.remoteAddress, "::ffff:198.51.100.7")
+        XCTAssertEqual(socket.remotePort, 51000)
+        XCTAssertEqual(socket.state, "TIME_WAIT")
+    }
+
+    func testUDPLine() throws {
+        let line = "  127: 0100007F:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000   101        0 16001 2 0000000000000000 0"
+        let (_, socket) = try ProcNetParser.parseInetLine(line[...], family: "inet", proto: "udp", file: "net/udp")
+        XCTAssertEqual(socket, DescriptorInfo.Socket(family: "inet", proto: "udp", localAddress: "127.0.0.1", localPort: 53, state: "CLOSE"))
+    }
+
+    func testMalformedInetLinesNameTheProblem() {
+        XCTAssertThrowsError(try ProcNetParser.parseInetLine("  0: 0100007F:1F90"[...], family: "inet", proto: "tcp", file: "net/tcp")) {
+            XCTAssertTrue(($0 as? ProcParseError)?.description.hasPrefix("net/tcp: 2 fields") ?? false, "\($0)")
+        }
+        let badAddress = "   0: 0100007G:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1"
+        XCTAssertThrowsError(try ProcNetParser.parseInetLine(badAddress[...], family: "inet", proto: "tcp", file: "net/tcp")) {
+            XCTAssertTrue(($0 as? ProcParseError)?.reason.hasPrefix("bad local address") ?? false, "\($0)")
+        }
+    }
+
+    func testUnixLinesWithPathsAndPaddedInodes() throws {
+        let (inode, socket) = try ProcNetParser.parseUnixLine("0000000000000000: 00000003 00000000 00000000 0001 03  4242 /run/my app.sock"[...])
+        XCTAssertEqual(inode, 4242)
+        XCTAssertEqual(socket, DescriptorInfo.Socket(family: "unix", proto: "stream", localAddress: "/run/my app.sock"))
+        let (_, anonymous) = try ProcNetParser.parseUnixLine("0000000000000000: 00000002 00000000 00000000 0002 01 17"[...])
+        XCTAssertEqual(anonymous, DescriptorInfo.Socket(family: "unix", proto: "dgram"))
+    }
+
+    func testFindSkipsHeaderAndReportsBadLinesButStillFinds() {
+        let text = """
+              sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+               0: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 777 1
+               1: broken line 777
+               2: 0100007F:A2C4 0100007F:1F90 01 00000000:00000000 00:00000000 00000000     0        0 888 1
+            """
+        var problems: [ProcParseError] = []
+        let socket = ProcNetParser.find(inode: 888, table: "tcp", text: text, problems: &problems)
+        XCTAssertEqual(socket?.remotePort, 8080)
+        XCTAssertEqual(problems.count, 0, "the broken line does not contain 888, so it is never parsed")
+        let again = ProcNetParser.find(inode: 777, table: "tcp", text: text, problems: &problems)
+        XCTAssertEqual(again?.state, "LISTEN")
+        XCTAssertEqual(problems.count, 0)
+        XCTAssertNil(ProcNetParser.find(inode: 12, table: "tcp", text: text + "\n 9: 12 garbage", problems: &problems))
+        XCTAssertEqual(problems.map(\.file), ["net/tcp"])
+    }
+
+    func testTCPStateNames() {
+        XCTAssertEqual(ProcNetParser.tcpStateName(0x02), "SYN_SENT")
+        XCTAssertEqual(ProcNetParser.tcpStateName(0x0A), "LISTEN")
+        XCTAssertEqual(ProcNetParser.tcpStateName(0x63), "UNKNOWN(99)")
+    }
+}

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: Apache-2.0
+// ProcReader end to end over a fake procfs tree in a temp directory (files and symlinks laid out
+// like /proc/<pid>): complete reads, a process that "vanishes" mid-read, zombies, oversize and
+// garbage files. Runs without privileges.
+
+import Foundation
+import RuntimeWatchCore
+import RuntimeWatchLive
+import XCTest
+
+final class ProcReaderFixtureTests: XCTestCase {
+    var root: URL!
+
+    override func setUpWithError() throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("rw-procfs-\(getpid())-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: root)
+    }
+
+    /// Writes a fake /proc/<pid>. `files` are regular files, `links` symlinks (targets need not exist).
+    func makeProcess(_ pid: Int32, files: [String: String], links: [String: String] = [:]) throws {
+        let dir = root.appendingPathComponent("\(pid)")
+        for (name, text) in files {
+            let url = dir.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: url)
+        }
+        for (name, target) in links {
+            let url = dir.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(atPath: url.path, withDestinationPath: target)
+        }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    static let containerID = String(repeating: "0123456789abcdef", count: 4)
+    static let status = "Name:\tnc\nPPid:\t4000\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nCapEff:\t00000000a80425fb\n"
+    static let stat = "4242 (nc) S 4000 4242 4000 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 555 0 0\n"
+    static let tcp = """
+          sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+           0: 0200000A:D431 076433C6:115C 01 00000000:00000000 00:00000000 00000000     0        0 9001 1
+        """
+
+    func testCompleteRead() throws {
+        try makeProcess(4242, files: [
+            "cmdline": "nc\u{0}198.51.100.7\u{0}4444\u{0}",
+            "cgroup": "0::/system.slice/docker-\(Self.containerID).scope\n",
+            "stat": Self.stat, "status": Self.status, "net/tcp": Self.tcp,
+        ], links: ["exe": "/usr/bin/nc.openbsd", "cwd": "/root", "fd/0": "socket:[9001]", "fd/1": "socket:[9001]", "fd/2": "/dev/null"])
+        let result = ProcReader(root: root.path).read(pid: 4242)
+        XCTAssertEqual(result.outcome, .complete)
+        XCTAssertEqual(result.issues, [])
+        let info = try XCTUnwrap(result.info)
+        XCTAssertEqual(info.pid, ProcessID(4242))
+        XCTAssertEqual(info.ppid, ProcessID(4000))
+        XCTAssertEqual(info.comm, "nc")
+        XCTAssertEqual(info.exe, "/usr/bin/nc.openbsd")
+        XCTAssertEqual(info.argv, ["nc", "198.51.100.7", "4444"])
+        XCTAssertEqual(info.cwd, "/root")
+        XCTAssertEqual(info.cgroup, "/system.slice/docker-\(Self.containerID).scope")
+        XCTAssertEqual(info.credentials, Credentials(uid: 0, euid: 0, gid: 0, egid: 0, capEff: 0xa80425fb))
+        XCTAssertEqual(info.startTicks, 555)
+        XCTAssertEqual(info.source, "proc")
+        let socket = DescriptorInfo.Socket(family: "inet", proto: "tcp", localAddress: "10.0.0.2", localPort: 54321,
+                                           remoteAddress: "198.51.100.7", remotePort: 4444, state: "ESTABLISHED")
+        XCTAssertEqual(info.fds, [
+            DescriptorInfo(fd: 0, kind: .socket, target: "socket:[9001]", inode: 9001, socket: socket),
+            DescriptorInfo(fd: 1, kind: .socket, target: "socket:[9001]", inode: 9001, socket: socket),
+            DescriptorInfo(fd: 2, kind: .devnull, target: "/dev/null"),
+        ])
+    }
+
+    func testMissingPidIsVanishedNotAnError() {
+        let result = ProcReader(root: root.path).read(pid: 31337)
+        XCTAssertEqual(result.outcome, .vanished)
+        XCTAssertNil(result.info)
+        XCTAssertEqual(result.issues, [])
+    }
+
+    func testProcessGoneAfterTheFirstReadsIsPartialWithWhatWasRead() throws {
+        // Only what the reader reads first exists: the "process" disappeared after cgroup.
+        try makeProcess(4243, files: ["cmdline": "/bin/true\u{0}", "cgroup": "0::/user.slice\n"], links: ["exe": "/usr/bin/true"])
+        let result = ProcReader(root: root.path).read(pid: 4243)
+        XCTAssertEqual(result.outcome, .partial)
+        XCTAssertEqual(result.info?.argv, ["/bin/true"])
+        XCTAssertEqual(result.info?.exe, "/usr/bin/true")
+        XCTAssertEqual(result.info?.cgroup, "/user.slice")
+        XCTAssertEqual(result.info?.source, "partial")
+        XCTAssertNil(result.info?.credentials)
+        XCTAssertNil(result.info?.cwd)
+    }
+
+    func testZombieIsPartial() throws {
+        try makeProcess(4244, files: ["cmdline": "", "cgroup": "0::/\n", "stat": "4244 (sh) Z 1 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 9 0 0", "status": Self.status])
+        let result = ProcReader(root: root.path).read(pid: 4244)
+        XCTAssertEqual(result.outcome, .partial)
+        XCTAssertNil(result.info?.argv)
+        XCTAssertEqual(result.info?.comm, "sh")
+        XCTAssertNil(result.info?.fds, "a zombie has no descriptors to read")
+    }
+
+    func testAbsurdAndGarbageFilesAreBoundedAndReportedWithoutLosingTheRest() throws {
+        let hugeArgument = String(repeating: "A", count: 10_000)
+        try makeProcess(4245, files: [
+            "cmdline": "/bin/sh\u{0}\(hugeArgument)\u{0}",
+            "cgroup": "this is not a cgroup file\n",
+            "stat": "\u{0}\u{1}\u{2} binary junk",
+            "status": "PPid:\tminus-one\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n",
+        ], links: ["exe": "/usr/bin/dash", "cwd": "/"])
+        var limits = ProcReader.Limits()
+        limits.cmdline = 1024
+        let result = ProcReader(root: root.path, limits: limits).read(pid: 4245)
+        XCTAssertEqual(result.outcome, .complete)
+        let info = try XCTUnwrap(result.info)
+        XCTAssertEqual(info.argv?.first, "/bin/sh")
+        XCTAssertEqual(info.argv?.last?.count, 1024 - "/bin/sh\u{0}".utf8.count, "the argument is cut at the cap")
+        XCTAssertEqual(info.exe, "/usr/bin/dash")
+        XCTAssertEqual(info.credentials?.uid, 0, "good status lines survive a bad one")
+        XCTAssertNil(info.ppid)
+        XCTAssertNil(info.cgroup)
+        let described = result.issues.map(\.description)
+        XCTAssertTrue(described.contains("/proc/4245/cmdline: longer than 1024 bytes; truncated"), "\(described)")
+        XCTAssertTrue(described.contains { $0.hasPrefix("/proc/4245/cgroup: no valid") }, "\(described)")
+        XCTAssertTrue(described.contains("/proc/4245/stat: no parenthesised comm field"), "\(described)")
+        XCTAssertTrue(described.contains { $0.hasPrefix("/proc/4245/status: line 1: PPid") }, "\(described)")
+    }
+
+    func testSnapshotListsNumericEntriesOnly() throws {
+        try makeProcess(7, files: ["cmdline": ""])
+        try makeProcess(12, files: ["cmdline": ""])
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("self"), withIntermediateDirectories: true)
+        try Data().write(to: root.appendingPathComponent("uptime"))
+        XCTAssertEqual(ProcSnapshot.listPIDs(root: root.path), [7, 12])
+    }
+}
