@@ -244,8 +244,8 @@ public struct ReverseShellDetector: Detector {
         }
     }
 
-    static let shellTemplate = "Reverse shell: %proc.name (pid=%proc.pid cmdline=%proc.cmdline) has its input and output connected to %fd.rip:%fd.rport (technique=%rw.technique parent=%proc.pname container=%container.id pod=%k8s.ns.name/%k8s.pod.name)"
-    static let launchTemplate = "Reverse shell tool launched: %proc.cmdline (pid=%proc.pid) runs a program on its socket to %fd.rip:%fd.rport (technique=%rw.technique container=%container.id pod=%k8s.ns.name/%k8s.pod.name)"
+    static let shellTemplate = "%proc.name (pid=%proc.pid cmdline=%proc.cmdline) has its input and output connected to %fd.rip:%fd.rport (technique=%rw.technique parent=%proc.pname container=%container.id pod=%k8s.ns.name/%k8s.pod.name)"
+    static let launchTemplate = "Network tool launched to run a program on its socket: %proc.cmdline (pid=%proc.pid) runs a program on its socket to %fd.rip:%fd.rport (technique=%rw.technique container=%container.id pod=%k8s.ns.name/%k8s.pod.name)"
 }
 
 /// The remote end a tool was told to connect to, from its argv (for alerts on launches whose socket

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: Apache-2.0
+// Options shared by every command that runs detections (`run`, `replay`): where alerts go, in
+// which format, under which profile, with which rules switched off.
+
+import ArgumentParser
+import RuntimeWatchCore
+
+enum AlertFormat: String, ExpressibleByArgument, CaseIterable {
+    case json, text
+}
+
+struct DetectionOptions: ParsableArguments {
+    @Option(name: .long, help: "Alert format on stdout or --output: json (Falco-compatible JSON lines) or text.")
+    var format: AlertFormat = .json
+
+    @Option(name: .long, help: ArgumentHelp("Append alerts to FILE instead of stdout (reopened on SIGHUP, for logrotate).", valueName: "FILE"))
+    var output: String?
+
+    @Option(name: .long, help: ArgumentHelp("Also POST each alert to URL (falcosidekick's root path, e.g. http://falcosidekick:2801/).", valueName: "URL"))
+    var webhook: String?
+
+    @Option(name: .long, help: ArgumentHelp("Profile file; repeat to layer several (later files extend earlier ones, all extend the embedded default).", valueName: "FILE"))
+    var profile: [String] = []
+
+    @Flag(name: .long, help: "Do not load the embedded default profile under --profile files.")
+    var noDefaultProfile = false
+
+    @Option(name: .long, help: ArgumentHelp("Switch a rule off by id or name; repeatable. See `runtime-watch rules`.", valueName: "RULE"))
+    var disable: [String] = []
+
+    /// Rule ids for `--disable` values given by id or by human name.
+    func disabledRuleIDs() throws -> Set<String> {
+        var ids: Set<String> = []
+        for key in disable {
+            guard let rule = RuleCatalog.builtin.rule(idOrName: key) else {
+                let hint = RuleCatalog.builtin.suggestion(for: key).map { " (did you mean \"\($0)\"?)" } ?? ""
+                throw ValidationError("--disable \(key): no such rule\(hint); `runtime-watch rules` lists them")
+            }
+            ids.insert(rule.id)
+        }
+        return ids
+    }
+
+    func validate() throws {
+        _ = try disabledRuleIDs()
+        if let webhook, !(webhook.hasPrefix("http://") || webhook.hasPrefix("https://")) {
+            throw ValidationError("--webhook \(webhook): expected an http:// or https:// URL")
+        }
+    }
+
+    /// Loads the profile stack (embedded default, then each --profile file).
+    func loadProfile() throws(ProfileError) -> Profile {
+        let loader = ProfileLoader(resolver: SystemHostResolver.resolve)
+        return try loader.load(files: profile, includeEmbeddedDefault: !noDefaultProfile)
+    }
+}

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: Apache-2.0
+// `runtime-watch record --output trace.jsonl`: capture live events into a trace, exactly the
+// EventRecord encoding `replay` reads, so anything seen in the field can become a fixture.
+
+import ArgumentParser
+import Foundation
+import Logging
+import RuntimeWatchCore
+import RuntimeWatchLive
+
+extension RuntimeWatch {
+    struct Record: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record live events to a trace file (JSON lines after a header). Needs root.",
+            discussion: "Stops on SIGINT/SIGTERM, after --duration seconds or after --max-events events. Progress goes to stderr every 5 seconds.")
+
+        @Option(name: .shortAndLong, help: ArgumentHelp("Trace file to write, or - for stdout.", valueName: "FILE"))
+        var output: String
+
+        @Option(name: .long, help: ArgumentHelp("Stop after this many seconds.", valueName: "SECONDS"))
+        var duration: Double?
+
+        @Option(name: .long, help: "Stop after this many events.")
+        var maxEvents: Int?
+
+        @Flag(name: .long, help: "Do not start with a snapshot of the running processes.")
+        var noSnapshot = false
+
+        @Option(name: .long, help: "Log level on stderr.")
+        var logLevel: String = "info"
+
+        func validate() throws {
+            if let missing = LivePrerequisites.check() { throw ValidationError(missing) }
+            if let duration, duration <= 0 { throw ValidationError("--duration must be positive") }
+            if let maxEvents, maxEvents <= 0 { throw ValidationError("--max-events must be positive") }
+        }
+
+        func run() async throws {
+            let logger = makeLogger(label: "runtime-watch.record", level: logLevel)
+            let header = TraceHeader(hostname: HostIdentity.hostname(), kernel: HostIdentity.kernelRelease(), start: HostIdentity.nowNanoseconds())
+            let writer: TraceWriter
+            do { writer = try TraceWriter(path: output, header: header) } catch { throw CLIError("\(output): \(error)") }
+
+            var options = LiveSourceOptions()
+            options.snapshotAtStart = !noSnapshot
+            let sources = LiveSources(options: options, logger: logger)
+            do { try sources.start(health: nil) } catch { throw CLIError("cannot start capture: \(error)") }
+            let signals = SignalStream()
+            Task.detached { for await _ in signals.signals { sources.inject(.stop) } }
+            if let duration {
+                Task.detached {
+                    try? await Task.sleep(for: .seconds(duration))
+                    sources.inject(.stop)
+                }
+            }
+            Task.detached {
+                // Progress heartbeat; the loop below turns it into a line on stderr.
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(5))
+                    sources.inject(.tick)
+                }
+            }
+
+            var written = 0
+            var stopping = false
+            for await input in sources.inputs {
+                switch input {
+                case .event(let record):
+                    do { try writer.write(record) } catch { throw CLIError("\(output): \(error)") }
+                    written += 1
+                    if let maxEvents, written >= maxEvents, !stopping { stopping = true; sources.stop() }
+                case .tick:
+                    let c = sources.processes.counters.snapshot()
+                    logger.info("recorded \(written) events; drops \(c.dropsByCause.isEmpty ? "none" : "\(c.dropsByCause)")")
+                case .reload, .stop:
+                    if !stopping { stopping = true; sources.stop() }
+                }
+            }
+            do { try writer.close() } catch { throw CLIError("\(output): \(error)") }
+            let c = sources.processes.counters.snapshot()
+            logger.info("done: \(written) events written to \(output); drops \(c.dropsByCause.isEmpty ? "none" : "\(c.dropsByCause)")")
+        }
+    }
+}

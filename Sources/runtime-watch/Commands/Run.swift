@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: Apache-2.0
+// `runtime-watch` / `runtime-watch run`: the live monitor. Capture → state → detectors → alerts,
+// with /healthz and /metrics on --listen, SIGHUP to reload profiles and reopen --output.
+
+import ArgumentParser
+import Foundation
+import Logging
+import RuntimeWatchCore
+import RuntimeWatchLive
+import RuntimeWatchService
+
+extension RuntimeWatch {
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Monitor this host live (the default command). Needs root.",
+            discussion: "SIGHUP reloads the --profile files (a profile that does not parse is refused and the running one stays) and reopens --output. SIGINT/SIGTERM stop after flushing alerts.")
+
+        @OptionGroup var detection: DetectionOptions
+
+        @Option(name: .long, help: ArgumentHelp("Address for /healthz and /metrics (host:port, [v6]:port, :port), or 'off'.", valueName: "ADDR"))
+        var listen: String = "127.0.0.1:8765"
+
+        @Option(name: .long, help: ArgumentHelp("Also record every event to FILE as a trace (replayable with `replay`).", valueName: "FILE"))
+        var record: String?
+
+        @Option(name: .long, help: ArgumentHelp("Stop after this many seconds (default: run until SIGINT/SIGTERM).", valueName: "SECONDS"))
+        var duration: Double?
+
+        @Option(name: .long, help: "Log level on stderr: trace, debug, info, notice, warning, error, critical.")
+        var logLevel: String = "info"
+
+        func validate() throws {
+            if let missing = LivePrerequisites.check() { throw ValidationError(missing) }
+            if listen != "off" {
+                do { _ = try ListenAddress(parsing: listen) } catch { throw ValidationError("--listen \(listen): \(error)") }
+            }
+            if let duration, duration <= 0 { throw ValidationError("--duration must be positive") }
+        }
+
+        func run() async throws {
+            let logger = makeLogger(label: "runtime-watch", level: logLevel)
+            let metrics = MetricsBootstrap.bootstrapGlobalOnce()
+            let health = HealthState()
+            let profile: Profile
+            do { profile = try detection.loadProfile() } catch { throw CLIError("profile refused: \(error)") }
+            for warning in profile.warnings { logger.warning("profile: \(warning)") }
+            let stack = try SinkStack(options: detection, metricsFactory: nil, logger: logger)
+            let hostname = HostIdentity.hostname()
+
+            var listener: ServiceListener?
+            if listen != "off" {
+                let l = try ServiceListener(address: try ListenAddress(parsing: listen), health: health, metrics: metrics, logger: logger)
+                _ = try await l.start()
+                listener = l
+                logger.info("serving /healthz and /metrics on \(listen)")
+            }
+
+            let recorder = try record.map { path in
+                try TraceWriter(path: path, header: TraceHeader(hostname: hostname, kernel: HostIdentity.kernelRelease(), start: HostIdentity.nowNanoseconds()))
+            }
+            let sources = LiveSources(options: LiveSourceOptions(), logger: logger)
+            do { try sources.start(health: health) } catch { throw CLIError("cannot start capture: \(error)") }
+
+            var engine = Engine(configuration: EngineConfiguration(hostname: hostname, disabledRules: try detection.disabledRuleIDs()),
+                                detectors: BuiltinDetectors.make(), profile: profile, sink: stack.sink)
+            let signals = SignalStream()
+            Task.detached { for await s in signals.signals { sources.inject(s == .reload ? .reload : .stop) } }
+            if let duration {
+                Task.detached {
+                    try? await Task.sleep(for: .seconds(duration))
+                    sources.inject(.stop)
+                }
+            }
+            health.setPipelineRunning(true)
+            logger.info("monitoring \(hostname): \(engine.profile.allow.count) allow entries, rules off: \(engine.disabledRules.sorted())")
+
+            for await input in sources.inputs {
+                switch input {
+                case .event(let record):
+                    try? recorder?.write(record)
+                    engine.process(record)
+                case .reload:
+                    reload(&engine, stack: stack, logger: logger)
+                case .stop:
+                    logger.info("stopping")
+                    sources.stop()
+                case .tick:
+                    break
+                }
+            }
+            health.setPipelineRunning(false)
+            engine.finish()
+            try? recorder?.close()
+            await stack.close()
+            await listener?.stop()
+            let c = sources.processes.counters.snapshot()
+            logger.info("stopped: \(c.totalEvents) process events, drops \(c.dropsByCause), \(engine.stats.alertsEmitted) alerts")
+        }
+
+        /// SIGHUP: reopen the output file, re-read the profiles; a broken profile keeps the old one.
+        private func reload(_ engine: inout Engine, stack: SinkStack, logger: Logger) {
+            if let file = stack.file {
+                do { try file.reopen() } catch { logger.error("reopen \(file.path): \(error)") }
+            }
+            do {
+                let profile = try detection.loadProfile()
+                engine.replaceProfile(profile)
+                logger.notice("profile reloaded: \(profile.allow.count) allow entries")
+            } catch {
+                engine.recordProfileReloadFailure()
+                logger.error("profile reload refused, keeping the running profile: \(error)")
+            }
+        }
+    }
+}
+
+func makeLogger(label: String, level: String) -> Logger {
+    var logger = Logger(label: label)
+    logger.logLevel = Logger.Level(rawValue: level) ?? .info
+    return logger
+}
