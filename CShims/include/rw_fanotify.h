@@ -71,7 +71,8 @@ typedef struct {
 /* fanotify_init(flags, O_RDONLY | O_LARGEFILE | O_CLOEXEC). Returns the group fd or -errno. */
 int rw_fan_init(uint32_t flags);
 
-/* fanotify_mark(fd, flags, mask, dirfd, path). path may be NULL: then dirfd itself is marked.
+/* fanotify_mark(fd, flags, mask, dirfd, path). path may be NULL: then dirfd itself is marked (the
+ * kernel rejects O_PATH descriptors there with EBADF).
  * Returns 0 or -errno. */
 int rw_fan_mark(int fd, uint32_t flags, uint64_t mask, int dirfd, const char *path);
 

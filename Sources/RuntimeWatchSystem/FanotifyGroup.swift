@@ -77,10 +77,13 @@ public struct FanotifyGroup: Sendable {
         _ = try fanotifyShimCall("fanotify_mark") { rw_fan_mark(descriptor.rawValue, RW_FAN_MARK_ADD | options.rawValue, mask.rawValue, AT_FDCWD, path) }
     }
 
-    /// Adds `mask` to the inode mark on the file `fd` refers to (an `O_PATH` descriptor is enough).
-    /// The corresponding C function is `fanotify_mark(2)` with `FAN_MARK_ADD` and a NULL path.
+    /// Adds `mask` to the inode mark on the file `fd` refers to, `O_PATH` descriptors included.
+    ///
+    /// fanotify_mark(2) with a NULL path rejects `O_PATH` descriptors (EBADF), so the mark goes
+    /// through the `/proc/self/fd/<fd>` magic link, which leads to exactly the open file: no second
+    /// lookup of the original path. The corresponding C function is `fanotify_mark(2)` with `FAN_MARK_ADD`.
     public func mark(descriptor fd: FileDescriptor, mask: FanotifyMask) throws(FanotifySystemError) {
-        _ = try fanotifyShimCall("fanotify_mark") { rw_fan_mark(descriptor.rawValue, RW_FAN_MARK_ADD, mask.rawValue, fd.rawValue, nil) }
+        try mark(path: "/proc/self/fd/\(fd.rawValue)", mask: mask)
     }
 
     /// Removes `mask` from the mark on `path`. Throws ENOENT when there was no such mark.
