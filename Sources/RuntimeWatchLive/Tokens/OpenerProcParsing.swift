@@ -39,31 +39,41 @@ enum OpenerProcParsing {
         var credentials: Credentials?
     }
 
-    /// Parses /proc/<pid>/status. Fields that are missing or malformed stay nil.
+    /// Parses /proc/<pid>/status. Fields that are missing or malformed stay nil. Only the six
+    /// wanted lines are turned into strings: this runs while the opener is held.
     static func status(_ bytes: [UInt8]) -> Status {
         var result = Status()
         var uids: [UInt32]?
         var gids: [UInt32]?
         var capEff: UInt64?
         for line in bytes.split(separator: UInt8(ascii: "\n")) {
-            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { continue }
-            let key = String(decoding: line[line.startIndex..<colon], as: UTF8.self)
-            let value = String(decoding: line[line.index(after: colon)...], as: UTF8.self)
+            guard let key = StatusKey(line: line) else { continue }
+            let value = String(decoding: line.dropFirst(key.rawValue.utf8.count), as: UTF8.self)
             let fields = value.split(whereSeparator: { $0 == " " || $0 == "\t" })
             switch key {
-            case "Name": result.name = value.trimmingLeadingWhitespace()
-            case "Tgid": result.tgid = fields.first.flatMap { Int32($0) }
-            case "PPid": result.ppid = fields.first.flatMap { Int32($0) }
-            case "Uid": uids = fields.compactMap { UInt32($0) }
-            case "Gid": gids = fields.compactMap { UInt32($0) }
-            case "CapEff": capEff = fields.first.flatMap { UInt64($0, radix: 16) }
-            default: break
+            case .name: result.name = String(value.drop(while: { $0 == " " || $0 == "\t" }))
+            case .tgid: result.tgid = fields.first.flatMap { Int32($0) }
+            case .ppid: result.ppid = fields.first.flatMap { Int32($0) }
+            case .uid: uids = fields.compactMap { UInt32($0) }
+            case .gid: gids = fields.compactMap { UInt32($0) }
+            case .capEff: capEff = fields.first.flatMap { UInt64($0, radix: 16) }
             }
         }
         if let uids, let gids, uids.count >= 2, gids.count >= 2 {
             result.credentials = Credentials(uid: uids[0], euid: uids[1], gid: gids[0], egid: gids[1], capEff: capEff)
         }
         return result
+    }
+
+    private enum StatusKey: String, CaseIterable {
+        case name = "Name:", tgid = "Tgid:", ppid = "PPid:", uid = "Uid:", gid = "Gid:", capEff = "CapEff:"
+
+        init?(line: ArraySlice<UInt8>) {
+            guard let first = line.first, first == UInt8(ascii: "N") || first == UInt8(ascii: "T") || first == UInt8(ascii: "P")
+                    || first == UInt8(ascii: "U") || first == UInt8(ascii: "G") || first == UInt8(ascii: "C") else { return nil }
+            guard let key = Self.allCases.first(where: { line.starts(with: $0.rawValue.utf8) }) else { return nil }
+            self = key
+        }
     }
 
     /// Picks the cgroup path that names the process's container from /proc/<pid>/cgroup: the first
@@ -76,7 +86,8 @@ enum OpenerProcParsing {
             let fields = line.split(separator: UInt8(ascii: ":"), maxSplits: 2, omittingEmptySubsequences: false)
             guard fields.count == 3 else { continue }
             let path = String(decoding: fields[2], as: UTF8.self)
-            if CgroupParser.parse(path) != nil { return path }
+            // Container ids are 64 hex characters: shorter paths cannot name a container.
+            if fields[2].count >= 64, CgroupParser.parse(path) != nil { return path }
             if fields[0].elementsEqual("0".utf8), fields[1].isEmpty { unified = path }
             if first == nil { first = path }
         }
@@ -148,8 +159,3 @@ enum OpenerProcParsing {
     }
 }
 
-extension String {
-    fileprivate func trimmingLeadingWhitespace() -> String {
-        String(drop(while: { $0 == " " || $0 == "\t" }))
-    }
-}

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // Reads what the event needs about a token opener WHILE the kernel holds it in FAN_OPEN_PERM:
 // cmdline, exe and cgroup first (what attribution needs most), then status, the held syscall's open
-// flags, and the mount namespace and root. Every read is byte-bounded and the whole capture stops at
-// a deadline, so one odd process cannot hold the others. Temporary minimal reader: the integrator
-// replaces the ProcessInfo part with the shared ProcReader.
+// flags, and the mount namespace and root. Only the raw bytes are read while the opener is held;
+// parsing happens after the answer. Every read is byte-bounded and the capture stops at a deadline,
+// so one odd process cannot hold the others. Temporary minimal reader: the integrator replaces the
+// ProcessInfo part with the shared ProcReader.
 
 import RuntimeWatchCore
 
-/// What was read of one opener.
+/// What was read of one opener, parsed.
 struct OpenerSnapshot: Sendable {
     /// pid is the thread-group id when status was read, else the id the event carried.
     var process: ProcessInfo
@@ -19,6 +20,36 @@ struct OpenerSnapshot: Sendable {
     var root: String?
     /// True when the deadline cut the capture short.
     var outOfBudget: Bool
+}
+
+/// The bytes read while the opener was held; `parsed()` turns them into an `OpenerSnapshot`.
+struct RawOpenerSnapshot: Sendable {
+    var taskID: Int32
+    var cmdline: [UInt8]?
+    var exe: String?
+    var cgroup: [UInt8]?
+    var status: [UInt8]?
+    var access: TokenOpenAccess = .unknown
+    var mountNamespace: String?
+    var root: String?
+    var outOfBudget = false
+
+    func parsed() -> OpenerSnapshot {
+        var info = ProcessInfo(pid: ProcessID(taskID))
+        info.argv = cmdline.map(OpenerProcParsing.argv(fromCmdline:))
+        info.exe = exe
+        info.cgroup = cgroup.map(OpenerProcParsing.cgroup)
+        if let status {
+            let fields = OpenerProcParsing.status(status)
+            if let tgid = fields.tgid { info.pid = ProcessID(tgid) }
+            info.ppid = fields.ppid.map { ProcessID($0) }
+            info.comm = fields.name
+            info.credentials = fields.credentials
+        }
+        let complete = cmdline != nil && exe != nil && cgroup != nil && status != nil && !outOfBudget
+        info.source = complete ? "proc" : "partial"
+        return OpenerSnapshot(process: info, access: access, mountNamespace: mountNamespace, root: root, outOfBudget: outOfBudget)
+    }
 }
 
 struct OpenerSnapshotReader: Sendable {
@@ -33,50 +64,26 @@ struct OpenerSnapshotReader: Sendable {
     /// Whether /proc/<tid>/syscall means anything: only while the opener is held.
     var openerIsHeld: Bool
 
-    /// Captures task `taskID` (a tid under FAN_REPORT_TID, else a tgid). Never throws: what could not
-    /// be read stays nil and `process.source` says "partial".
-    func capture(taskID: Int32) -> OpenerSnapshot {
+    /// Reads task `taskID` (a tid under FAN_REPORT_TID, else a tgid). Never throws: what could not
+    /// be read stays nil.
+    func capture(taskID: Int32) -> RawOpenerSnapshot {
         let deadline = TokenClock.monotonicNanoseconds() &+ budgetNanoseconds
         let base = "/proc/\(taskID)/"
-        var info = ProcessInfo(pid: ProcessID(taskID))
-        var snapshot = OpenerSnapshot(process: info, access: .unknown, mountNamespace: nil, root: nil, outOfBudget: false)
-        var missing = false
+        var raw = RawOpenerSnapshot(taskID: taskID)
         func withinBudget() -> Bool {
-            if TokenClock.monotonicNanoseconds() > deadline { snapshot.outOfBudget = true }
-            return !snapshot.outOfBudget
+            if TokenClock.monotonicNanoseconds() > deadline { raw.outOfBudget = true }
+            return !raw.outOfBudget
         }
-
-        if let bytes = BoundedProcFile.read(base + "cmdline", limit: Self.cmdlineLimit) {
-            info.argv = OpenerProcParsing.argv(fromCmdline: bytes)
-        } else { missing = true }
+        raw.cmdline = BoundedProcFile.read(base + "cmdline", limit: Self.cmdlineLimit)
+        if withinBudget() { raw.exe = BoundedProcFile.readlink(base + "exe") }
+        if withinBudget() { raw.cgroup = BoundedProcFile.read(base + "cgroup", limit: Self.cgroupLimit) }
+        if withinBudget() { raw.status = BoundedProcFile.read(base + "status", limit: Self.statusLimit) }
+        if openerIsHeld, withinBudget() { raw.access = readAccess(base: base) }
         if withinBudget() {
-            info.exe = BoundedProcFile.readlink(base + "exe")
-            if info.exe == nil { missing = true }
+            raw.mountNamespace = BoundedProcFile.readlink(base + "ns/mnt")
+            raw.root = BoundedProcFile.readlink(base + "root")
         }
-        if withinBudget() {
-            if let bytes = BoundedProcFile.read(base + "cgroup", limit: Self.cgroupLimit) {
-                info.cgroup = OpenerProcParsing.cgroup(bytes)
-            } else { missing = true }
-        }
-        if withinBudget() {
-            if let bytes = BoundedProcFile.read(base + "status", limit: Self.statusLimit) {
-                let status = OpenerProcParsing.status(bytes)
-                if let tgid = status.tgid { info.pid = ProcessID(tgid) }
-                info.ppid = status.ppid.map { ProcessID($0) }
-                info.comm = status.name
-                info.credentials = status.credentials
-            } else { missing = true }
-        }
-        if openerIsHeld, withinBudget() {
-            snapshot.access = readAccess(base: base)
-        }
-        if withinBudget() {
-            snapshot.mountNamespace = BoundedProcFile.readlink(base + "ns/mnt")
-            snapshot.root = BoundedProcFile.readlink(base + "root")
-        }
-        info.source = missing || snapshot.outOfBudget ? "partial" : "proc"
-        snapshot.process = info
-        return snapshot
+        return raw
     }
 
     /// The held open's access mode from /proc/<tid>/syscall (and /proc/<tid>/mem for openat2).

@@ -75,9 +75,9 @@ struct TokenEventLoop {
         let timestamp = TokenClock.wallNanoseconds()
         let held = event.isPermissionRequest
 
-        var snapshot: OpenerSnapshot?
+        var raw: RawOpenerSnapshot?
         if !held || TokenClock.monotonicNanoseconds() &- readAt <= batchBudget {
-            snapshot = reader.capture(taskID: event.pid)
+            raw = reader.capture(taskID: event.pid)
         }
         if held, pending.claim(fd.rawValue) {
             do {
@@ -93,7 +93,8 @@ struct TokenEventLoop {
             }
         }
 
-        // The opener runs again from here on; what follows only reads our own event fd.
+        // The opener runs again from here on; what follows only parses and reads our own event fd.
+        let snapshot = raw?.parsed()
         let fileID = try? event.fileID()
         let openerPath = try? event.path()
         event.close()
