@@ -13,6 +13,9 @@
 //    deadline, should the event thread stall;
 //  - if the monitor dies, its fanotify fd is closed and the kernel allows every pending permission
 //    event itself (fanotify_release), so a crashed monitor never blocks the node's token reads.
+// One kernel behaviour to keep in mind: when the kernel cannot install an event fd in the monitor
+// (EMFILE) it DENIES that permission event. Each event fd is closed right after its answer and at
+// most 64 are open at once; the process's RLIMIT_NOFILE must leave room for that.
 //
 // Writes: the kubelet rotates a token by writing a NEW file in a new `..<timestamp>` directory and
 // swapping the `..data` symlink; the new file is not marked until the next scan, and neither the
@@ -104,6 +107,7 @@ public final class TokenWatcher: Sendable {
             throw .alreadyStarted
         }
         shared.running.store(true, ordering: .releasing)
+        shared.scanning.store(true, ordering: .releasing)
         state = runtime.withLock { $0! }
         startEventThread(state)
         startWatchdogThread(state)
@@ -121,21 +125,27 @@ public final class TokenWatcher: Sendable {
             current = s
             return s
         }) else { return }
+        // Rescan first: once it has stopped nothing else marks files, and the event thread can stop
+        // too. Should a thread not stop, the group stays open and the threads that still answer
+        // keep running: closing the fd under a running thread could hand its number to another file.
+        shared.scanning.store(false, ordering: .releasing)
+        state.rescanWakeup?.signal()
+        guard state.rescanDone.wait(timeout: .now() + 5) == .success else {
+            shared.count { $0.lastError = "stop: rescan thread did not finish within 5 s; fanotify group left open, events still answered" }
+            continuation.finish()
+            return
+        }
         shared.running.store(false, ordering: .releasing)
         state.eventWakeup?.signal()
-        state.rescanWakeup?.signal()
-        let eventStopped = state.eventDone.wait(timeout: .now() + 5) == .success
-        _ = state.rescanDone.wait(timeout: .now() + 5)
-        if eventStopped {
-            state.watchdogWakeup?.signal()
-            _ = state.watchdogDone.wait(timeout: .now() + 5)
-            try? state.group.close()
-            for wakeup in [state.eventWakeup, state.rescanWakeup, state.watchdogWakeup] { wakeup?.close() }
-        } else {
-            // A stuck event thread still uses the group fd: closing it could hand its number to
-            // another file. Leave it open; the watchdog keeps answering until the process exits.
-            shared.count { $0.lastError = "stop: event thread did not finish within 5 s; fanotify group left open" }
+        guard state.eventDone.wait(timeout: .now() + 5) == .success else {
+            shared.count { $0.lastError = "stop: event thread did not finish within 5 s; fanotify group left open, watchdog still answering" }
+            continuation.finish()
+            return
         }
+        state.watchdogWakeup?.signal()
+        _ = state.watchdogDone.wait(timeout: .now() + 5)
+        try? state.group.close()
+        for wakeup in [state.eventWakeup, state.rescanWakeup, state.watchdogWakeup] { wakeup?.close() }
         continuation.finish()
     }
 
@@ -185,9 +195,9 @@ public final class TokenWatcher: Sendable {
         let shared = self.shared
         let interval = Int32(clamping: configuration.rescanInterval.tokenWatchNanoseconds / 1_000_000)
         let thread = Thread {
-            while shared.isRunning {
+            while shared.isScanning {
                 state.rescanWakeup?.wait(timeoutMilliseconds: max(1, interval))
-                guard shared.isRunning else { break }
+                guard shared.isScanning else { break }
                 state.rescanner.scan()
             }
             state.rescanDone.signal()
