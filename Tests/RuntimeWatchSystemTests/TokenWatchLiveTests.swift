@@ -130,6 +130,12 @@ final class TokenWatchLiveTests: XCTestCase {
         XCTAssertLessThanOrEqual(pickedUp, 2.5)
         let reader = try sentinel(volume.tokenPath, collector)
         XCTAssertEqual(collector.fileOpens(pid: reader.pid).first?.path, volume.tokenPath)
+
+        // The pod goes away: its file leaves the table at the next scan.
+        try FileManager.default.removeItem(atPath: "\(kubeletRoot)/pods/\(podUID)")
+        let removed = Date()
+        while watcher.counters.marks > 0, Date().timeIntervalSince(removed) < 2.5 { usleep(10_000) }
+        XCTAssertEqual(watcher.counters.marks, 0, "removed pod still in the table")
     }
 
     func testRotatedTokenIsStillWatchedAndRotationIsNotAnOpen() throws {
