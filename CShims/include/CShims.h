@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "rw_fanotify.h"
 
 /* ------------------------------------------------------------------------------------------------
  * Netlink process connector (proc_connector.c)

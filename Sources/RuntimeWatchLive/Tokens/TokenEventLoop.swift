@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: Apache-2.0
+// The event thread: wait for fanotify events, and for each one read the opener's /proc entries
+// while the kernel holds it, answer FAN_ALLOW, then turn what was read into a fileOpen record.
+// Nothing here waits on the consumer: the stream is bounded and drops are counted.
+
+import Glibc
+import RuntimeWatchCore
+import RuntimeWatchSystem
+
+/// Created and run on the event thread; not shared.
+struct TokenEventLoop {
+    let group: FanotifyGroup
+    let mode: TokenWatcher.Mode
+    let shared: TokenWatchShared
+    let pending: PendingAnswers
+    let wakeup: WakeupSignal?
+    var outlet: TokenEventOutlet
+    let reader: OpenerSnapshotReader
+    let batchBudget: UInt64
+    /// The monitor's own mount namespace: openers in another one are in a container.
+    let ownMountNamespace: String?
+
+    /// Most reads per wakeup, so the stop flag and drop reports are looked at even under a storm.
+    static let readsPerWakeup = 64
+
+    mutating func run() {
+        while shared.isRunning {
+            var fds = [pollfd(fd: group.descriptor.rawValue, events: Int16(POLLIN), revents: 0)]
+            if let wakeup { fds.append(pollfd(fd: wakeup.fd, events: Int16(POLLIN), revents: 0)) }
+            let ready = poll(&fds, nfds_t(fds.count), 200)
+            if fds.count > 1, fds[1].revents != 0 { wakeup?.drain() }
+            outlet.flushDrops()
+            if ready > 0, fds[0].revents != 0 { drainGroup() }
+        }
+        // Answer whatever is still queued so no opener waits for the group to close.
+        drainGroup()
+        outlet.flushDrops()
+    }
+
+    private mutating func drainGroup() {
+        for _ in 0..<Self.readsPerWakeup {
+            let batch: FanotifyDecodeResult?
+            do {
+                batch = try group.readEvents()
+            } catch {
+                shared.count { $0.readErrors += 1; $0.lastError = "fanotify read: \(error)" }
+                return
+            }
+            guard let batch else { return }
+            handle(batch)
+        }
+    }
+
+    private mutating func handle(_ batch: FanotifyDecodeResult) {
+        let readAt = TokenClock.monotonicNanoseconds()
+        pending.register(batch.events.filter(\.isPermissionRequest).compactMap { $0.fileDescriptor?.rawValue }, readAt: readAt)
+        for event in batch.events {
+            handle(event, readAt: readAt)
+        }
+        if let problem = batch.problem {
+            // Records after a bad one cannot be located; their openers stay held until the group
+            // closes. The kernel does not produce such buffers; this is an ABI mismatch.
+            shared.count { $0.decodeErrors += 1; $0.lastError = problem.description }
+            outlet.reportLoss(count: 1, reason: problem.description)
+        }
+    }
+
+    private mutating func handle(_ event: FanotifyEvent, readAt: UInt64) {
+        if event.isQueueOverflow {
+            shared.count { $0.kernelOverflows += 1 }
+            outlet.reportLoss(count: 1, reason: "fanotify queue overflow (FAN_Q_OVERFLOW): events lost, count unknown")
+            return
+        }
+        guard let fd = event.fileDescriptor else { return }
+        let timestamp = TokenClock.wallNanoseconds()
+        let held = event.isPermissionRequest
+
+        var raw: RawOpenerSnapshot?
+        if !held || TokenClock.monotonicNanoseconds() &- readAt <= batchBudget {
+            raw = reader.capture(taskID: event.pid)
+        }
+        if held, pending.claim(fd.rawValue) {
+            do {
+                try group.respond(to: fd, allow: true)
+                let latency = TokenClock.monotonicNanoseconds() &- readAt
+                shared.count {
+                    $0.allowed += 1
+                    $0.answerLatencyTotalNanoseconds &+= latency
+                    $0.answerLatencyMaxNanoseconds = max($0.answerLatencyMaxNanoseconds, latency)
+                }
+            } catch {
+                shared.count { $0.answerFailures += 1; $0.lastError = "answer for pid \(event.pid): \(error)" }
+            }
+        }
+
+        // The opener runs again from here on; what follows only parses and reads our own event fd.
+        let snapshot = raw?.parsed()
+        let fileID = try? event.fileID()
+        let openerPath = try? event.path()
+        event.close()
+
+        let watched = fileID.flatMap { shared.watchedToken(for: $0) }
+        shared.count {
+            $0.events += 1
+            if snapshot == nil { $0.captureSkipped += 1 }
+            if let snapshot, snapshot.process.source != "proc" {
+                $0.captureIncomplete += 1
+                if snapshot.outOfBudget { $0.captureOutOfBudget += 1 }
+            }
+        }
+        let open = FileOpenEvent(
+            pid: snapshot?.process.pid ?? ProcessID(event.pid),
+            path: watched?.path ?? openerPath ?? "<unknown>",
+            containerPath: containerPath(openerPath: openerPath, snapshot: snapshot, watched: watched),
+            write: snapshot?.access.isWriteOnly ?? false,
+            process: snapshot?.process)
+        outlet.emit(EventRecord(timestamp: timestamp, event: .fileOpen(open)))
+    }
+
+    /// The path as the opener sees it, when the opener is in a container (another mount namespace
+    /// or another root). `openerPath` is the event fd's path as the kernel prints it for us: for a
+    /// mount of another namespace that is already the in-namespace path; for a chroot it is the
+    /// host path, from which the opener's root is removed.
+    func containerPath(openerPath: String?, snapshot: OpenerSnapshot?, watched: WatchedToken?) -> String? {
+        guard let snapshot, snapshot.mountNamespace != nil || snapshot.root != nil else {
+            return watched?.containerPath
+        }
+        let otherNamespace = snapshot.mountNamespace != nil && snapshot.mountNamespace != ownMountNamespace
+        let otherRoot = snapshot.root != nil && snapshot.root != "/"
+        guard otherNamespace || otherRoot else { return nil }
+        guard let openerPath else { return watched?.containerPath }
+        if otherRoot, let root = snapshot.root, openerPath.hasPrefix(root + "/") {
+            return String(openerPath.dropFirst(root.count))
+        }
+        return openerPath
+    }
+}

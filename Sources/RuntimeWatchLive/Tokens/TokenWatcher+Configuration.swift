@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: Apache-2.0
+// The token watcher's knobs, with defaults for a Kubernetes node.
+
+extension TokenWatcher {
+    /// How openers are observed.
+    public enum Mode: String, Sendable, Hashable {
+        /// FAN_OPEN_PERM: the opener is held until the monitor answers (always "allow"), so its
+        /// /proc entries are read before it can exit. Needs CONFIG_FANOTIFY_ACCESS_PERMISSIONS.
+        case permission
+        /// FAN_OPEN notifications: nothing is held, so a short-lived opener may have exited before
+        /// /proc is read (attribution races: `process.source` is then "partial") and the open flags
+        /// are unknown (`write` is false). The kernel also merges identical notifications still
+        /// queued (same file, same process), so repeated opens by one process may yield one record.
+        case notification
+    }
+
+    public struct Configuration: Sendable {
+        /// The kubelet's state directory; pod volumes are under `<kubeletRoot>/pods`.
+        public var kubeletRoot: String = "/var/lib/kubelet"
+        /// File names inside a projected or secret volume that hold a token.
+        public var tokenFileNames: [String] = ["token"]
+        /// Token files of the host itself (the monitor's own pod, when it runs as a DaemonSet).
+        public var hostTokenPaths: [String] = TokenWatcher.serviceAccountTokenPaths
+        /// Token paths looked up inside every container root passed to `watchContainer(rootPID:)`.
+        public var containerTokenPaths: [String] = TokenWatcher.serviceAccountTokenPaths
+        /// How often the token locations are scanned again (new pods, rotated tokens, gone pods).
+        public var rescanInterval: Duration = .seconds(2)
+        /// Preferred mode; `permission` falls back to `notification` when the kernel refuses it
+        /// and `allowNotificationFallback` is set.
+        public var mode: Mode = .permission
+        public var allowNotificationFallback: Bool = true
+        /// Capacity of the event stream; beyond it records are dropped and counted.
+        public var bufferCapacity: Int = 4096
+        /// Time the /proc capture of one opener may take before it stops reading (a normal capture
+        /// takes ~50 µs; the budget only bites when the monitor is preempted or /proc is slow).
+        public var captureBudget: Duration = .milliseconds(5)
+        /// Time one read batch may take: later events of an overrun batch are answered at once,
+        /// without /proc reads.
+        public var batchBudget: Duration = .milliseconds(20)
+        /// The watchdog answers any permission event still unanswered this long after it was read.
+        public var answerDeadline: Duration = .milliseconds(250)
+        /// Scan caps.
+        public var maxPods: Int = 4096
+        public var maxVolumesPerPod: Int = 64
+        public var maxMarks: Int = 16384
+
+        public init() {}
+    }
+
+    /// The two in-container locations of the service-account token.
+    public static let serviceAccountTokenPaths = [
+        "/var/run/secrets/kubernetes.io/serviceaccount/token",
+        "/run/secrets/kubernetes.io/serviceaccount/token",
+    ]
+}
+
+extension Duration {
+    /// Whole nanoseconds (negative durations count as zero).
+    var tokenWatchNanoseconds: UInt64 {
+        let (seconds, attoseconds) = components
+        guard seconds >= 0 else { return 0 }
+        return UInt64(seconds) &* 1_000_000_000 &+ UInt64(max(0, attoseconds) / 1_000_000_000)
+    }
+}
