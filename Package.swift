@@ -87,7 +87,7 @@ let package = Package(
         // Benchmark driver for live capture (bench/exec-storm.sh); not shipped in the product.
         .executableTarget(
             name: "rw-capture-bench",
-            dependencies: ["RuntimeWatchCore", "RuntimeWatchLive"]
+            dependencies: ["RuntimeWatchCore", "RuntimeWatchLive", "RuntimeWatchSystem"]
         ),
         .testTarget(
             name: "RuntimeWatchCoreTests",

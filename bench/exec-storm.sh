@@ -3,7 +3,9 @@
 # Exec storm: N short-lived /bin/true execs from W workers, observed at the same time by
 # runtime-watch's capture (rw-capture-bench) and by forkstat, to measure how many execs each sees
 # and how many carry their argv (the /proc race). Bounded: N <= 100000, each run killed after 300 s.
-# Usage: sudo bench/exec-storm.sh [N=10000] [WORKERS=1] [extra rw-capture-bench args...]
+# Usage: sudo [AUDIT=1] bench/exec-storm.sh [N=10000] [WORKERS=1] [extra rw-capture-bench args...]
+# AUDIT=1 (stretch evaluation) also enables kernel audit with an execve rule for the run (restored
+# afterwards) and reports how many argv the audit EXECVE records would complete.
 set -euo pipefail
 N=${1:-10000}
 W=${2:-1}
@@ -16,13 +18,24 @@ swift build -c release --product rw-capture-bench >/dev/null
 BENCH=$(swift build -c release --show-bin-path)/rw-capture-bench
 MARKER="rw-storm-$$"
 OUT=$(mktemp -d)
-trap 'kill "$FORKSTAT_PID" 2>/dev/null || true; rm -rf "$OUT"' EXIT
+FORKSTAT_PID=
+AUDIT_ARGS=()
+cleanup() {
+    [ -n "$FORKSTAT_PID" ] && kill "$FORKSTAT_PID" 2>/dev/null || true
+    [ -f "$OUT/audit-state.json" ] && python3 bench/audit-execve-rule.py del "$OUT/audit-state.json" || true
+    rm -rf "$OUT"
+}
+trap cleanup EXIT
+if [ "${AUDIT:-0}" = 1 ]; then
+    python3 bench/audit-execve-rule.py add "$OUT/audit-state.json"
+    AUDIT_ARGS=(--audit)
+fi
 
 # forkstat reads /proc/<pid>/cmdline for each exec, like capture does; "<unknown>" when it lost the race.
 timeout 300 forkstat -e exec >"$OUT/forkstat.txt" 2>"$OUT/forkstat.err" &
 FORKSTAT_PID=$!
 sleep 1
-timeout 300 "$BENCH" --count "$N" --workers "$W" --marker "$MARKER" "$@" | tee "$OUT/bench.txt"
+timeout 300 "$BENCH" --count "$N" --workers "$W" --marker "$MARKER" "${AUDIT_ARGS[@]}" "$@" | tee "$OUT/bench.txt"
 sleep 1
 kill -INT "$FORKSTAT_PID" 2>/dev/null || true
 wait "$FORKSTAT_PID" 2>/dev/null || true

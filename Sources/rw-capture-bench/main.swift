@@ -8,6 +8,7 @@ import Foundation
 import Glibc
 import RuntimeWatchCore
 import RuntimeWatchLive
+import RuntimeWatchSystem
 
 struct Options {
     var count = 10_000
@@ -16,6 +17,7 @@ struct Options {
     var receiveBuffer = 8 << 20
     var marker = "rw-storm-\(getpid())"
     var nice: Int32?
+    var audit = false
 
     static func parse(_ args: [String]) -> Options {
         var o = Options()
@@ -33,8 +35,9 @@ struct Options {
             case "--receive-buffer": o.receiveBuffer = max(0, Int(value()) ?? o.receiveBuffer)
             case "--marker": o.marker = value()
             case "--nice": o.nice = Int32(value())
+            case "--audit": o.audit = true
             default:
-                FileHandle.standardError.write(Data("usage: rw-capture-bench [--count N<=100000] [--workers 1..8] [--settle-ms MS] [--receive-buffer BYTES] [--marker STR] [--nice N]\n".utf8))
+                FileHandle.standardError.write(Data("usage: rw-capture-bench [--count N<=100000] [--workers 1..8] [--settle-ms MS] [--receive-buffer BYTES] [--marker STR] [--nice N] [--audit]\n".utf8))
                 exit(2)
             }
             i += 1
@@ -88,6 +91,42 @@ func storm(count: Int, workers: Int, marker: String) -> (pids: [Int32], seconds:
     return (pids.all, Date().timeIntervalSince(start))
 }
 
+/// Stretch evaluation: argv of execs from kernel audit EXECVE records (read-only listener; the
+/// script enables audit and an execve rule for the run). pid → argv, thread-safe.
+final class AuditArgv: @unchecked Sendable {
+    private let lock = NSLock()
+    private var argv: [Int32: [String]] = [:]
+    private var stop = false
+    private(set) var overflows = 0
+    private(set) var records = 0
+    private let done = DispatchSemaphore(value: 0)
+
+    func start() throws {
+        let log = try AuditLog.open(receiveBuffer: 32 << 20, receiveTimeout: .milliseconds(100))
+        Thread { [self] in
+            _ = try? ThreadPriority.setCurrentThreadNice(-10)
+            var joiner = AuditExecveJoiner()
+            while !lock.withLock({ stop }) {
+                switch try? log.receive() {
+                case .record(let type, let text)?:
+                    lock.withLock { records += 1 }
+                    if let (pid, args) = joiner.add(type: type, text: text) { lock.withLock { argv[pid] = args } }
+                case .overflow?: lock.withLock { overflows += 1 }
+                default: break
+                }
+            }
+            log.close()
+            done.signal()
+        }.start()
+    }
+
+    func finish() -> [Int32: [String]] {
+        lock.withLock { stop = true }
+        done.wait()
+        return lock.withLock { argv }
+    }
+}
+
 func percent(_ n: Int, _ of: Int) -> String { of == 0 ? "-" : String(format: "%.1f%%", 100 * Double(n) / Double(of)) }
 
 let options = Options.parse(CommandLine.arguments)
@@ -108,11 +147,19 @@ do {
     FileHandle.standardError.write(Data("rw-capture-bench: cannot start capture: \(error)\n".utf8))
     exit(1)
 }
+let audit = options.audit ? AuditArgv() : nil
+do {
+    try audit?.start()
+} catch {
+    FileHandle.standardError.write(Data("rw-capture-bench: cannot listen to audit: \(error)\n".utf8))
+    exit(1)
+}
 usleep(300_000)
 let (pids, seconds) = storm(count: options.count, workers: options.workers, marker: options.marker)
 usleep(useconds_t(options.settleMilliseconds) * 1000)
 capture.stop()
 _ = await consumer.value
+let auditArgv = audit?.finish()
 
 let seen = log.all
 let stormExecs = pids.compactMap { seen[$0] }
@@ -129,3 +176,9 @@ print("  with argv \(withArgv) (\(percent(withArgv, pids.count))), cgroup \(with
 print("  /proc read of storm execs: complete \(complete), partial \(partial), vanished \(inherited)")
 print("loss: overflows(ENOBUFS) \(stats.overflows), events lost by sequence gap \(stats.sequenceGapEvents), drops \(stats.dropsByCause), resyncs \(stats.resyncs), malformed \(stats.malformedDatagrams)")
 print("all events: \(stats.eventsByKind.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")); thread events filtered \(stats.threadEventsFiltered)")
+if let auditArgv, let audit {
+    let expected = ["/bin/true", options.marker]
+    let fromAudit = pids.filter { auditArgv[$0] == expected }.count
+    let either = pids.filter { auditArgv[$0] == expected || seen[$0]?.argv == expected }.count
+    print("audit (stretch): EXECVE argv for storm pids \(fromAudit) (\(percent(fromAudit, pids.count))); capture argv alone \(withArgv) (\(percent(withArgv, pids.count))); capture or audit \(either) (\(percent(either, pids.count))); audit records \(audit.records), audit overflows \(audit.overflows)")
+}

@@ -20,8 +20,8 @@ final class CaptureLoop: @unchecked Sendable {
     private let logger: Logger?
     private let shouldStop: @Sendable () -> Bool
 
-    /// Live processes capture has reported (pid → start ticks when read), to find unknown ones on resync.
-    private var known: [Int32: UInt64?] = [:]
+    /// Live processes capture has reported, to find the unknown ones on resync.
+    private var known = Set<Int32>()
     private var gaps = SequenceGapTracker()
     private var loss: LossAccounting
     /// Events the output stream refused since the last successful "queue" drop event.
@@ -131,13 +131,13 @@ final class CaptureLoop: @unchecked Sendable {
             let result = reader.finish(started ?? reader.begin(pid: pid.rawValue))
             record(result)
             let info = result.info ?? ProcessInfo(pid: pid, source: "inherited")
-            remember(pid.rawValue, startTicks: info.startTicks)
+            remember(pid.rawValue)
             announceContainer(of: info, at: time)
             emit(.exec(info), at: time)
         case .event(let event):
             switch event {
-            case .fork(let f): remember(f.child.rawValue, startTicks: nil)
-            case .exit(let e): known[e.pid.rawValue] = nil
+            case .fork(let f): remember(f.child.rawValue)
+            case .exit(let e): known.remove(e.pid.rawValue)
             default: break
             }
             emit(event, at: time)
@@ -159,9 +159,10 @@ final class CaptureLoop: @unchecked Sendable {
         }
     }
 
-    private func remember(_ pid: Int32, startTicks: UInt64?) {
-        if known[pid] == nil && known.count >= configuration.knownProcessCapacity { return }
-        known[pid] = startTicks
+    /// Bounded: past capacity new pids are not remembered (a later resync re-reports them).
+    private func remember(_ pid: Int32) {
+        if known.count >= configuration.knownProcessCapacity && !known.contains(pid) { return }
+        known.insert(pid)
     }
 
     private func announceContainer(of info: ProcessInfo, at time: UInt64) {
@@ -194,11 +195,11 @@ final class CaptureLoop: @unchecked Sendable {
         let pids = ProcSnapshot.listPIDs(root: reader.root)
         if onlyUnknown {
             let current = Set(pids)
-            known = known.filter { current.contains($0.key) }
+            known.formIntersection(current)
         }
         let tables = NetTableCache()
         var infos: [ProcessInfo] = []
-        for pid in pids where !(onlyUnknown && known[pid] != nil) {
+        for pid in pids where !(onlyUnknown && known.contains(pid)) {
             if shouldStop() { break }
             let result = reader.read(pid: pid, netTables: tables)
             record(result)
@@ -206,7 +207,7 @@ final class CaptureLoop: @unchecked Sendable {
         }
         for info in ProcSnapshot.orderParentsFirst(infos) {
             let time = WallClock.nowNanoseconds()
-            remember(info.pid.rawValue, startTicks: info.startTicks)
+            remember(info.pid.rawValue)
             announceContainer(of: info, at: time)
             emit(.snapshot(info), at: time)
         }

@@ -36,7 +36,7 @@ public final class ProcessCapture: @unchecked Sendable {
         public var receiveTimeout: Duration = .milliseconds(100)
         /// Nice value for the receive thread (nil: inherit). The default -10 matters: under load, a
         /// receive thread at nice 0 loses CFS wakeup preemption to the processes it races, and
-        /// reads /proc too late (exec storm, 1 worker: argv for ~40-46% of execs at nice 0 vs ~89%
+        /// reads /proc too late (exec storm, 1 worker, busy host: argv for 39-70% of execs at nice 0 vs 88-89%
         /// at -10, see bench/exec-storm.sh). Needs CAP_SYS_NICE; a refusal is logged, not fatal.
         public var receiveThreadNice: Int32? = -10
         /// How /proc is read (root and size caps).

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: Apache-2.0
+// Kernel audit record text → the pid and argv of an execve. One exec produces several records
+// sharing a serial ("audit(1700000000.123:42): ..."): SYSCALL carries pid= and syscall=, EXECVE
+// carries argc= and a0..aN. Arguments are "quoted" when plain, HEX-encoded (unquoted) when they
+// contain spaces, quotes, control or non-ASCII bytes, and split into aN[0], aN[1]… chunks (with
+// aN_len=) when long (kernel/auditsc.c audit_log_execve_info).
+
+public enum AuditExecveParser {
+    /// The serial number from the "audit(seconds.millis:serial):" prefix.
+    public static func serial(_ text: String) -> UInt64? {
+        guard text.hasPrefix("audit("), let colon = text.firstIndex(of: ":"), let close = text.firstIndex(of: ")"), colon < close else { return nil }
+        return UInt64(text[text.index(after: colon)..<close])
+    }
+
+    /// key=value tokens after the prefix (values never contain spaces: audit encodes those).
+    static func fields(_ text: String) -> [Substring: Substring] {
+        var out: [Substring: Substring] = [:]
+        let body = text.firstIndex(of: ")").map { text[text.index(after: $0)...] } ?? text[...]
+        for token in body.split(separator: " ") {
+            guard let eq = token.firstIndex(of: "=") else { continue }
+            out[token[..<eq]] = token[token.index(after: eq)...]
+        }
+        return out
+    }
+
+    /// pid of a successful execve/execveat SYSCALL record (x86_64 numbers 59/322), else nil.
+    public static func execPID(syscallRecord text: String) -> Int32? {
+        let f = fields(text)
+        guard let nr = f["syscall"], nr == "59" || nr == "322", f["success"] == "yes", let pid = f["pid"] else { return nil }
+        return Int32(pid)
+    }
+
+    /// argv from an EXECVE record.
+    /// - Throws: `ProcParseError` (file "audit EXECVE") when argc or an argument is missing or bad.
+    public static func arguments(execveRecord text: String) throws(ProcParseError) -> [String] {
+        func fail(_ reason: String) -> ProcParseError { ProcParseError(file: "audit EXECVE", reason: reason) }
+        let f = fields(text)
+        guard let argcText = f["argc"], let argc = Int(argcText), argc >= 0, argc <= 65_536 else { throw fail("no valid argc") }
+        var argv: [String] = []
+        argv.reserveCapacity(argc)
+        for i in 0..<argc {
+            if let value = f["a\(i)"] {
+                argv.append(try decode(value, index: i))
+            } else if f["a\(i)_len"] != nil {
+                var joined = ""
+                var chunk = 0
+                while let part = f["a\(i)[\(chunk)]"] {
+                    joined += try decode(part, index: i)
+                    chunk += 1
+                }
+                guard chunk > 0 else { throw fail("a\(i) has a length but no chunks") }
+                argv.append(joined)
+            } else {
+                throw fail("a\(i) missing (argc \(argc))")
+            }
+        }
+        return argv
+    }
+
+    private static func decode(_ value: Substring, index: Int) throws(ProcParseError) -> String {
+        if value.first == "\"" {
+            guard value.count >= 2, value.last == "\"" else { throw ProcParseError(file: "audit EXECVE", reason: "a\(index) has an unterminated quote") }
+            return String(value.dropFirst().dropLast())
+        }
+        guard value.utf8.count % 2 == 0 else { throw ProcParseError(file: "audit EXECVE", reason: "a\(index) is neither quoted nor hex") }
+        var bytes: [UInt8] = []
+        var i = value.startIndex
+        while i < value.endIndex {
+            let next = value.index(i, offsetBy: 2)
+            guard let byte = UInt8(value[i..<next], radix: 16) else { throw ProcParseError(file: "audit EXECVE", reason: "a\(index) is neither quoted nor hex") }
+            bytes.append(byte)
+            i = next
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// Joins SYSCALL and EXECVE records of the same serial into (pid, argv). Bounded: keeps at most
+/// `capacity` incomplete serials, forgetting the oldest. Not thread-safe.
+public struct AuditExecveJoiner: Sendable {
+    private var pids: [UInt64: Int32] = [:]
+    private var argvs: [UInt64: [String]] = [:]
+    private var order: [UInt64] = []
+    public let capacity: Int
+    public init(capacity: Int = 4096) { self.capacity = capacity }
+
+    /// Feeds one record. Returns (pid, argv) when this record completes an exec.
+    public mutating func add(type: UInt16, text: String) -> (pid: Int32, argv: [String])? {
+        guard let serial = AuditExecveParser.serial(text) else { return nil }
+        switch type {
+        case 1300:
+            guard let pid = AuditExecveParser.execPID(syscallRecord: text) else { return nil }
+            pids[serial] = pid
+        case 1309:
+            guard let argv = try? AuditExecveParser.arguments(execveRecord: text) else { return nil }
+            argvs[serial] = argv
+        default:
+            return nil
+        }
+        if let pid = pids[serial], let argv = argvs[serial] {
+            pids[serial] = nil
+            argvs[serial] = nil
+            return (pid, argv)
+        }
+        order.append(serial)
+        if order.count > capacity {
+            let old = order.removeFirst()
+            pids[old] = nil
+            argvs[old] = nil
+        }
+        return nil
+    }
+}
