@@ -17,6 +17,8 @@ extension RuntimeWatch {
         @Option(name: .shortAndLong, help: ArgumentHelp("Trace file to write, or - for stdout.", valueName: "FILE"))
         var output: String
 
+        @OptionGroup var capture: CaptureOptions
+
         @Option(name: .long, help: ArgumentHelp("Stop after this many seconds.", valueName: "SECONDS"))
         var duration: Double?
 
@@ -41,7 +43,7 @@ extension RuntimeWatch {
             let writer: TraceWriter
             do { writer = try TraceWriter(path: output, header: header) } catch { throw CLIError("\(output): \(error)") }
 
-            var options = LiveSourceOptions()
+            var options = capture.sourceOptions
             options.snapshotAtStart = !noSnapshot
             let sources = LiveSources(options: options, logger: logger)
             do { try sources.start(health: nil) } catch { throw CLIError("cannot start capture: \(error)") }

@@ -16,6 +16,7 @@ extension RuntimeWatch {
             discussion: "SIGHUP reloads the --profile files (a profile that does not parse is refused and the running one stays) and reopens --output. SIGINT/SIGTERM stop after flushing alerts.")
 
         @OptionGroup var detection: DetectionOptions
+        @OptionGroup var capture: CaptureOptions
 
         @Option(name: .long, help: ArgumentHelp("Address for /healthz and /metrics (host:port, [v6]:port, :port), or 'off'.", valueName: "ADDR"))
         var listen: String = "127.0.0.1:8765"
@@ -58,7 +59,7 @@ extension RuntimeWatch {
             let recorder = try record.map { path in
                 try TraceWriter(path: path, header: TraceHeader(hostname: hostname, kernel: HostIdentity.kernelRelease(), start: HostIdentity.nowNanoseconds()))
             }
-            let sources = LiveSources(options: LiveSourceOptions(), logger: logger)
+            let sources = LiveSources(options: capture.sourceOptions, logger: logger)
             do { try sources.start(health: health) } catch { throw CLIError("cannot start capture: \(error)") }
 
             var engine = Engine(configuration: EngineConfiguration(hostname: hostname, disabledRules: try detection.disabledRuleIDs()),

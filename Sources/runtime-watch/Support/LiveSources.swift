@@ -14,6 +14,8 @@ struct LiveSourceOptions {
     var receiveBufferBytes = 8 << 20
     var queueCapacity = 65_536
     var snapshotAtStart = true
+    var kubeletRoot = "/var/lib/kubelet"
+    var watchTokens = true
 }
 
 /// What the monitor loop reacts to, in arrival order.
@@ -28,6 +30,8 @@ enum MonitorInput: Sendable {
 final class LiveSources: Sendable {
     let inputs: AsyncStream<MonitorInput>
     let processes: ProcessCapture
+    /// Service-account token opens (fanotify); nil with --no-token-watch.
+    let tokens: TokenWatcher?
     private let continuation: AsyncStream<MonitorInput>.Continuation
     /// Events the merged queue refused because the pipeline fell behind; reported as a drop event.
     private let mergeDrops = Atomic<UInt64>(0)
@@ -44,6 +48,13 @@ final class LiveSources: Sendable {
                 return nil
             }
         }, logger: logger)
+        if options.watchTokens {
+            var tokenConfiguration = TokenWatcher.Configuration()
+            tokenConfiguration.kubeletRoot = options.kubeletRoot
+            tokens = TokenWatcher(configuration: tokenConfiguration)
+        } else {
+            tokens = nil
+        }
         (inputs, continuation) = AsyncStream.makeStream(of: MonitorInput.self, bufferingPolicy: .bufferingOldest(options.queueCapacity))
     }
 
@@ -52,7 +63,43 @@ final class LiveSources: Sendable {
         health?.register(source: "proc_connector")
         try processes.start()
         health?.markReady(source: "proc_connector")
-        merge([processes.events])
+        var streams = [watchingContainerRoots(processes.events)]
+        if let tokens {
+            health?.register(source: "fanotify")
+            do { _ = try tokens.start() } catch {
+                processes.stop()
+                throw error
+            }
+            health?.markReady(source: "fanotify")
+            streams.append(tokens.events)
+        }
+        merge(streams)
+    }
+
+    /// Passes process events through, telling the token watcher about the first process seen in each
+    /// container so it can mark the in-container token paths under /proc/<pid>/root.
+    private func watchingContainerRoots(_ stream: AsyncStream<EventRecord>) -> AsyncStream<EventRecord> {
+        guard let tokens else { return stream }
+        return AsyncStream { continuation in
+            let task = Task.detached {
+                var seen: Set<ContainerID> = []
+                for await record in stream {
+                    switch record.event {
+                    case .exec(let info), .snapshot(let info):
+                        if let path = info.cgroup, let id = CgroupParser.parse(path)?.id, !seen.contains(id) {
+                            if seen.count >= 4096 { seen.removeAll() }
+                            seen.insert(id)
+                            tokens.watchContainer(rootPID: info.pid)
+                        }
+                    default:
+                        break
+                    }
+                    continuation.yield(record)
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
     }
 
     /// Adds a control input (signal, timer) to the loop's stream.
@@ -61,6 +108,7 @@ final class LiveSources: Sendable {
     /// Unsubscribes every source; `inputs` ends once they have drained.
     func stop() {
         processes.stop()
+        tokens?.stop()
     }
 
     /// Copies every source into the merged stream; it ends when all sources have ended.

@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: Apache-2.0
+// Options shared by the commands that capture live events (`run`, `record`).
+
+import ArgumentParser
+
+struct CaptureOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Kubelet root directory whose pods' service-account token volumes are watched.", valueName: "DIR"))
+    var kubeletRoot: String = "/var/lib/kubelet"
+
+    @Option(name: .long, help: ArgumentHelp("Proc connector receive buffer in MiB (absorbs exec bursts).", valueName: "MIB"))
+    var receiveBufferMiB: Int = 8
+
+    @Flag(name: .long, help: "Do not watch service-account token files (no fanotify).")
+    var noTokenWatch = false
+
+    func validate() throws {
+        if receiveBufferMiB < 1 || receiveBufferMiB > 1024 { throw ValidationError("--receive-buffer-mib must be between 1 and 1024") }
+    }
+
+    var sourceOptions: LiveSourceOptions {
+        var o = LiveSourceOptions()
+        o.receiveBufferBytes = receiveBufferMiB << 20
+        o.kubeletRoot = kubeletRoot
+        o.watchTokens = !noTokenWatch
+        return o
+    }
+}
