@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int rw_proc_open(const char *path) {
@@ -52,4 +53,12 @@ long rw_proc_readlink(int dirfd, const char *name, char *buf, size_t cap) {
 
 int rw_proc_close(int fd) {
     return close(fd) < 0 ? -errno : 0;
+}
+
+int rw_proc_fifo_inode(int dirfd, const char *name, uint64_t *inode) {
+    struct stat st;
+    if (fstatat(dirfd, name, &st, 0) < 0) return -errno;
+    if (!S_ISFIFO(st.st_mode)) return 0;
+    *inode = (uint64_t)st.st_ino;
+    return 1;
 }

@@ -127,6 +127,11 @@ long rw_proc_readlink(int dirfd, const char *name, char *buf, size_t cap);
 /* Closes a descriptor from rw_proc_open. Returns 0 or -errno. */
 int rw_proc_close(int fd);
 
+/* Follows the link `name` (e.g. "fd/0") under dirfd. Returns 1 and sets *inode when it is a FIFO
+ * (a named pipe: both ends share that inode, as anonymous pipes share their pipe:[inode]), 0 when it
+ * is anything else, or -errno. */
+int rw_proc_fifo_inode(int dirfd, const char *name, uint64_t *inode);
+
 /* ------------------------------------------------------------------------------------------------
  * Kernel audit, read-only (audit.c): the AUDIT_NLGRP_READLOG multicast group delivers a copy of
  * every audit record to listeners without taking auditd's place, so it coexists with auditd.

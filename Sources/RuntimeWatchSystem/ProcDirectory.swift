@@ -67,6 +67,16 @@ public struct ProcDirectory: Sendable {
         return String(decoding: bytes[..<Int(n)], as: UTF8.self)
     }
 
+    /// The inode of the FIFO that the link `name` (e.g. `"fd/0"`) points at, or nil when it is not a
+    /// FIFO or cannot be read. Named pipes appear as plain paths in /proc/<pid>/fd; their inode is what
+    /// ties a `mkfifo` pipeline's readers to its writers.
+    ///
+    /// The corresponding C function is `rw_proc_fifo_inode` (`fstatat(2)`).
+    public func fifoInode(_ name: String) -> UInt64? {
+        var inode: UInt64 = 0
+        return rw_proc_fifo_inode(descriptor.rawValue, name, &inode) == 1 ? inode : nil
+    }
+
     /// Closes the directory.
     ///
     /// The corresponding C function is `rw_proc_close`.

@@ -187,6 +187,11 @@ struct ReadSession: Sendable {
             // A missing fd/N only means the descriptor is closed.
             guard let target = link(dir, "fd/\(fd)", markGone: false) else { continue }
             var info = DescriptorClassifier.classify(fd: fd, target: target)
+            if info.kind == .file, let inode = dir.fifoInode("fd/\(fd)") {
+                // A named pipe (`mkfifo`): treat it as the pipe it is, so pipelines through it link up.
+                info.kind = .pipe
+                info.inode = inode
+            }
             if info.kind == .socket, let inode = info.inode {
                 // fds 0-2 often share one socket (a reverse shell): look it up once.
                 info.socket = fds.first(where: { $0.inode == inode })?.socket
