@@ -3,4 +3,5 @@
 #ifndef RW_CSHIMS_H
 #define RW_CSHIMS_H
 #include <stdint.h>
+#include "rw_connect_audit.h"
 #endif
