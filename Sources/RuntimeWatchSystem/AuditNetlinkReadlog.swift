@@ -25,8 +25,10 @@ public enum AuditReceiveResult: Sendable, Hashable {
     case overrun
 }
 
-/// A non-blocking socket on AUDIT_NLGRP_READLOG. Not thread-safe: one reader.
-public final class AuditReadlogSocket {
+/// A non-blocking socket on AUDIT_NLGRP_READLOG. Not thread-safe: one reader at a time. It is
+/// `@unchecked Sendable` so an owner can hand it to a reader thread and close it after that
+/// thread has finished; it must never be used from two threads at once.
+public final class AuditReadlogSocket: @unchecked Sendable {
     public let descriptor: FileDescriptor
     private var buffer: [CChar]
     private var closed = false
