@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/prctl.h>
 #include <linux/netlink.h>
 #include <linux/audit.h>
 
@@ -229,4 +230,8 @@ int rw_socket_type_of(int32_t pid, int32_t fd) {
     (void)pid; (void)fd;
     return -ENOSYS;
 #endif
+}
+
+int rw_thread_set_name(const char *name) {
+    return prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0) < 0 ? -errno : 0;
 }

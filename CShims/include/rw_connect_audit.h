@@ -56,4 +56,8 @@ int rw_audit_connect_syscall_number(void);
  * Returns the type, or -errno (-ESRCH gone, -EBADF fd closed, -ENOTSOCK not a socket, -ENOSYS old kernel). */
 int rw_socket_type_of(int32_t pid, int32_t fd);
 
+/* Names the calling thread (prctl PR_SET_NAME; at most 15 bytes kept) so its CPU time can be
+ * found in /proc/self/task/<tid>/comm. Returns 0 or -errno. */
+int rw_thread_set_name(const char *name);
+
 #endif

@@ -56,7 +56,7 @@ final class ConnectStormBenchmark: XCTestCase {
         let cpuBefore = Self.threadCPUSeconds(captureThread)
         let wallStart = ContinuousClock.now
 
-        let childrenFile = "/tmp/children"
+        let childrenFile = "/storm-children"  // the rootfs is writable; /tmp is a tmpfs the host cannot see
         let client = try container.exec([ "/usr/bin/python3", "-c", Self.clientScript, TestNetwork.addressA, String(port),
                                           String(count), childrenFile], timeout: .seconds(120))
         XCTAssertEqual(client.status, 0, "\(client)")

@@ -166,6 +166,8 @@ public final class ConnectCapture: Sendable {
     // MARK: - Reader
 
     private func readLoop(readlog: AuditReadlogSocket, continuation: AsyncStream<EventRecord>.Continuation) {
+        // Named so its CPU time can be read from /proc/self/task/*/comm (benchmarks, top -H).
+        setCurrentThreadName("connect-capture")
         var assembler = AuditConnectAssembler(key: configuration.key)
         var unreportedDrops: UInt64 = 0
         var unreportedOverruns: UInt64 = 0
