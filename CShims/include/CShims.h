@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "rw_fanotify.h"
+#include "rw_connect_audit.h"
 
 /* ------------------------------------------------------------------------------------------------
  * Netlink process connector (proc_connector.c)
@@ -132,27 +133,6 @@ int rw_proc_close(int fd);
  * is anything else, or -errno. */
 int rw_proc_fifo_inode(int dirfd, const char *name, uint64_t *inode);
 
-/* ------------------------------------------------------------------------------------------------
- * Kernel audit, read-only (audit.c): the AUDIT_NLGRP_READLOG multicast group delivers a copy of
- * every audit record to listeners without taking auditd's place, so it coexists with auditd.
- * ---------------------------------------------------------------------------------------------- */
-
-/* Bytes a record's text can take (libaudit's MAX_AUDIT_MESSAGE_LENGTH); size buffers for
- * rw_audit_recv with RW_AUDIT_TEXT_CAPACITY, which leaves room for the NUL. */
-#define RW_AUDIT_MAX_MESSAGE 8970
-#define RW_AUDIT_TEXT_CAPACITY 8976
-
-/* Opens a NETLINK_AUDIT socket bound to the read-only log group (needs CAP_AUDIT_READ). It changes
- * no audit setting: records exist only when audit is enabled and a rule asks for them.
- * rcvbuf_bytes as for rw_procconn_open; recv_timeout_ms: SO_RCVTIMEO (0 blocks forever).
- * Returns the descriptor or -errno. */
-int rw_audit_open_readlog(int rcvbuf_bytes, int recv_timeout_ms);
-
-/* Receives one record: its type (AUDIT_SYSCALL 1300, AUDIT_EXECVE 1309, ...) into *type and its
- * text ("audit(1700000000.123:42): argc=2 a0=...") into text[0..cap), NUL-terminated.
- * Returns the text length, or -errno: -ENOBUFS (records were lost), -EAGAIN (timeout), -EBADMSG
- * (truncated or malformed netlink message; nothing read past it), -ENOSPC (cap too small). */
-int rw_audit_recv(int fd, uint16_t *type, char *text, size_t cap);
 
 /* ------------------------------------------------------------------------------------------------
  * Scheduling (sched.c)
@@ -162,5 +142,4 @@ int rw_audit_recv(int fd, uint16_t *type, char *text, size_t cap);
  * latency-critical thread can be favoured without changing the rest of the process.
  * Returns 0 or -errno (-EACCES/-EPERM lowering nice without CAP_SYS_NICE). */
 int rw_sched_set_thread_nice(int nice);
-
 #endif

@@ -102,16 +102,17 @@ final class AuditArgv: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
 
     func start() throws {
-        let log = try AuditLog.open(receiveBuffer: 32 << 20, receiveTimeout: .milliseconds(100))
+        let log = try AuditReadlogSocket(receiveBufferBytes: 32 << 20)
         Thread { [self] in
             _ = try? ThreadPriority.setCurrentThreadNice(-10)
             var joiner = AuditExecveJoiner()
             while !lock.withLock({ stop }) {
+                guard log.waitReadable(timeoutMilliseconds: 100) else { continue }
                 switch try? log.receive() {
-                case .record(let type, let text)?:
+                case .record(let record)?:
                     lock.withLock { records += 1 }
-                    if let (pid, args) = joiner.add(type: type, text: text) { lock.withLock { argv[pid] = args } }
-                case .overflow?: lock.withLock { overflows += 1 }
+                    if let (pid, args) = joiner.add(type: record.type, text: record.text) { lock.withLock { argv[pid] = args } }
+                case .overrun?: lock.withLock { overflows += 1 }
                 default: break
                 }
             }

