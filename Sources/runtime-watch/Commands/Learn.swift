@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: Apache-2.0
+// `runtime-watch learn`: observe workloads for a while (live, or over a recorded trace) and write
+// what they did as a profile to review and use: per workload the destinations it connected to and
+// the token reads and shells the rules flagged.
+
+import ArgumentParser
+import Foundation
+import Logging
+import Metrics
+import RuntimeWatchCore
+import RuntimeWatchLive
+
+extension RuntimeWatch {
+    struct Learn: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Learn a profile from what workloads do (live for --duration, or from a trace with --from).",
+            discussion: "The profile is written when learning ends (also on SIGINT/SIGTERM). Review it, then use it with --profile: the learned workloads are then judged strictly, so a destination they did not use while learning alerts.")
+
+        @Option(name: .long, help: ArgumentHelp("How long to observe live: 90s, 10m, 1h (or plain seconds).", valueName: "DURATION"))
+        var duration: String = "10m"
+
+        @Option(name: .shortAndLong, help: ArgumentHelp("Profile file to write (- for stdout).", valueName: "FILE"))
+        var output: String
+
+        @Option(name: .long, help: ArgumentHelp("Learn from a recorded trace instead of live events.", valueName: "TRACE"))
+        var from: String?
+
+        @Option(name: .long, help: ArgumentHelp("Profiles in force while learning (what they allow is not learned again).", valueName: "FILE"))
+        var profile: [String] = []
+
+        @OptionGroup var capture: CaptureOptions
+
+        func validate() throws {
+            guard Self.seconds(duration) != nil else { throw ValidationError("--duration \(duration): expected e.g. 90s, 10m, 1h") }
+            if from == nil, let missing = LivePrerequisites.check() { throw ValidationError(missing) }
+        }
+
+        /// "90", "90s", "10m", "1h" → seconds.
+        static func seconds(_ text: String) -> Double? {
+            let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
+            if let unit = text.last, let factor = units[unit], let n = Double(text.dropLast()), n > 0 { return n * factor }
+            if let n = Double(text), n > 0 { return n }
+            return nil
+        }
+
+        func run() async throws {
+            let logger = makeLogger(label: "runtime-watch.learn", level: "info")
+            let loaded: Profile
+            do { loaded = try ProfileLoader(resolver: SystemHostResolver.resolve).load(files: profile) } catch { throw CLIError("profile refused: \(error)") }
+            let alerts = InMemoryAlertSink()
+            var engine = Engine(configuration: EngineConfiguration(hostname: HostIdentity.hostname(), foldWindowNanoseconds: 0),
+                                detectors: BuiltinDetectors.make(), profile: loaded, sink: alerts, metrics: NOOPMetricsHandler.instance)
+            var learner = ProfileLearner()
+            func learn(_ record: EventRecord) {
+                engine.process(record)
+                learner.observe(record, state: engine.state)
+                if !alerts.alerts.isEmpty {
+                    for a in alerts.alerts { learner.observe(a) }
+                    alerts.removeAll()
+                }
+            }
+            let source: String
+            if let from {
+                source = "trace \(from)"
+                do {
+                    let reader = try TraceReader(path: from, onIssue: { logger.warning("\(from): \($0)") })
+                    _ = try reader.readHeader()
+                    while let record = try reader.next() { learn(record) }
+                } catch { throw CLIError("\(from): \(error)") }
+            } else {
+                let seconds = Self.seconds(duration)!
+                source = "\(duration) of live events on \(HostIdentity.hostname())"
+                let sources = LiveSources(options: capture.sourceOptions, logger: logger)
+                do { try sources.start(health: nil) } catch { throw CLIError("cannot start capture: \(error)") }
+                let signals = SignalStream()
+                Task.detached { for await _ in signals.signals { sources.inject(.stop) } }
+                Task.detached {
+                    try? await Task.sleep(for: .seconds(seconds))
+                    sources.inject(.stop)
+                }
+                Task.detached {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(5))
+                        sources.inject(.tick)
+                    }
+                }
+                let started = Date()
+                var events = 0
+                var stopping = false
+                for await input in sources.inputs {
+                    switch input {
+                    case .event(let record):
+                        events += 1
+                        learn(record)
+                    case .tick:
+                        let elapsed = Int(Date().timeIntervalSince(started))
+                        logger.info("learning: \(elapsed)s of \(Int(seconds))s, \(events) events, \(learner.connectionsSeen) connections, \(learner.entryCount) entries")
+                    case .reload, .stop:
+                        if !stopping { stopping = true; sources.stop() }
+                    }
+                }
+            }
+            engine.finish()
+            for a in alerts.alerts { learner.observe(a) }
+            let text = learner.yaml(header: "Learned by runtime-watch \(RuntimeWatchVersion.string) from \(source).\nReview every entry before use: it allows what the workload did while learning.")
+            do {
+                if output == "-" { print(text, terminator: "") } else { try text.write(toFile: output, atomically: true, encoding: .utf8) }
+            } catch { throw CLIError("\(output): \(error)") }
+            logger.info("wrote \(learner.entryCount) allow entries (\(learner.connectionsSeen) connections, \(learner.alertsSeen) alerts learned) to \(output)")
+        }
+    }
+}
