@@ -3,9 +3,11 @@
 # Trims a raw `runtime-watch record` trace to one container's story so it can be committed as a
 # fixture: the header, the container's announcement, every event of its processes (by cgroup, then
 # by fork/exec descent), and the snapshot/exec events of their ancestors so ancestry still resolves.
-# Unrelated host activity (other builds on the machine) is dropped. Usage:
+# Unrelated host activity (other builds on the machine) is dropped, and the command lines of host
+# ancestors other than runc are cut to their program name: the recording machine's supervisors may
+# carry configuration on their command lines that has no place in a committed file. Usage:
 #   trim-trace.py RAW.jsonl [CONTAINER_ID]   (default id: from RAW.jsonl.meta.json)
-import json, sys
+import json, os, sys
 
 raw = sys.argv[1]
 if len(sys.argv) > 2:
@@ -45,6 +47,14 @@ for pid in list(members):
         ancestors.add(p)
         p, hops = parent_of.get(p), hops + 1
 
+def redacted(e):
+    argv = e.get("argv") or []
+    if argv and os.path.basename(argv[0]) != "runc":
+        e = dict(e, argv=[os.path.basename(argv[0].split(" ")[0])])
+    head = {"ts": e["ts"], "type": e["type"]}
+    rest = {k: v for k, v in sorted(e.items()) if k not in head}
+    return json.dumps({**head, **rest}, separators=(",", ":"), ensure_ascii=False)
+
 keep = [header]
 for line, e in zip(lines[1:], events):
     t, pid = e["type"], pid_of(e)
@@ -56,7 +66,7 @@ for line, e in zip(lines[1:], events):
     elif pid in members:
         keep.append(line)
     elif pid in ancestors and t in ("snapshot", "exec", "exit"):
-        keep.append(line)
+        keep.append(redacted(e) if t != "exit" else line)
 print("\n".join(keep))
 print(f"trim-trace: kept {len(keep) - 1} of {len(events)} events; {len(members)} container processes, "
       f"{len(ancestors)} ancestors", file=sys.stderr)
