@@ -12,8 +12,11 @@ import XCTest
 
 final class EndToEndCaptureTests: XCTestCase {
     static let tools = [(path: RuncContainer.runc, package: "runc"), (path: BusyboxRootfs.busybox, package: "busybox-static")]
-    /// The trailing echo keeps busybox sh from exec-ing cat in its own place (it does so for a last command).
-    static let script = "echo one; /bin/cat /etc/hostname; echo two"
+    /// The trailing echo keeps busybox sh from exec-ing cat in its own place (it does so for a last
+    /// command). cat then blocks opening the fifo /root/gate, so it is alive when capture reads its
+    /// /proc entry (a cat that exits first may be reported without argv); `openGate` releases it.
+    static let script = "echo one; /bin/cat /etc/hostname /root/gate; echo two"
+    static let catArgv = ["/bin/cat", "/etc/hostname", "/root/gate"]
 
     private var capture: ProcessCapture?
 
@@ -40,6 +43,9 @@ final class EndToEndCaptureTests: XCTestCase {
     private func startedContainer(_ configuration: RuncContainer.Configuration, beforeStart: (RuncContainer) throws -> Void = { _ in }) throws -> RuncContainer {
         let container = try RuncContainer(configuration)
         addTeardownBlock { container.stop() }
+        // Container runtimes provide /etc/hostname (CRI bind-mounts it); the busybox rootfs has none.
+        try Data((configuration.podName + "\n").utf8).write(to: URL(fileURLWithPath: container.bundle + "/rootfs/etc/hostname"))
+        guard mkfifo(container.bundle + "/rootfs/root/gate", 0o600) == 0 else { throw HarnessError("mkfifo gate: errno \(errno)") }
         try beforeStart(container)
         try container.start()
         return container
@@ -47,6 +53,12 @@ final class EndToEndCaptureTests: XCTestCase {
 
     /// Starts capture with the startup snapshot and OCI metadata, as `runtime-watch run` does
     /// (Sources/runtime-watch/Support/LiveSources.swift).
+    /// Lets the cat blocked on /root/gate finish (writes one line into the fifo).
+    private func openGate(_ container: RuncContainer) throws {
+        let result = try container.exec(["/bin/sh", "-c", "echo gate > /root/gate"])
+        XCTAssertEqual(result.status, 0, "\(result)")
+    }
+
     private func startCapture() throws -> EventCollector {
         var configuration = ProcessCapture.Configuration()
         configuration.snapshotAtStart = true
@@ -87,7 +99,8 @@ final class EndToEndCaptureTests: XCTestCase {
     /// `runc exec` of sh → cat: both exec events carry the container (cgroup parses to its id), the
     /// `.container` event with the pod identity precedes them, exe and argv are right, and cat's
     /// ancestry holds the sh. runc exec'd processes are children of the host-side `runc exec`, not of
-    /// the container's init, so their chain continues on the host (checked, not assumed).
+    /// the container's init, so their chain continues on the host (checked, not assumed); the next
+    /// test covers a chain that reaches the init.
     func testRuncExecIsAttributedToTheContainerWithPodMetadataAndAncestry() async throws {
         let container = try startedContainer(podConfiguration())
         let collector = try startCapture()
@@ -95,11 +108,12 @@ final class EndToEndCaptureTests: XCTestCase {
             records.first { if case .snapshot(let p) = $0.event { p.pid.rawValue == container.initPID } else { false } }
         }
 
-        let result = try container.exec(["/bin/sh", "-c", Self.script])
-        XCTAssertEqual(result.status, 0, "\(result)")
-        XCTAssertEqual(result.stdout, "one\n\(container.configuration.podName)\ntwo\n")
-
-        let cat = try await collector.waitFor("exec of cat in the container", exec(["/bin/cat", "/etc/hostname"], in: container))
+        let outputPath = container.bundle + "/script.out"
+        try container.execDetached(["/bin/sh", "-c", Self.script], outputPath: outputPath)
+        let cat = try await collector.waitFor("exec of cat in the container", exec(Self.catArgv, in: container))
+        try openGate(container)
+        XCTAssertTrue(waitUntil(timeout: .seconds(10)) { CommandRunner.readCapped(outputPath).hasSuffix("two\n") })
+        XCTAssertEqual(CommandRunner.readCapped(outputPath), "one\n\(container.configuration.podName)\ngate\ntwo\n")
         let sh = try XCTUnwrap(exec(["/bin/sh", "-c", Self.script], in: container)(collector.all), "exec of sh")
         let records = collector.all
         let containerIndex = try XCTUnwrap(records.index { if case .container(let c) = $0 { c.id.rawValue == container.id } else { false } },
@@ -121,10 +135,11 @@ final class EndToEndCaptureTests: XCTestCase {
         assertPodMetadata(state.container(state.process(cat.info.pid)?.container), of: container)
         let ancestry = state.ancestry(of: cat.info.pid)
         XCTAssertEqual(ancestry.first?.pid, sh.info.pid, "cat's parent is the sh: \(ancestry.map(\.pid))")
-        // The sh's parent is runc's host-side process, outside the container.
-        let shParent = try XCTUnwrap(ancestry.dropFirst().first, "the sh's parent (runc exec) is known")
-        XCTAssertNil(shParent.container, "runc exec runs on the host: \(shParent.info.argv ?? [])")
-        XCTAssertEqual(shParent.info.comm.map { $0.hasPrefix("runc") }, true, "sh's parent: \(shParent.info)")
+        // The sh's parent is on the host (runc exec, or the host's reaper once `runc exec --detach`
+        // has exited), never the container's init: exec'd processes are not the init's descendants.
+        let shParent = try XCTUnwrap(ancestry.dropFirst().first, "the sh's parent is known")
+        XCTAssertNil(shParent.container, "the sh's parent is a host process: \(shParent.pid) \(shParent.info.comm ?? "?")")
+        XCTAssertFalse(ancestry.contains { $0.pid.rawValue == container.initPID })
     }
 
     /// The container's init started before the monitor: known from the snapshot with its container
@@ -146,10 +161,20 @@ final class EndToEndCaptureTests: XCTestCase {
 
         let release = try container.exec(["/bin/sh", "-c", "echo go > /root/go"])
         XCTAssertEqual(release.status, 0, "\(release)")
-        let cat = try await collector.waitFor("exec of cat under init", exec(["/bin/cat", "/etc/hostname"], in: container))
+        let cat: (index: Int, info: RuntimeWatchCore.ProcessInfo)
+        do {
+            cat = try await collector.waitFor("exec of cat under init", exec(Self.catArgv, in: container))
+        } catch {
+            let execs = collector.all.compactMap { if case .exec(let p) = $0.event, p.cgroup?.contains(container.id) == true { p.argv } else { nil } }
+            XCTFail("container execs: \(execs); init output: \(CommandRunner.readCapped(container.bundle + "/init.out")) \(CommandRunner.readCapped(container.bundle + "/init.err"))")
+            throw error
+        }
         let sh = try XCTUnwrap(exec(["/bin/sh", "-c", Self.script], in: container)(collector.all), "exec of the inner sh")
-
+        // The state while cat is blocked on the gate (afterwards the init execs sleep and is redefined).
         let state = state(from: collector.all)
+        try openGate(container)
+        XCTAssertTrue(waitUntil(timeout: .seconds(10)) { CommandRunner.readCapped(container.bundle + "/init.out").hasSuffix("two\n") })
+
         let initRecord = try XCTUnwrap(state.process(initPID), "init is in the state")
         XCTAssertEqual(initRecord.origin, .snapshot, "init was running before the monitor")
         XCTAssertEqual(initRecord.container?.rawValue, container.id)
