@@ -113,6 +113,6 @@ public struct TokenReadDetector: Detector {
         return true
     }
 
-    static let readTemplate = "%fd.name read by %proc.exepath (pid=%proc.pid cmdline=%proc.cmdline parent=%proc.pname user=%user.uid container=%container.id pod=%k8s.ns.name/%k8s.pod.name image=%container.image.repository)"
+    static let readTemplate = "%fd.name read by %proc.name (exe=%proc.exepath pid=%proc.pid cmdline=%proc.cmdline parent=%proc.pname user=%user.uid container=%container.id pod=%k8s.ns.name/%k8s.pod.name image=%container.image.repository)"
     static let apiTemplate = "Kubernetes API server %fd.rip:%fd.rport contacted by %proc.exepath (pid=%proc.pid) after %rw.token.reader_exepath read the service account token (container=%container.id pod=%k8s.ns.name/%k8s.pod.name)"
 }
