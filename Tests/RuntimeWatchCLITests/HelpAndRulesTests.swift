@@ -31,8 +31,12 @@ final class HelpAndRulesTests: CLITestCase {
     }
 
     func testUnknownSubcommandOptionIsAUsageError() throws {
-        let result = try AssertExecuteCommand(["replay", "--no-such-flag", "x"], expectedExitCode: 64)
-        XCTAssertTrue(result.stderr.contains("--no-such-flag"), result.stderr)
+        // With an existing trace: given a missing one, validate()'s "no such file" wins over the
+        // unknown option (swift-argument-parser runs validation first; see the report).
+        let trace = try write("empty.jsonl", "")
+        let result = try AssertExecuteCommand(["replay", "--no-such-flag", trace], expectedExitCode: 64, expectedStdout: "")
+        XCTAssertTrue(result.stderr.contains("Unknown option '--no-such-flag'"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("runtime-watch replay --help"), result.stderr)
     }
 
     func testRulesListsTheFiveRuleIDs() throws {

@@ -83,11 +83,10 @@ final class LiveRunTests: CLITestCase {
         let refused = monitor.waitUntil(timeout: 10) { monitor.stderr.contains("profile reload refused") }
         XCTAssertTrue(refused, "no refusal on stderr:\n\(monitor.stderr)")
         let refusal = monitor.stderr.split(separator: "\n").first { $0.contains("profile reload refused") }.map(String.init) ?? ""
-        XCTAssertTrue(refusal.contains("\(profile):4:"), "refusal does not name file:line: \(refusal)")
+        XCTAssertTrue(refusal.contains("\(profile):4:7: "), "refusal does not name file:line: \(refusal)")
         XCTAssertTrue(monitor.isRunning, "monitor exited after a refused reload")
 
-        // 3. The old profile is still in force: another shell → a second alert (the broken file
-        // would have allowed nothing new, but a crash or an empty profile would show here too).
+        // 3. The monitor goes on detecting under the old profile: another shell → a second alert.
         let second = try LiveHelpers.triggerReverseShell { alertsIn(alerts, port: $0).count >= 1 }
         XCTAssertEqual(alertsIn(alerts, port: second).count, 1, "second reverse shell after refused reload: \(monitor.stderr)")
 

@@ -8,7 +8,7 @@ import Glibc
 #endif
 
 final class WebhookReceiver: @unchecked Sendable {
-    // @unchecked: `bodies` and `stopped` are guarded by `lock`; the thread owns `listener`.
+    // @unchecked: `received` and `stopped` are guarded by `lock`; the thread owns `listener`.
     let port: UInt16
     private let listener: Int32
     private let lock = NSLock()
@@ -18,7 +18,9 @@ final class WebhookReceiver: @unchecked Sendable {
 
     /// Starts listening and serving; the thread ends after `lifetime` seconds at the latest.
     init(lifetime: TimeInterval = 120) throws {
-        (listener, port) = try LoopbackSocket.listen()
+        let socket = try LoopbackSocket.listen()
+        listener = socket.fd
+        port = socket.port
         let deadline = Date().addingTimeInterval(lifetime)
         Thread.detachNewThread { [self] in
             while Date() < deadline && !isStopped {
