@@ -113,7 +113,12 @@ final class LiveRunTests: CLITestCase {
             receiver.requests.flatMap { reverseShellAlerts(in: $0.body, port: port) }
         }
         let port = try LiveHelpers.triggerReverseShell { posted($0).count >= 1 }
-        XCTAssertEqual(posted(port).count, 1, "webhook requests: \(receiver.requests.map(\.requestLine))\n\(monitor.stderr)")
+        let fileAlerts = (try? String(contentsOfFile: path("alerts.jsonl"), encoding: .utf8)) ?? ""
+        XCTAssertEqual(posted(port).count, 1, """
+            shell port \(port); webhook requests: \(receiver.requests.map(\.requestLine)); \
+            alerts in the file for it: \(reverseShellAlerts(in: fileAlerts, port: port).count)
+            \(monitor.stderr)
+            """)
         let request = receiver.requests.first { !reverseShellAlerts(in: $0.body, port: port).isEmpty }
         XCTAssertEqual(request?.requestLine, "POST / HTTP/1.1")
         _ = stop(monitor)
