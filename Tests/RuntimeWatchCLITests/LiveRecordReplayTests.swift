@@ -56,3 +56,14 @@ final class LiveRecordReplayTests: CLITestCase {
         XCTAssertTrue(result.stderr.contains("did you mean 'host'"), result.stderr)
     }
 }
+
+/// Capture options whose spelling the help and the error messages promise.
+final class CaptureOptionSpellingTests: CLITestCase {
+    func testReceiveBufferOptionIsSpelledAsDocumented() throws {
+        guard runningAsRoot else { throw XCTSkip("`run` validates root prerequisites before its options") }
+        let help = try AssertExecuteCommand(["run", "--help"])
+        XCTAssertTrue(help.stdout.contains("--receive-buffer-mib <MIB>"), help.stdout)
+        let result = try AssertExecuteCommand(["run", "--receive-buffer-mib", "0", "--listen", "off"], expectedExitCode: 64, expectedStdout: "")
+        XCTAssertTrue(result.stderr.contains("--receive-buffer-mib must be between 1 and 1024"), result.stderr)
+    }
+}
