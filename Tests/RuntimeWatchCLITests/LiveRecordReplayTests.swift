@@ -22,7 +22,7 @@ final class LiveRecordReplayTests: CLITestCase {
         // The startup snapshot (header plus one line per running process) says capture is up.
         XCTAssertTrue(recorder.waitUntil(timeout: 30) { traceText().split(separator: "\n").count > 2 },
                       "record wrote no snapshot:\n\(recorder.stderr)")
-        let port = try LiveHelpers.triggerReverseShell { traceText().contains("\"remotePort\":\($0)") }
+        let port = try LiveHelpers.triggerDetectedReverseShell { traceText().contains("\"remotePort\":\($0)") }
         recorder.send(SIGTERM)
         let stopped = recorder.wait(timeout: 10)
         XCTAssertFalse(stopped.timedOut, "record did not stop within 10 s of SIGTERM")

@@ -74,7 +74,7 @@ final class LiveRunTests: CLITestCase {
         }
 
         // 1. A reverse shell under the valid profile → one alert in the file.
-        let first = try LiveHelpers.triggerReverseShell { alertsIn(alerts, port: $0).count >= 1 }
+        let first = try LiveHelpers.triggerDetectedReverseShell { alertsIn(alerts, port: $0).count >= 1 }
         XCTAssertEqual(alertsIn(alerts, port: first).count, 1, "first reverse shell: \(monitor.stderr)")
 
         // 2. Break the profile, SIGHUP → refused with line/column, still running.
@@ -87,7 +87,7 @@ final class LiveRunTests: CLITestCase {
         XCTAssertTrue(monitor.isRunning, "monitor exited after a refused reload")
 
         // 3. The monitor goes on detecting under the old profile: another shell → a second alert.
-        let second = try LiveHelpers.triggerReverseShell { alertsIn(alerts, port: $0).count >= 1 }
+        let second = try LiveHelpers.triggerDetectedReverseShell { alertsIn(alerts, port: $0).count >= 1 }
         XCTAssertEqual(alertsIn(alerts, port: second).count, 1, "second reverse shell after refused reload: \(monitor.stderr)")
 
         // 4. logrotate: rename the file, SIGHUP → new alerts go to a fresh alerts.jsonl.
@@ -98,7 +98,7 @@ final class LiveRunTests: CLITestCase {
         XCTAssertTrue(monitor.waitUntil(timeout: 10) { monitor.stderr.contains("profile reloaded") }, monitor.stderr)
         XCTAssertTrue(monitor.waitUntil(timeout: 10) { FileManager.default.fileExists(atPath: alerts) },
                       "SIGHUP did not reopen \(alerts)")
-        let third = try LiveHelpers.triggerReverseShell { alertsIn(alerts, port: $0).count >= 1 }
+        let third = try LiveHelpers.triggerDetectedReverseShell { alertsIn(alerts, port: $0).count >= 1 }
         XCTAssertEqual(alertsIn(alerts, port: third).count, 1, "alert after rotation not in the new file")
         XCTAssertEqual(alertsIn(rotated, port: third).count, 0, "alert after rotation went to the rotated file")
         XCTAssertEqual(alertsIn(rotated, port: first).count + alertsIn(rotated, port: second).count, 2)
@@ -112,7 +112,7 @@ final class LiveRunTests: CLITestCase {
         func posted(_ port: UInt16) -> [[String: Any]] {
             receiver.requests.flatMap { reverseShellAlerts(in: $0.body, port: port) }
         }
-        let port = try LiveHelpers.triggerReverseShell { posted($0).count >= 1 }
+        let port = try LiveHelpers.triggerDetectedReverseShell { posted($0).count >= 1 }
         let fileAlerts = (try? String(contentsOfFile: path("alerts.jsonl"), encoding: .utf8)) ?? ""
         XCTAssertEqual(posted(port).count, 1, """
             shell port \(port); webhook requests: \(receiver.requests.map(\.requestLine)); \
