@@ -7,7 +7,7 @@ struct CaptureOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Kubelet root directory whose pods' service-account token volumes are watched.", valueName: "DIR"))
     var kubeletRoot: String = "/var/lib/kubelet"
 
-    @Option(name: .long, help: ArgumentHelp("Proc connector receive buffer in MiB (absorbs exec bursts).", valueName: "MIB"))
+    @Option(name: .customLong("receive-buffer-mib"), help: ArgumentHelp("Proc connector receive buffer in MiB (absorbs exec bursts).", valueName: "MIB"))
     var receiveBufferMiB: Int = 8
 
     @Flag(name: .long, help: "Do not watch service-account token files (no fanotify).")

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: Apache-2.0
+// `runtime-watch run` live on this host (root only): health and metrics endpoints, SIGTERM,
+// SIGHUP reload (a broken profile is refused, the old one stays), logrotate reopen, webhook.
+
+import Foundation
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+final class LiveRunTests: CLITestCase {
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        guard runningAsRoot else { throw XCTSkip("live `run` needs root (proc connector, /proc of every process)") }
+    }
+
+    /// Starts `run` with --listen on a free loopback port plus `arguments`, and waits for /healthz.
+    private func startMonitor(_ arguments: [String]) throws -> (monitor: Subprocess, port: UInt16) {
+        let port = try LoopbackSocket.freePort()
+        let monitor = try Subprocess(binary, ["run", "--listen", "127.0.0.1:\(port)", "--no-token-watch"] + arguments)
+        guard LiveHelpers.waitHealthy(port: port, monitor: monitor) else {
+            let r = monitor.wait(timeout: 5)
+            throw HarnessError("run never became healthy on :\(port) (exit \(r.exitCode))\n\(r.stderr)")
+        }
+        return (monitor, port)
+    }
+
+    /// SIGTERM, then expect exit 0 within 10 s.
+    private func stop(_ monitor: Subprocess, file: StaticString = #filePath, line: UInt = #line) -> CommandResult {
+        monitor.send(SIGTERM)
+        let result = monitor.wait(timeout: 10)
+        XCTAssertFalse(result.timedOut, "run did not stop within 10 s of SIGTERM", file: file, line: line)
+        XCTAssertEqual(result.exitCode, 0, "run exit status after SIGTERM\n\(result.stderr)", file: file, line: line)
+        return result
+    }
+
+    func testHealthMetricsAndSIGTERM() throws {
+        let (monitor, port) = try startMonitor([])
+        // Make sure some process events happen, then look at the counter.
+        _ = try Subprocess.run("/bin/true", [], timeout: 5)
+        var metrics = ""
+        let counted = monitor.waitUntil(timeout: 10) {
+            metrics = LiveHelpers.get("http://127.0.0.1:\(port)/metrics").body
+            return Self.eventsTotal(in: metrics) > 0
+        }
+        XCTAssertTrue(counted, "runtime_watch_events_total never went above 0:\n\(metrics)")
+        XCTAssertEqual(LiveHelpers.get("http://127.0.0.1:\(port)/healthz").status, 200)
+        let result = stop(monitor)
+        XCTAssertTrue(result.stderr.contains("stopping"), result.stderr)
+        // The listener is gone with the process.
+        XCTAssertEqual(LiveHelpers.get("http://127.0.0.1:\(port)/healthz").status, 0)
+    }
+
+    /// Sum of every `runtime_watch_events_total{…} N` sample.
+    static func eventsTotal(in metrics: String) -> Double {
+        metrics.split(separator: "\n")
+            .filter { $0.hasPrefix("runtime_watch_events_total") }
+            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }
+            .reduce(0, +)
+    }
+
+    func testReloadRefusesBrokenProfileAndReopensOutput() throws {
+        let profile = try write("profile.yaml", """
+            version: 1
+            allow:
+              - rules: [unexpected-outbound-connection]
+                host: true
+                executable: /usr/bin/curl
+            """)
+        let alerts = path("alerts.jsonl")
+        let (monitor, _) = try startMonitor(["--profile", profile, "--output", alerts])
+        func alertsIn(_ file: String, port: UInt16) -> [[String: Any]] {
+            reverseShellAlerts(in: (try? String(contentsOfFile: file, encoding: .utf8)) ?? "", port: port)
+        }
+
+        // 1. A reverse shell under the valid profile → one alert in the file.
+        let first = try LiveHelpers.triggerDetectedReverseShell { alertsIn(alerts, port: $0).count >= 1 }
+        XCTAssertEqual(alertsIn(alerts, port: first).count, 1, "first reverse shell: \(monitor.stderr)")
+
+        // 2. Break the profile, SIGHUP → refused with line/column, still running.
+        try write("profile.yaml", "version: 1\nallow:\n  - rules: [reverse-shell]\n      host: true\n")
+        monitor.send(SIGHUP)
+        let refused = monitor.waitUntil(timeout: 10) { monitor.stderr.contains("profile reload refused") }
+        XCTAssertTrue(refused, "no refusal on stderr:\n\(monitor.stderr)")
+        let refusal = monitor.stderr.split(separator: "\n").first { $0.contains("profile reload refused") }.map(String.init) ?? ""
+        XCTAssertTrue(refusal.contains("\(profile):4:7: "), "refusal does not name file:line: \(refusal)")
+        XCTAssertTrue(monitor.isRunning, "monitor exited after a refused reload")
+
+        // 3. The monitor goes on detecting under the old profile: another shell → a second alert.
+        let second = try LiveHelpers.triggerDetectedReverseShell { alertsIn(alerts, port: $0).count >= 1 }
+        XCTAssertEqual(alertsIn(alerts, port: second).count, 1, "second reverse shell after refused reload: \(monitor.stderr)")
+
+        // 4. logrotate: rename the file, SIGHUP → new alerts go to a fresh alerts.jsonl.
+        try write("profile.yaml", "version: 1\n")
+        let rotated = path("alerts.jsonl.1")
+        try FileManager.default.moveItem(atPath: alerts, toPath: rotated)
+        monitor.send(SIGHUP)
+        XCTAssertTrue(monitor.waitUntil(timeout: 10) { monitor.stderr.contains("profile reloaded") }, monitor.stderr)
+        XCTAssertTrue(monitor.waitUntil(timeout: 10) { FileManager.default.fileExists(atPath: alerts) },
+                      "SIGHUP did not reopen \(alerts)")
+        let third = try LiveHelpers.triggerDetectedReverseShell { alertsIn(alerts, port: $0).count >= 1 }
+        XCTAssertEqual(alertsIn(alerts, port: third).count, 1, "alert after rotation not in the new file")
+        XCTAssertEqual(alertsIn(rotated, port: third).count, 0, "alert after rotation went to the rotated file")
+        XCTAssertEqual(alertsIn(rotated, port: first).count + alertsIn(rotated, port: second).count, 2)
+        _ = stop(monitor)
+    }
+
+    func testWebhookReceivesTheAlert() throws {
+        let receiver = try WebhookReceiver(lifetime: 90)
+        defer { receiver.stop() }
+        let (monitor, _) = try startMonitor(["--webhook", "http://127.0.0.1:\(receiver.port)/", "--output", path("alerts.jsonl")])
+        func posted(_ port: UInt16) -> [[String: Any]] {
+            receiver.requests.flatMap { reverseShellAlerts(in: $0.body, port: port) }
+        }
+        let port = try LiveHelpers.triggerDetectedReverseShell { posted($0).count >= 1 }
+        let fileAlerts = (try? String(contentsOfFile: path("alerts.jsonl"), encoding: .utf8)) ?? ""
+        XCTAssertEqual(posted(port).count, 1, """
+            shell port \(port); webhook requests: \(receiver.requests.map(\.requestLine)); \
+            alerts in the file for it: \(reverseShellAlerts(in: fileAlerts, port: port).count)
+            \(monitor.stderr)
+            """)
+        let request = receiver.requests.first { !reverseShellAlerts(in: $0.body, port: port).isEmpty }
+        XCTAssertEqual(request?.requestLine, "POST / HTTP/1.1")
+        _ = stop(monitor)
+    }
+}

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: Apache-2.0
+// `replay` over a hand-written host reverse-shell trace: the alert's shape, the text format,
+// --disable, stdin, malformed lines, --output and --profile.
+
+import Foundation
+import XCTest
+
+final class ReplayTests: CLITestCase {
+    private var trace: String!
+
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        trace = try write("reverse-shell.jsonl", ReverseShellTrace.text)
+    }
+
+    /// Checks that `lines` are exactly one Falco-format reverse-shell alert for the trace's shell.
+    private func assertOneReverseShellAlert(_ text: String, file: StaticString = #filePath, line: UInt = #line) {
+        let alerts = jsonObjects(text, file: file, line: line)
+        XCTAssertEqual(alerts.count, 1, "expected exactly one alert line:\n\(text)", file: file, line: line)
+        guard let alert = alerts.first else { return }
+        XCTAssertEqual(alert["rule"] as? String, "Reverse shell", file: file, line: line)
+        XCTAssertEqual(alert["rule_id"] as? String, "reverse-shell", file: file, line: line)
+        XCTAssertEqual(alert["priority"] as? String, "Critical", file: file, line: line)
+        XCTAssertEqual(alert["hostname"] as? String, "trace-host", file: file, line: line)
+        XCTAssertEqual(alert["time"] as? String, ReverseShellTrace.shellExecTime, file: file, line: line)
+        let time = alert["time"] as? String ?? ""
+        XCTAssertNotNil(time.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$"#, options: .regularExpression),
+                        "time is not RFC 3339 with ns and Z: \(time)", file: file, line: line)
+        let fields = alert["output_fields"] as? [String: Any] ?? [:]
+        XCTAssertEqual(fields["fd.rip"] as? String, "198.51.100.1", file: file, line: line)
+        XCTAssertEqual((fields["fd.rport"] as? NSNumber)?.intValue, 4444, "fd.rport: \(String(describing: fields["fd.rport"]))", file: file, line: line)
+        XCTAssertEqual(fields["container.id"] as? String, "host", file: file, line: line)
+        XCTAssertEqual((fields["proc.pid"] as? NSNumber)?.intValue, 4101, file: file, line: line)
+    }
+
+    func testReverseShellTraceGivesOneCriticalJSONAlert() throws {
+        let result = try AssertExecuteCommand(["replay", trace], expectedStderr: "")
+        assertOneReverseShellAlert(result.stdout)
+    }
+
+    func testTextFormatPrintsOneLine() throws {
+        let result = try AssertExecuteCommand(["replay", "--format", "text", trace])
+        XCTAssertEqual(result.stdoutLines.count, 1, result.stdout)
+        let line = result.stdoutLines.first ?? ""
+        XCTAssertTrue(line.contains("Critical"), line)
+        XCTAssertTrue(line.contains("198.51.100.1"), line)
+        XCTAssertFalse(line.hasPrefix("{"), "text format printed JSON: \(line)")
+    }
+
+    func testDisablingTheRuleSilencesIt() throws {
+        try AssertExecuteCommand(["replay", "--disable", "reverse-shell", trace], expectedStdout: "")
+        // By human name, as --help promises.
+        try AssertExecuteCommand(["replay", "--disable", "Reverse shell", trace], expectedStdout: "")
+    }
+
+    func testDisablingAnUnknownRuleSuggestsTheRightOne() throws {
+        let result = try AssertExecuteCommand(["replay", "--disable", "revers-shell", trace], expectedExitCode: 64, expectedStdout: "")
+        XCTAssertTrue(result.stderr.contains(#"did you mean "reverse-shell""#), result.stderr)
+        let unknown = try AssertExecuteCommand(["replay", "--disable", "nosuch", trace], expectedExitCode: 64, expectedStdout: "")
+        XCTAssertTrue(unknown.stderr.contains("nosuch"), unknown.stderr)
+        XCTAssertTrue(unknown.stderr.contains("runtime-watch rules"), "no pointer to the rule list: \(unknown.stderr)")
+    }
+
+    func testReplayFromStandardInput() throws {
+        let result = try AssertExecuteCommand(["replay", "-"], stdinFile: trace)
+        assertOneReverseShellAlert(result.stdout)
+    }
+
+    func testMissingTraceFileIsRefused() throws {
+        let result = try AssertExecuteCommand(["replay", path("absent.jsonl")], expectedExitCode: 64, expectedStdout: "")
+        XCTAssertTrue(result.stderr.contains("absent.jsonl: no such file"), result.stderr)
+    }
+
+    func testMalformedLinesAreNamedAndTheRestReplays() throws {
+        let broken = try write("broken.jsonl", ReverseShellTrace.textWithMalformedLines)
+        let result = try AssertExecuteCommand(["replay", "--summary", broken])
+        assertOneReverseShellAlert(result.stdout)
+        let issues = result.stderr.split(separator: "\n").map(String.init)
+        let line3 = issues.filter { $0.contains("broken.jsonl: line 3: ") }
+        let line5 = issues.filter { $0.contains("broken.jsonl: line 5: ") }
+        XCTAssertEqual(line3.count, 1, result.stderr)
+        XCTAssertEqual(line5.count, 1, result.stderr)
+        // Each names a reason after the line number, and no other line is blamed.
+        for l in line3 + line5 { XCTAssertGreaterThan(l.split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespaces).count } ?? 0, 3, l) }
+        XCTAssertEqual(issues.filter { $0.contains(": line ") }.count, 2, result.stderr)
+        XCTAssertTrue(result.stderr.contains("replayed 3 events, 2 malformed lines skipped, 1 alerts"), result.stderr)
+    }
+
+    func testOutputFileIsAppendedNotTruncated() throws {
+        let output = path("alerts.jsonl")
+        try AssertExecuteCommand(["replay", "--output", output, trace], expectedStdout: "")
+        try AssertExecuteCommand(["replay", "--output", output, trace], expectedStdout: "")
+        let written = try String(contentsOfFile: output, encoding: .utf8)
+        let alerts = jsonObjects(written)
+        XCTAssertEqual(alerts.count, 2, written)
+        XCTAssertEqual(alerts.compactMap { $0["rule_id"] as? String }, ["reverse-shell", "reverse-shell"])
+    }
+
+    func testProfileAllowingTheShellSuppressesIt() throws {
+        let profile = try write("allow-shell.yaml", """
+            version: 1
+            allow:
+              - rules: [reverse-shell]
+                host: true
+                executable: /usr/bin/dash
+                reason: "test: the shell in the trace is expected"
+            """)
+        try AssertExecuteCommand(["replay", "--profile", profile, trace], expectedStdout: "")
+        // An entry for another executable leaves the alert alone (the allowlist is not a blanket off).
+        let other = try write("allow-other.yaml", """
+            version: 1
+            allow:
+              - rules: [reverse-shell]
+                host: true
+                executable: /usr/bin/zsh
+            """)
+        let result = try AssertExecuteCommand(["replay", "--profile", other, trace])
+        assertOneReverseShellAlert(result.stdout)
+    }
+}
