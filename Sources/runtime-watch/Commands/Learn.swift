@@ -44,7 +44,7 @@ extension RuntimeWatch {
         }
 
         func run() async throws {
-            let logger = makeLogger(label: "runtime-watch.learn", level: "info")
+            let logger = makeLogger(label: "runtime-watch.learn", level: .info)
             let loaded: Profile
             do { loaded = try ProfileLoader(resolver: SystemHostResolver.resolve).load(files: profile) } catch { throw CLIError("profile refused: \(error)") }
             let alerts = InMemoryAlertSink()

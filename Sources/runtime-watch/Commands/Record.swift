@@ -29,7 +29,7 @@ extension RuntimeWatch {
         var noSnapshot = false
 
         @Option(name: .long, help: "Log level on stderr.")
-        var logLevel: String = "info"
+        var logLevel: Logger.Level = .info
 
         func validate() throws {
             if let missing = LivePrerequisites.check() { throw ValidationError(missing) }

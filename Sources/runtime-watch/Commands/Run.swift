@@ -28,7 +28,7 @@ extension RuntimeWatch {
         var duration: Double?
 
         @Option(name: .long, help: "Log level on stderr: trace, debug, info, notice, warning, error, critical.")
-        var logLevel: String = "info"
+        var logLevel: Logger.Level = .info
 
         func validate() throws {
             if let missing = LivePrerequisites.check() { throw ValidationError(missing) }
@@ -115,8 +115,11 @@ extension RuntimeWatch {
     }
 }
 
-func makeLogger(label: String, level: String) -> Logger {
+func makeLogger(label: String, level: Logger.Level) -> Logger {
     var logger = Logger(label: label)
-    logger.logLevel = Logger.Level(rawValue: level) ?? .info
+    logger.logLevel = level
     return logger
 }
+
+// `--log-level debug`: parsed (and refused when misspelt) by the argument parser itself.
+extension Logger.Level: @retroactive ExpressibleByArgument {}
