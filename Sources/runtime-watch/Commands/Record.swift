@@ -56,14 +56,16 @@ extension RuntimeWatch {
                 }
             }
             Task.detached {
-                // Progress heartbeat; the loop below turns it into a line on stderr.
+                // Heartbeat: the loop flushes the trace each second (so it can be followed while
+                // recording) and logs progress every fifth.
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: .seconds(5))
+                    try? await Task.sleep(for: .seconds(1))
                     sources.inject(.tick)
                 }
             }
 
             var written = 0
+            var ticks = 0
             var stopping = false
             for await input in sources.inputs {
                 switch input {
@@ -72,6 +74,9 @@ extension RuntimeWatch {
                     written += 1
                     if let maxEvents, written >= maxEvents, !stopping { stopping = true; sources.stop() }
                 case .tick:
+                    do { try writer.flush() } catch { throw CLIError("\(output): \(error)") }
+                    ticks += 1
+                    guard ticks % 5 == 0 else { continue }
                     let c = sources.processes.counters.snapshot()
                     logger.info("recorded \(written) events; drops \(c.dropsByCause.isEmpty ? "none" : "\(c.dropsByCause)")")
                 case .reload, .stop:

@@ -72,6 +72,15 @@ extension RuntimeWatch {
                     sources.inject(.stop)
                 }
             }
+            if recorder != nil {
+                // Flush the --record trace each second so it can be followed while monitoring.
+                Task.detached {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(1))
+                        sources.inject(.tick)
+                    }
+                }
+            }
             health.setPipelineRunning(true)
             logger.info("monitoring \(hostname): \(engine.profile.allow.count) allow entries, rules off: \(engine.disabledRules.sorted())")
 
@@ -86,7 +95,7 @@ extension RuntimeWatch {
                     logger.info("stopping")
                     sources.stop()
                 case .tick:
-                    break
+                    try? recorder?.flush()
                 }
             }
             health.setPipelineRunning(false)
