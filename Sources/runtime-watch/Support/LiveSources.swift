@@ -35,6 +35,7 @@ final class LiveSources: Sendable {
     let tokens: TokenWatcher?
     /// Outbound connects (netlink audit); nil with --no-connect-watch.
     let connects: ConnectCapture?
+    private let containerMetadata: @Sendable (CgroupMatch) -> ContainerInfo?
     private let continuation: AsyncStream<MonitorInput>.Continuation
     /// Events the merged queue refused because the pipeline fell behind; reported as a drop event.
     private let mergeDrops = Atomic<UInt64>(0)
@@ -45,12 +46,14 @@ final class LiveSources: Sendable {
         configuration.queueCapacity = options.queueCapacity
         configuration.snapshotAtStart = options.snapshotAtStart
         let reader = OCIMetadataReader()
-        processes = ProcessCapture(configuration: configuration, containerMetadata: { match in
+        let metadata: @Sendable (CgroupMatch) -> ContainerInfo? = { match in
             do { return try reader.read(match).info } catch {
                 logger.debug("container metadata for \(match.id.short): \(error)")
                 return nil
             }
-        }, logger: logger)
+        }
+        containerMetadata = metadata
+        processes = ProcessCapture(configuration: configuration, containerMetadata: metadata, logger: logger)
         if options.watchTokens {
             var tokenConfiguration = TokenWatcher.Configuration()
             tokenConfiguration.kubeletRoot = options.kubeletRoot
@@ -75,7 +78,7 @@ final class LiveSources: Sendable {
                 throw error
             }
             health?.markReady(source: "fanotify")
-            streams.append(tokens.events)
+            streams.append(announcingContainers(tokens.events))
         }
         if let connects {
             health?.register(source: "audit")
@@ -85,9 +88,40 @@ final class LiveSources: Sendable {
                 throw error
             }
             health?.markReady(source: "audit")
-            streams.append(ConnectEnrichment().enrich(stream))
+            streams.append(announcingContainers(ConnectEnrichment().enrich(stream)))
         }
         merge(streams)
+    }
+
+    /// Token opens and connects can reach the pipeline before process capture has announced the
+    /// opener's container (they come from other threads, and the first thing a new container does
+    /// may be to read its token). So these streams announce the containers they see themselves: a
+    /// `container` event goes ahead of the first event from each container. A second announcement
+    /// of the same container is harmless (the state keeps the newer metadata).
+    private func announcingContainers(_ stream: AsyncStream<EventRecord>) -> AsyncStream<EventRecord> {
+        let metadata = containerMetadata
+        return AsyncStream { continuation in
+            let task = Task.detached {
+                var seen: Set<ContainerID> = []
+                for await record in stream {
+                    let process: RuntimeWatchCore.ProcessInfo?
+                    switch record.event {
+                    case .fileOpen(let o): process = o.process
+                    case .connect(let c): process = c.process
+                    default: process = nil
+                    }
+                    if let cgroup = process?.cgroup, let match = CgroupParser.parse(cgroup), !seen.contains(match.id) {
+                        if seen.count >= 4096 { seen.removeAll() }
+                        seen.insert(match.id)
+                        let info = metadata(match) ?? ContainerInfo(id: match.id, runtime: match.runtime, podUID: match.podUID, qosClass: match.qosClass)
+                        continuation.yield(EventRecord(timestamp: record.timestamp, event: .container(info)))
+                    }
+                    continuation.yield(record)
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
     }
 
     /// Passes process events through, telling the token watcher about the first process seen in each
