@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: Apache-2.0
+// The "must show" of service-account token read detection, end to end: the real `runtime-watch run`
+// binary (embedded default profile plus a test profile), a real runc container with a kubelet-style
+// projected token volume bound at the in-pod path, and the Falco JSON alerts it writes. Each reader
+// must raise exactly one correctly attributed alert; non-token files, `ls` and an allowlisted
+// reader must raise none; 1,000 reads in a loop must all be attributed.
+
+import Foundation
+import Glibc
+import XCTest
+
+final class TokenReadEndToEndTests: XCTestCase {
+    static let secretsDir = "/var/run/secrets/kubernetes.io/serviceaccount"
+    static let namespace = "rw-e2e-token"
+    static var tokenPath: String { secretsDir + "/token" }
+
+    /// A running container with the token volume bound in, and the monitor watching its kubelet root.
+    private struct Scenario {
+        let scratch: TemporaryDirectory
+        let container: RuncContainer
+        let volume: FakeKubeletVolume
+        let monitor: MonitorProcess
+
+        func tearDown() {
+            monitor.stop()
+            container.stop()
+            scratch.remove()
+        }
+    }
+
+    /// Builds the kubelet root (pod UID = the container's), writes the container's config.json with
+    /// the volume bound read-only at the in-pod secrets path, starts the container, then the monitor
+    /// with `extraProfile` layered on the embedded default.
+    private func startScenario(extraProfile: String) throws -> Scenario {
+        try requireRoot("token read end-to-end tests")
+        try requireTools([(RuncContainer.runc, "runc"), (BusyboxRootfs.busybox, "busybox-static"), ("/usr/bin/python3", "python3")])
+        let binary = try runtimeWatchBinary()
+        let scratch = try TemporaryDirectory(prefix: "rw-tok-e2e")
+        var configuration = RuncContainer.Configuration()
+        configuration.namespace = Self.namespace
+        configuration.hostUsr = true
+        let container: RuncContainer
+        do { container = try RuncContainer(configuration) } catch { scratch.remove(); throw error }
+        do {
+            let volume = try FakeKubeletVolume(kubeletRoot: scratch.at("kubelet"), podUID: container.podUID)
+            // The pod UID is only known once the bundle exists: rewrite its config.json with the bind.
+            configuration.binds = [BindMount(hostPath: volume.volumeDir, containerPath: Self.secretsDir)]
+            try RuncSpec.document(for: configuration, id: container.id, podUID: container.podUID, cgroupsPath: container.cgroupsPath)
+                .write(to: URL(fileURLWithPath: container.bundle + "/config.json"))
+            try container.start()
+            let profile = try scratch.write(extraProfile, to: "extra-profile.yaml")
+            let monitor = try MonitorProcess(binary: binary, kubeletRoot: volume.kubeletRoot, scratch: scratch, profiles: [profile])
+            return Scenario(scratch: scratch, container: container, volume: volume, monitor: monitor)
+        } catch {
+            container.stop()
+            scratch.remove()
+            throw error
+        }
+    }
+
+    /// Starts `argv` in the container, returns its host pid once it has exited, checking it succeeded
+    /// (its output file is non-empty when `expectOutput`).
+    private func runReader(_ scenario: Scenario, _ argv: [String], expectOutput: Bool) throws -> Int32 {
+        let output = scenario.scratch.at("reader-\(RuncContainer.randomHex(bytes: 4)).out")
+        let pid = try scenario.container.execDetached(argv, outputPath: output)
+        guard waitForProcessEnd(pid) else { throw HarnessError("\(argv) (pid \(pid)) still running after 15 s") }
+        let text = CommandRunner.readCapped(output)
+        if expectOutput {
+            XCTAssertFalse(text.isEmpty, "\(argv) printed nothing: the read did not happen")
+        }
+        return pid
+    }
+
+    private func assertAttributed(_ alert: EndToEndAlert, to scenario: Scenario, exe: String?, _ what: String,
+                                  file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(alert.containerID, String(scenario.container.id.prefix(12)), "\(what): container.id", file: file, line: line)
+        XCTAssertEqual(alert.podName, scenario.container.configuration.podName, "\(what): k8s.pod.name", file: file, line: line)
+        XCTAssertEqual(alert.namespace, Self.namespace, "\(what): k8s.ns.name", file: file, line: line)
+        if let exe { XCTAssertEqual(alert.exePath, exe, "\(what): proc.exepath", file: file, line: line) }
+    }
+
+    func testEveryReaderRaisesExactlyOneAttributedAlertAndNonTokenReadsNone() throws {
+        let allowedReader = "/usr/bin/tail"
+        let scenario = try startScenario(extraProfile: """
+            version: 1
+            settings:
+              fold_window_seconds: 0
+            allow:
+              - rules: [service-account-token-read]
+                namespace: \(Self.namespace)
+                executable: \(allowedReader)
+                reason: "end-to-end test: an allowlisted reader in this namespace"
+            """)
+        defer { scenario.tearDown() }
+        let dir = Self.secretsDir, token = Self.tokenPath
+        let readers: [(name: String, argv: [String], exe: String)] = [
+            ("cat", ["/usr/bin/cat", token], realPath("/usr/bin/cat")),
+            ("head -c 10", ["/usr/bin/head", "-c", "10", token], realPath("/usr/bin/head")),
+            ("dd", ["/usr/bin/dd", "if=\(token)", "of=/dev/stdout"], realPath("/usr/bin/dd")),
+            ("cp", ["/usr/bin/cp", token, "/tmp/t"], realPath("/usr/bin/cp")),
+            ("base64", ["/usr/bin/base64", token], realPath("/usr/bin/base64")),
+            ("python3 one-liner", ["/usr/bin/python3", "-c", "print(open('\(token)').read())"], realPath("/usr/bin/python3")),
+            ("busybox cat via ..data", ["/bin/cat", "\(dir)/..data/token"], "/bin/busybox"),
+        ]
+        var expected: [Int32: String] = [:]
+        var report: [String] = []
+        for reader in readers {
+            let pid = try runReader(scenario, reader.argv, expectOutput: reader.name != "cp")
+            expected[pid] = reader.name
+            let alerts = try scenario.monitor.waitForAlerts(timeout: .seconds(15)) { $0.contains { $0.isTokenRead && $0.pid == pid } }
+            let mine = alerts.filter { $0.isTokenRead && $0.pid == pid }
+            XCTAssertEqual(mine.count, 1, "\(reader.name) (pid \(pid)): \(mine)")
+            if let alert = mine.first { assertAttributed(alert, to: scenario, exe: reader.exe, reader.name) }
+            report.append("\(reader.name): pid \(pid) -> \(mine.count) alert(s) \(mine.first.map(String.init(describing:)) ?? "")")
+        }
+
+        // Reads that must stay quiet: the other files of the volume, listing it, an allowlisted reader.
+        for argv in [["/bin/cat", "\(dir)/ca.crt"], ["/usr/bin/cat", "\(dir)/namespace"], ["/bin/ls", "-la", dir],
+                     ["/usr/bin/ls", "-la", "\(dir)/..data/"]] {
+            let result = try scenario.container.exec(argv)
+            XCTAssertEqual(result.status, 0, "\(argv): \(result)")
+        }
+        let allowedPID = try runReader(scenario, [allowedReader, token], expectOutput: true)
+        // A barrier: a later unexpected read whose alert must arrive; anything the quiet reads raised
+        // would be in the output before it (events are processed in order per source).
+        let barrierPID = try runReader(scenario, ["/usr/bin/tac", token], expectOutput: true)
+        expected[barrierPID] = "barrier tac"
+        _ = try scenario.monitor.waitForAlerts(timeout: .seconds(15)) { $0.contains { $0.pid == barrierPID } }
+        usleep(1_000_000)   // let anything late land before the exact count below
+
+        let tokenAlerts = try scenario.monitor.alerts().filter(\.isTokenRead)
+        XCTAssertFalse(tokenAlerts.contains { $0.pid == allowedPID }, "allowlisted \(allowedReader) (pid \(allowedPID)) alerted")
+        let unexpected = tokenAlerts.filter { $0.pid.flatMap { expected[$0] } == nil }
+        XCTAssertTrue(unexpected.isEmpty, "token-read alerts for no expected reader (ca.crt, namespace, ls or allowlisted?): \(unexpected)")
+        XCTAssertEqual(tokenAlerts.count, expected.count, "one alert per reader: \(tokenAlerts)")
+        report.append("allowlisted \(allowedReader): pid \(allowedPID) -> \(tokenAlerts.filter { $0.pid == allowedPID }.count) alerts")
+        report.append("quiet reads (ca.crt, namespace, ls x2) + allowlisted: \(unexpected.count) unexpected alerts; total token alerts \(tokenAlerts.count) for \(expected.count) expected")
+        print("token e2e cases:\n  " + report.joined(separator: "\n  "))
+        if testRun?.hasSucceeded == false { print("monitor log:\n\(scenario.monitor.log)") }
+    }
+
+    func testThousandReadsInALoopAreAllAttributed() throws {
+        let scenario = try startScenario(extraProfile: "version: 1\nsettings:\n  fold_window_seconds: 0\n")
+        defer { scenario.tearDown() }
+        let reads = 1000
+        let start = ContinuousClock.now
+        let loopPID = try scenario.container.execDetached(
+            ["/bin/sh", "-c", "for i in $(seq \(reads)); do /usr/bin/cat \(Self.tokenPath) >/dev/null; done; echo finished"],
+            outputPath: scenario.scratch.at("loop.out"))
+        guard waitForProcessEnd(loopPID, timeout: .seconds(180)) else {
+            XCTFail("the read loop (pid \(loopPID)) did not finish within 180 s")
+            return
+        }
+        let loopTime = ContinuousClock.now - start
+        XCTAssertEqual(CommandRunner.readCapped(scenario.scratch.at("loop.out")).trimmingCharacters(in: .whitespacesAndNewlines), "finished")
+        var alerts = try scenario.monitor.waitForAlerts(timeout: .seconds(60)) { $0.filter(\.isTokenRead).count >= reads }
+        usleep(1_000_000)
+        alerts = try scenario.monitor.alerts().filter(\.isTokenRead)
+        let shortID = String(scenario.container.id.prefix(12))
+        let attributed = alerts.filter {
+            $0.containerID == shortID && $0.podName == scenario.container.configuration.podName
+                && $0.namespace == Self.namespace && $0.exePath == realPath("/usr/bin/cat")
+        }
+        let distinctPIDs = Set(attributed.compactMap(\.pid))
+        print("token e2e loop: \(reads) reads in \(loopTime); \(alerts.count) alerts, \(attributed.count) attributed correctly (container, pod, namespace, exe), \(distinctPIDs.count) distinct pids")
+        XCTAssertEqual(alerts.count, reads, "alerts for \(reads) reads")
+        XCTAssertEqual(attributed.count, reads, "correctly attributed; first wrong: \(alerts.first { !attributed.map(\.description).contains($0.description) }.map(String.init(describing:)) ?? "-")")
+        XCTAssertEqual(distinctPIDs.count, reads, "each cat is its own process")
+        if testRun?.hasSucceeded == false { print("monitor log:\n\(scenario.monitor.log)") }
+    }
+}
