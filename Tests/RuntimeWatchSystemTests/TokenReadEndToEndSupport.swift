@@ -37,8 +37,10 @@ final class MonitorProcess {
          maxSeconds: Int = 300, readyTimeout: Duration = .seconds(30)) throws {
         outputPath = scratch.at("alerts.jsonl")
         logPath = scratch.at("monitor.log")
-        FileManager.default.createFile(atPath: outputPath, contents: nil)
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        guard FileManager.default.createFile(atPath: outputPath, contents: nil),
+              FileManager.default.createFile(atPath: logPath, contents: nil) else {
+            throw HarnessError("cannot create \(outputPath) or \(logPath)")
+        }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         defer { try? log.close() }
         process.executableURL = URL(fileURLWithPath: binary)
@@ -57,9 +59,12 @@ final class MonitorProcess {
 
     var log: String { CommandRunner.readCapped(logPath) }
 
-    /// Every alert line written so far, decoded; a line that is not a JSON object fails loudly.
+    /// Every complete alert line written so far, decoded (a last line still being written, with no
+    /// newline yet, is left for the next call); a complete line that is not a JSON object fails loudly.
     func alerts() throws -> [EndToEndAlert] {
-        try CommandRunner.readCapped(outputPath).split(separator: "\n").enumerated().map { index, line in
+        var text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        if let lastNewline = text.lastIndex(of: "\n") { text = String(text[...lastNewline]) } else { text = "" }
+        return try text.split(separator: "\n").enumerated().map { index, line in
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
                 throw HarnessError("\(outputPath) line \(index + 1) is not a JSON object: \(line.prefix(200))")
             }
