@@ -79,11 +79,13 @@ extension SystemState {
 
     /// Uses the process info attached to a file-open or connect event, when it tells more than
     /// the record: the pid is unknown, only its exit was seen, it is a fork copy of its parent,
-    /// or the record is of an earlier incarnation.
+    /// the record is of an earlier incarnation, or the event saw a different executable (capture
+    /// read it while the process acted, so its exec event is still on its way from another source).
     mutating func learn(_ info: ProcessInfo, at t: UInt64) {
         if let r = processes[info.pid] {
             let earlierIncarnation = r.exitedAt.map { t > $0 } ?? false
-            guard r.origin == .exit || r.origin == .fork || earlierIncarnation else { return }
+            let newerImage = info.exe != nil && info.exe != r.info.exe && r.since <= t
+            guard r.origin == .exit || r.origin == .fork || earlierIncarnation || newerImage else { return }
         }
         define(info, at: t, origin: .event)
     }
