@@ -72,18 +72,9 @@ extension RuntimeWatch {
                 source = "\(duration) of live events on \(HostIdentity.hostname())"
                 let sources = LiveSources(options: capture.sourceOptions, logger: logger)
                 do { try sources.start(health: nil) } catch { throw CLIError("cannot start capture: \(error)") }
-                let signals = SignalStream()
-                Task.detached { for await _ in signals.signals { sources.inject(.stop) } }
-                Task.detached {
-                    try? await Task.sleep(for: .seconds(seconds))
-                    sources.inject(.stop)
-                }
-                Task.detached {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: .seconds(5))
-                        sources.inject(.tick)
-                    }
-                }
+                sources.deliverSignals(hangupStops: true)
+                sources.stop(after: seconds)
+                sources.tick(every: .seconds(5))
                 let started = Date()
                 var events = 0
                 var stopping = false

@@ -47,22 +47,11 @@ extension RuntimeWatch {
             options.snapshotAtStart = !noSnapshot
             let sources = LiveSources(options: options, logger: logger)
             do { try sources.start(health: nil) } catch { throw CLIError("cannot start capture: \(error)") }
-            let signals = SignalStream()
-            Task.detached { for await _ in signals.signals { sources.inject(.stop) } }
-            if let duration {
-                Task.detached {
-                    try? await Task.sleep(for: .seconds(duration))
-                    sources.inject(.stop)
-                }
-            }
-            Task.detached {
-                // Heartbeat: the loop flushes the trace each second (so it can be followed while
-                // recording) and logs progress every fifth.
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .seconds(1))
-                    sources.inject(.tick)
-                }
-            }
+            sources.deliverSignals(hangupStops: true)
+            sources.stop(after: duration)
+            // Heartbeat: the loop flushes the trace each second (so it can be followed while
+            // recording) and logs progress every fifth.
+            sources.tick(every: .seconds(1))
 
             var written = 0
             var ticks = 0

@@ -64,23 +64,10 @@ extension RuntimeWatch {
 
             var engine = Engine(configuration: EngineConfiguration(hostname: hostname, disabledRules: try detection.disabledRuleIDs()),
                                 detectors: BuiltinDetectors.make(), profile: profile, sink: stack.sink)
-            let signals = SignalStream()
-            Task.detached { for await s in signals.signals { sources.inject(s == .reload ? .reload : .stop) } }
-            if let duration {
-                Task.detached {
-                    try? await Task.sleep(for: .seconds(duration))
-                    sources.inject(.stop)
-                }
-            }
-            if recorder != nil {
-                // Flush the --record trace each second so it can be followed while monitoring.
-                Task.detached {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: .seconds(1))
-                        sources.inject(.tick)
-                    }
-                }
-            }
+            sources.deliverSignals()
+            sources.stop(after: duration)
+            // Flush the --record trace each second so it can be followed while monitoring.
+            if recorder != nil { sources.tick(every: .seconds(1)) }
             health.setPipelineRunning(true)
             logger.info("monitoring \(hostname): \(engine.profile.allow.count) allow entries, rules off: \(engine.disabledRules.sorted())")
 

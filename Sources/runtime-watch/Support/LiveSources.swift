@@ -153,6 +153,33 @@ final class LiveSources: Sendable {
     /// Adds a control input (signal, timer) to the loop's stream.
     func inject(_ input: MonitorInput) { continuation.yield(input) }
 
+    /// Feeds SIGHUP as `.reload` (or as `.stop` when `hangupStops`) and SIGINT/SIGTERM as `.stop`.
+    func deliverSignals(hangupStops: Bool = false) {
+        let signals = SignalStream()
+        Task.detached { [self] in
+            for await s in signals.signals { inject(s == .reload && !hangupStops ? .reload : .stop) }
+        }
+    }
+
+    /// Injects `.stop` after `seconds` (nil: never).
+    func stop(after seconds: Double?) {
+        guard let seconds else { return }
+        Task.detached { [self] in
+            try? await Task.sleep(for: .seconds(seconds))
+            inject(.stop)
+        }
+    }
+
+    /// Injects `.tick` every `interval` until the process ends.
+    func tick(every interval: Duration) {
+        Task.detached { [self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                inject(.tick)
+            }
+        }
+    }
+
     /// Unsubscribes every source; `inputs` ends once they have drained.
     func stop() {
         processes.stop()
