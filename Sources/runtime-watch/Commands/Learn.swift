@@ -72,6 +72,7 @@ extension RuntimeWatch {
                 source = "\(duration) of live events on \(HostIdentity.hostname())"
                 let sources = LiveSources(options: capture.sourceOptions, logger: logger)
                 do { try sources.start(health: nil) } catch { throw CLIError("cannot start capture: \(error)") }
+                logger.info("learning for \(duration): capture is running")
                 sources.deliverSignals(hangupStops: true)
                 sources.stop(after: seconds)
                 sources.tick(every: .seconds(5))
