@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: Apache-2.0
+// Shared scene for the live reverse-shell tests: one TEST-NET network pair, one runc container in
+// namespace B (host /usr bound in, so bash/python3/perl/socat/ncat run inside it) and one real
+// `runtime-watch run` watching it, built once per test class because each costs seconds to start.
+
+import Foundation
+import XCTest
+
+/// The network, container and monitor every reverse-shell live test shares.
+final class ReverseShellLiveScene {
+    let scratch: TemporaryDirectory
+    let network: TestNetwork
+    let container: RuncContainer
+    let monitor: MonitorProcess
+
+    /// The container id as alerts carry it (first 12 hex digits).
+    var shortContainerID: String { String(container.id.prefix(12)) }
+
+    /// Starts network, container (in B) and monitor (fold window 0, so every shell alerts on its own).
+    /// Everything started is stopped again when a later step fails.
+    /// - Throws: whatever step failed, after cleaning up.
+    init() throws {
+        let binary = try runtimeWatchBinary()
+        let scratch = try TemporaryDirectory(prefix: "rw-rshell")
+        var made: (TestNetwork?, RuncContainer?) = (nil, nil)
+        do {
+            let network = try TestNetwork()
+            made.0 = network
+            var configuration = RuncContainer.Configuration()
+            configuration.namespace = "rw-e2e-rshell"
+            configuration.hostUsr = true
+            configuration.networkNamespacePath = network.pathB
+            let container = try RuncContainer(configuration)
+            made.1 = container
+            try container.start()
+            try scratch.makeDirectory("kubelet")   // empty: no token volumes to watch here
+            let profile = try scratch.write("version: 1\nsettings:\n  fold_window_seconds: 0\n", to: "rshell-profile.yaml")
+            monitor = try MonitorProcess(binary: binary, kubeletRoot: scratch.at("kubelet"), scratch: scratch,
+                                         profiles: [profile], maxSeconds: 600)
+            self.network = network
+            self.container = container
+            self.scratch = scratch
+        } catch {
+            made.1?.stop()
+            made.0?.teardown()
+            scratch.remove()
+            throw error
+        }
+    }
+
+    /// Stops monitor, container and network and removes the scratch directory. Idempotent.
+    func tearDown() {
+        monitor.stop()
+        container.stop()
+        network.teardown()
+        scratch.remove()
+    }
+
+    /// The `reverse-shell` alerts written so far.
+    func reverseShellAlerts() throws -> [EndToEndAlert] {
+        try monitor.alerts().filter { $0.ruleID == "reverse-shell" }
+    }
+}
+
+extension EndToEndAlert {
+    /// `fd.rport` as a number, whether the line wrote it as a JSON number or a string.
+    var remotePort: Int? {
+        if let number = fields["fd.rport"] as? NSNumber { return number.intValue }
+        return string("fd.rport").flatMap { Int($0) }
+    }
+
+    var remoteAddress: String? { string("fd.rip") }
+
+    /// One line per alert with what a failed assertion needs to explain itself.
+    var reverseShellSummary: String {
+        "\(description) rip=\(remoteAddress ?? "-") rport=\(remotePort.map(String.init) ?? "-") technique=\(string("rw.technique") ?? "-") cmdline=\(string("proc.cmdline") ?? "-")"
+    }
+}
