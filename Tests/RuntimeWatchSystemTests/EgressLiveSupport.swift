@@ -66,11 +66,6 @@ func egressLiveAlerts(in path: String) throws -> [EndToEndAlert] {
     }
 }
 
-extension EndToEndAlert {
-    var remoteIP: String? { string("fd.rip") }
-    var remotePort: Int? { (fields["fd.rport"] as? NSNumber)?.intValue }
-}
-
 /// A TCP listener on `portCount` kernel-chosen ports of 198.51.100.1 in namespace A. It accepts and
 /// immediately closes connections until `maxConnections` were accepted or `timeout` passed, so the
 /// same ports serve both a learn phase and a later run phase. Killed on deinit.

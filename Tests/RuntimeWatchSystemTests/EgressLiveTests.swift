@@ -65,7 +65,7 @@ final class EgressLiveTests: XCTestCase {
         XCTAssertEqual(alert.containerID?.count, 12, file: file, line: line)
         XCTAssertEqual(alert.podName, container.configuration.podName, file: file, line: line)
         XCTAssertEqual(alert.namespace, container.configuration.namespace, file: file, line: line)
-        XCTAssertEqual(alert.remoteIP, TestNetwork.addressA, file: file, line: line)
+        XCTAssertEqual(alert.remoteAddress, TestNetwork.addressA, file: file, line: line)
         XCTAssertEqual(alert.remotePort, Int(port), file: file, line: line)
     }
 
