@@ -46,6 +46,14 @@ public enum ProgramClassifier {
         return kind(ofName: name)
     }
 
+    /// A shell or an interpreter: something that can run commands it reads.
+    public static func isShellOrInterpreter(_ info: ProcessInfo) -> Bool {
+        switch kind(of: info) {
+        case .shell, .interpreter: true
+        default: false
+        }
+    }
+
     /// An interpreter running inline code (`python3 -c …`, `perl -e …`, `ruby -e`, `node -e`, `php -r`,
     /// `lua -e`, awk with a program text) rather than a script file.
     public static func isOneLiner(_ info: ProcessInfo) -> Bool {

@@ -64,7 +64,7 @@ public struct ReverseShellDetector: Detector {
 
     /// Alerts if `pid` is a shell-like process whose input and output both lead to the network.
     private mutating func evaluate(_ pid: ProcessID, record: EventRecord, context: DetectionContext) -> Alert? {
-        guard let proc = context.state.process(pid), proc.isAlive, isShellLike(proc.info) else { return nil }
+        guard let proc = context.state.process(pid), proc.isAlive, ProgramClassifier.isShellOrInterpreter(proc.info) else { return nil }
         let key = ShellKey(pid: pid, serial: proc.serial)
         guard !reported.contains(key), let fds = proc.info.fds else { return nil }
 
@@ -196,12 +196,6 @@ public struct ReverseShellDetector: Detector {
         (proc.info.fds ?? []).contains { ($0.fd == 0 || $0.fd == 1) && $0.kind == .pipe && $0.target.hasPrefix("/") }
     }
 
-    private func isShellLike(_ info: ProcessInfo) -> Bool {
-        switch ProgramClassifier.kind(of: info) {
-        case .shell, .interpreter: true
-        default: false
-        }
-    }
 
     // MARK: - Tool launches
 

@@ -104,13 +104,9 @@ public struct TokenReadDetector: Detector {
               let entry = context.state.container(containerID)?.entrypoint?.first, let exe = proc.info.exe else { return false }
         let matches = entry.hasPrefix("/") ? exe == entry : ProgramClassifier.baseName(exe) == entry
         guard matches else { return false }
-        for ancestor in context.state.ancestry(of: pid, limit: 16) where ancestor.container == containerID {
-            switch ProgramClassifier.kind(of: ancestor.info) {
-            case .shell, .interpreter: return false
-            default: continue
-            }
+        return !context.state.ancestry(of: pid, limit: 16).contains {
+            $0.container == containerID && ProgramClassifier.isShellOrInterpreter($0.info)
         }
-        return true
     }
 
     static let readTemplate = "%fd.name read by %proc.name (exe=%proc.exepath pid=%proc.pid cmdline=%proc.cmdline parent=%proc.pname user=%user.uid container=%container.id pod=%k8s.ns.name/%k8s.pod.name image=%container.image.repository)"

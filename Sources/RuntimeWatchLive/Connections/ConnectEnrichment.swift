@@ -30,7 +30,7 @@ public struct ConnectEnrichment: Sendable {
                     record.event = .connect(connect)
                 }
                 continuation.yield(record)
-                guard let info = read.info, isShellLike(info), pending.acquire() else { continue }
+                guard let info = read.info, ProgramClassifier.isShellOrInterpreter(info), pending.acquire() else { continue }
                 let pid = connect.pid
                 Task.detached {
                     defer { pending.release() }
@@ -51,12 +51,6 @@ public struct ConnectEnrichment: Sendable {
         return stream
     }
 
-    private func isShellLike(_ info: RuntimeWatchCore.ProcessInfo) -> Bool {
-        switch ProgramClassifier.kind(of: info) {
-        case .shell, .interpreter: true
-        default: false
-        }
-    }
 }
 
 /// A counter with a ceiling, shared by the re-read tasks.
