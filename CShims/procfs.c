@@ -27,10 +27,9 @@ long rw_proc_read(int dirfd, const char *name, void *buf, size_t cap) {
     if (fd < 0) return -errno;
     size_t total = 0;
     long result = 0;
-    /* procfs files report size 0, so read until the buffer is full or a read comes back short.
-     * procfs fills a read as far as it can (seq_file and cmdline loop internally), so a short read
-     * is the end of the file: stopping there saves the extra read() that would return 0, which
-     * matters when racing a process that is about to exit. */
+    /* procfs files report size 0, so read until the buffer is full or read() returns 0. A short
+     * read is NOT the end: seq_file tables such as net/tcp hand out about one page per read(), so
+     * stopping at the first short read silently truncated socket tables past ~4 KiB. */
     while (total < cap) {
         size_t want = cap - total;
         ssize_t n = read(fd, (char *)buf + total, want);
@@ -39,8 +38,8 @@ long rw_proc_read(int dirfd, const char *name, void *buf, size_t cap) {
             result = -errno;
             break;
         }
+        if (n == 0) break;
         total += (size_t)n;
-        if ((size_t)n < want) break;
     }
     close(fd);
     return result < 0 ? result : (long)total;
