@@ -3,6 +3,6 @@
 
 public enum BuiltinDetectors {
     public static func make() -> [any Detector] {
-        [TokenReadDetector(), ReverseShellDetector(), EgressDetector()]
+        [TokenReadDetector(), ReverseShellDetector(), EgressDetector(), K8sAuditDetector()]
     }
 }

@@ -38,6 +38,48 @@ extension Rule {
         tags: ["runtime_watch_internal"],
         description: "The monitor lost kernel events (receive buffer overflow or a full queue). Process state may be incomplete and detections may have been missed until it resynchronised.",
         advice: "Check the node's load and runtime_watch_drops_total by cause; raise the receive buffer or queue size, or reduce the event rate. Treat the gap as a blind spot when investigating.")
+
+    // MARK: k8s_audit rules (API-server audit events; K8sAuditDetector)
+
+    /// list/watch of secrets across all namespaces (T1552.007).
+    public static let k8sSecretsListedAllNamespaces = Rule(
+        id: "k8s-secrets-listed-all-namespaces", name: "K8s secrets listed in all namespaces", priority: .critical, source: .k8sAudit,
+        tags: ["T1552.007", "mitre_credential_access", "k8s_audit", "k8s"],
+        description: "An identity listed or watched secrets with no namespace (kubectl get secrets -A): every secret of the cluster, with its data, in one request.",
+        advice: "Identify the identity (ka.user.name, EKS ka.user.extra.arn) and where it called from (ka.sourceips, ka.useragent). If unexpected, revoke its credentials, rotate the cluster's secrets (tokens, registry and cloud credentials first) and review RBAC for cluster-wide secret access.")
+
+    /// get of a secret by an identity the profile does not expect in that namespace (T1552.007).
+    public static let k8sSecretRead = Rule(
+        id: "k8s-secret-read", name: "K8s secret read", priority: .warning, source: .k8sAudit,
+        tags: ["T1552.007", "mitre_credential_access", "k8s_audit", "k8s"],
+        description: "An identity read a secret (kubectl get/describe secret) in a namespace where its profile does not list it as a reader.",
+        advice: "Check whether the identity needs this secret (then add it under audit.allow with the namespace); otherwise rotate the secret and review the identity's RBAC and recent activity.")
+
+    /// pods/exec or pods/attach (T1609).
+    public static let k8sPodExec = Rule(
+        id: "k8s-pod-exec", name: "K8s exec or attach into pod", priority: .warning, source: .k8sAudit,
+        tags: ["T1609", "mitre_execution", "k8s_audit", "k8s"],
+        description: "An identity ran a command in a pod (pods/exec, kubectl exec) or attached to one (pods/attach). Raised to Critical in namespaces the profile marks as production.",
+        advice: "Confirm with the person behind ka.user.name that the session (ka.exec.command) was planned; correlate with the runtime alerts of the same pod; if not, delete the pod and revoke the identity's exec rights.")
+
+    /// A pod or workload template that can escape to the node (T1611).
+    public static let k8sPrivilegedWorkload = Rule(
+        id: "k8s-privileged-workload", name: "K8s privileged workload created", priority: .critical, source: .k8sAudit,
+        tags: ["T1611", "mitre_privilege_escalation", "k8s_audit", "k8s"],
+        description: "A pod or workload template was created or updated with a privileged container, hostPID/hostNetwork/hostIPC, a hostPath of / or a container-runtime socket, or an added capability such as SYS_ADMIN.",
+        advice: "Check ka.req.pod.risks against what the workload needs; if unexpected, delete it, find who created it (ka.user.name) and enforce Pod Security Admission 'restricted' or 'baseline' on the namespace.")
+
+    /// TokenRequest (serviceaccounts/token create) by someone other than the kubelet and controllers.
+    public static let k8sTokenRequest = Rule(
+        id: "k8s-token-request", name: "K8s service account token requested", priority: .warning, source: .k8sAudit,
+        tags: ["T1528", "T1552.007", "mitre_credential_access", "k8s_audit", "k8s"],
+        description: "An identity other than the kubelet and the control-plane controllers created a service-account token (TokenRequest, kubectl create token), minting credentials for that service account.",
+        advice: "Find why ka.user.name needed a token for ka.target.name; if unexpected, delete the service account's tokens (recreate the account) and review who may create serviceaccounts/token.")
+
+    /// Every k8s_audit rule, in catalog order.
+    public static let k8sAuditRules: [Rule] = [
+        .k8sSecretsListedAllNamespaces, .k8sSecretRead, .k8sPodExec, .k8sPrivilegedWorkload, .k8sTokenRequest,
+    ]
 }
 
 /// The rules known to this build: lookup by stable id or by human name.
@@ -51,7 +93,7 @@ public struct RuleCatalog: Sendable {
     public static let builtin = RuleCatalog([
         .serviceAccountTokenRead, .reverseShell, .unexpectedOutboundConnection, .kubernetesAPIAfterTokenRead,
         .internalEventDrop,
-    ])
+    ] + Rule.k8sAuditRules)
 
     public init(_ rules: [Rule] = []) {
         self.rules = []

@@ -6,12 +6,12 @@
 enum EventKindTable {
     /// Kind names, indexed by `index(of:)`; each equals `Event.kind` of its case.
     static let kinds = ["snapshot", "fork", "exec", "exit", "uid", "gid", "sid", "comm", "ptrace", "coredump",
-                        "container", "drop", "open", "connect", "fds"]
+                        "container", "drop", "open", "connect", "fds", "k8s_audit"]
     /// Capture facility per kind: the proc connector reports process lifecycle, /proc reads give
     /// snapshots and descriptors, OCI state gives container metadata, fanotify gives opens.
     static let sources = ["procfs", "proc_connector", "proc_connector", "proc_connector", "proc_connector",
                           "proc_connector", "proc_connector", "proc_connector", "proc_connector", "proc_connector",
-                          "oci", "capture", "fanotify", "connect", "procfs"]
+                          "oci", "capture", "fanotify", "connect", "procfs", "k8s_audit"]
     static var count: Int { kinds.count }
 
     @inline(__always)
@@ -32,6 +32,7 @@ enum EventKindTable {
         case .fileOpen: 12
         case .connect: 13
         case .descriptors: 14
+        case .k8sAudit: 15
         }
     }
 }

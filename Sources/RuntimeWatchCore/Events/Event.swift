@@ -117,6 +117,9 @@ public enum Event: Sendable, Hashable {
     case fileOpen(FileOpenEvent)
     case connect(ConnectEvent)
     case descriptors(DescriptorsEvent)
+    /// A Kubernetes API-server audit event (webhook or audit log), not a kernel observation. Its
+    /// payload keys are the API server's own (`auditID`, `stage`, `verb`, `objectRef`, …).
+    case k8sAudit(AuditEvent)
 
     /// The trace `type` tag, also used as the metrics `kind` dimension and Falco's `evt.type`.
     public var kind: String {
@@ -136,6 +139,7 @@ public enum Event: Sendable, Hashable {
         case .fileOpen: "open"
         case .connect: "connect"
         case .descriptors: "fds"
+        case .k8sAudit: "k8s_audit"
         }
     }
 
@@ -152,7 +156,7 @@ public enum Event: Sendable, Hashable {
         case .fileOpen(let e): e.pid
         case .connect(let e): e.pid
         case .descriptors(let e): e.pid
-        case .container, .drop: nil
+        case .container, .drop, .k8sAudit: nil
         }
     }
 }
@@ -188,6 +192,7 @@ extension EventRecord: Codable {
         case "open": event = .fileOpen(try FileOpenEvent(from: decoder))
         case "connect": event = .connect(try ConnectEvent(from: decoder))
         case "fds": event = .descriptors(try DescriptorsEvent(from: decoder))
+        case "k8s_audit": event = .k8sAudit(try AuditEvent(from: decoder))
         default:
             throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "unknown event type \"\(type)\"")
         }
@@ -210,6 +215,7 @@ extension EventRecord: Codable {
         case .fileOpen(let e): try e.encode(to: encoder)
         case .connect(let e): try e.encode(to: encoder)
         case .descriptors(let e): try e.encode(to: encoder)
+        case .k8sAudit(let e): try e.encode(to: encoder)
         }
     }
 }

@@ -21,6 +21,9 @@
 //           - {cidr: 10.96.0.0/12, ports: "443,6443,8000-9000"}
 //           - {host: api.example.com, ports: "443"} # resolved at load by the injected resolver
 //         reason: "why this is expected"
+//     audit:                             # k8s_audit rules: expected API requests (AuditProfile.swift)
+//       production_namespaces: ["prod-*"]
+//       allow: [{rules: [k8s-secret-read], users: ["system:serviceaccount:monitoring:*"], namespaces: [monitoring]}]
 
 /// A non-fatal note from loading (a host name that did not resolve).
 public struct ProfileWarning: Sendable, Hashable, CustomStringConvertible {
@@ -41,6 +44,8 @@ public struct Profile: Sendable {
     /// Names of the files (or "<embedded default>") this profile was built from, in load order.
     public var sources: [String]
     public var warnings: [ProfileWarning]
+    /// The `audit:` section: expected API-server requests for the k8s_audit rules.
+    public var audit = AuditProfile()
     /// Entry indices by rule id, so a lookup scans only the entries that name the rule.
     private var index: [String: [Int]]
 
@@ -73,8 +78,10 @@ public struct Profile: Sendable {
     /// This profile extended by `later`: disables are united, entries appended, settings overridden
     /// key by key, sources and warnings concatenated.
     public func merged(with later: Profile) -> Profile {
-        Profile(version: later.version, disabledRules: disabledRules.union(later.disabledRules),
-                settings: settings.overridden(by: later.settings), allow: allow + later.allow,
-                sources: sources + later.sources, warnings: warnings + later.warnings)
+        var p = Profile(version: later.version, disabledRules: disabledRules.union(later.disabledRules),
+                        settings: settings.overridden(by: later.settings), allow: allow + later.allow,
+                        sources: sources + later.sources, warnings: warnings + later.warnings)
+        p.audit = audit.merged(with: later.audit)
+        return p
     }
 }

@@ -11,7 +11,7 @@ struct ProfileSchemaReader {
     let resolver: HostResolver
     var warnings: [ProfileWarning] = []
 
-    static let topKeys = ["version", "disable", "settings", "allow"]
+    static let topKeys = ["version", "disable", "settings", "allow", "audit"]
     static let settingsKeys = ["fold_window_seconds", "kubernetes_api", "production_namespaces"]
     static let kubernetesAPIKeys = ["cidrs", "ports"]
     static let entryKeys = ["rules", "namespace", "pod", "container", "image", "executable", "host", "paths",
@@ -49,8 +49,10 @@ struct ProfileSchemaReader {
             }
             for item in seq { entries.append(try allowEntry(from: item)) }
         }
-        return Profile(version: version, disabledRules: disabled, settings: settings, allow: entries,
-                       sources: [file], warnings: warnings)
+        var profile = Profile(version: version, disabledRules: disabled, settings: settings, allow: entries,
+                              sources: [file], warnings: warnings)
+        if let node = fields["audit"] { profile.audit = try audit(from: node) }
+        return profile
     }
 
     // MARK: - Sections

@@ -23,6 +23,8 @@ public struct SystemState: Sendable {
     public internal(set) var pidReuses: UInt64 = 0
     /// The latest event time seen (the state's clock; out-of-order events never move it back).
     public internal(set) var now: UInt64 = 0
+    /// Which container owns a pod IP, learned from connects (for linking audit events to pods).
+    public internal(set) var podAddresses = PodAddressIndex()
     /// Per container, the process the state takes for its pid-namespace init (orphans go there).
     var containerInits: [ContainerID: InitReference] = [:]
 
@@ -80,7 +82,8 @@ public struct SystemState: Sendable {
             if let p = o.process { learn(p, at: t) }
         case .connect(let c):
             if let p = c.process { learn(p, at: t) }
-        case .sid, .ptrace, .coredump, .drop:
+            notePodAddress(of: c)
+        case .sid, .ptrace, .coredump, .drop, .k8sAudit:
             break
         }
         processes.reap(now: now)

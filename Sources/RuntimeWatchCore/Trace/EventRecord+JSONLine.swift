@@ -36,6 +36,7 @@ extension EventRecord {
         case .fileOpen(let e): payload = try encoder.encode(e)
         case .connect(let e): payload = try encoder.encode(e)
         case .descriptors(let e): payload = try encoder.encode(e)
+        case .k8sAudit(let e): payload = try encoder.encode(e)
         }
         out.append(contentsOf: #"{"ts":"#.utf8)
         out.append(contentsOf: String(timestamp).utf8)

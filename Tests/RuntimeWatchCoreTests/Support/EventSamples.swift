@@ -6,7 +6,7 @@
 @testable import RuntimeWatchCore
 
 enum EventSamples {
-    static let caseCount = 15
+    static let caseCount = 16
 
     /// Position of the case in `all`; exhaustive on purpose.
     static func caseIndex(_ event: Event) -> Int {
@@ -26,6 +26,7 @@ enum EventSamples {
         case .fileOpen: 12
         case .connect: 13
         case .descriptors: 14
+        case .k8sAudit: 15
         }
     }
 
@@ -47,6 +48,29 @@ enum EventSamples {
                     credentials: Credentials(uid: 1000, euid: 0, gid: 1000, egid: 0, capEff: 0x0000_01ff_ffff_ffff),
                     cgroup: "/kubepods/burstable/pod70ef7566-0545-479b-acae-293598e45cdc/562d57d2a7024af7788335df24fc997c9029d29fc820445c40ec3628c9c4a324",
                     fds: fullDescriptors, startTicks: UInt64(Int64.max) + 12, source: "proc")
+    }
+
+    /// An audit event with every field the model keeps set (a CronJob template with every risk).
+    static var fullAudit: AuditEvent {
+        let container = AuditContainer(name: awkward, image: "busybox", securityContext: AuditSecurityContext(
+            privileged: true, allowPrivilegeEscalation: true, capabilities: AuditCapabilities(add: ["SYS_ADMIN"], drop: ["ALL"])))
+        let pod = AuditPodSpec(hostPID: true, hostNetwork: false, hostIPC: true, containers: [container],
+                               initContainers: [container], ephemeralContainers: [container],
+                               volumes: [AuditVolume(name: "root", hostPath: AuditHostPath(path: "/", type: "Directory"))])
+        let spec = AuditObjectSpec(pod: pod, template: AuditPodTemplate(spec: pod),
+                                   jobTemplate: AuditJobTemplate(spec: AuditJobSpec(template: AuditPodTemplate(spec: pod))))
+        return AuditEvent(level: "RequestResponse", auditID: "6f3c1c1e-0000-4000-8000-000000000001", stage: "ResponseComplete",
+                          requestURI: "/apis/batch/v1/namespaces/prod/cronjobs?fieldManager=kubectl-client-side-apply", verb: "create",
+                          user: AuditUser(username: "arn:aws:iam::111122223333:user/" + awkward, uid: "aws-iam-authenticator:1",
+                                          groups: ["system:authenticated"], extra: ["arn": ["arn:aws:iam::111122223333:user/x"], "sessionName": [""]]),
+                          impersonatedUser: AuditUser(username: "system:serviceaccount:prod:default"),
+                          sourceIPs: ["198.51.100.10", "2001:db8::1"], userAgent: awkward,
+                          objectRef: AuditObjectReference(resource: "cronjobs", subresource: "status", namespace: "prod", name: "x",
+                                                          apiGroup: "batch", apiVersion: "v1"),
+                          responseStatus: AuditResponseStatus(code: 201, status: "Success", reason: "Created"),
+                          requestObject: AuditRequestObject(kind: "CronJob", metadata: AuditObjectMetadata(name: "x", namespace: "prod", generateName: "x-"), spec: spec),
+                          annotations: ["authorization.k8s.io/decision": "allow", "authorization.k8s.io/reason": awkward],
+                          requestReceivedTimestamp: "2026-11-22T10:00:00.000001Z", stageTimestamp: "2026-11-22T10:00:00.999999Z")
     }
 
     static var all: [Event] {
@@ -75,6 +99,7 @@ enum EventSamples {
             .connect(ConnectEvent(pid: pid, proto: "udp", localAddress: "10.0.0.2", localPort: 53000,
                                   remoteAddress: "198.51.100.7", remotePort: UInt16.max, result: 115, process: fullProcess)),
             .descriptors(DescriptorsEvent(pid: pid, fds: fullDescriptors)),
+            .k8sAudit(fullAudit),
         ]
     }
 

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: Apache-2.0
+// The k8s_audit rules over API-server audit events: secrets listed in all namespaces, a secret read
+// by an unexpected identity, exec/attach into a pod, a workload that can escape to its node, and a
+// service-account TokenRequest. Identities the profile's `audit:` section expects are quiet;
+// requests the authorizer denied are reported at a lower priority as attempts.
+
+public struct K8sAuditDetector: Detector {
+    public var rules: [Rule] { Rule.k8sAuditRules }
+
+    /// Workload kinds whose pod template the privileged-workload rule reads (objectRef.resource).
+    public static let workloadResources: Set<String> = [
+        "pods", "deployments", "daemonsets", "statefulsets", "replicasets", "jobs", "cronjobs", "replicationcontrollers",
+    ]
+
+    /// AuditIDs already evaluated, so the stages of one request alert once.
+    private var evaluated = RecentAuditIDs(capacity: 8192)
+
+    public init() {}
+
+    public mutating func inspect(_ record: EventRecord, context: DetectionContext) -> [Alert] {
+        guard case .k8sAudit(let e) = record.event, AuditStagePolicy.shouldEvaluate(e) else { return [] }
+        guard evaluated.insert(e.auditID) else { return [] }
+        guard let (rule, template, extra, priority) = match(e, profile: context.profile) else { return [] }
+        if context.profile.audit.allows(rule: rule.id, event: e) != nil { return [] }
+
+        let denied = e.isDenied
+        var effective = priority ?? rule.priority
+        if denied { effective = Self.lowered(effective) }
+        let link = AuditPodCorrelation.link(e, state: context.state)
+        var text = (denied ? "Attempt (denied): " : "") + template
+        if e.user.extraValue("arn") != nil { text += " arn=%ka.user.extra.arn" }
+        text += " sourceips=%ka.sourceips useragent=%ka.useragent decision=%ka.auth.decision code=%ka.response.code"
+        if link != nil { text += " linked_pod=%k8s.ns.name/%k8s.pod.name via=%ka.correlation" }
+        text += ")"
+        return [AuditAlertBuilder.build(rule: rule, output: text, record: record, event: e, link: link,
+                                        state: context.state, hostname: context.hostname, priority: effective, extra: extra)]
+    }
+
+    /// Two steps less severe, never below Informational.
+    static func lowered(_ p: Priority) -> Priority {
+        Priority.allCases[min(p.level + 2, Priority.informational.level)]
+    }
+
+    /// The rule `e` falls under, with its output template (without the closing parenthesis and the
+    /// common tail), rule-specific fields and a priority override; nil when no rule applies.
+    func match(_ e: AuditEvent, profile: Profile) -> (Rule, String, [String: FieldValue], Priority?)? {
+        guard let ref = e.objectRef, let resource = ref.resource else { return nil }
+        let namespace = ref.namespace.flatMap { $0.isEmpty ? nil : $0 }
+        let sub = ref.subresource.flatMap { $0.isEmpty ? nil : $0 }
+        switch (resource, sub) {
+        case ("secrets", nil) where (e.verb == "list" || e.verb == "watch") && namespace == nil:
+            return (.k8sSecretsListedAllNamespaces,
+                    "Secrets listed in all namespaces (user=%ka.user.name verb=%ka.verb uri=%ka.uri", [:], nil)
+        case ("secrets", nil) where e.verb == "get" && ref.name != nil:
+            return (.k8sSecretRead,
+                    "Secret read (user=%ka.user.name secret=%ka.target.name ns=%ka.target.namespace verb=%ka.verb", [:], nil)
+        case ("pods", "exec"?), ("pods", "attach"?):
+            let command = ExecCommandDecoder.command(fromURI: e.requestURI)
+            let extra: [String: FieldValue] = [
+                "ka.exec.command": command.isEmpty ? .null : .string(command.joined(separator: " ")),
+                "ka.uri.param[command]": FieldValue(command.first),
+                "ka.exec.container": FieldValue(ExecCommandDecoder.container(fromURI: e.requestURI)),
+                "ka.target.production": .string(profile.isAuditProduction(namespace: namespace) ? "true" : "false"),
+            ]
+            let production = profile.isAuditProduction(namespace: namespace)
+            return (.k8sPodExec,
+                    "\(sub == "attach" ? "Attach to" : "Exec into") \(production ? "production " : "")pod (user=%ka.user.name pod=%ka.target.name ns=%ka.target.namespace container=%ka.exec.container command=%ka.exec.command",
+                    extra, production ? .critical : nil)
+        case ("serviceaccounts", "token"?) where e.verb == "create":
+            return (.k8sTokenRequest,
+                    "Service account token requested (user=%ka.user.name serviceaccount=%ka.target.namespace/%ka.target.name", [:], nil)
+        case (_, nil) where Self.workloadResources.contains(resource) && (e.verb == "create" || e.verb == "update"):
+            guard let spec = e.requestObject?.podSpec else { return nil }
+            let risk = PodSpecRisk.analyse(spec)
+            guard !risk.isEmpty else { return nil }
+            let extra: [String: FieldValue] = [
+                "ka.req.pod.risks": .list(risk.findings),
+                "ka.req.pod.containers.privileged": .list(risk.privilegedContainers),
+                "ka.req.pod.host_pid": .string(risk.hostPID ? "true" : "false"),
+                "ka.req.pod.host_network": .string(risk.hostNetwork ? "true" : "false"),
+                "ka.req.pod.host_ipc": .string(risk.hostIPC ? "true" : "false"),
+                "ka.req.pod.volumes.hostpath": .list(risk.hostPaths),
+                "ka.req.pod.containers.add_capabilities": .list(risk.addedCapabilities),
+            ]
+            return (.k8sPrivilegedWorkload,
+                    "Privileged workload \(e.verb == "create" ? "created" : "updated") (user=%ka.user.name \(resource)=%ka.target.namespace/%ka.req.name risks=%ka.req.pod.risks",
+                    extra.merging(["ka.req.name": FieldValue(ref.name ?? e.requestObject?.metadata?.name ?? e.requestObject?.metadata?.generateName)]) { a, _ in a },
+                    nil)
+        default:
+            return nil
+        }
+    }
+}
+
+/// A bounded set of recently seen auditIDs (oldest forgotten first).
+struct RecentAuditIDs: Sendable {
+    let capacity: Int
+    private var members: Set<String> = []
+    private var order: [String] = []
+    private var head = 0
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// Adds `id`. Returns false if it was already present.
+    mutating func insert(_ id: String) -> Bool {
+        guard members.insert(id).inserted else { return false }
+        order.append(id)
+        if members.count > capacity {
+            members.remove(order[head])
+            head += 1
+            if head > 1024, head * 2 > order.count { order.removeFirst(head); head = 0 }
+        }
+        return true
+    }
+}

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: Apache-2.0
+// The profile's `audit:` section: who and what the k8s_audit rules expect. Audit events come from
+// the API server, not from a process, so they are scoped by identity (user name, groups), user
+// agent and target namespace rather than by pod/container/executable like `allow:` entries.
+//
+//     audit:
+//       production_namespaces: ["prod-*"]          # exec/attach there is raised in priority
+//       allow:
+//         - rules: [k8s-secret-read]                # optional: absent = every k8s_audit rule
+//           users: ["system:serviceaccount:monitoring:prometheus"]   # globs
+//           groups: ["system:nodes"]                # globs; users OR groups must match
+//           user_agents: ["kubelet/*"]              # globs; if given, must match
+//           namespaces: ["monitoring"]              # target namespace globs; if given, must match
+//           reason: "why"
+
+/// One `audit.allow` entry.
+public struct AuditAllowEntry: Sendable, Hashable {
+    /// k8s_audit rule ids this entry applies to; empty = every k8s_audit rule.
+    public var rules: Set<String>
+    public var users: [Glob]
+    public var groups: [Glob]
+    public var userAgents: [Glob]
+    /// Target (objectRef) namespaces; a cluster-wide request (no namespace) never matches a
+    /// non-empty list.
+    public var namespaces: [Glob]
+    public var reason: String?
+    public var origin: ProfileLocation
+
+    public init(rules: Set<String> = [], users: [Glob] = [], groups: [Glob] = [], userAgents: [Glob] = [],
+                namespaces: [Glob] = [], reason: String? = nil,
+                origin: ProfileLocation = ProfileLocation(file: "<code>", line: 0, column: 0)) {
+        self.rules = rules; self.users = users; self.groups = groups; self.userAgents = userAgents
+        self.namespaces = namespaces; self.reason = reason; self.origin = origin
+    }
+
+    /// True if this entry expects `event` for `rule`: the rule is covered, the requesting user
+    /// (`user.username`) or one of its groups matches (when any are given), and the user agent
+    /// and target namespace match (when given).
+    public func matches(rule: String, event: AuditEvent) -> Bool {
+        guard rules.isEmpty || rules.contains(rule) else { return false }
+        if !users.isEmpty || !groups.isEmpty {
+            let name = event.user.username ?? ""
+            let byName = users.contains { $0.matches(name) }
+            let byGroup = !byName && groups.contains { g in (event.user.groups ?? []).contains { g.matches($0) } }
+            guard byName || byGroup else { return false }
+        }
+        if !userAgents.isEmpty {
+            guard let agent = event.userAgent, userAgents.contains(where: { $0.matches(agent) }) else { return false }
+        }
+        if !namespaces.isEmpty {
+            guard let ns = event.objectRef?.namespace, !ns.isEmpty, namespaces.contains(where: { $0.matches(ns) }) else { return false }
+        }
+        return true
+    }
+}
+
+/// The `audit:` section.
+public struct AuditProfile: Sendable, Hashable {
+    /// `audit.production_namespaces`; nil falls back to `settings.production_namespaces`.
+    public var productionNamespaces: [Glob]?
+    /// Entries in load order.
+    public var allow: [AuditAllowEntry]
+
+    public init(productionNamespaces: [Glob]? = nil, allow: [AuditAllowEntry] = []) {
+        self.productionNamespaces = productionNamespaces; self.allow = allow
+    }
+
+    /// The first entry expecting `event` for `rule`, or nil (then alert).
+    public func allows(rule: String, event: AuditEvent) -> AuditAllowEntry? {
+        allow.first { $0.matches(rule: rule, event: event) }
+    }
+
+    /// This section extended by `later`: entries appended, production namespaces overridden if set.
+    public func merged(with later: AuditProfile) -> AuditProfile {
+        AuditProfile(productionNamespaces: later.productionNamespaces ?? productionNamespaces, allow: allow + later.allow)
+    }
+}
+
+extension Profile {
+    /// True if `namespace` is a production namespace for the k8s_audit rules (`audit.production_namespaces`,
+    /// else `settings.production_namespaces`).
+    public func isAuditProduction(namespace: String?) -> Bool {
+        guard let namespace else { return false }
+        if let globs = audit.productionNamespaces { return globs.contains { $0.matches(namespace) } }
+        return settings.isProduction(namespace: namespace)
+    }
+}

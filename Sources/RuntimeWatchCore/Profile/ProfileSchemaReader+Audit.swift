@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: Apache-2.0
+// Reads the profile's `audit:` section (see AuditProfile.swift), with the same file:line:column
+// errors as the rest of the schema.
+
+import Yams
+
+extension ProfileSchemaReader {
+    static let auditKeys = ["production_namespaces", "allow"]
+    static let auditEntryKeys = ["rules", "users", "groups", "user_agents", "namespaces", "reason"]
+
+    func audit(from node: Node) throws(ProfileError) -> AuditProfile {
+        let fields = try mapping(node, what: "'audit'", allowed: Self.auditKeys)
+        var section = AuditProfile()
+        if let n = fields["production_namespaces"] {
+            section.productionNamespaces = try stringList(n, what: "'production_namespaces'").map { Glob($0.0) }
+        }
+        if let n = fields["allow"] {
+            guard case .sequence(let seq) = n else {
+                throw error(at: n, "'audit.allow' must be a list of entries, found \(kind(of: n))")
+            }
+            for item in seq { section.allow.append(try auditEntry(from: item)) }
+        }
+        return section
+    }
+
+    func auditEntry(from node: Node) throws(ProfileError) -> AuditAllowEntry {
+        let fields = try mapping(node, what: "an audit allow entry", allowed: Self.auditEntryKeys)
+        var entry = AuditAllowEntry(origin: location(of: node))
+        let auditRules = Set(Rule.k8sAuditRules.map(\.id))
+        if let n = fields["rules"] {
+            for (id, idNode) in try stringList(n, what: "'rules'") {
+                let known = try ruleID(id, at: idNode)
+                guard auditRules.contains(known) else {
+                    throw error(at: idNode, "rule '\(known)' is not a k8s_audit rule; audit entries apply to: \(auditRules.sorted().joined(separator: ", "))")
+                }
+                entry.rules.insert(known)
+            }
+        }
+        func globs(_ key: String) throws(ProfileError) -> [Glob] {
+            guard let n = fields[key] else { return [] }
+            var out: [Glob] = []
+            for (text, itemNode) in try stringList(n, what: "'\(key)'") {
+                guard !text.isEmpty else { throw error(at: itemNode, "empty value in '\(key)'") }
+                out.append(Glob(text))
+            }
+            return out
+        }
+        entry.users = try globs("users")
+        entry.groups = try globs("groups")
+        entry.userAgents = try globs("user_agents")
+        entry.namespaces = try globs("namespaces")
+        if entry.users.isEmpty && entry.groups.isEmpty && entry.userAgents.isEmpty && entry.namespaces.isEmpty {
+            throw error(at: node, "audit allow entry matches every request; give at least one of users, groups, user_agents, namespaces")
+        }
+        if let n = fields["reason"] { entry.reason = try string(n, what: "'reason'") }
+        return entry
+    }
+}
