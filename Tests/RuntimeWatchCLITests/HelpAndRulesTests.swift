@@ -6,7 +6,8 @@ import XCTest
 
 final class HelpAndRulesTests: CLITestCase {
     static let ruleIDs = ["service-account-token-read", "reverse-shell", "unexpected-outbound-connection",
-                          "k8s-api-after-token-read", "internal-event-drop"]
+                          "k8s-api-after-token-read", "internal-event-drop", "k8s-secrets-listed-all-namespaces",
+                          "k8s-secret-read", "k8s-pod-exec", "k8s-privileged-workload", "k8s-token-request"]
 
     func testVersionPrintsTheSemanticVersion() throws {
         let result = try AssertExecuteCommand(["--version"])
@@ -39,12 +40,12 @@ final class HelpAndRulesTests: CLITestCase {
         XCTAssertTrue(result.stderr.contains("runtime-watch replay --help"), result.stderr)
     }
 
-    func testRulesListsTheFiveRuleIDs() throws {
+    func testRulesListsEveryRuleID() throws {
         let result = try AssertExecuteCommand(["rules"])
         let listed = result.stdout.split(separator: "\n").filter { !$0.hasPrefix(" ") && !$0.isEmpty }
             .map { String($0.split(separator: " ")[0]) }
         XCTAssertEqual(Set(listed), Set(Self.ruleIDs), result.stdout)
-        XCTAssertEqual(listed.count, 5, result.stdout)
+        XCTAssertEqual(listed.count, Self.ruleIDs.count, result.stdout)
         XCTAssertTrue(result.stdout.contains("reverse-shell  [Critical]  Reverse shell"), result.stdout)
     }
 

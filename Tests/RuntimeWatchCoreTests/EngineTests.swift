@@ -89,6 +89,7 @@ final class EngineTests: XCTestCase {
             .container(Fixture.container), .drop(DropEvent(source: "q", count: 1, reason: "")),
             .fileOpen(FileOpenEvent(pid: ProcessID(1), path: "/")), .connect(ConnectEvent(pid: ProcessID(1), proto: "tcp", remoteAddress: "::1", remotePort: 1)),
             .descriptors(DescriptorsEvent(pid: ProcessID(1), fds: [])),
+            .k8sAudit(AuditEvent(auditID: "a", stage: "ResponseComplete", requestURI: "/", verb: "get", user: AuditUser())),
         ]
         XCTAssertEqual(samples.count, EventKindTable.count)
         XCTAssertEqual(Set(samples.map(EventKindTable.index(of:))).count, EventKindTable.count)
@@ -149,7 +150,8 @@ final class EngineTests: XCTestCase {
     func testCatalogLookups() {
         let c = RuleCatalog.builtin
         XCTAssertEqual(c.ruleIDs, ["service-account-token-read", "reverse-shell", "unexpected-outbound-connection",
-                                   "k8s-api-after-token-read", "internal-event-drop"])
+                                   "k8s-api-after-token-read", "internal-event-drop", "k8s-secrets-listed-all-namespaces",
+                                   "k8s-secret-read", "k8s-pod-exec", "k8s-privileged-workload", "k8s-token-request"])
         XCTAssertEqual(c.rule(id: "reverse-shell")?.name, "Reverse shell")
         XCTAssertEqual(c.rule(named: "REVERSE SHELL")?.id, "reverse-shell")
         XCTAssertEqual(c.rule(idOrName: "runtime-watch internal: event drop")?.source, .internal_)

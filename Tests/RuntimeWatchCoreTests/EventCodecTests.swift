@@ -52,6 +52,6 @@ final class EventCodecTests: XCTestCase {
     func testKindsAreTheDocumentedTypeTags() {
         XCTAssertEqual(EventSamples.all.map(\.kind),
                        ["snapshot", "fork", "exec", "exit", "uid", "gid", "sid", "comm", "ptrace", "coredump",
-                        "container", "drop", "open", "connect", "fds"])
+                        "container", "drop", "open", "connect", "fds", "k8s_audit"])
     }
 }

@@ -122,8 +122,9 @@ public struct AuditVolume: Sendable, Hashable, Codable {
     public init(name: String? = nil, hostPath: AuditHostPath? = nil) { self.name = name; self.hostPath = hostPath }
 }
 
+/// `hostPath` of a volume. Only the path is kept: the rules do not need `type`, and a nested
+/// `"type"` key would read as a second record type tag in a flat trace line.
 public struct AuditHostPath: Sendable, Hashable, Codable {
     public var path: String
-    public var type: String?
-    public init(path: String, type: String? = nil) { self.path = path; self.type = type }
+    public init(path: String) { self.path = path }
 }

@@ -11,11 +11,13 @@ import RuntimeWatchCore
 extension RuntimeWatch {
     struct Replay: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run the detectors over a recorded trace (JSON lines from `record`; - for stdin).",
-            discussion: "Malformed lines are reported on stderr with their line number, counted and skipped; the rest replays. Exit status 0 when the trace was read to the end (even with alerts), 1 when it could not be read.")
+            abstract: "Run the detectors over a recorded trace (JSON lines from `record`; - for stdin) and/or Kubernetes audit logs.",
+            discussion: "With --audit-log (and no TRACE) the k8s_audit rules run over API-server audit logs alone: `runtime-watch replay --audit-log audit.jsonl`. With both, audit events are merged with the trace by time. Malformed lines are reported on stderr with their line number, counted and skipped; the rest replays. Exit status 0 when the input was read to the end (even with alerts), 1 when it could not be read.")
 
         @Argument(help: ArgumentHelp("Trace file written by `runtime-watch record`, or - for stdin.", valueName: "TRACE"))
-        var trace: String
+        var trace: String?
+
+        @OptionGroup var audit: AuditLogOptions
 
         @OptionGroup var detection: DetectionOptions
 
@@ -26,9 +28,13 @@ extension RuntimeWatch {
         var summary = false
 
         func validate() throws {
-            if trace != "-" && !FileManager.default.fileExists(atPath: trace) {
-                throw ValidationError("\(trace): no such file")
+            guard trace != nil || !audit.auditLogs.isEmpty else {
+                throw ValidationError("give a TRACE, one or more --audit-log files, or both")
             }
+            for path in [trace].compactMap({ $0 }) + audit.auditLogs where path != "-" {
+                if !FileManager.default.fileExists(atPath: path) { throw ValidationError("\(path): no such file") }
+            }
+            if trace == "-" && audit.auditLogs.contains("-") { throw ValidationError("stdin can feed the trace or an audit log, not both") }
         }
 
         func run() async throws {
@@ -36,34 +42,52 @@ extension RuntimeWatch {
             let profile: Profile
             do { profile = try detection.loadProfile() } catch { throw CLIError(error.description) }
             let stack = try SinkStack(options: detection, metricsFactory: NOOPMetricsHandler.instance, logger: logger)
-            let name = trace == "-" ? "<stdin>" : trace
-            // A malformed line is reported with its number and reason, counted, and skipped.
-            let report: (TraceError) -> Void = { issue in
-                FileHandle.standardError.write(Data("runtime-watch: \(name): \(issue)\n".utf8))
-            }
-            let reader: TraceReader
-            do {
-                reader = trace == "-"
-                    ? TraceReader(fileHandle: .standardInput, name: name, onIssue: report)
-                    : try TraceReader(path: trace, onIssue: report)
-            } catch { throw CLIError("\(name): \(error)") }
+            let auditRecords = try await AuditLogReplay.read(audit.auditLogs)
+            var pendingAudit = auditRecords.records[...]
             var engine: Engine
-            do {
-                let header = try reader.readHeader()
-                let host = hostname ?? header?.hostname ?? HostIdentity.hostname()
-                engine = Engine(configuration: EngineConfiguration(hostname: host, disabledRules: try detection.disabledRuleIDs()),
+            var malformed = auditRecords.malformed
+            if let trace {
+                let name = trace == "-" ? "<stdin>" : trace
+                // A malformed line is reported with its number and reason, counted, and skipped.
+                let report: (TraceError) -> Void = { issue in
+                    FileHandle.standardError.write(Data("runtime-watch: \(name): \(issue)\n".utf8))
+                }
+                let reader: TraceReader
+                do {
+                    reader = trace == "-"
+                        ? TraceReader(fileHandle: .standardInput, name: name, onIssue: report)
+                        : try TraceReader(path: trace, onIssue: report)
+                } catch { throw CLIError("\(name): \(error)") }
+                do {
+                    let header = try reader.readHeader()
+                    let host = hostname ?? header?.hostname ?? HostIdentity.hostname()
+                    engine = Engine(configuration: EngineConfiguration(hostname: host, disabledRules: try detection.disabledRuleIDs()),
+                                    detectors: BuiltinDetectors.make(), profile: profile, sink: stack.sink,
+                                    metrics: NOOPMetricsHandler.instance)
+                    while let record = try reader.next() {
+                        // Audit events up to this time go first, so both streams replay in time order.
+                        while let next = pendingAudit.first, next.timestamp <= record.timestamp {
+                            engine.process(next)
+                            pendingAudit.removeFirst()
+                        }
+                        engine.process(record)
+                    }
+                } catch let error as TraceError {
+                    throw CLIError("\(name): \(error)")
+                }
+                malformed += reader.counts.malformed
+            } else {
+                engine = Engine(configuration: EngineConfiguration(hostname: hostname ?? HostIdentity.hostname(), disabledRules: try detection.disabledRuleIDs()),
                                 detectors: BuiltinDetectors.make(), profile: profile, sink: stack.sink,
                                 metrics: NOOPMetricsHandler.instance)
-                while let record = try reader.next() { engine.process(record) }
-            } catch let error as TraceError {
-                throw CLIError("\(name): \(error)")
             }
+            for record in pendingAudit { engine.process(record) }
             engine.finish()
             await stack.close()
             if summary {
                 let s = engine.stats
                 let events = s.eventsByKind.values.reduce(0, +)
-                FileHandle.standardError.write(Data("runtime-watch: replayed \(events) events, \(reader.counts.malformed) malformed lines skipped, \(s.alertsEmitted) alerts\n".utf8))
+                FileHandle.standardError.write(Data("runtime-watch: replayed \(events) events, \(malformed) malformed lines skipped, \(s.alertsEmitted) alerts\n".utf8))
             }
         }
     }

@@ -17,6 +17,7 @@ extension RuntimeWatch {
 
         @OptionGroup var detection: DetectionOptions
         @OptionGroup var capture: CaptureOptions
+        @OptionGroup var audit: AuditLogOptions
 
         @Option(name: .long, help: ArgumentHelp("Address for /healthz and /metrics (host:port, [v6]:port, :port), or 'off'.", valueName: "ADDR"))
         var listen: String = "127.0.0.1:8765"
@@ -48,18 +49,26 @@ extension RuntimeWatch {
             let stack = try SinkStack(options: detection, metricsFactory: nil, logger: logger)
             let hostname = HostIdentity.hostname()
 
+            var sourceOptions = capture.sourceOptions
+            sourceOptions.auditLogs = audit.auditLogs
+            let sources = LiveSources(options: sourceOptions, logger: logger)
+
             var listener: ServiceListener?
             if listen != "off" {
-                let l = try ServiceListener(address: try ListenAddress(parsing: listen), health: health, metrics: metrics, logger: logger)
+                // POST /k8s-audit: API-server audit webhook batches join the same stream as capture.
+                let auditRoute = K8sAuditRoute.registration(logger: logger, metrics: K8sAuditIngestMetrics(source: "webhook")) {
+                    sources.ingestAudit($0)
+                }
+                let l = try ServiceListener(address: try ListenAddress(parsing: listen), health: health, metrics: metrics,
+                                            routes: [auditRoute], logger: logger)
                 _ = try await l.start()
                 listener = l
-                logger.info("serving /healthz and /metrics on \(listen)")
+                logger.info("serving /healthz, /metrics and POST /k8s-audit on \(listen)")
             }
 
             let recorder = try record.map { path in
                 try TraceWriter(path: path, header: TraceHeader(hostname: hostname, kernel: HostIdentity.kernelRelease(), start: HostIdentity.nowNanoseconds()))
             }
-            let sources = LiveSources(options: capture.sourceOptions, logger: logger)
             do { try sources.start(health: health) } catch { throw CLIError("cannot start capture: \(error)") }
 
             var engine = Engine(configuration: EngineConfiguration(hostname: hostname, disabledRules: try detection.disabledRuleIDs()),

@@ -17,6 +17,8 @@ struct LiveSourceOptions {
     var kubeletRoot = "/var/lib/kubelet"
     var watchTokens = true
     var watchConnects = true
+    /// Kubernetes audit logs to follow (`--audit-log`), from their current end.
+    var auditLogs: [String] = []
 }
 
 /// What the monitor loop reacts to, in arrival order.
@@ -35,6 +37,9 @@ final class LiveSources: Sendable {
     let tokens: TokenWatcher?
     /// Outbound connects (netlink audit); nil with --no-connect-watch.
     let connects: ConnectCapture?
+    /// Followers of `--audit-log` files (API-server audit events join the same stream).
+    let auditFollowers: [K8sAuditLogFollower]
+    private let logger: Logger
     private let containerMetadata: @Sendable (CgroupMatch) -> ContainerInfo?
     private let continuation: AsyncStream<MonitorInput>.Continuation
     /// Events the merged queue refused because the pipeline fell behind; reported as a drop event.
@@ -62,6 +67,10 @@ final class LiveSources: Sendable {
             tokens = nil
         }
         connects = options.watchConnects ? ConnectCapture() : nil
+        var auditConfiguration = K8sAuditLogFollower.Configuration()
+        auditConfiguration.startAtEnd = true
+        auditFollowers = options.auditLogs.map { K8sAuditLogFollower(path: $0, configuration: auditConfiguration) }
+        self.logger = logger
         (inputs, continuation) = AsyncStream.makeStream(of: MonitorInput.self, bufferingPolicy: .bufferingOldest(options.queueCapacity))
     }
 
@@ -90,7 +99,46 @@ final class LiveSources: Sendable {
             health?.markReady(source: "audit")
             streams.append(announcingContainers(ConnectEnrichment().enrich(stream)))
         }
+        for follower in auditFollowers {
+            let logger = self.logger
+            let metrics = K8sAuditIngestMetrics(source: "file")
+            let events = follower.events(onIssue: { issue in
+                logger.warning("audit log \(issue)")
+                metrics.countMalformed(1)
+            })
+            streams.append(countingAudit(events, metrics: metrics))
+            logger.info("following audit log \(follower.path)")
+        }
         merge(streams)
+    }
+
+    /// Counts audit events by stage as they pass.
+    private func countingAudit(_ stream: AsyncStream<EventRecord>, metrics: K8sAuditIngestMetrics) -> AsyncStream<EventRecord> {
+        AsyncStream { continuation in
+            let task = Task.detached {
+                for await record in stream {
+                    if case .k8sAudit(let e) = record.event { metrics.count([e]) }
+                    continuation.yield(record)
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// Queues audit events received by the webhook (POST /k8s-audit) on the merged stream.
+    /// - Returns: how many were queued; the rest were dropped because the queue was full (counted
+    ///   like any other merge drop and reported as a drop event).
+    func ingestAudit(_ records: [EventRecord]) -> Int {
+        var queued = 0
+        for record in records {
+            if case .dropped = continuation.yield(.event(record)) {
+                mergeDrops.add(1, ordering: .relaxed)
+            } else {
+                queued += 1
+            }
+        }
+        return queued
     }
 
     /// Token opens and connects can reach the pipeline before process capture has announced the
@@ -185,6 +233,7 @@ final class LiveSources: Sendable {
         processes.stop()
         tokens?.stop()
         connects?.stop()
+        for follower in auditFollowers { follower.stop() }
     }
 
     /// Copies every source into the merged stream; it ends when all sources have ended.

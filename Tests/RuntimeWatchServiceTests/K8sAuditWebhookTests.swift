@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: Apache-2.0
+// POST /k8s-audit over real loopback HTTP with the real /usr/bin/curl: an EventList batch reaches
+// the engine and alerts; a malformed item is reported with its batch position and reason (in the
+// response and the log) and the rest of the batch is processed; a non-JSON body gets 400.
+
+import Foundation
+import Logging
+import RuntimeWatchCore
+import RuntimeWatchService
+import XCTest
+
+final class K8sAuditWebhookTests: XCTestCase {
+    static let listSecrets = #"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a1","stage":"ResponseComplete","requestURI":"/api/v1/secrets?limit=500","verb":"list","user":{"username":"kubernetes-admin","groups":["system:masters","system:authenticated"]},"sourceIPs":["192.0.2.10"],"userAgent":"kubectl/v1.31.2","objectRef":{"resource":"secrets","apiVersion":"v1"},"responseStatus":{"metadata":{},"code":200},"requestReceivedTimestamp":"2026-11-20T09:00:00.100000Z","stageTimestamp":"2026-11-20T09:00:00.102300Z","annotations":{"authorization.k8s.io/decision":"allow","authorization.k8s.io/reason":""}}"#
+    static let broken = #"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a2","stage":"ResponseComplete","verb":"get","user":{"username":"x"},"stageTimestamp":"2026-11-20T09:00:01.000000Z"}"#
+    static let exec = #"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a3","stage":"RequestReceived","requestURI":"/api/v1/namespaces/prod/pods/web-0/exec?command=%2Fbin%2Fbash&container=web&stdin=true&stdout=true&tty=true","verb":"create","user":{"username":"oidc:alice@example.com"},"sourceIPs":["192.0.2.11"],"userAgent":"kubectl/v1.31.2","objectRef":{"resource":"pods","namespace":"prod","name":"web-0","subresource":"exec","apiVersion":"v1"},"requestReceivedTimestamp":"2026-11-20T09:00:02.000000Z","stageTimestamp":"2026-11-20T09:00:02.000000Z"}"#
+    static let leaseEarly = #"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a4","stage":"RequestReceived","requestURI":"/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/node-1","verb":"update","user":{"username":"system:node:node-1","groups":["system:nodes"]},"objectRef":{"resource":"leases","namespace":"kube-node-lease","name":"node-1","apiGroup":"coordination.k8s.io","apiVersion":"v1"},"requestReceivedTimestamp":"2026-11-20T09:00:03.000000Z","stageTimestamp":"2026-11-20T09:00:03.000000Z"}"#
+
+    /// The engine behind the route, as the monitor loop would run it (one at a time).
+    final class Pipeline: @unchecked Sendable {
+        private let lock = NSLock()
+        let sink = InMemoryAlertSink()
+        private var engine: Engine
+        init() throws {
+            engine = Engine(configuration: EngineConfiguration(hostname: "node-1"), detectors: BuiltinDetectors.make(),
+                            profile: try ProfileLoader().embeddedDefault(), sink: sink)
+        }
+        func ingest(_ records: [EventRecord]) -> Int {
+            lock.lock(); defer { lock.unlock() }
+            for r in records { engine.process(r) }
+            return records.count
+        }
+    }
+
+    /// Runs /usr/bin/curl (bounded by --max-time) and returns (HTTP status, body).
+    func curl(port: Int, body: String) throws -> (Int, String) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("k8s-audit-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bodyFile = dir.appendingPathComponent("batch.json"), outFile = dir.appendingPathComponent("out")
+        try body.write(to: bodyFile, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = ["-sS", "--max-time", "10", "-o", outFile.path, "-w", "%{http_code}", "-X", "POST",
+                             "-H", "Content-Type: application/json", "--data-binary", "@" + bodyFile.path,
+                             "http://127.0.0.1:\(port)/k8s-audit"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, "curl failed")
+        let status = Int(String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)) ?? -1
+        return (status, (try? String(contentsOf: outFile, encoding: .utf8)) ?? "")
+    }
+
+    func testEventListPostedWithCurlAlertsAndReportsTheMalformedItem() async throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"), "needs /usr/bin/curl (apt-get install curl)")
+        let pipeline = try Pipeline()
+        let logs = LogCapture()
+        let prometheus = PrometheusMetrics()
+        let route = K8sAuditRoute.registration(logger: logs.logger(), metrics: K8sAuditIngestMetrics(source: "webhook", factory: prometheus.factory)) {
+            pipeline.ingest($0)
+        }
+        let listener = try ServiceListener(address: ListenAddress(host: "127.0.0.1", port: 0), health: HealthState(),
+                                           metrics: prometheus, routes: [route], logger: Logger(label: "test"))
+        let port = try await listener.start()
+        do {
+            let batch = #"{"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":["#
+                + [Self.listSecrets, Self.broken, Self.exec, Self.leaseEarly].joined(separator: ",") + "]}"
+            let (status, body) = try curl(port: port, body: batch)
+            XCTAssertEqual(status, 200, body)
+            let summary = try JSONDecoder().decode(K8sAuditRoute.Summary.self, from: Data(body.utf8))
+            XCTAssertEqual(summary.received, 4)
+            XCTAssertEqual(summary.accepted, 3)
+            XCTAssertEqual(summary.skippedStages, 1, "the lease update's RequestReceived")
+            XCTAssertEqual(summary.malformed.map(\.position), ["items[1]"])
+            XCTAssertTrue(summary.malformed[0].reason.contains("requestURI"), summary.malformed[0].reason)
+            XCTAssertTrue(logs.lines.contains { $0.message.contains("items[1]") && $0.level == .warning })
+
+            XCTAssertEqual(pipeline.sink.alerts.map(\.ruleID), ["k8s-secrets-listed-all-namespaces", "k8s-pod-exec"])
+            XCTAssertEqual(pipeline.sink.alerts.map { $0.fields["ka.auditid"] }, [.string("a1"), .string("a3")])
+            XCTAssertEqual(pipeline.sink.alerts[1].fields["ka.exec.command"], .string("/bin/bash"))
+
+            let (badStatus, badBody) = try curl(port: port, body: "this is not JSON")
+            XCTAssertEqual(badStatus, 400)
+            XCTAssertTrue(badBody.contains("not valid JSON"), badBody)
+            XCTAssertEqual(pipeline.sink.alerts.count, 2)
+
+            let metrics = prometheus.render()
+            XCTAssertTrue(metrics.contains(#"runtime_watch_k8s_audit_events_total{source="webhook",stage="RequestReceived"} 2"#), metrics)
+            XCTAssertTrue(metrics.contains(#"runtime_watch_k8s_audit_malformed_total{source="webhook"} 2"#), metrics)
+            XCTAssertTrue(metrics.contains(#"runtime_watch_k8s_audit_skipped_total{source="webhook"} 1"#), metrics)
+        } catch {
+            await listener.stop()
+            throw error
+        }
+        await listener.stop()
+    }
+}
