@@ -61,8 +61,12 @@ public final class K8sAuditLogFollower: Sendable {
     ///   at the end of the file with `stopAtEnd`.
     public func events(onIssue: @escaping @Sendable (Issue) -> Void) -> AsyncStream<EventRecord> {
         let (stream, continuation) = AsyncStream.makeStream(of: EventRecord.self, bufferingPolicy: .unbounded)
+        // With startAtEnd, "the end" is the size now, when the caller asks: a line appended after
+        // this call is read even if the background reader opens the file a little later.
+        var st = stat()
+        let startOffset: Int64? = configuration.startAtEnd && path != "-" && stat(path, &st) == 0 ? Int64(st.st_size) : nil
         let task = Task.detached { [self] in
-            await follow(onIssue: onIssue) { continuation.yield($0) }
+            await follow(startOffset: startOffset, onIssue: onIssue) { continuation.yield($0) }
             continuation.finish()
         }
         continuation.onTermination = { [self] _ in stop(); task.cancel() }
@@ -82,7 +86,7 @@ public final class K8sAuditLogFollower: Sendable {
         var skippingLongLine = false
     }
 
-    private func follow(onIssue: @escaping @Sendable (Issue) -> Void, emit: (EventRecord) -> Void) async {
+    private func follow(startOffset: Int64?, onIssue: @escaping @Sendable (Issue) -> Void, emit: (EventRecord) -> Void) async {
         let name = path == "-" ? "<stdin>" : path
         var file: OpenFile?
         var firstOpen = true
@@ -91,7 +95,7 @@ public final class K8sAuditLogFollower: Sendable {
 
         while !stopped.load(ordering: .relaxed) {
             if file == nil {
-                file = open(first: firstOpen)
+                file = open(startingAt: firstOpen ? startOffset : nil)
                 if file == nil {
                     if !reportedMissing { onIssue(Issue(file: name, detail: "cannot open (\(String(cString: strerror(errno)))); waiting for it to appear")) }
                     reportedMissing = true
@@ -136,15 +140,16 @@ public final class K8sAuditLogFollower: Sendable {
         if let file { close(file.fd) }
     }
 
-    private func open(first: Bool) -> OpenFile? {
+    /// Opens the path (stdin for `-`), positioned at `offset` (clamped to the file's size) or at 0.
+    private func open(startingAt offset: Int64?) -> OpenFile? {
         if path == "-" { return OpenFile(fd: 0, device: 0, inode: 0) }
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         var st = stat()
         guard fstat(fd, &st) == 0 else { close(fd); return nil }
         var f = OpenFile(fd: fd, device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
-        if first && configuration.startAtEnd {
-            f.offset = Int64(lseek(fd, 0, SEEK_END))
+        if let offset {
+            f.offset = Int64(lseek(fd, off_t(min(offset, Int64(st.st_size))), SEEK_SET))
         }
         return f
     }
