@@ -142,4 +142,18 @@ final class K8sAuditRuleTests: XCTestCase {
         XCTAssertEqual(sink.alerts[2].fields["ka.correlation"], .null)
         XCTAssertEqual(sink.alerts[2].fields["container.id"], .null)
     }
+
+    func testRepeatsOfTheSameRequestFoldButOtherUsersDoNot() throws {
+        let sink = InMemoryAlertSink()
+        var e = try engine(sink: sink)
+        func list(_ id: String, user: String, at offset: UInt64) -> EventRecord {
+            EventRecord(timestamp: t0 + offset * 1_000_000_000,
+                        event: .k8sAudit(audit(id, verb: "list", uri: "/api/v1/secrets?limit=500", user: user, resource: "secrets")))
+        }
+        for i in 0..<4 { e.process(list("m\(i)", user: "mallory", at: UInt64(i))) }
+        e.process(list("e0", user: "eve", at: 5))
+        e.finish()
+        XCTAssertEqual(sink.alerts.map { $0.fields["ka.user.name"] }, [.string("mallory"), .string("eve"), .string("mallory")])
+        XCTAssertEqual(sink.alerts.map(\.count), [1, 1, 3])
+    }
 }
