@@ -156,4 +156,16 @@ final class K8sAuditRuleTests: XCTestCase {
         XCTAssertEqual(sink.alerts.map { $0.fields["ka.user.name"] }, [.string("mallory"), .string("eve"), .string("mallory")])
         XCTAssertEqual(sink.alerts.map(\.count), [1, 1, 3])
     }
+
+    func testPrivilegedEphemeralContainerFromKubectlDebug() throws {
+        let sink = InMemoryAlertSink()
+        var e = try engine(sink: sink)
+        let patch = #"{"spec":{"ephemeralContainers":[{"name":"debugger-x7","image":"busybox","securityContext":{"privileged":true},"stdin":true,"tty":true}]}}"#
+        let object = try JSONDecoder().decode(AuditRequestObject.self, from: Data(patch.utf8))
+        e.process(EventRecord(timestamp: t0, event: .k8sAudit(audit("dbg", verb: "patch", uri: "/api/v1/namespaces/shop/pods/web-0/ephemeralcontainers",
+                                                                   user: "oidc:alice@example.com", resource: "pods", sub: "ephemeralcontainers",
+                                                                   ns: "shop", name: "web-0", object: object))))
+        XCTAssertEqual(sink.alerts.map(\.ruleID), ["k8s-privileged-workload"])
+        XCTAssertEqual(sink.alerts.first?.fields["ka.req.pod.risks"], .list(["privileged container debugger-x7"]))
+    }
 }

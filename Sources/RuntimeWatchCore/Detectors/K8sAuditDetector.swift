@@ -69,7 +69,10 @@ public struct K8sAuditDetector: Detector {
         case ("serviceaccounts", "token"?) where e.verb == "create":
             return (.k8sTokenRequest,
                     "Service account token requested (user=%ka.user.name serviceaccount=%ka.target.namespace/%ka.target.name", [:], nil)
-        case (_, nil) where Self.workloadResources.contains(resource) && (e.verb == "create" || e.verb == "update"):
+        case (_, nil) where Self.workloadResources.contains(resource) && (e.verb == "create" || e.verb == "update"),
+             // `kubectl debug` adds an ephemeral container through this subresource; its patch body
+             // is a partial Pod (`{"spec":{"ephemeralContainers":[…]}}`), which reads as a pod spec.
+             ("pods", "ephemeralcontainers"?) where e.verb == "update" || e.verb == "patch":
             guard let spec = e.requestObject?.podSpec else { return nil }
             let risk = PodSpecRisk.analyse(spec)
             guard !risk.isEmpty else { return nil }
