@@ -6,7 +6,7 @@ import XCTest
 
 final class HelpAndRulesTests: CLITestCase {
     static let ruleIDs = ["service-account-token-read", "reverse-shell", "unexpected-outbound-connection",
-                          "k8s-api-after-token-read", "internal-event-drop"]
+                          "k8s-api-after-token-read", "internal-event-drop", "internal-syscall-refused"]
 
     func testVersionPrintsTheSemanticVersion() throws {
         let result = try AssertExecuteCommand(["--version"])
