@@ -23,7 +23,6 @@
 #include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
-#include <linux/capability.h>
 #include "include/rw_hardening.h"
 
 #ifndef SYS_SECCOMP

@@ -19,7 +19,7 @@ public enum SteadyStateCapabilities {
             KeptCapability(name: "CAP_DAC_READ_SEARCH",
                            reason: "read files and directories whatever their mode: token files and kubelet pod directories, OCI runtime state, /proc/<pid>/root paths; fanotify_mark on the 2 s token rescan needs read permission on the marked file"),
             KeptCapability(name: "CAP_SYS_PTRACE",
-                           reason: "read other processes' /proc entries (exe, fd/*, cwd, root, environ-free status, net tables of their netns): ptrace_may_access refuses them when the target holds capabilities the monitor no longer has"),
+                           reason: "read other processes' /proc entries (exe, fd/*, cwd, root, status, net tables of their netns): ptrace_may_access refuses them when the target holds capabilities the monitor no longer has"),
         ]
         if connectCapture {
             kept.append(KeptCapability(name: "CAP_AUDIT_CONTROL",
