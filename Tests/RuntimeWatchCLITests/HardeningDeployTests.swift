@@ -34,7 +34,10 @@ final class HardeningDeployTests: CLITestCase {
         XCTAssertEqual(section(result.stdout, "capabilities kept after start-up"), ["CAP_DAC_READ_SEARCH", "CAP_SYS_PTRACE", "CAP_AUDIT_CONTROL"], result.stdout)
         XCTAssertTrue(result.stdout.contains("capabilities dropped ("), result.stdout)
         XCTAssertTrue(result.stdout.contains("CAP_SYS_ADMIN"), "SYS_ADMIN is listed as dropped:\n\(result.stdout)")
-        let syscalls = Set(result.stdout.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
+        // The syscall lists are the lines indented by four spaces under each group.
+        let syscalls = Set(result.stdout.split(separator: "\n").filter { $0.hasPrefix("    ") }
+            .flatMap { $0.split(separator: " ").map(String.init) })
+        XCTAssertGreaterThan(syscalls.count, 50, result.stdout)
         for needed in ["fanotify_mark", "recvmsg", "epoll_wait", "futex", "openat", "rt_sigreturn"] {
             XCTAssertTrue(syscalls.contains(needed), "\(needed) not listed:\n\(result.stdout)")
         }

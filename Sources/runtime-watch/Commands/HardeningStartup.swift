@@ -8,41 +8,59 @@ import Logging
 import Metrics
 import RuntimeWatchCore
 import RuntimeWatchSystem
+import Synchronization
 
 enum HardeningStartup {
     /// How often the SIGSYS handler's counters are turned into reports.
     static let pollInterval: Duration = .milliseconds(250)
 
     /// Hardens the process (unless `--no-harden`) and starts the refusal reporter.
+    /// - Returns: the reporter (call `report()` once more at shutdown), nil when nothing is filtered
+    ///   or refusals kill the process.
     /// - Throws: `CLIError` when hardening fails: a monitor that meant to harden and could not
     ///   must not run half-privileged without saying so.
+    @discardableResult
     static func apply(_ options: HardeningOptions, connectCapture: Bool, hostname: String,
-                      sink: any AlertSink, logger: Logger) throws {
+                      sink: any AlertSink, logger: Logger) throws -> RefusalReporter? {
         defer { startTestTriggerIfRequested(logger: logger) }
         if options.noHarden {
             logger.warning("hardening off (--no-harden): all capabilities kept, no seccomp filter")
-            return
+            return nil
         }
         let plan = HardeningPlan(keep: SteadyStateCapabilities.set(connectCapture: connectCapture),
                                  syscalls: SeccompPolicy.allowed, refusal: options.seccompAction)
         let report: HardeningReport
         do { report = try Hardening.apply(plan) } catch { throw CLIError("hardening failed (use --no-harden to run without it): \(error)") }
         logger.info("hardened: kept \(report.kept.names.joined(separator: ",")) on \(report.threads) threads, dropped \(report.dropped.numbers.count) capabilities, no_new_privs set, seccomp allows \(report.allowedSyscalls) syscalls, others: \(report.refusal == .errno ? "EPERM and reported" : "kill")")
-        if report.refusal == .errno { startRefusalReporter(hostname: hostname, sink: sink, logger: logger) }
-    }
-
-    /// Every `pollInterval`, reports the syscalls refused since the last poll.
-    private static func startRefusalReporter(hostname: String, sink: any AlertSink, logger: Logger) {
+        guard report.refusal == .errno else { return nil }
+        let reporter = RefusalReporter(hostname: hostname, sink: sink, logger: logger)
         Task.detached {
-            var counter = SeccompRefusalCounter()
             while !Task.isCancelled {
                 try? await Task.sleep(for: pollInterval)
-                for refusal in counter.poll() {
-                    logger.error("seccomp refused syscall \(refusal.name) (\(refusal.number)) \(refusal.count) time(s); the caller got EPERM")
-                    Counter(label: "runtime_watch_seccomp_refusals_total", dimensions: [("syscall", refusal.name)])
-                        .increment(by: Int64(clamping: refusal.count))
-                    sink.emit(alert(for: refusal, hostname: hostname))
-                }
+                reporter.report()
+            }
+        }
+        return reporter
+    }
+
+    /// Turns the SIGSYS handler's counters into a log line, a metric and an alert per refused syscall.
+    final class RefusalReporter: Sendable {
+        private let counter = Mutex(SeccompRefusalCounter())
+        private let hostname: String
+        private let sink: any AlertSink
+        private let logger: Logger
+
+        init(hostname: String, sink: any AlertSink, logger: Logger) {
+            self.hostname = hostname; self.sink = sink; self.logger = logger
+        }
+
+        /// Reports the syscalls refused since the previous call.
+        func report() {
+            for refusal in counter.withLock({ $0.poll() }) {
+                logger.error("seccomp refused syscall \(refusal.name) (\(refusal.number)) \(refusal.count) time(s); the caller got EPERM")
+                Counter(label: "runtime_watch_seccomp_refusals_total", dimensions: [("syscall", refusal.name)])
+                    .increment(by: Int64(clamping: refusal.count))
+                sink.emit(HardeningStartup.alert(for: refusal, hostname: hostname))
             }
         }
     }

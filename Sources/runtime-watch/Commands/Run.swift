@@ -72,8 +72,9 @@ extension RuntimeWatch {
             // Flush the --record trace each second so it can be followed while monitoring.
             if recorder != nil { sources.tick(every: .seconds(1)) }
             // Every source is open and the listener bound: drop what the steady state does not need.
+            let refusals: HardeningStartup.RefusalReporter?
             do {
-                try HardeningStartup.apply(hardening, connectCapture: sources.connects != nil, hostname: hostname,
+                refusals = try HardeningStartup.apply(hardening, connectCapture: sources.connects != nil, hostname: hostname,
                                            sink: stack.sink, logger: logger)
             } catch {
                 sources.stop()   // removes the connect audit rule before exiting
@@ -98,6 +99,7 @@ extension RuntimeWatch {
                 }
             }
             health.setPipelineRunning(false)
+            refusals?.report()   // refusals made while stopping (after the last poll)
             engine.finish()
             try? recorder?.close()
             await stack.close()
