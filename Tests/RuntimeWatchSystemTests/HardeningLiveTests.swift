@@ -171,6 +171,31 @@ final class HardeningLiveTests: XCTestCase {
         let mine = alerts.filter { $0.isTokenRead && $0.pid == pid }
         XCTAssertEqual(mine.count, 1, "token read by pid \(pid): \(mine)\nlog:\n\(scene.monitor.log.suffix(2000))")
         XCTAssertEqual(mine.first?.containerID, String(scene.container.id.prefix(12)))
+        // Capabilities of the reader, by name (libcap, injected into the engine by the CLI).
+        let names = mine.first?.string("thread.cap_effective")?.split(separator: " ") ?? []
+        XCTAssertFalse(names.isEmpty, "thread.cap_effective: \(mine.first?.raw ?? [:])")
+        XCTAssertTrue(names.allSatisfy { $0.hasPrefix("CAP_") && $0.dropFirst(4).allSatisfy { $0.isUppercase || $0 == "_" } }, "\(names)")
+        assertOnlyTheTriggerWasRefused(scene)
+    }
+
+    /// fanotify_mark after hardening (no CAP_SYS_ADMIN any more): a pod volume created now is found
+    /// by the 2 s rescan and marked, and a read of its token alerts.
+    func testTokenVolumeCreatedAfterHardeningIsMarkedByTheRescan() throws {
+        let scene = try self.scene
+        let volume = try FakeKubeletVolume(kubeletRoot: scene.scratch.at("kubelet"), podUID: UUID().uuidString.lowercased(),
+                                           volume: "kube-api-access-late")
+        var found = false
+        // Read until the rescan (every 2 s) has marked the new file; bounded to 10 tries over ~10 s.
+        for _ in 0..<10 {
+            Thread.sleep(forTimeInterval: 1)
+            let result = try CommandRunner.run(["/bin/cat", volume.tokenPath])
+            XCTAssertEqual(result.status, 0, "\(result)")
+            let alerts = try scene.monitor.waitForAlerts(timeout: .seconds(2)) { $0.contains { $0.isTokenRead && $0.string("fd.name")?.contains("kube-api-access-late") == true } }
+            found = alerts.contains { $0.isTokenRead && $0.string("fd.name")?.contains("kube-api-access-late") == true }
+            if found { break }
+        }
+        XCTAssertTrue(found, "no token-read alert for a volume created after hardening:\n\(scene.monitor.log.suffix(2000))")
+        XCTAssertFalse(scene.monitor.log.contains("fanotify_mark: Operation not permitted"), scene.monitor.log)
         assertOnlyTheTriggerWasRefused(scene)
     }
 

@@ -2,7 +2,7 @@
 // The seccomp allowlist of the running monitor, in one place: every syscall the steady state makes
 // (after every source is open and the listener is bound), grouped by what needs it. Built from
 // `strace -f -c` of a real monitor under activity (exec storm, token reads, connects, SIGHUP,
-// /metrics scrapes, webhook delivery); see deploy/README.md "How the allowlist was measured".
+// /metrics scrapes, webhook delivery); see bench/harden-strace.sh and README "Self-hardening".
 // Anything else is refused (EPERM + report, or kill with --seccomp-action kill).
 //
 // Measured with bench/harden-strace.sh (strace -f -c attached once the monitor is monitoring; 46
