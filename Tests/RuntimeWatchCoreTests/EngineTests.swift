@@ -149,7 +149,7 @@ final class EngineTests: XCTestCase {
     func testCatalogLookups() {
         let c = RuleCatalog.builtin
         XCTAssertEqual(c.ruleIDs, ["service-account-token-read", "reverse-shell", "unexpected-outbound-connection",
-                                   "k8s-api-after-token-read", "internal-event-drop"])
+                                   "k8s-api-after-token-read", "internal-event-drop", "internal-syscall-refused"])
         XCTAssertEqual(c.rule(id: "reverse-shell")?.name, "Reverse shell")
         XCTAssertEqual(c.rule(named: "REVERSE SHELL")?.id, "reverse-shell")
         XCTAssertEqual(c.rule(idOrName: "runtime-watch internal: event drop")?.source, .internal_)
