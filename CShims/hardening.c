@@ -25,6 +25,13 @@
 #include <unistd.h>
 #include "include/rw_hardening.h"
 
+/* Architectures whose syscall return register the trap handler knows how to set. */
+#if defined(__x86_64__) || defined(__aarch64__)
+#define RW_TRAP_CAN_RETURN_EPERM 1
+#else
+#define RW_TRAP_CAN_RETURN_EPERM 0
+#endif
+
 #ifndef SYS_SECCOMP
 #define SYS_SECCOMP 1 /* siginfo si_code of a seccomp trap */
 #endif
@@ -126,13 +133,12 @@ static void on_sigsys(int sig, siginfo_t *info, void *context) {
         int nr = info->si_syscall;
         int slot = (nr >= 0 && nr < RW_SECCOMP_COUNTERS) ? nr : RW_SECCOMP_COUNTERS - 1;
         atomic_fetch_add_explicit(&refusals[slot], 1, memory_order_relaxed);
-        ucontext_t *uc = (ucontext_t *)context;
 #if defined(__x86_64__)
-        uc->uc_mcontext.gregs[REG_RAX] = -EPERM;
+        ((ucontext_t *)context)->uc_mcontext.gregs[REG_RAX] = -EPERM;
 #elif defined(__aarch64__)
-        uc->uc_mcontext.regs[0] = (unsigned long long)(long long)-EPERM;
+        ((ucontext_t *)context)->uc_mcontext.regs[0] = (unsigned long long)(long long)-EPERM;
 #else
-#error "rw hardening: set the syscall return register for this architecture"
+        (void)context; /* not reached: TRAP is refused at install time here */
 #endif
     } else if (info->si_code == SI_TKILL && info->si_pid == getpid()
                && atomic_load_explicit(&restrict_pending, memory_order_acquire)) {
@@ -240,6 +246,8 @@ int rw_seccomp_install(const char *const *names, int count, int mode, int *bad_i
             return -ENOENT;
         }
     }
+    /* Elsewhere the handler could not make the call fail with EPERM: refuse to install TRAP. */
+    if (mode == RW_SECCOMP_REFUSE_TRAP && !RW_TRAP_CAN_RETURN_EPERM) return -EOPNOTSUPP;
     uint32_t refuse = mode == RW_SECCOMP_REFUSE_KILL ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_TRAP;
     if (mode == RW_SECCOMP_REFUSE_TRAP) {
         int rc = install_sigsys_handler();

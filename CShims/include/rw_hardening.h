@@ -73,7 +73,8 @@ int rw_seccomp_name(int nr, char *buf, size_t cap);
  * TRAP installs the SIGSYS handler first. no_new_privs must already be set (or CAP_SYS_ADMIN held).
  * A name unknown on this architecture is an error: *bad_index (may be NULL) names it and -ENOENT is
  * returned before anything is loaded. Returns 0 or -errno (-ESRCH: TSYNC found a thread that could
- * not be synchronised). */
+ * not be synchronised; -EOPNOTSUPP: TRAP on an architecture other than x86_64 and aarch64, whose
+ * return register the handler does not know). */
 int rw_seccomp_install(const char *const *names, int count, int mode, int *bad_index);
 
 /* Size of the table of refusal counters (syscall numbers at or above it share the last slot). */

@@ -38,7 +38,7 @@ final class HardeningDeployTests: CLITestCase {
         let syscalls = Set(result.stdout.split(separator: "\n").filter { $0.hasPrefix("    ") }
             .flatMap { $0.split(separator: " ").map(String.init) })
         XCTAssertGreaterThan(syscalls.count, 50, result.stdout)
-        for needed in ["fanotify_mark", "recvmsg", "epoll_wait", "futex", "openat", "rt_sigreturn"] {
+        for needed in ["fanotify_mark", "recvmsg", "epoll_pwait", "futex", "openat", "rt_sigreturn"] {
             XCTAssertTrue(syscalls.contains(needed), "\(needed) not listed:\n\(result.stdout)")
         }
         for refused in ["execve", "ptrace", "unshare", "mount", "capset"] {
