@@ -7,6 +7,7 @@ import Foundation
 import Logging
 import Metrics
 import RuntimeWatchCore
+import RuntimeWatchSystem
 
 extension RuntimeWatch {
     struct Replay: AsyncParsableCommand {
@@ -51,7 +52,9 @@ extension RuntimeWatch {
             do {
                 let header = try reader.readHeader()
                 let host = hostname ?? header?.hostname ?? HostIdentity.hostname()
-                engine = Engine(configuration: EngineConfiguration(hostname: host, disabledRules: try detection.disabledRuleIDs()),
+                var configuration = EngineConfiguration(hostname: host, disabledRules: try detection.disabledRuleIDs())
+                configuration.capabilityName = Capabilities.namer   // thread.cap_effective, as `run` writes it
+                engine = Engine(configuration: configuration,
                                 detectors: BuiltinDetectors.make(), profile: profile, sink: stack.sink,
                                 metrics: NOOPMetricsHandler.instance)
                 while let record = try reader.next() { engine.process(record) }
