@@ -79,8 +79,11 @@ let package = Package(
                 "RuntimeWatchCore",
                 "RuntimeWatchLive",
                 "RuntimeWatchService",
+                // Self-hardening (capabilities, seccomp) after every source is open.
+                "RuntimeWatchSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             resources: []
         ),

@@ -6,6 +6,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 packages=(
   libseccomp-dev libcap-dev          # linked by CShims (self-hardening, capability names)
+  python3-yaml systemd               # tests: parse deploy/kubernetes manifests, `systemd-analyze verify` the unit
   runc busybox-static iproute2       # live tests: real containers, network namespaces
   netcat-openbsd ncat socat python3 curl procps   # live tests: listeners, reverse-shell techniques, probes
   forkstat                           # benchmarks: the side-by-side reference for exec capture

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "rw_fanotify.h"
 #include "rw_connect_audit.h"
+#include "rw_hardening.h"
 
 /* ------------------------------------------------------------------------------------------------
  * Netlink process connector (proc_connector.c)

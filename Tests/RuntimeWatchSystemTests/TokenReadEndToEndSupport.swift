@@ -33,8 +33,11 @@ final class MonitorProcess {
     /// --duration <maxSeconds> [--profile P]...` (the embedded default profile stays loaded) and
     /// waits until its log says "monitoring" (capture is started before that line is logged).
     /// - Throws: `HarnessError` with the log when it exits or does not get ready within `readyTimeout`.
+    /// `extraArguments` are appended to the command line and `environment` is added to the
+    /// inherited environment (hardening tests: --seccomp-action, RW_TEST_FORBIDDEN_SYSCALL).
     init(binary: String, kubeletRoot: String, scratch: TemporaryDirectory, profiles: [String],
-         maxSeconds: Int = 300, readyTimeout: Duration = .seconds(30)) throws {
+         maxSeconds: Int = 300, readyTimeout: Duration = .seconds(30),
+         extraArguments: [String] = [], environment: [String: String] = [:]) throws {
         outputPath = scratch.at("alerts.jsonl")
         logPath = scratch.at("monitor.log")
         guard FileManager.default.createFile(atPath: outputPath, contents: nil),
@@ -45,7 +48,10 @@ final class MonitorProcess {
         defer { try? log.close() }
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["run", "--kubelet-root", kubeletRoot, "--output", outputPath, "--listen", "off",
-                             "--duration", String(maxSeconds)] + profiles.flatMap { ["--profile", $0] }
+                             "--duration", String(maxSeconds)] + profiles.flatMap { ["--profile", $0] } + extraArguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = log
         process.standardError = log

@@ -39,6 +39,13 @@ extension Rule {
         description: "The monitor lost kernel events (receive buffer overflow or a full queue). Process state may be incomplete and detections may have been missed until it resynchronised.",
         advice: "Check the node's load and runtime_watch_drops_total by cause; raise the receive buffer or queue size, or reduce the event rate. Treat the gap as a blind spot when investigating.")
 
+    /// The monitor's own seccomp filter refused a syscall (self-hardening, `--seccomp-action errno`).
+    public static let internalSyscallRefused = Rule(
+        id: "internal-syscall-refused", name: "runtime-watch internal: syscall refused", priority: .error, source: .internal_,
+        tags: ["runtime_watch_internal"],
+        description: "The monitor made a system call outside its seccomp allowlist; the filter refused it with EPERM. Either the allowlist misses a syscall a code path needs (that feature may be failing), or the monitor process is being abused.",
+        advice: "Read the syscall name in the alert and the monitor log around evt.time. If a legitimate feature needs it, add it to the SeccompPolicy group that explains why and release; if not, treat the monitor as compromised: restart it and investigate the node.")
+
     // MARK: k8s_audit rules (API-server audit events; K8sAuditDetector)
 
     /// list/watch of secrets across all namespaces (T1552.007).
@@ -92,7 +99,7 @@ public struct RuleCatalog: Sendable {
     /// The built-in rules (the ones with `Rule.` constants above).
     public static let builtin = RuleCatalog([
         .serviceAccountTokenRead, .reverseShell, .unexpectedOutboundConnection, .kubernetesAPIAfterTokenRead,
-        .internalEventDrop,
+        .internalEventDrop, .internalSyscallRefused,
     ] + Rule.k8sAuditRules)
 
     public init(_ rules: [Rule] = []) {

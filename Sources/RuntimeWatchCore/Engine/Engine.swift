@@ -84,7 +84,13 @@ public struct Engine: Sendable {
         let context = DetectionContext(state: state, profile: profile, hostname: configuration.hostname)
         for i in activeDetectors {
             let alerts = detectors[i].inspect(record, context: context)
-            for alert in alerts { submit(alert) }
+            for alert in alerts {
+                if let namer = configuration.capabilityName {
+                    submit(AlertBuilder.addingCapabilityNames(to: alert, record: record, state: state, name: namer))
+                } else {
+                    submit(alert)
+                }
+            }
         }
     }
 

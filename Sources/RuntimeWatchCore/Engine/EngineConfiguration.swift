@@ -13,12 +13,17 @@ public struct EngineConfiguration: Sendable {
     public var foldCapacity: Int
     /// When the internal event-drop alert fires.
     public var dropAlert: DropAlertPolicy
+    /// Names a capability number (`21` → `CAP_SYS_ADMIN`). When set, alerts about a process whose
+    /// CapEff capture read carry `thread.cap_effective` (names, space-separated, as Falco prints it).
+    /// Core cannot link libcap: the live CLI injects libcap's names; nil (replay, tests) adds no field.
+    public var capabilityName: (@Sendable (Int) -> String?)?
 
     public init(hostname: String, disabledRules: Set<String> = [], foldWindowNanoseconds: UInt64 = 60_000_000_000,
                 foldCapacity: Int = 4096, dropAlert: DropAlertPolicy = DropAlertPolicy()) {
         self.hostname = hostname; self.disabledRules = disabledRules
         self.foldWindowNanoseconds = foldWindowNanoseconds; self.foldCapacity = max(1, foldCapacity)
         self.dropAlert = dropAlert
+        self.capabilityName = nil
     }
 }
 

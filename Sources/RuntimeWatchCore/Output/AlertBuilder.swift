@@ -55,6 +55,25 @@ public enum AlertBuilder {
         return f
     }
 
+    /// `alert` with `thread.cap_effective` set to the names of the effective capabilities of its
+    /// `proc.pid` (from the state, else from what `record` carried), space-separated in number order
+    /// (`CAP_NET_RAW CAP_SYS_ADMIN`, Falco's format; empty string for none). `name` maps a number to
+    /// its name (injected: Core cannot link libcap); a number it cannot name prints as `CAP_<n>`.
+    /// Returns `alert` unchanged when it has no pid or capture did not read the process's CapEff.
+    public static func addingCapabilityNames(to alert: Alert, record: EventRecord, state: SystemState,
+                                             name: (Int) -> String?) -> Alert {
+        guard case .int(let raw)? = alert.fields["proc.pid"], let pid = Int32(exactly: raw) else { return alert }
+        guard let mask = processInfo(record: record, pid: ProcessID(rawValue: pid), state: state).0?.credentials?.capEff else { return alert }
+        var annotated = alert
+        annotated.fields["thread.cap_effective"] = .string(capabilityNames(mask: mask, name: name))
+        return annotated
+    }
+
+    /// The names of the capabilities set in `mask`, ascending, space-separated.
+    public static func capabilityNames(mask: UInt64, name: (Int) -> String?) -> String {
+        (0..<64).filter { mask & (1 << UInt64($0)) != 0 }.map { name($0) ?? "CAP_\($0)" }.joined(separator: " ")
+    }
+
     /// Falco's syscall name for the events that have one; the trace kind otherwise.
     public static func falcoEventType(_ event: Event) -> String {
         switch event {

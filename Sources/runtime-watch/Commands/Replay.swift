@@ -7,6 +7,7 @@ import Foundation
 import Logging
 import Metrics
 import RuntimeWatchCore
+import RuntimeWatchSystem
 
 extension RuntimeWatch {
     struct Replay: AsyncParsableCommand {
@@ -61,9 +62,7 @@ extension RuntimeWatch {
                 do {
                     let header = try reader.readHeader()
                     let host = hostname ?? header?.hostname ?? HostIdentity.hostname()
-                    engine = Engine(configuration: EngineConfiguration(hostname: host, disabledRules: try detection.disabledRuleIDs()),
-                                    detectors: BuiltinDetectors.make(), profile: profile, sink: stack.sink,
-                                    metrics: NOOPMetricsHandler.instance)
+                    engine = try makeEngine(hostname: host, profile: profile, sink: stack.sink)
                     while let record = try reader.next() {
                         // Audit events up to this time go first, so both streams replay in time order.
                         while let next = pendingAudit.first, next.timestamp <= record.timestamp {
@@ -77,9 +76,7 @@ extension RuntimeWatch {
                 }
                 malformed += reader.counts.malformed
             } else {
-                engine = Engine(configuration: EngineConfiguration(hostname: hostname ?? HostIdentity.hostname(), disabledRules: try detection.disabledRuleIDs()),
-                                detectors: BuiltinDetectors.make(), profile: profile, sink: stack.sink,
-                                metrics: NOOPMetricsHandler.instance)
+                engine = try makeEngine(hostname: hostname ?? HostIdentity.hostname(), profile: profile, sink: stack.sink)
             }
             for record in pendingAudit { engine.process(record) }
             engine.finish()
@@ -89,6 +86,15 @@ extension RuntimeWatch {
                 let events = s.eventsByKind.values.reduce(0, +)
                 FileHandle.standardError.write(Data("runtime-watch: replayed \(events) events, \(malformed) malformed lines skipped, \(s.alertsEmitted) alerts\n".utf8))
             }
+        }
+
+        /// The replay engine, configured like `run`'s (capabilities named by libcap, so replayed
+        /// alerts match live ones).
+        private func makeEngine(hostname: String, profile: Profile, sink: any AlertSink) throws -> Engine {
+            var configuration = EngineConfiguration(hostname: hostname, disabledRules: try detection.disabledRuleIDs())
+            configuration.capabilityName = Capabilities.namer
+            return Engine(configuration: configuration, detectors: BuiltinDetectors.make(), profile: profile, sink: sink,
+                          metrics: NOOPMetricsHandler.instance)
         }
     }
 }

@@ -8,6 +8,7 @@ import Logging
 import RuntimeWatchCore
 import RuntimeWatchLive
 import RuntimeWatchService
+import RuntimeWatchSystem
 
 extension RuntimeWatch {
     struct Run: AsyncParsableCommand {
@@ -18,6 +19,7 @@ extension RuntimeWatch {
         @OptionGroup var detection: DetectionOptions
         @OptionGroup var capture: CaptureOptions
         @OptionGroup var audit: AuditLogOptions
+        @OptionGroup var hardening: HardeningOptions
 
         @Option(name: .long, help: ArgumentHelp("Address for /healthz and /metrics (host:port, [v6]:port, :port), or 'off'.", valueName: "ADDR"))
         var listen: String = "127.0.0.1:8765"
@@ -71,12 +73,23 @@ extension RuntimeWatch {
             }
             do { try sources.start(health: health) } catch { throw CLIError("cannot start capture: \(error)") }
 
-            var engine = Engine(configuration: EngineConfiguration(hostname: hostname, disabledRules: try detection.disabledRuleIDs()),
-                                detectors: BuiltinDetectors.make(), profile: profile, sink: stack.sink)
+            var engineConfiguration = EngineConfiguration(hostname: hostname, disabledRules: try detection.disabledRuleIDs())
+            engineConfiguration.capabilityName = Capabilities.namer   // thread.cap_effective by name (libcap)
+            var engine = Engine(configuration: engineConfiguration, detectors: BuiltinDetectors.make(), profile: profile, sink: stack.sink)
             sources.deliverSignals()
             sources.stop(after: duration)
             // Flush the --record trace each second so it can be followed while monitoring.
             if recorder != nil { sources.tick(every: .seconds(1)) }
+            // Every source is open and the listener bound: drop what the steady state does not need.
+            let refusals: HardeningStartup.RefusalReporter?
+            do {
+                refusals = try HardeningStartup.apply(hardening, connectCapture: sources.connects != nil, hostname: hostname,
+                                           sink: stack.sink, logger: logger)
+            } catch {
+                sources.stop()   // removes the connect audit rule before exiting
+                await stack.close()
+                throw error
+            }
             health.setPipelineRunning(true)
             logger.info("monitoring \(hostname): \(engine.profile.allow.count) allow entries, rules off: \(engine.disabledRules.sorted())")
 
@@ -95,6 +108,7 @@ extension RuntimeWatch {
                 }
             }
             health.setPipelineRunning(false)
+            refusals?.report()   // refusals made while stopping (after the last poll)
             engine.finish()
             try? recorder?.close()
             await stack.close()
