@@ -8,6 +8,7 @@ packages=(
   libseccomp-dev libcap-dev          # linked by CShims (self-hardening, capability names)
   runc busybox-static iproute2       # live tests: real containers, network namespaces
   netcat-openbsd ncat socat python3 curl procps   # live tests: listeners, reverse-shell techniques, probes
+  gawk nodejs openssl                # live tests: awk /inet, node child_process and TLS reverse shells
   forkstat                           # benchmarks: the side-by-side reference for exec capture
 )
 missing=()

@@ -34,7 +34,7 @@ final class MonitorProcess {
     /// waits until its log says "monitoring" (capture is started before that line is logged).
     /// - Throws: `HarnessError` with the log when it exits or does not get ready within `readyTimeout`.
     init(binary: String, kubeletRoot: String, scratch: TemporaryDirectory, profiles: [String],
-         maxSeconds: Int = 300, readyTimeout: Duration = .seconds(30)) throws {
+         maxSeconds: Int = 300, readyTimeout: Duration = .seconds(30), extraArguments: [String] = []) throws {
         outputPath = scratch.at("alerts.jsonl")
         logPath = scratch.at("monitor.log")
         guard FileManager.default.createFile(atPath: outputPath, contents: nil),
@@ -45,7 +45,7 @@ final class MonitorProcess {
         defer { try? log.close() }
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["run", "--kubelet-root", kubeletRoot, "--output", outputPath, "--listen", "off",
-                             "--duration", String(maxSeconds)] + profiles.flatMap { ["--profile", $0] }
+                             "--duration", String(maxSeconds)] + profiles.flatMap { ["--profile", $0] } + extraArguments
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = log
         process.standardError = log
