@@ -38,7 +38,7 @@ final class ReverseShellSessionTests: XCTestCase {
                        socket: .init(family: "inet", proto: proto, localAddress: "198.51.100.2", localPort: 40_000,
                                      remoteAddress: attacker, remotePort: port, state: proto == "tcp" ? "ESTABLISHED" : "07"))
     }
-    private func connect(_ t: inout TraceBuilder, _ pid: Int32, port: UInt16, result: Int32 = 0, process: ProcessInfo? = nil) {
+    private func connect(_ t: inout TraceBuilder, _ pid: Int32, port: UInt16, result: Int32 = 0, process: RuntimeWatchCore.ProcessInfo? = nil) {
         t.emit(.connect(ConnectEvent(pid: ProcessID(pid), proto: "tcp", remoteAddress: attacker, remotePort: port, result: result, process: process)))
     }
     private func start(_ t: inout TraceBuilder) {
@@ -159,7 +159,7 @@ final class ReverseShellSessionTests: XCTestCase {
             if !commFirst { t.comm(262, "id") }
             assertOne(try alerts(t.records), pid: 261, port: 8888, "telnet fifo, comm first: \(commFirst)")
         }
-        var forked = ProcessInfo(pid: ProcessID(1), comm: "id", exe: "/bin/busybox", argv: ["/bin/sh"])
+        var forked = RuntimeWatchCore.ProcessInfo(pid: ProcessID(1), comm: "id", exe: "/bin/busybox", argv: ["/bin/sh"])
         forked.source = "inherited"
         XCTAssertEqual(ProgramClassifier.kind(of: forked), .other, "a busybox applet in a fork is judged by its comm")
     }
@@ -172,7 +172,7 @@ final class ReverseShellSessionTests: XCTestCase {
         t.comm(270, "cat")
         t.exec(271, ppid: 100, exe: "/bin/busybox", argv: ["/bin/sh", "-i"], cgroup: cgroup, fds: [pipe(0, 60), pipe(1, 61), pipe(2, 61)])
         t.fork(parent: 100, child: 272)
-        let ncInfo = ProcessInfo(pid: ProcessID(272), ppid: ProcessID(100), comm: "nc", exe: "/bin/busybox", argv: ["nc", attacker, "9999"],
+        let ncInfo = RuntimeWatchCore.ProcessInfo(pid: ProcessID(272), ppid: ProcessID(100), comm: "nc", exe: "/bin/busybox", argv: ["nc", attacker, "9999"],
                                  cgroup: cgroup, fds: [pipe(0, 61), fifo(1, 62, "/tmp/f"), file(2, "/out")], source: "proc")
         connect(&t, 272, port: 9999, process: ncInfo)
         t.emit(.exec(ncInfo))

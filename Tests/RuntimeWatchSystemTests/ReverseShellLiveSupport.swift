@@ -61,6 +61,11 @@ final class ReverseShellLiveScene {
     /// Stops monitor, container and network and removes the scratch directory. Idempotent.
     func tearDown() {
         monitor.stop()
+        // RW_KEEP_TRACE=path keeps the monitor's trace (for `runtime-watch replay` after a failure).
+        if let keep = ProcessInfo.processInfo.environment["RW_KEEP_TRACE"] {
+            try? FileManager.default.removeItem(atPath: keep)
+            try? FileManager.default.copyItem(atPath: tracePath, toPath: keep)
+        }
         container.stop()
         network.teardown()
         scratch.remove()
