@@ -99,6 +99,35 @@ final class ReverseShellSessionTests: XCTestCase {
         assertOne(try alerts(t.records), pid: 221, port: 6666, "awk loop")
     }
 
+    /// The same loop when the command was gone before capture read it (busybox `sh -c id` lasts
+    /// well under a millisecond): the awk one-liner itself is the reverse shell, named after the grace.
+    func testAwkCommandLoopWithUnreadableCommandAlertsOnAwk() throws {
+        var t = TraceBuilder()
+        start(&t)
+        t.exec(225, ppid: 100, exe: "/usr/bin/gawk", argv: ["gawk", "BEGIN{…}"], cgroup: cgroup, fds: [devnull(0), file(1, "/out"), file(2, "/out")])
+        connect(&t, 225, port: 6767)
+        t.fork(parent: 225, child: 226)
+        t.emit(.exec(RuntimeWatchCore.ProcessInfo(pid: ProcessID(226), ppid: ProcessID(225), comm: "id", source: "partial")))
+        t.exit(226)
+        assertOne(try alerts(t.records), pid: 225, port: 6767, "awk loop, command unreadable")
+    }
+
+    /// A script (not an inline program) that connected and then runs a command writing to a file,
+    /// and a one-liner whose command writes to the shared stdout: not command loops.
+    func testInterpretersRunningCommandsWithoutAPrivateOutputAreQuiet() throws {
+        var t = TraceBuilder()
+        start(&t)
+        t.exec(227, ppid: 100, exe: "/usr/bin/python3", argv: ["python3", "/app/sync.py"], cgroup: cgroup, fds: [devnull(0), file(1, "/out"), file(2, "/out")])
+        connect(&t, 227, port: 443)
+        t.fork(parent: 227, child: 228)
+        t.exec(228, ppid: 227, exe: "/bin/busybox", argv: ["sh", "-c", "tar x"], cgroup: cgroup, fds: [devnull(0), pipe(1, 31), file(2, "/out")])
+        t.exec(229, ppid: 100, exe: "/usr/bin/python3", argv: ["python3", "-c", "…"], cgroup: cgroup, fds: [devnull(0), file(1, "/out"), file(2, "/out")])
+        connect(&t, 229, port: 443)
+        t.fork(parent: 229, child: 230)
+        t.exec(230, ppid: 229, exe: "/bin/busybox", argv: ["sh", "-c", "tar x"], cgroup: cgroup, fds: [devnull(0), file(1, "/out"), file(2, "/out")])
+        XCTAssertEqual(try alerts(t.records).map(\.output), [])
+    }
+
     // MARK: - One alert per session, whatever the order
 
     /// python: connect, dup2 the socket onto 0-2, pty.spawn("/bin/sh"). python qualifies on its own

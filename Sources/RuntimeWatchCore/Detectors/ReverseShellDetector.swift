@@ -74,6 +74,7 @@ public struct ReverseShellDetector: Detector {
             // The exec of a process that already connected (connect delivered first): its pipeline
             // peers were judged against the pre-exec image.
             if connected[info.pid] != nil { alerts += judgePeers(of: info.pid, record: record, context: context) }
+            alerts += judgeCommandLoop(child: info, record: record, context: context)
             // A command whose output is a network socket: its shell may be a read loop on that peer.
             if let ppid = info.ppid, (info.fds ?? []).contains(where: { ($0.fd == 1 || $0.fd == 2) && $0.socket?.isConnectedInet == true }) {
                 alerts += judge(ppid, record: record, context: context)
@@ -122,6 +123,11 @@ public struct ReverseShellDetector: Detector {
     /// session was already reported).
     private mutating func judge(_ pid: ProcessID, record: EventRecord, context: DetectionContext) -> [Alert] {
         guard let finding = find(pid, record: record, context: context) else { return [] }
+        return report(finding, record: record, context: context)
+    }
+
+    private mutating func report(_ finding: Finding, record: EventRecord, context: DetectionContext) -> [Alert] {
+        let pid = finding.proc.pid
         let kind = ProgramClassifier.kind(of: finding.proc.info)
         if sessions.contains(where: { $0.overlaps(finding.session) }) {
             if let i = sessions.firstIndex(where: { $0.overlaps(finding.session) }) { sessions[i].merge(finding.session) }
@@ -202,6 +208,29 @@ public struct ReverseShellDetector: Detector {
         }
         let relay = [inPeer, outPeer].first(where: { !$0.viaSocket && $0.holder?.pid != pid })?.holder
         return Finding(proc: proc, input: inPeer, output: outPeer, socketFDs: socketFDs, session: session, launch: launch, relay: relay)
+    }
+
+    /// awk/python/… one-liners that read commands from their connection and run each one
+    /// (`gawk '/inet/tcp/…' … c | getline`): the command is started with its output on a channel
+    /// only the interpreter holds, and often finishes before capture can read it (busybox `sh -c id`
+    /// lives well under a millisecond). So: an inline interpreter program that connected out within
+    /// `relayConnectWindowNanoseconds` starts a command whose stdout/stderr is a private channel back
+    /// to it, or could not be read at all. The interpreter is the reverse shell; a shell of its
+    /// session that shows up within the interpreter grace is named instead.
+    private mutating func judgeCommandLoop(child: ProcessInfo, record: EventRecord, context: DetectionContext) -> [Alert] {
+        guard let ppid = child.ppid, let parent = context.state.process(ppid), parent.isAlive,
+              ProgramClassifier.kind(of: parent.info) == .interpreter, ProgramClassifier.isOneLiner(parent.info),
+              let childRecord = context.state.process(child.pid) else { return [] }
+        let ev = evidence(context, now: record.timestamp)
+        guard let c = ev.recentConnect(parent, within: relayConnectWindowNanoseconds) else { return [] }
+        let outputToParent = child.fds.map { fds in
+            fds.contains { ($0.fd == 1 || $0.fd == 2) && ev.isPrivateChannel($0, of: childRecord) }
+        } ?? true
+        guard outputToParent else { return [] }
+        let peer = NetworkPeer(holder: ProcessKey(parent), address: c.address, port: c.port, viaSocket: false, socketInode: nil)
+        let finding = Finding(proc: parent, input: peer, output: peer, socketFDs: [],
+                              session: Session(processes: [ProcessKey(parent), ProcessKey(childRecord)]), launch: nil, relay: nil)
+        return report(finding, record: record, context: context)
     }
 
     /// The parent's network peer when the parent holds `proc`'s pty master or private channels.
