@@ -229,6 +229,23 @@ final class ReverseShellSessionTests: XCTestCase {
         }
     }
 
+    /// The read loop when every command finished before capture could read it: the loop is a fork
+    /// of the bash that connected, so it holds that connection; its input comes through cat.
+    func testBashReadLoopWithUnreadableCommandsAlertsOnTheLoopShell() throws {
+        var t = TraceBuilder()
+        start(&t)
+        t.exec(320, ppid: 100, exe: "/usr/bin/bash", argv: ["bash", "-c", "…"], cgroup: cgroup, fds: [devnull(0), file(1, "/o"), file(2, "/o")])
+        connect(&t, 320, port: 4322)
+        t.fork(parent: 320, child: 321)
+        t.fork(parent: 320, child: 322)
+        t.exec(321, ppid: 320, exe: "/usr/bin/cat", argv: ["cat"], cgroup: cgroup, fds: [inet(0, 97, port: 4322), pipe(1, 98), file(2, "/o")])
+        t.fork(parent: 322, child: 323)
+        t.emit(.exec(RuntimeWatchCore.ProcessInfo(pid: ProcessID(323), source: "inherited")))
+        t.exit(323)
+        t.descriptors(322, [pipe(0, 98), file(1, "/o"), file(2, "/o")])
+        assertOne(try alerts(t.records), pid: 322, port: 4322, "bash read loop, commands unreadable")
+    }
+
     // MARK: - Look-alikes
 
     /// `sh -c "python3 -c '<recv>' | sh > /tmp/out"`: the inner sh reads the network but writes a

@@ -83,6 +83,12 @@ final class ReverseShellLiveScene {
         }
     }
 
+    /// How many connect events to `port` the monitor's trace holds.
+    func tracedConnects(port: Int) -> Int {
+        let text = (try? String(contentsOfFile: tracePath, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").filter { $0.contains("\"type\":\"connect\"") && $0.contains("\"remotePort\":\(port),") }.count
+    }
+
     /// The `reverse-shell` alerts written so far.
     func reverseShellAlerts() throws -> [EndToEndAlert] {
         try monitor.alerts().filter { $0.ruleID == "reverse-shell" }

@@ -324,15 +324,18 @@ final class ReverseShellLiveTests: XCTestCase {
                       "the shell answered `id` (\(argv)): \(result.received.debugDescription) output: \(CommandRunner.readCapped(output))",
                       file: file, line: line)
 
-        let forPort: ([EndToEndAlert]) -> [EndToEndAlert] = { $0.filter { $0.remotePort == port } }
+        let expectedContainer = onHost ? "host" : scene.shortContainerID
+        let forPort: ([EndToEndAlert]) -> [EndToEndAlert] = { $0.filter { $0.remotePort == port && $0.containerID == expectedContainer } }
         _ = try scene.monitor.waitForAlerts(timeout: .seconds(10)) { !forPort($0.filter { $0.ruleID == "reverse-shell" }).isEmpty }
         Thread.sleep(forTimeInterval: 3)
         let alerts = forPort(try scene.reverseShellAlerts())
         XCTAssertEqual(alerts.count, 1, "reverse-shell alerts for port \(port) (\(argv)):\n"
-                       + alerts.map(\.reverseShellSummary).joined(separator: "\n") + "\nlog tail:\n\(scene.monitor.log.suffix(1500))",
+                       + alerts.map(\.reverseShellSummary).joined(separator: "\n")
+                       + "\nconnect events to this port in the monitor's trace: \(scene.tracedConnects(port: port))"
+                       + " (0 means connect capture lost them, e.g. another runtime-watch removed the shared audit rule)"
+                       + "\nlog tail:\n\(scene.monitor.log.suffix(1500))",
                        file: file, line: line)
         for alert in alerts {
-            XCTAssertEqual(alert.containerID, onHost ? "host" : scene.shortContainerID, "container.id: \(alert.reverseShellSummary)", file: file, line: line)
             XCTAssertEqual(alert.remoteAddress, Self.attacker, "fd.rip: \(alert.reverseShellSummary)", file: file, line: line)
             if let shellNamed {
                 XCTAssertEqual(alert.string("proc.name"), shellNamed, "the alert names the shell: \(alert.reverseShellSummary)", file: file, line: line)
@@ -357,7 +360,9 @@ final class ReverseShellLiveTests: XCTestCase {
         Thread.sleep(forTimeInterval: 4)
         XCTAssertFalse(try scene.tracedExecs(containing: mark).isEmpty,
                        "the monitor recorded no exec carrying \(mark): it was not watching during the control", file: file, line: line)
-        let fresh = try scene.reverseShellAlerts().dropFirst(before).filter { !Self.techniquePorts.contains($0.remotePort ?? -1) }
+        // Only this container's alerts: other suites on a shared host run their own reverse shells.
+        let fresh = try scene.reverseShellAlerts().dropFirst(before)
+            .filter { $0.containerID == scene.shortContainerID && !Self.techniquePorts.contains($0.remotePort ?? -1) }
         XCTAssertEqual(fresh.count, 0, "benign activity raised reverse-shell alerts:\n" + fresh.map(\.reverseShellSummary).joined(separator: "\n"),
                        file: file, line: line)
         print("reverse-shell control \(name) → alerts=\(fresh.count) (exec \(mark) seen by the monitor)")

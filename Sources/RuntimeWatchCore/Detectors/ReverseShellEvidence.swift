@@ -135,6 +135,18 @@ struct ReverseShellEvidence {
         return nil
     }
 
+    /// The connection a fork inherited: `proc` never exec'd, and its parent, a shell, connected out
+    /// to `input`'s address before `proc` was forked (within `relayConnectWindow`; 1 s of slack for
+    /// the two capture sources' clocks). Nil otherwise.
+    func inheritedConnection(of proc: ProcessRecord, to input: NetworkPeer) -> NetworkPeer? {
+        guard proc.origin == .fork, let address = input.address, let ppid = proc.ppid, let parent = state.process(ppid),
+              proc.parentSerial == nil || proc.parentSerial == parent.serial,
+              ProgramClassifier.kind(of: parent.info) == .shell,
+              let c = recentConnect(parent, within: relayConnectWindow), c.address == address,
+              c.at <= proc.firstSeen &+ 1_000_000_000 else { return nil }
+        return NetworkPeer(holder: ProcessKey(parent), address: c.address, port: c.port, viaSocket: false, socketInode: nil)
+    }
+
     /// True when `other` descends from `ancestor` (same incarnations), up to 8 generations.
     func isDescendant(_ other: ProcessRecord, of ancestor: ProcessRecord) -> Bool {
         state.ancestry(of: other.pid, limit: 8).contains { $0.pid == ancestor.pid && $0.serial == ancestor.serial }
