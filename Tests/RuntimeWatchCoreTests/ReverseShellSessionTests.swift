@@ -110,6 +110,17 @@ final class ReverseShellSessionTests: XCTestCase {
         t.emit(.exec(RuntimeWatchCore.ProcessInfo(pid: ProcessID(226), ppid: ProcessID(225), comm: "id", source: "partial")))
         t.exit(226)
         assertOne(try alerts(t.records), pid: 225, port: 6767, "awk loop, command unreadable")
+
+        // The connect delivered after the command's exec and exit (two capture sources).
+        var late = TraceBuilder()
+        start(&late)
+        late.exec(225, ppid: 100, exe: "/usr/bin/gawk", argv: ["gawk", "BEGIN{…}"], cgroup: cgroup, fds: [devnull(0), file(1, "/out"), file(2, "/out")])
+        late.fork(parent: 225, child: 226)
+        late.emit(.exec(RuntimeWatchCore.ProcessInfo(pid: ProcessID(226), ppid: ProcessID(225), comm: "sh", exe: "/bin/busybox",
+                                                     argv: ["sh", "-c", "id"], source: "partial")))
+        late.exit(226)
+        connect(&late, 225, port: 6767)
+        assertOne(try alerts(late.records), pid: 225, port: 6767, "awk loop, connect delivered last")
     }
 
     /// A script (not an inline program) that connected and then runs a command writing to a file,

@@ -88,6 +88,11 @@ public struct ReverseShellDetector: Detector {
             connected[c.pid] = RememberedConnect(serial: serial, address: c.remoteAddress, port: c.remotePort, at: record.timestamp)
             alerts += judge(c.pid, record: record, context: context)
             alerts += judgePeers(of: c.pid, record: record, context: context)
+            // The connect (audit) can arrive after the exec (proc connector) of a command it led to.
+            for child in context.state.processes.children(of: c.pid)
+            where child.origin != .fork && child.firstSeen &+ 1_000_000_000 >= record.timestamp {
+                alerts += judgeCommandLoop(child: child.info, record: record, context: context)
+            }
         case .exit(let e):
             if let launch = launches.removeValue(forKey: e.pid) { alerts += launchAlert(launch, context: context) }
             if let i = pending.firstIndex(where: { $0.key.pid == e.pid }) {
