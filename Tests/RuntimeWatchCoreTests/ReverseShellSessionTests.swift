@@ -118,6 +118,7 @@ final class ReverseShellSessionTests: XCTestCase {
         late.fork(parent: 225, child: 226)
         late.emit(.exec(RuntimeWatchCore.ProcessInfo(pid: ProcessID(226), ppid: ProcessID(225), comm: "sh", exe: "/bin/busybox",
                                                      argv: ["sh", "-c", "id"], source: "partial")))
+        connect(&late, 225, port: 0)   // getaddrinfo's route probe comes first, and is no peer
         late.exit(226)
         connect(&late, 225, port: 6767)
         assertOne(try alerts(late.records), pid: 225, port: 6767, "awk loop, connect delivered last")

@@ -82,7 +82,10 @@ public struct ReverseShellDetector: Detector {
         case .descriptors(let d):
             alerts += judge(d.pid, record: record, context: context)
             alerts += judgePeers(of: d.pid, record: record, context: context)
-        case .connect(let c) where c.result == 0 || c.result == 115:   // EINPROGRESS: non-blocking
+        // EINPROGRESS (115): a non-blocking connect in flight. Port 0 is no peer: resolvers connect a
+        // UDP socket to port 0 to probe routes (getaddrinfo's AI_ADDRCONFIG), which must not
+        // replace the real connection that follows.
+        case .connect(let c) where (c.result == 0 || c.result == 115) && c.remotePort != 0:
             let serial = context.state.process(c.pid)?.serial ?? 0
             if connected.count >= maxTracked { connected.removeAll(keepingCapacity: true) }
             connected[c.pid] = RememberedConnect(serial: serial, address: c.remoteAddress, port: c.remotePort, at: record.timestamp)
