@@ -9,6 +9,7 @@ packages=(
   python3-yaml systemd               # tests: parse deploy/kubernetes manifests, `systemd-analyze verify` the unit
   runc busybox-static iproute2       # live tests: real containers, network namespaces
   netcat-openbsd ncat socat python3 curl procps   # live tests: listeners, reverse-shell techniques, probes
+  gawk nodejs openssl                # live tests: awk /inet, node child_process and TLS reverse shells
   forkstat                           # benchmarks: the side-by-side reference for exec capture
 )
 missing=()

@@ -12,6 +12,11 @@ final class ReverseShellLiveScene {
     let network: TestNetwork
     let container: RuncContainer
     let monitor: MonitorProcess
+    /// The monitor's `--record` trace: every event it processed, for liveness checks and replays.
+    let tracePath: String
+    /// A self-signed certificate and key for the TLS listener.
+    let tlsCertificate: String
+    let tlsKey: String
 
     /// The container id as alerts carry it (first 12 hex digits).
     var shortContainerID: String { String(container.id.prefix(12)) }
@@ -35,8 +40,13 @@ final class ReverseShellLiveScene {
             try container.start()
             try scratch.makeDirectory("kubelet")   // empty: no token volumes to watch here
             let profile = try scratch.write("version: 1\nsettings:\n  fold_window_seconds: 0\n", to: "rshell-profile.yaml")
+            tracePath = scratch.at("trace.jsonl")
+            tlsCertificate = scratch.at("tls-cert.pem")
+            tlsKey = scratch.at("tls-key.pem")
+            try CommandRunner.check(["/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=attacker.test",
+                                     "-days", "1", "-keyout", tlsKey, "-out", tlsCertificate], timeout: .seconds(30))
             monitor = try MonitorProcess(binary: binary, kubeletRoot: scratch.at("kubelet"), scratch: scratch,
-                                         profiles: [profile], maxSeconds: 600)
+                                         profiles: [profile], maxSeconds: 1200, extraArguments: ["--record", tracePath])
             self.network = network
             self.container = container
             self.scratch = scratch
@@ -51,9 +61,32 @@ final class ReverseShellLiveScene {
     /// Stops monitor, container and network and removes the scratch directory. Idempotent.
     func tearDown() {
         monitor.stop()
+        // RW_KEEP_TRACE=path keeps the monitor's trace (for `runtime-watch replay` after a failure).
+        if let keep = ProcessInfo.processInfo.environment["RW_KEEP_TRACE"] {
+            try? FileManager.default.removeItem(atPath: keep)
+            try? FileManager.default.copyItem(atPath: tracePath, toPath: keep)
+        }
         container.stop()
         network.teardown()
         scratch.remove()
+    }
+
+    /// Exec events in the monitor's trace (flushed every second) whose argv contains `marker`.
+    /// - Throws: `HarnessError` when the trace is not readable.
+    func tracedExecs(containing marker: String) throws -> [[String: Any]] {
+        guard let text = try? String(contentsOfFile: tracePath, encoding: .utf8) else { throw HarnessError("no trace at \(tracePath)") }
+        return text.split(separator: "\n").compactMap { line -> [String: Any]? in
+            guard line.contains(marker), line.contains("\"type\":\"exec\""),
+                  let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let argv = object["argv"] as? [String], argv.contains(where: { $0.contains(marker) }) else { return nil }
+            return object
+        }
+    }
+
+    /// How many connect events to `port` the monitor's trace holds.
+    func tracedConnects(port: Int) -> Int {
+        let text = (try? String(contentsOfFile: tracePath, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").filter { $0.contains("\"type\":\"connect\"") && $0.contains("\"remotePort\":\(port),") }.count
     }
 
     /// The `reverse-shell` alerts written so far.

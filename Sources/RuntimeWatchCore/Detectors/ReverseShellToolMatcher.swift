@@ -15,17 +15,16 @@ public struct ToolExecMatch: Sendable, Hashable {
 
 public enum ReverseShellToolMatcher {
     /// Returns a match when `argv` launches `name` (effective program name) to run a program on its socket.
+    /// `name == "busybox"` means argv is `busybox APPLET …` (the applet is argv[1]).
     public static func match(name: String, argv: [String]) -> ToolExecMatch? {
         let args = Array(argv.dropFirst(name == "busybox" ? 2 : 1))
+        let name = name == "busybox" ? (argv.dropFirst().first.map(ProgramClassifier.baseName) ?? name) : name
         switch name {
         case "nc", "netcat", "nc.traditional", "nc.openbsd":
             // Traditional netcat and busybox nc: -e prog, -c cmd. OpenBSD nc has neither (rejects them).
-            return getopt(args, tool: name, execOptions: ["e", "c"],
-                          withArgument: Set("eciIpqswWTXxOPbV"), long: [:])
+            return getopt(args, tool: name, grammar: .netcat).match
         case "ncat":
-            return getopt(args, tool: name, execOptions: ["e", "c"],
-                          withArgument: Set("ecgGmopsiwdxDq"),
-                          long: ["--exec": true, "--sh-exec": true, "--lua-exec": true])
+            return getopt(args, tool: name, grammar: .ncat).match
         case "socat":
             for a in args where !a.hasPrefix("-") {
                 for address in a.components(separatedBy: "!!") {
@@ -41,36 +40,83 @@ public enum ReverseShellToolMatcher {
         }
     }
 
-    /// getopt-style scan. `execOptions` are the short options that run a program; `long` maps long
-    /// options (which take an argument) to whether they run a program.
-    private static func getopt(_ args: [String], tool: String, execOptions: Set<Character>,
-                               withArgument: Set<Character>, long: [String: Bool]) -> ToolExecMatch? {
+    /// The host and port a netcat-family tool connects to: its last two operands, once option
+    /// arguments are skipped the way its getopt skips them (`ncat H P -e /bin/sh` has operands H P,
+    /// not P and /bin/sh). For socat, the first TCP/UDP address. Nil when argv names none.
+    public static func remote(name: String, argv: [String]) -> (address: String, port: UInt16)? {
+        let args = Array(argv.dropFirst(name == "busybox" ? 2 : 1))
+        let tool = name == "busybox" ? (argv.dropFirst().first.map(ProgramClassifier.baseName) ?? name) : name
+        switch tool {
+        case "socat":
+            for a in args where !a.hasPrefix("-") {
+                let parts = a.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+                let kind = parts[0].uppercased()
+                guard parts.count >= 3, kind.hasPrefix("TCP") || kind.hasPrefix("UDP") || kind.hasPrefix("OPENSSL") || kind.hasPrefix("SSL"),
+                      let port = UInt16(parts[2].split(separator: ",").first ?? "") else { continue }
+                return (parts[1], port)
+            }
+            return nil
+        case "nc", "netcat", "nc.traditional", "nc.openbsd", "ncat":
+            let operands = getopt(args, tool: tool, grammar: tool == "ncat" ? .ncat : .netcat).operands
+            guard operands.count >= 2, let port = UInt16(operands[operands.count - 1]) else { return nil }
+            return (operands[operands.count - 2], port)
+        default:
+            return nil
+        }
+    }
+
+    /// Which options run a program and which take an argument, for one tool family.
+    struct Grammar {
+        var execOptions: Set<Character>
+        var withArgument: Set<Character>
+        /// Long options that take an argument → whether they run a program.
+        var long: [String: Bool]
+        /// Long options without an argument (so the next word stays an operand).
+        var longFlags: Set<String> = []
+
+        static let netcat = Grammar(execOptions: ["e", "c"], withArgument: Set("eciIpqswWTXxOPbV"), long: [:])
+        static let ncat = Grammar(execOptions: ["e", "c"], withArgument: Set("ecgGmopsiwdxDq"),
+                                  long: ["--exec": true, "--sh-exec": true, "--lua-exec": true, "--source": false,
+                                         "--source-port": false, "--wait": false, "--idle-timeout": false, "--proxy": false,
+                                         "--proxy-type": false, "--proxy-auth": false, "--output": false, "--hex-dump": false,
+                                         "--ssl-cert": false, "--ssl-key": false, "--ssl-trustfile": false, "--ssl-ciphers": false,
+                                         "--ssl-servername": false, "--ssl-alpn": false, "--allow": false, "--allowfile": false,
+                                         "--deny": false, "--denyfile": false, "--max-conns": false, "--delay": false],
+                                  longFlags: ["--ssl", "--udp", "--sctp", "--nodns", "--verbose", "--keep-open", "--listen",
+                                              "--send-only", "--recv-only", "--crlf", "--telnet", "--append-output", "--no-shutdown"])
+    }
+
+    /// getopt-style scan (GNU permutation: options may follow operands). Returns the first option
+    /// that runs a program, and the operands (words that are neither options nor their arguments).
+    static func getopt(_ args: [String], tool: String, grammar: Grammar) -> (match: ToolExecMatch?, operands: [String]) {
+        var operands: [String] = []
+        var match: ToolExecMatch?
         var i = 0
         while i < args.count {
             let a = args[i]
             i += 1
-            if a == "--" { break }
+            if a == "--" { operands += args[i...]; break }
             if a.hasPrefix("--") {
                 let parts = a.split(separator: "=", maxSplits: 1).map(String.init)
                 let key = parts[0]
-                if let runs = long[key] {
+                if let runs = grammar.long[key] {
                     let value = parts.count > 1 ? parts[1] : (i < args.count ? args[i] : "")
                     if parts.count == 1 { i += 1 }
-                    if runs { return ToolExecMatch(tool: tool, option: key, program: value) }
+                    if runs, match == nil { match = ToolExecMatch(tool: tool, option: key, program: value) }
                 }
                 continue
             }
-            guard a.hasPrefix("-"), a.count > 1 else { continue }
+            guard a.hasPrefix("-"), a.count > 1 else { operands.append(a); continue }
             var chars = Substring(a.dropFirst())
             while let c = chars.first {
                 chars = chars.dropFirst()
-                guard withArgument.contains(c) else { continue }
+                guard grammar.withArgument.contains(c) else { continue }
                 let value: String
                 if !chars.isEmpty { value = String(chars) } else if i < args.count { value = args[i]; i += 1 } else { value = "" }
-                if execOptions.contains(c) { return ToolExecMatch(tool: tool, option: "-\(c)", program: value) }
+                if grammar.execOptions.contains(c), match == nil { match = ToolExecMatch(tool: tool, option: "-\(c)", program: value) }
                 break
             }
         }
-        return nil
+        return (match, operands)
     }
 }

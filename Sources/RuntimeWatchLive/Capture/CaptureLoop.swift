@@ -134,6 +134,7 @@ final class CaptureLoop: @unchecked Sendable {
             remember(pid.rawValue)
             announceContainer(of: info, at: time)
             emit(.exec(info), at: time)
+            if let parent = ptyHolderDescriptors(of: info) { emit(.descriptors(parent), at: time) }
         case .event(let event):
             switch event {
             case .fork(let f): remember(f.child.rawValue)
@@ -150,6 +151,20 @@ final class CaptureLoop: @unchecked Sendable {
         case .unknown(let what):
             logger?.debug("unknown proc connector event", metadata: ["what": "0x\(String(what, radix: 16))"])
         }
+    }
+
+    /// A shell started on a pty slave: its parent holds the master and relays it. When that parent's
+    /// own stdio are sockets (python `dup2` then `pty.spawn`), they changed after the parent's exec
+    /// read, and only an outbound-connect event would have triggered a re-read (audit misses
+    /// processes forked before audit was enabled). So re-read the parent here; the descriptors
+    /// event is emitted only when it shows a socket. Costs one /proc read per shell exec'd on a pty.
+    private func ptyHolderDescriptors(of info: ProcessInfo) -> DescriptorsEvent? {
+        guard let ppid = info.ppid, ppid.rawValue > 1,
+              info.fds?.contains(where: { $0.fd == 0 && $0.kind == .tty && $0.target.hasPrefix("/dev/pts/") }) == true,
+              ProgramClassifier.isShellOrInterpreter(info),
+              let fds = reader.read(pid: ppid.rawValue).info?.fds,
+              fds.contains(where: { $0.kind == .socket }) else { return nil }
+        return DescriptorsEvent(pid: ppid, fds: fds)
     }
 
     private func record(_ result: ProcReadResult) {

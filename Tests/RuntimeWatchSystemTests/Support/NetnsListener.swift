@@ -17,6 +17,22 @@ struct ListenerResult {
 final class NetnsListener {
     static let python = "/usr/bin/python3"
 
+    /// How the attacker's end talks: plain TCP, UDP datagrams (the peer is whoever sends the first
+    /// datagram), or TLS over TCP with the given PEM certificate and key.
+    enum Transport {
+        case tcp
+        case udp
+        case tls(certificate: String, key: String)
+
+        var arguments: [String] {
+            switch self {
+            case .tcp: ["tcp", "", ""]
+            case .udp: ["udp", "", ""]
+            case .tls(let certificate, let key): ["tls", certificate, key]
+            }
+        }
+    }
+
     /// The port the kernel chose (the listener binds port 0, so parallel tests never collide).
     let port: UInt16
     let address: String
@@ -27,7 +43,8 @@ final class NetnsListener {
     /// Accepts one connection; sends `commandLine` + "\n"; reads until EOF, `maxBytes`, 0.5 s of
     /// silence after the first byte, or the deadline `timeout` after start, whichever comes first.
     /// Returns once the socket is listening (waits at most 10 s for that).
-    init(namespace: String, address: String, sending commandLine: String, timeout: Duration, maxBytes: Int) throws {
+    init(namespace: String, address: String, sending commandLine: String, timeout: Duration, maxBytes: Int,
+         transport: Transport = .tcp) throws {
         let scratch = try TemporaryDirectory(prefix: "rw-listener")
         let readyFile = scratch.at("port"), resultFile = scratch.at("result.json"), errPath = scratch.at("stderr")
         let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
@@ -35,7 +52,7 @@ final class NetnsListener {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestNetwork.ip)
         process.arguments = ["netns", "exec", namespace, Self.python, "-c", Self.script,
-                             address, readyFile, resultFile, commandLine, String(seconds), String(maxBytes)]
+                             address, readyFile, resultFile, commandLine, String(seconds), String(maxBytes)] + transport.arguments
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         do {
@@ -93,23 +110,54 @@ final class NetnsListener {
         _ = CommandRunner.waitForExit(process, timeout: .seconds(2))
     }
 
-    /// argv: address ready_file result_file command timeout_seconds max_bytes.
+    /// argv: address ready_file result_file command timeout_seconds max_bytes transport cert key.
     private static let script = #"""
 import json, os, socket, sys, time
 address, ready_file, result_file, command = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 deadline = time.monotonic() + float(sys.argv[5])
 max_bytes = int(sys.argv[6])
-server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+transport = sys.argv[7] if len(sys.argv) > 7 else "tcp"
+server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if transport == "udp" else socket.SOCK_STREAM)
 server.bind((address, 0))
-server.listen(1)
+if transport != "udp":
+    server.listen(1)
 with open(ready_file + ".tmp", "w") as f:
     f.write(str(server.getsockname()[1]))
 os.rename(ready_file + ".tmp", ready_file)
 peer, received = None, b""
+if transport == "udp":
+    # The shell's first datagram (its prompt) names the peer; then the command, then the answer.
+    try:
+        server.settimeout(max(0.1, deadline - time.monotonic()))
+        _, addr = server.recvfrom(65536)
+        peer = "%s:%d" % addr
+        server.sendto(command.encode() + b"\n", addr)
+        while len(received) < max_bytes:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            server.settimeout(min(remaining, 0.5) if b"uid=" in received else remaining)
+            try:
+                chunk, _ = server.recvfrom(65536)
+            except socket.timeout:
+                break
+            received += chunk
+    except socket.timeout:
+        pass
+    server.close()
+    with open(result_file, "w") as f:
+        json.dump({"peer": peer, "received": received.decode("utf-8", "replace")}, f)
+    sys.exit(0)
 try:
     server.settimeout(max(0.1, deadline - time.monotonic()))
     conn, addr = server.accept()
     peer = "%s:%d" % addr
+    if transport == "tls":
+        import ssl
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(sys.argv[8], sys.argv[9])
+        conn.settimeout(max(0.1, deadline - time.monotonic()))
+        conn = context.wrap_socket(conn, server_side=True)
     conn.sendall(command.encode() + b"\n")
     while len(received) < max_bytes:
         remaining = deadline - time.monotonic()

@@ -50,8 +50,10 @@ final class TestNetwork {
 
     /// Starts a one-connection TCP listener on 198.51.100.1 in namespace A that sends `commandLine`
     /// to whoever connects and captures the reply. See `NetnsListener` for its bounds.
-    func startListener(sending commandLine: String, timeout: Duration = .seconds(15), maxBytes: Int = 64 * 1024) throws -> NetnsListener {
-        try NetnsListener(namespace: namespaceA, address: Self.addressA, sending: commandLine, timeout: timeout, maxBytes: maxBytes)
+    func startListener(sending commandLine: String, timeout: Duration = .seconds(15), maxBytes: Int = 64 * 1024,
+                       transport: NetnsListener.Transport = .tcp) throws -> NetnsListener {
+        try NetnsListener(namespace: namespaceA, address: Self.addressA, sending: commandLine, timeout: timeout, maxBytes: maxBytes,
+                          transport: transport)
     }
 
     /// Deletes both namespaces (which destroys the veth pair). Idempotent, never throws.

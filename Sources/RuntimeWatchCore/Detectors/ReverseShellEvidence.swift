@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: Apache-2.0
+// Where a process's standard descriptors lead, for the reverse-shell rule: to the network directly
+// (a connected inet socket), through pipes/fifos to a pipeline member that talks to the network, or
+// through a channel only its parent holds (pipes, a socketpair or a pty the parent created for it)
+// when that parent talks to the network. Pure functions of the state and the detector's memory of
+// outbound connects; no command-line text is read here.
+
+/// One process incarnation (a reused pid is another key).
+struct ProcessKey: Hashable, Sendable {
+    var pid: ProcessID
+    var serial: UInt64
+    init(_ record: ProcessRecord) { pid = record.pid; serial = record.serial }
+}
+
+/// A network peer that a descriptor leads to.
+struct NetworkPeer: Sendable {
+    /// The process that holds the network connection (the shell itself when `viaSocket`).
+    var holder: ProcessKey?
+    var address: String?
+    var port: UInt16?
+    /// The descriptor itself is the socket.
+    var viaSocket: Bool
+    /// Inode of the socket, when a descriptor showed it.
+    var socketInode: UInt64?
+}
+
+/// An outbound connect the detector remembers for a process.
+struct RememberedConnect: Sendable {
+    var serial: UInt64
+    var address: String
+    var port: UInt16
+    var at: UInt64
+}
+
+/// Read-only view used to follow descriptors; built per judgement.
+struct ReverseShellEvidence {
+    let state: SystemState
+    let connects: [ProcessID: RememberedConnect]
+    let now: UInt64
+    /// How long a process counts as networked after an outbound connect.
+    let connectMemory: UInt64
+    /// A parent relaying a shell over a private channel must have connected at most this long before
+    /// the shell started (or at any time after).
+    let relayConnectWindow: UInt64
+
+    /// The peer of descriptor `fd` of `holder`: a connected inet socket, or a networked process at
+    /// the other end of a pipe/fifo reached through at most two processes on descriptors 0-2.
+    func peer(of fd: DescriptorInfo, holder: ProcessRecord) -> NetworkPeer? {
+        if fd.kind == .socket, let s = fd.socket, s.isConnectedInet {
+            return NetworkPeer(holder: ProcessKey(holder), address: s.remoteAddress, port: s.remotePort, viaSocket: true, socketInode: fd.inode)
+        }
+        guard fd.kind == .pipe, let inode = fd.inode else { return nil }
+        var visited: Set<ProcessID> = [holder.pid]
+        var frontier: [UInt64] = [inode]
+        var seenInodes: Set<UInt64> = [inode]
+        for _ in 0..<2 {
+            var next: [UInt64] = []
+            for ino in frontier {
+                for other in state.processes(holdingInode: ino) where visited.insert(other.pid).inserted {
+                    // The shell's own forks share its pipes; they are the same session, not a relay.
+                    if isDescendant(other, of: holder) { continue }
+                    if let p = networked(other) { return p }
+                    for f in other.info.fds ?? [] where (0...2).contains(f.fd) && f.kind == .pipe {
+                        if let i = f.inode, seenInodes.insert(i).inserted { next.append(i) }
+                    }
+                }
+            }
+            frontier = next
+        }
+        return nil
+    }
+
+    /// A live process that talks to the network: a connected inet socket on 0-2, or an outbound
+    /// connect within `connectMemory`.
+    func networked(_ proc: ProcessRecord) -> NetworkPeer? {
+        guard proc.isAlive else { return nil }
+        for fd in proc.info.fds ?? [] where (0...2).contains(fd.fd) {
+            if fd.kind == .socket, let s = fd.socket, s.isConnectedInet {
+                return NetworkPeer(holder: ProcessKey(proc), address: s.remoteAddress, port: s.remotePort, viaSocket: false, socketInode: fd.inode)
+            }
+        }
+        if let c = recentConnect(proc, within: connectMemory) {
+            return NetworkPeer(holder: ProcessKey(proc), address: c.address, port: c.port, viaSocket: false, socketInode: nil)
+        }
+        return nil
+    }
+
+    /// The remembered outbound connect of this incarnation of `proc`, if no older than `window`.
+    func recentConnect(_ proc: ProcessRecord, within window: UInt64) -> RememberedConnect? {
+        guard let c = connects[proc.pid], c.serial == proc.serial || c.serial == 0, now &- c.at <= window else { return nil }
+        return c
+    }
+
+    /// True when `fd` is a channel that nobody but `proc` and its own descendants holds on 0-2: an
+    /// anonymous pipe or a unix socket its parent made for it (`subprocess.Popen(stdin=PIPE)`,
+    /// node's `spawn`, `ncat -e`, `socat EXEC:`, awk's `cmd | getline`). The other end then lives on
+    /// a descriptor above 2 of whoever created it.
+    func isPrivateChannel(_ fd: DescriptorInfo, of proc: ProcessRecord) -> Bool {
+        let anonymousPipe = fd.kind == .pipe && fd.target.hasPrefix("pipe:")
+        let unixSocket = fd.kind == .socket && (fd.socket == nil || fd.socket?.family == "unix")
+        guard anonymousPipe || unixSocket, let inode = fd.inode else { return false }
+        return state.processes(holdingInode: inode).allSatisfy { $0.pid == proc.pid || isDescendant($0, of: proc) }
+    }
+
+    /// The parent's network peer when `proc` is wired to its parent over private channels and the
+    /// parent (an interpreter or network tool) connected out around the time `proc` started:
+    /// both directions when fd 0 and fd 1/2 are private channels; also when only the output is and
+    /// the parent is an inline one-liner that handed `proc` its command (`awk '…' | getline` loops).
+    /// Returns nil otherwise.
+    func parentRelay(of proc: ProcessRecord, fds: [DescriptorInfo]) -> NetworkPeer? {
+        guard let ppid = proc.ppid, let parent = state.process(ppid), parent.isAlive,
+              proc.parentSerial == nil || proc.parentSerial == parent.serial else { return nil }
+        let parentKind = ProgramClassifier.kind(of: parent.info)
+        guard parentKind == .interpreter || parentKind == .networkTool else { return nil }
+        guard let c = recentConnect(parent, within: connectMemory), c.at &+ relayConnectWindow >= proc.firstSeen else { return nil }
+        let input = fds.first { $0.fd == 0 }.map { isPrivateChannel($0, of: proc) } ?? false
+        let output = fds.contains { ($0.fd == 1 || $0.fd == 2) && isPrivateChannel($0, of: proc) }
+        guard output else { return nil }
+        if !input {
+            guard ProgramClassifier.isOneLiner(parent.info), proc.info.argv?.dropFirst().contains("-c") == true else { return nil }
+        }
+        return NetworkPeer(holder: ProcessKey(parent), address: c.address, port: c.port, viaSocket: false, socketInode: nil)
+    }
+
+    /// The peer of a command `proc` ran (exec'd, alive or recently exited) whose stdout or stderr is
+    /// a connected socket to the same remote address as `input`, or nil.
+    func childOutput(of proc: ProcessRecord, to input: NetworkPeer) -> NetworkPeer? {
+        guard let address = input.address else { return nil }
+        for child in state.processes.children(of: proc.pid) where child.origin != .fork {
+            for fd in child.info.fds ?? [] where fd.fd == 1 || fd.fd == 2 {
+                guard fd.kind == .socket, let s = fd.socket, s.isConnectedInet, s.remoteAddress == address else { continue }
+                return NetworkPeer(holder: ProcessKey(child), address: s.remoteAddress, port: s.remotePort, viaSocket: false, socketInode: fd.inode)
+            }
+        }
+        return nil
+    }
+
+    /// The connection a fork inherited: `proc` never exec'd, and its parent, a shell, connected out
+    /// to `input`'s address before `proc` was forked (within `relayConnectWindow`; 1 s of slack for
+    /// the two capture sources' clocks). Nil otherwise.
+    func inheritedConnection(of proc: ProcessRecord, to input: NetworkPeer) -> NetworkPeer? {
+        guard proc.origin == .fork, let address = input.address, let ppid = proc.ppid, let parent = state.process(ppid),
+              proc.parentSerial == nil || proc.parentSerial == parent.serial,
+              ProgramClassifier.kind(of: parent.info) == .shell,
+              let c = recentConnect(parent, within: relayConnectWindow), c.address == address,
+              c.at <= proc.firstSeen &+ 1_000_000_000 else { return nil }
+        return NetworkPeer(holder: ProcessKey(parent), address: c.address, port: c.port, viaSocket: false, socketInode: nil)
+    }
+
+    /// True when `other` descends from `ancestor` (same incarnations), up to 8 generations.
+    func isDescendant(_ other: ProcessRecord, of ancestor: ProcessRecord) -> Bool {
+        state.ancestry(of: other.pid, limit: 8).contains { $0.pid == ancestor.pid && $0.serial == ancestor.serial }
+    }
+
+    /// True when `proc` has a named pipe (a `pipe` whose target is a path) on fd 0 or 1.
+    func feedsNamedPipe(_ proc: ProcessRecord) -> Bool {
+        (proc.info.fds ?? []).contains { ($0.fd == 0 || $0.fd == 1) && $0.kind == .pipe && $0.target.hasPrefix("/") }
+    }
+
+    /// Socket inodes `proc` holds on 0-2 (connected inet only).
+    func socketInodes(of proc: ProcessRecord) -> Set<UInt64> {
+        Set((proc.info.fds ?? []).compactMap { fd in
+            (0...2).contains(fd.fd) && fd.kind == .socket && fd.socket?.isConnectedInet == true ? fd.inode : nil
+        })
+    }
+}
