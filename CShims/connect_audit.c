@@ -34,6 +34,14 @@ int rw_audit_connect_syscall_number(void) {
 #endif
 }
 
+int64_t rw_audit_native_arch(void) {
+#if defined(RW_AUDIT_ARCH)
+    return (int64_t)(uint32_t)RW_AUDIT_ARCH;
+#else
+    return -ENOSYS;
+#endif
+}
+
 int rw_audit_open_control(void) {
     int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT);
     if (fd < 0) return -errno;

@@ -13,6 +13,7 @@
 #include "rw_fanotify.h"
 #include "rw_connect_audit.h"
 #include "rw_hardening.h"
+#include "rw_lease.h"
 
 /* ------------------------------------------------------------------------------------------------
  * Netlink process connector (proc_connector.c)

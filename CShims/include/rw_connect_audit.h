@@ -51,6 +51,10 @@ int rw_audit_recv(int fd, uint16_t *type, char *text, size_t cap);
 /* The syscall number of connect() on the architecture this was compiled for, or -ENOSYS. */
 int rw_audit_connect_syscall_number(void);
 
+/* The AUDIT_ARCH_* value of this build's architecture (as in a SYSCALL record's arch= field), or
+ * -ENOSYS where the shim has no connect rule. */
+int64_t rw_audit_native_arch(void);
+
 /* The socket type (SOCK_STREAM 1, SOCK_DGRAM 2, ...) of descriptor `fd` of process `pid`, read by
  * duplicating it with pidfd_getfd(2) and asking getsockopt(SO_TYPE); the duplicate is closed at once.
  * Returns the type, or -errno (-ESRCH gone, -EBADF fd closed, -ENOTSOCK not a socket, -ENOSYS old kernel). */

@@ -83,6 +83,13 @@ public final class AuditNetlinkControl {
         Int(try shimCall("audit_list_rules") { key.withCString { rw_audit_count_rules_with_key(descriptor.rawValue, $0) } })
     }
 
+    /// The `arch=` value (lower-case hex) of this architecture's SYSCALL records, nil where the shim
+    /// has no rule for it.
+    public static var nativeArchHex: String? {
+        let a = rw_audit_native_arch()
+        return a >= 0 ? String(a, radix: 16) : nil
+    }
+
     /// The connect(2) syscall number on this architecture, nil where the shim has no rule for it.
     public static var connectSyscallNumber: Int? {
         let n = rw_audit_connect_syscall_number()

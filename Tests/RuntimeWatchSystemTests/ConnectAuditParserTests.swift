@@ -114,6 +114,22 @@ final class ConnectAuditParserTests: XCTestCase {
         XCTAssertEqual(second.address, "198.51.100.2")
     }
 
+    /// auditd's own connect rule listed before ours names the record: still a connect we must see;
+    /// a foreign record of another syscall, or of the 32-bit ABI with the same number, is not.
+    func testAssemblerFollowsAConnectClaimedByAnotherToolsRule() throws {
+        var assembler = AuditConnectAssembler(key: "runtime-watch", connect: (arch: "c000003e", syscall: "42"))
+        let claimed = Self.syscallRefused.replacingOccurrences(of: #"key="runtime-watch""#, with: #"key="auditd-net""#)
+        XCTAssertNil(try assembler.consume(type: AuditRecordType.syscall, text: claimed))
+        XCTAssertNil(try assembler.consume(type: AuditRecordType.sockaddr, text: Self.sockaddrV4))
+        let observation = try XCTUnwrap(try assembler.consume(type: AuditRecordType.endOfEvent, text: Self.eoe))
+        XCTAssertEqual(observation.port, 9)
+
+        let pipe32 = #"audit(6.000:7): arch=40000003 syscall=42 success=yes exit=0 a0=3 pid=9 key="auditd-net""#
+        let execve = #"audit(6.000:8): arch=c000003e syscall=59 success=yes exit=0 a0=3 pid=9 key="auditd-exec""#
+        for text in [pipe32, execve] { XCTAssertNil(try assembler.consume(type: AuditRecordType.syscall, text: text)) }
+        XCTAssertEqual(assembler.pendingCount, 0, "neither a 32-bit syscall 42 nor execve is a connect")
+    }
+
     func testAssemblerIgnoresOtherKeysUnixUnspecAndCountsThem() throws {
         var assembler = AuditConnectAssembler(key: "runtime-watch")
         let foreign = Self.syscallRefused.replacingOccurrences(of: #"key="runtime-watch""#, with: #"key="auditd-net""#)

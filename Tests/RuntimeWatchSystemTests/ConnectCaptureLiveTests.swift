@@ -14,14 +14,18 @@ final class ConnectCaptureLiveTests: XCTestCase {
     private var collector: ConnectEventCollector!
     private var key = ""
     private var enabledBefore: UInt32 = 0
+    /// Random test keys would each leave a lease file in /run/runtime-watch; keep them here.
+    private var leases: TemporaryDirectory!
 
     override func setUpWithError() throws {
         try requireRoot("netlink audit connect capture")
         try requireTools([(path: NetnsListener.python, package: "python3")])
         enabledBefore = try AuditNetlinkControl().status().enabled
         key = "rw-test-\(RuncContainer.randomHex(bytes: 4))"
+        leases = try TemporaryDirectory(prefix: "rw-leases")
         var configuration = ConnectCapture.Configuration()
         configuration.key = key
+        configuration.leaseDirectory = leases.path
         capture = ConnectCapture(configuration: configuration)
         let stream = try capture.start()
         collector = ConnectEventCollector(stream)
@@ -141,11 +145,41 @@ final class ConnectCaptureLiveTests: XCTestCase {
 
         var configuration = ConnectCapture.Configuration()
         configuration.key = key
+        configuration.leaseDirectory = leases.path
         let second = ConnectCapture(configuration: configuration)
         _ = try second.start()
         XCTAssertEqual(try control.countRules(key: key), 1)
         second.stop()
         XCTAssertEqual(try control.countRules(key: key), 0)
+    }
+
+    /// Two monitors on one host (a DaemonSet pod and `sudo runtime-watch`, or a restart that
+    /// overlaps): the first one out must not pull the rule from under the other.
+    func testTwoInstancesShareTheRuleAndOnlyTheLastOneOutDeletesIt() throws {
+        let leases = try TemporaryDirectory(prefix: "rw-leases")
+        var configuration = ConnectCapture.Configuration()
+        configuration.key = "rw-test-\(RuncContainer.randomHex(bytes: 4))"
+        configuration.leaseDirectory = leases.path
+        let control = try AuditNetlinkControl()
+        defer { _ = try? control.deleteConnectRule(key: configuration.key); control.close() }
+
+        let first = ConnectCapture(configuration: configuration)
+        _ = try first.start()
+        XCTAssertNil(first.leaseProblem)
+        let second = ConnectCapture(configuration: configuration)
+        let secondEvents = ConnectEventCollector(try second.start())
+        defer { second.stop() }
+        XCTAssertEqual(try control.countRules(key: configuration.key), 1, "one shared rule, not two")
+
+        first.stop()
+        XCTAssertEqual(try control.countRules(key: configuration.key), 1, "the second instance still holds the rule")
+        let listener = try LoopbackListener(family: AF_INET)
+        let client = try ConnectProbe.run(host: "127.0.0.1", port: listener.port, mode: "block")
+        XCTAssertNotNil(secondEvents.waitFor { $0.pid.rawValue == client.pid && $0.remotePort == listener.port },
+                        "the second instance still captures after the first stopped")
+
+        second.stop()
+        XCTAssertEqual(try control.countRules(key: configuration.key), 0, "the last one out deletes the rule")
     }
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Pure assembly of audit records into connect() observations: records of one event share a serial;
-// SYSCALL (with our key) opens it, SOCKADDR adds the destination, EOE closes it. Bounded.
+// SYSCALL (with our key, or any connect of this architecture) opens it, SOCKADDR adds the
+// destination, EOE closes it. Bounded.
 
 /// One connect(2) the kernel audited, before it becomes a Core event.
 public struct AuditConnectObservation: Sendable, Hashable {
@@ -36,6 +37,8 @@ public struct AuditConnectAssembler: Sendable {
     }
 
     public let key: String
+    /// The `arch=` and `syscall=` of a native connect(2), when any rule's record of one is followed.
+    public let connect: (arch: String, syscall: String)?
     public let maxPending: Int
     public private(set) var counters = Counters()
     private var pending: [UInt64: Partial] = [:]
@@ -47,11 +50,21 @@ public struct AuditConnectAssembler: Sendable {
     }
 
     /// - Parameters:
-    ///   - key: only SYSCALL records with `key="<key>"` are followed.
+    ///   - key: SYSCALL records with `key="<key>"` are followed.
+    ///   - connect: also follow SYSCALL records of this arch and syscall number whatever their key.
+    ///     The kernel names a record after the FIRST rule that matched, so when another tool's rule
+    ///     on connect (auditd's `-S connect -k net`) precedes ours, our key never appears.
     ///   - maxPending: most events open at once; beyond it the oldest serial is evicted and counted.
-    public init(key: String, maxPending: Int = 1024) {
+    public init(key: String, connect: (arch: String, syscall: String)? = nil, maxPending: Int = 1024) {
         self.key = key
+        self.connect = connect
         self.maxPending = max(1, maxPending)
+    }
+
+    private func isOurs(_ fields: [String: String]) -> Bool {
+        if fields["key"] == key { return true }
+        guard let connect else { return false }
+        return fields["arch"] == connect.arch && fields["syscall"] == connect.syscall
     }
 
     /// Number of events opened but not yet closed.
@@ -64,7 +77,7 @@ public struct AuditConnectAssembler: Sendable {
         switch type {
         case AuditRecordType.syscall:
             let record = try AuditRecordText(parsing: text)
-            guard record.fields["key"] == key else { return nil }
+            guard isOurs(record.fields) else { return nil }
             if pending.count >= maxPending, let oldest = pending.keys.min() {
                 pending.removeValue(forKey: oldest)
                 counters.evicted += 1

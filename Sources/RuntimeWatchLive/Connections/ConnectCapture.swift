@@ -56,6 +56,11 @@ public final class ConnectCapture: Sendable {
     public struct Configuration: Sendable {
         /// The audit rule key; also marks our rule for cleanup after a crash.
         public var key = "runtime-watch"
+        /// Where the leases shared by every instance on the host live (nil: assume we are alone).
+        /// The audit flags are one kernel state for all instances, and so is the rule for all
+        /// instances using the same key: the first one in saves what it found, and only the last
+        /// one out deletes the rule (per key) and restores the flags (per host).
+        public var leaseDirectory: String? = "/run/runtime-watch"
         /// Most events buffered in the stream before new ones are dropped (and counted).
         public var streamCapacity = 8192
         /// Netlink receive buffer (SO_RCVBUFFORCE).
@@ -71,10 +76,31 @@ public final class ConnectCapture: Sendable {
         var readlog: AuditReadlogSocket
         var restoreEnabled: UInt32?
         var restoreBacklog: UInt32?
+        var leases: Leases?
+    }
+
+    /// This instance's leases: on the host-wide audit flags and on its rule key.
+    private struct Leases {
+        var flags: SharedLease
+        var rule: SharedLease
+
+        init(directory: String, key: String) throws(SystemError) {
+            flags = try SharedLease(path: directory + "/audit-flags.lease")
+            do { rule = try SharedLease(path: directory + "/connect-rule-" + key.filter { $0.isLetter || $0.isNumber || $0 == "-" } + ".lease") }
+            catch { flags.release(); throw error }
+        }
+
+        /// Runs `body` with both leases held exclusively, always in the same order (no deadlock).
+        func exclusively(_ body: () throws -> Void) throws {
+            try flags.exclusively { try rule.exclusively(body) }
+        }
+
+        func release() { rule.release(); flags.release() }
     }
 
     private struct State {
         var running: Running?
+        var leaseProblem: String?
         var stopRequested = false
         var statistics = ConnectCaptureStatistics()
     }
@@ -88,6 +114,9 @@ public final class ConnectCapture: Sendable {
     deinit { stop() }
 
     public var statistics: ConnectCaptureStatistics { state.withLock { $0.statistics } }
+
+    /// Why this capture could not take its shared leases (then it acts as the only instance), or nil.
+    public var leaseProblem: String? { state.withLock { $0.leaseProblem } }
 
     /// Installs the rule (deleting a stale one of ours first), enables audit if it was off, and
     /// starts reading. The stream ends after `stop()`.
@@ -105,22 +134,42 @@ public final class ConnectCapture: Sendable {
         } catch { throw .system(error) }
         defer { control.close() }
 
-        var restoreEnabled: UInt32?, restoreBacklog: UInt32?
-        do {
-            let status = try control.status()
-            if status.enabled == 2 { throw ConnectCaptureError.auditLocked }
-            try control.deleteConnectRule(key: key)   // left over from a crashed run
-            try control.addConnectRule(key: key)
-            if status.backlogLimit != 0, status.backlogLimit < configuration.minimumBacklogLimit {
-                try control.setBacklogLimit(configuration.minimumBacklogLimit)
-                restoreBacklog = status.backlogLimit
+        // Without a writable lease directory (a read-only root in a pod, which is alone on its node
+        // anyway) capture runs as if it were the only instance, and says so.
+        var leases: Leases?
+        if let directory = configuration.leaseDirectory {
+            do { leases = try Leases(directory: directory, key: key) } catch {
+                state.withLock { $0.leaseProblem = "\(directory): \(error); assuming no other runtime-watch shares kernel audit" }
             }
-            if status.enabled == 0 {
-                try control.setEnabled(true)
-                restoreEnabled = 0
+        }
+        var restoreEnabled: UInt32?, restoreBacklog: UInt32?
+        var sharedRule = false
+        do {
+            try Self.whileExclusive(leases) {
+                let status = try control.status()
+                if status.enabled == 2 { throw ConnectCaptureError.auditLocked }
+                if try leases?.rule.othersHold() == true {
+                    sharedRule = true
+                    try control.addConnectRule(key: key)   // another instance's rule, shared as it is
+                } else {
+                    try control.deleteConnectRule(key: key)   // left over from a crashed run
+                    try control.addConnectRule(key: key)
+                }
+                // Another instance already enabled audit and saved what it found: leave the flags.
+                guard try leases?.flags.othersHold() != true else { return }
+                if status.backlogLimit != 0, status.backlogLimit < configuration.minimumBacklogLimit {
+                    try control.setBacklogLimit(configuration.minimumBacklogLimit)
+                    restoreBacklog = status.backlogLimit
+                }
+                if status.enabled == 0 {
+                    try control.setEnabled(true)
+                    restoreEnabled = 0
+                }
+                try leases?.flags.save(SavedAuditFlags(enabled: restoreEnabled, backlog: restoreBacklog).text)
             }
         } catch {
-            Self.undo(control: control, key: key, restoreEnabled: restoreEnabled, restoreBacklog: restoreBacklog)
+            Self.undo(control: control, key: sharedRule ? nil : key, restoreEnabled: restoreEnabled, restoreBacklog: restoreBacklog)
+            leases?.release()
             readlog.close()
             if let e = error as? ConnectCaptureError { throw e }
             throw .system(error as! SystemError)
@@ -131,7 +180,7 @@ public final class ConnectCapture: Sendable {
         let thread = Thread { [self] in readLoop(readlog: readlog, continuation: continuation) }
         thread.name = "connect-capture"
         state.withLock {
-            $0.running = Running(readlog: readlog, restoreEnabled: restoreEnabled, restoreBacklog: restoreBacklog)
+            $0.running = Running(readlog: readlog, restoreEnabled: restoreEnabled, restoreBacklog: restoreBacklog, leases: leases)
             $0.stopRequested = false
         }
         finished.withLock { $0 = false }
@@ -150,15 +199,34 @@ public final class ConnectCapture: Sendable {
         let deadline = ContinuousClock.now + .seconds(2)
         while !finished.withLock({ $0 }), ContinuousClock.now < deadline { usleep(5_000) }
         if let control = try? AuditNetlinkControl() {
-            Self.undo(control: control, key: configuration.key,
-                      restoreEnabled: running.restoreEnabled, restoreBacklog: running.restoreBacklog)
+            if let leases = running.leases {
+                // The last holder of the key deletes the rule; the last instance restores the flags
+                // the first one found. Others leave both in place.
+                _ = try? leases.exclusively {
+                    if try !leases.rule.othersHold() { _ = try? control.deleteConnectRule(key: configuration.key) }
+                    guard try !leases.flags.othersHold() else { return }
+                    let saved = SavedAuditFlags(parsing: leases.flags.savedState())
+                    Self.undo(control: control, key: nil, restoreEnabled: saved.enabled, restoreBacklog: saved.backlog)
+                    try leases.flags.save("")
+                }
+                leases.release()
+            } else {
+                Self.undo(control: control, key: configuration.key,
+                          restoreEnabled: running.restoreEnabled, restoreBacklog: running.restoreBacklog)
+            }
             control.close()
+        } else {
+            running.leases?.release()
         }
         if finished.withLock({ $0 }) { running.readlog.close() }
     }
 
-    private static func undo(control: AuditNetlinkControl, key: String, restoreEnabled: UInt32?, restoreBacklog: UInt32?) {
-        _ = try? control.deleteConnectRule(key: key)
+    private static func whileExclusive(_ leases: Leases?, _ body: () throws -> Void) throws {
+        if let leases { try leases.exclusively(body) } else { try body() }
+    }
+
+    private static func undo(control: AuditNetlinkControl, key: String?, restoreEnabled: UInt32?, restoreBacklog: UInt32?) {
+        if let key { _ = try? control.deleteConnectRule(key: key) }
         if let restoreEnabled { try? control.setEnabled(restoreEnabled != 0) }
         if let restoreBacklog { try? control.setBacklogLimit(restoreBacklog) }
     }
@@ -168,7 +236,10 @@ public final class ConnectCapture: Sendable {
     private func readLoop(readlog: AuditReadlogSocket, continuation: AsyncStream<EventRecord>.Continuation) {
         // Named so its CPU time can be read from /proc/self/task/*/comm (benchmarks, top -H).
         setCurrentThreadName("connect-capture")
-        var assembler = AuditConnectAssembler(key: configuration.key)
+        let nativeConnect = AuditNetlinkControl.nativeArchHex.flatMap { arch in
+            AuditNetlinkControl.connectSyscallNumber.map { (arch: arch, syscall: String($0)) }
+        }
+        var assembler = AuditConnectAssembler(key: configuration.key, connect: nativeConnect)
         var unreportedDrops: UInt64 = 0
         var unreportedOverruns: UInt64 = 0
         defer {

@@ -96,6 +96,7 @@ final class LiveSources: Sendable {
                 stop()
                 throw error
             }
+            if let problem = connects.leaseProblem { logger.warning("connect capture: \(problem)") }
             health?.markReady(source: "audit")
             streams.append(announcingContainers(ConnectEnrichment().enrich(stream)))
         }
