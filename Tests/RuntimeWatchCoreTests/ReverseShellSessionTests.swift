@@ -88,6 +88,27 @@ final class ReverseShellSessionTests: XCTestCase {
         XCTAssertEqual(found.first?.fields["rw.relay"], .string("node(210)"))
     }
 
+    /// A node service that called an API and then runs `exec("git rev-parse HEAD")`: node holds the
+    /// shell's three pipes and connected a moment ago, exactly like a reverse shell's relay, but the
+    /// shell runs the command it was given instead of reading commands from node. Same for a
+    /// python supervisor piping a worker script. Quiet; `sh -i` on the same wiring still alerts.
+    func testNetworkedParentRunningAGivenCommandOverPipesIsQuiet() throws {
+        for (argv, exe, loud) in [(["/bin/sh", "-c", "git rev-parse HEAD"], "/bin/busybox", false),
+                                  (["bash", "-lc", "npm ls"], "/usr/bin/bash", false),
+                                  (["python3", "worker.py"], "/usr/bin/python3", false),
+                                  (["/bin/sh", "-i"], "/bin/busybox", true),
+                                  (["bash", "-li"], "/usr/bin/bash", true)] {
+            var t = TraceBuilder()
+            start(&t)
+            t.exec(210, ppid: 100, exe: "/usr/bin/node", argv: ["node", "server.js"], cgroup: cgroup, fds: [devnull(0), file(1, "/out"), file(2, "/out")])
+            connect(&t, 210, port: 443)
+            t.fork(parent: 210, child: 211)
+            t.exec(211, ppid: 210, exe: exe, argv: argv, cgroup: cgroup, fds: [pipe(0, 30), pipe(1, 31), pipe(2, 32)])
+            t.exit(211)
+            XCTAssertEqual(try alerts(t.records).count, loud ? 1 : 0, "\(argv)")
+        }
+    }
+
     /// gawk '/inet/tcp/…' loop: each command runs as `sh -c CMD` whose output pipe only gawk holds.
     func testAwkCommandLoopAlertsOnTheCommandShell() throws {
         var t = TraceBuilder()

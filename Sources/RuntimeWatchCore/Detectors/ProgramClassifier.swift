@@ -80,6 +80,32 @@ public enum ProgramClassifier {
         return false
     }
 
+    /// Whether a shell or interpreter takes its commands from standard input (what a reverse shell's
+    /// `sh`, `sh -i`, `bash -li`, `python3 -i` do) rather than from a command string or a script
+    /// (`sh -c "git status"` from node's `exec()`, `python3 worker.py` under a supervisor).
+    /// - Returns: true when argv has no `-c`/`-e`-style command, no script operand, or asks for
+    ///   stdin explicitly (`-i`, `-s`, `-`); also true when argv is unknown (capture lost the race),
+    ///   so a lost read never hides a shell. False for everything else, and for awk (its program is
+    ///   always an argument).
+    public static func readsCommandsFromInput(_ info: ProcessInfo) -> Bool {
+        guard let argv = info.argv else { return true }
+        let k = kind(of: info)
+        guard k == .shell || k == .interpreter else { return false }
+        if let name = name(of: info), awks.contains(name) { return false }
+        if isOneLiner(info) { return false }
+        let shortFlags = argv.dropFirst().filter { $0.hasPrefix("-") && !$0.hasPrefix("--") && $0.count > 1 }
+        if k == .shell, shortFlags.contains(where: { $0.dropFirst().contains("c") }) { return false }
+        for a in argv.dropFirst() {
+            if a == "-" || a == "--" { return true }
+            if a.hasPrefix("-") {
+                if !a.hasPrefix("--"), a.dropFirst().contains(where: { $0 == "i" || $0 == "s" }) { return true }
+                continue
+            }
+            return false   // a script (or a module after -m): commands come from there
+        }
+        return true
+    }
+
     public static func baseName(_ path: String) -> String {
         if let slash = path.lastIndex(of: "/") { return String(path[path.index(after: slash)...]) }
         return path

@@ -116,6 +116,10 @@ struct ReverseShellEvidence {
         let input = fds.first { $0.fd == 0 }.map { isPrivateChannel($0, of: proc) } ?? false
         let output = fds.contains { ($0.fd == 1 || $0.fd == 2) && isPrivateChannel($0, of: proc) }
         guard output else { return nil }
+        // Both directions private to a networked parent is also how node's exec()/spawnSync and
+        // python's Popen(stdin=PIPE, stdout=PIPE) run a one-off command after an API call; a
+        // reverse shell's shell reads its commands from that input instead.
+        if input, !ProgramClassifier.readsCommandsFromInput(proc.info) { return nil }
         if !input {
             guard ProgramClassifier.isOneLiner(parent.info), proc.info.argv?.dropFirst().contains("-c") == true else { return nil }
         }
