@@ -25,6 +25,9 @@ extension RuntimeWatch {
         @Flag(name: .long, help: "Print event, alert and malformed-line counts to stderr at the end.")
         var summary = false
 
+        @Flag(name: .long, help: "Only read and decode the trace (no state, detectors or output): measures the reader. With --summary, prints the count.")
+        var decodeOnly = false
+
         func validate() throws {
             if trace != "-" && !FileManager.default.fileExists(atPath: trace) {
                 throw ValidationError("\(trace): no such file")
@@ -47,6 +50,14 @@ extension RuntimeWatch {
                     ? TraceReader(fileHandle: .standardInput, name: name, onIssue: report)
                     : try TraceReader(path: trace, onIssue: report)
             } catch { throw CLIError("\(name): \(error)") }
+            if decodeOnly {
+                let records: Int
+                do { records = try Self.decodeAll(reader) } catch { throw CLIError("\(name): \(error)") }
+                if summary {
+                    FileHandle.standardError.write(Data("runtime-watch: decoded \(records) events, \(reader.counts.malformed) malformed lines skipped, \(reader.counts.fallbackDecodes) lines through the JSONDecoder fallback\n".utf8))
+                }
+                return
+            }
             var engine: Engine
             do {
                 let header = try reader.readHeader()
@@ -65,6 +76,14 @@ extension RuntimeWatch {
                 let events = s.eventsByKind.values.reduce(0, +)
                 FileHandle.standardError.write(Data("runtime-watch: replayed \(events) events, \(reader.counts.malformed) malformed lines skipped, \(s.alertsEmitted) alerts\n".utf8))
             }
+        }
+
+        /// Reads the whole trace without processing it. - Returns: the number of records.
+        static func decodeAll(_ reader: TraceReader) throws(TraceError) -> Int {
+            try reader.readHeader()
+            var records = 0
+            while try reader.next() != nil { records += 1 }
+            return records
         }
     }
 }
