@@ -3,7 +3,8 @@
 # Replay throughput and memory: writes the deterministic synthetic trace (SyntheticTrace, N events,
 # LIVE processes alive at once) with rw-capture-bench, then times `runtime-watch replay` (release)
 # over it ROUNDS times: --decode-only (reader alone) and full (state + detectors + alerts to
-# /dev/null). Prints events/s (wall clock, one core: replay is single-threaded) and max RSS.
+# /dev/null), each also with --codable-decoder (Foundation's JSONDecoder for every line: the
+# decoder replay used before the byte-level one, as the side-by-side "before"). Prints events/s (wall clock, one core: replay is single-threaded) and max RSS.
 # Bounded: N <= 10,000,000; each replay killed after 300 s.
 # Usage: bench/replay-rate.sh [N=1000000] [LIVE=1000] [ROUNDS=3]
 set -euo pipefail
@@ -22,8 +23,13 @@ echo "trace: $N events, at most $LIVE live processes, $(du -m "$OUT/trace.jsonl"
 echo "| mode | round | seconds | events/s | max RSS MiB |"
 echo "|---|---|---|---|---|"
 for r in $(seq "$ROUNDS"); do
-    for mode in decode-only full; do
-        flag=(); [ "$mode" = decode-only ] && flag=(--decode-only)
+    for mode in decode-only full decode-only-jsondecoder full-jsondecoder; do
+        flag=()
+        case $mode in
+            decode-only) flag=(--decode-only) ;;
+            decode-only-jsondecoder) flag=(--decode-only --codable-decoder) ;;
+            full-jsondecoder) flag=(--codable-decoder) ;;
+        esac
         # GNU time is not installed everywhere: python measures wall time and the child's max RSS.
         python3 - "$BIN/runtime-watch" "$OUT/trace.jsonl" "$N" "$mode" "$r" "${flag[@]}" <<'PY'
 import os, resource, subprocess, sys, time

@@ -43,6 +43,8 @@ public final class TraceReader {
     public private(set) var counts = Counts()
     /// The header, once read (nil before, or for a trace without one).
     public private(set) var header: TraceHeader?
+    /// False sends every line through JSONDecoder (the reference path), to compare the two.
+    public var usesFastDecoder = true
 
     private let lines: LineReader
     private let onIssue: (TraceError) -> Void
@@ -171,7 +173,7 @@ public final class TraceReader {
     /// Decodes one event line; on failure reports it and returns nil. The byte-level decoder reads
     /// the lines it is sure of; JSONDecoder (the reference) reads the rest and explains failures.
     private func decodeRecord(_ bytes: UnsafeRawBufferPointer) -> EventRecord? {
-        if let record = FastTraceDecoder.decode(bytes) {
+        if usesFastDecoder, let record = FastTraceDecoder.decode(bytes) {
             counts.records += 1
             return record
         }

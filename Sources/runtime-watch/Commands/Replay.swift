@@ -28,6 +28,9 @@ extension RuntimeWatch {
         @Flag(name: .long, help: "Only read and decode the trace (no state, detectors or output): measures the reader. With --summary, prints the count.")
         var decodeOnly = false
 
+        @Flag(name: .long, help: ArgumentHelp("Decode every line with Foundation's JSONDecoder instead of the byte-level decoder (for comparison).", visibility: .hidden))
+        var codableDecoder = false
+
         func validate() throws {
             if trace != "-" && !FileManager.default.fileExists(atPath: trace) {
                 throw ValidationError("\(trace): no such file")
@@ -50,6 +53,7 @@ extension RuntimeWatch {
                     ? TraceReader(fileHandle: .standardInput, name: name, onIssue: report)
                     : try TraceReader(path: trace, onIssue: report)
             } catch { throw CLIError("\(name): \(error)") }
+            reader.usesFastDecoder = !codableDecoder
             if decodeOnly {
                 let records: Int
                 do { records = try Self.decodeAll(reader) } catch { throw CLIError("\(name): \(error)") }
