@@ -58,6 +58,7 @@ enum FastTraceDecoder {
     }
 
     /// The members after ts and type, up to the closing brace.
+    @inline(__always)
     private static func topLevel<F: FieldReader>(_ c: inout JSONLineCursor, _ fields: F) -> F.Value? {
         var fields = fields
         while true {
@@ -67,6 +68,7 @@ enum FastTraceDecoder {
     }
 
     /// A nested object (`credentials`, `socket`, `process`, an element of `fds`).
+    @inline(__always)
     fileprivate static func nested<F: FieldReader>(_ c: inout JSONLineCursor, _ fields: F) -> F.Value? {
         var fields = fields
         guard c.members({ cursor, key in fields.read(key, &cursor) }) else { return nil }

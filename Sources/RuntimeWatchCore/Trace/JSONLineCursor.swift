@@ -102,7 +102,7 @@ struct JSONLineCursor {
             if b == 0x22 {
                 let bytes = UnsafeBufferPointer(start: base + start, count: index - start)
                 index += 1
-                return String(validating: bytes, as: UTF8.self)
+                return validString(bytes)
             }
             if b == 0x5C { return escapedString(from: start) }
             if b < 0x20 { return nil }
@@ -120,7 +120,7 @@ struct JSONLineCursor {
             switch b {
             case 0x22:
                 index += 1
-                return String(validating: scratch, as: UTF8.self)
+                return scratch.withUnsafeBufferPointer { validString($0) }
             case 0x5C:
                 guard index + 1 < count else { return nil }
                 let e = base[index + 1]
@@ -156,6 +156,37 @@ struct JSONLineCursor {
             }
         }
         return nil
+    }
+
+    /// The string of `bytes` if they are well-formed UTF-8, else nil. (`String(validating:)` is
+    /// generic and showed up in profiles as metadata lookups; this is the same check, specialised.)
+    private func validString(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        var i = 0
+        let n = bytes.count
+        while i < n {
+            let lead = bytes[i]
+            if lead < 0x80 {
+                i += 1
+                continue
+            }
+            let length: Int, minimum: UInt32
+            switch lead {
+            case 0xC2...0xDF: (length, minimum) = (2, 0x80)
+            case 0xE0...0xEF: (length, minimum) = (3, 0x800)
+            case 0xF0...0xF4: (length, minimum) = (4, 0x10000)
+            default: return nil
+            }
+            guard i + length <= n else { return nil }
+            var scalar = UInt32(lead) & (0xFF >> (length + 1))
+            for k in 1..<length {
+                let b = bytes[i + k]
+                guard b & 0xC0 == 0x80 else { return nil }
+                scalar = scalar << 6 | UInt32(b & 0x3F)
+            }
+            guard scalar >= minimum, scalar <= 0x10FFFF, !(0xD800...0xDFFF).contains(scalar) else { return nil }
+            i += length
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     private mutating func hex4() -> UInt16? {
@@ -240,6 +271,7 @@ struct JSONLineCursor {
     /// Walks the members of an object: calls `member` with each key, which must read the value
     /// and return true, or return false to give up.
     /// - Returns: false if the object is malformed or `member` gave up.
+    @inline(__always)
     mutating func members(_ member: (inout JSONLineCursor, UnsafeRawBufferPointer) -> Bool) -> Bool {
         guard consume(0x7B) else { return false }
         if consume(0x7D) { return true }
