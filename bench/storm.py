@@ -148,7 +148,7 @@ def run_exec(args, binary, workdir, row):
     monitor.stop()
     spawned, seconds = int(result[0]), float(result[1])
     # The storm's children are the processes its pid forked: their exec events are the storm's.
-    children, execs, argv_ok, cgroup_ok, drops = set(), 0, 0, 0, 0
+    children, execs, argv_ok, cgroup_ok, drops, reasons = set(), 0, 0, 0, 0, set()
     for r in monitor.records():
         if r["type"] == "fork" and r["parent"] == storm_proc.pid:
             children.add(r["child"])
@@ -158,13 +158,15 @@ def run_exec(args, binary, workdir, row):
             cgroup_ok += r.get("cgroup") is not None
         elif r["type"] == "drop":
             drops += r["count"]
+            reasons.add(f'{r["source"]}: {r["reason"]}')
     with open(os.path.join(workdir, "forkstat.txt"), errors="replace") as f:
         fs_lines = [l for l in f if " exec " in l]
     fs_argv = sum(1 for l in fs_lines if f"/bin/true {marker}" in l)
     fs_true = sum(1 for l in fs_lines if f"/bin/true {marker}" in l or "<unknown>" in l)
     row.update({"rate/s": f"{args.rate or 'top'} ({spawned / seconds:.0f})", "generated": spawned, "captured": f"{execs} (forks {len(children)})",
                 "argv ok": f"{argv_ok} ({100 * argv_ok / spawned:.1f}%)", "cgroup ok": f"{cgroup_ok} ({100 * cgroup_ok / spawned:.1f}%)",
-                "drops": drops, "cpu s/10k": f"{(cpu1 - cpu0) / spawned * 10000:.2f}",
+                "drops": f"{drops} ({'; '.join(sorted(reasons))})" if drops else 0,
+                "cpu s/10k": f"{(cpu1 - cpu0) / spawned * 10000:.2f}",
                 "forkstat seen": f"{fs_true} (all exec lines {len(fs_lines)})",
                 "fs argv ok": f"{fs_argv} ({100 * fs_argv / spawned:.1f}%)", "fs cpu s/10k": f"{(fcpu1 - fcpu0) / spawned * 10000:.2f}"})
 
@@ -212,11 +214,13 @@ def run_connect(args, binary, workdir, row):
     monitor.stop()
     stop.set()
     captured = drops = 0
+    reasons = set()
     for r in monitor.records():
         if r["type"] == "connect" and r.get("remotePort") == port:
             captured += 1
         elif r["type"] == "drop":
             drops += r["count"]
+            reasons.add(f'{r["source"]}: {r["reason"]}')
     fill_alerts(monitor, row)
     row.update({"rate/s": f"{args.rate or 'top'} ({args.count / elapsed:.0f})", "generated": args.count, "captured": captured,
                 "drops": drops, "cpu s/10k": f"{(cpu1 - cpu0) / args.count * 10000:.2f}"})
@@ -247,11 +251,13 @@ def run_token(args, binary, workdir, row):
     row["peak RSS MiB"] = f"{status_kib(monitor.proc.pid, 'VmHWM') / 1024:.1f}"
     monitor.stop()
     captured = drops = 0
+    reasons = set()
     for r in monitor.records():
         if r["type"] == "open" and r.get("path", "").endswith("/token"):
             captured += 1
         elif r["type"] == "drop":
             drops += r["count"]
+            reasons.add(f'{r["source"]}: {r["reason"]}')
     fill_alerts(monitor, row)
     row.update({"rate/s": f"{args.rate or 'top'} ({args.count / elapsed:.0f})", "generated": args.count, "captured": captured,
                 "drops": drops, "cpu s/10k": f"{(cpu1 - cpu0) / args.count * 10000:.2f}"})
