@@ -10,7 +10,7 @@ echo "machine: $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f
 echo "start: $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "## Replay (1,000,000 synthetic events)"
-bench/replay-rate.sh 1000000 1000 2
+bench/replay-rate.sh 1000000 1000 1
 echo
 echo "## Storms (runtime-watch run, release; forkstat side by side on the exec storm)"
 python3 bench/storm.py exec --count "$N" --workers 1 --header
