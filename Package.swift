@@ -10,6 +10,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "runtime-watch", targets: ["runtime-watch"]),
+        // For the benchmark package (Benchmarks/Package.swift), which depends on this one by path.
+        .library(name: "RuntimeWatchCore", targets: ["RuntimeWatchCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

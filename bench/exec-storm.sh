@@ -3,6 +3,8 @@
 # Exec storm: N short-lived /bin/true execs from W workers, observed at the same time by
 # runtime-watch's capture (rw-capture-bench) and by forkstat, to measure how many execs each sees
 # and how many carry their argv (the /proc race). Bounded: N <= 100000, each run killed after 300 s.
+# (bench/storm.py exec runs the same storm against the full `runtime-watch run` with CPU, RSS and
+# forkstat side by side; this script measures the capture layer alone.)
 # Usage: sudo [AUDIT=1] bench/exec-storm.sh [N=10000] [WORKERS=1] [extra rw-capture-bench args...]
 # AUDIT=1 (stretch evaluation) also enables kernel audit with an execve rule for the run (restored
 # afterwards) and reports how many argv the audit EXECVE records would complete.

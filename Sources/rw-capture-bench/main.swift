@@ -130,6 +130,25 @@ final class AuditArgv: @unchecked Sendable {
 
 func percent(_ n: Int, _ of: Int) -> String { of == 0 ? "-" : String(format: "%.1f%%", 100 * Double(n) / Double(of)) }
 
+/// `rw-capture-bench synthesize N LIVE PATH`: writes the deterministic synthetic trace
+/// (SyntheticTrace: N events, at most LIVE processes alive at once) for replay measurements.
+func synthesize(_ args: [String]) -> Never {
+    guard args.count == 5, let count = Int(args[2]), let live = Int(args[3]), (1...10_000_000).contains(count) else {
+        FileHandle.standardError.write(Data("usage: rw-capture-bench synthesize N(<=10000000) LIVE PATH\n".utf8))
+        exit(2)
+    }
+    do {
+        let writer = try TraceWriter(path: args[4], header: TraceHeader(hostname: "synthetic", kernel: "synthetic", start: 1_714_564_800_000_000_000))
+        for record in SyntheticTrace(count: count, liveProcesses: live) { try writer.write(record) }
+        try writer.close()
+    } catch {
+        FileHandle.standardError.write(Data("rw-capture-bench: \(error)\n".utf8))
+        exit(1)
+    }
+    exit(0)
+}
+
+if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "synthesize" { synthesize(CommandLine.arguments) }
 let options = Options.parse(CommandLine.arguments)
 var configuration = ProcessCapture.Configuration()
 configuration.snapshotAtStart = false

@@ -6,10 +6,12 @@
 import Foundation
 
 extension EventRecord {
-    /// One trace line (no newline).
+    /// One trace line (no newline). Written by the byte-level encoder (`appendFastJSONLine`), which
+    /// produces exactly the bytes of the Codable path below; it never throws (kept `throws` for
+    /// source compatibility).
     public func jsonLine() throws -> String {
         var bytes: [UInt8] = []
-        try appendJSONLine(to: &bytes, using: EventRecord.makeLineEncoder())
+        appendFastJSONLine(to: &bytes)
         return String(decoding: bytes, as: UTF8.self)
     }
 
@@ -20,8 +22,9 @@ extension EventRecord {
         return encoder
     }
 
-    /// Appends the line (no newline) to `out`.
-    func appendJSONLine(to out: inout [UInt8], using encoder: JSONEncoder) throws {
+    /// Appends the line (no newline) to `out` through JSONEncoder: the reference encoding the fast
+    /// encoder is tested against.
+    func appendCodableJSONLine(to out: inout [UInt8], using encoder: JSONEncoder) throws {
         let payload: Data
         switch event {
         case .snapshot(let p), .exec(let p): payload = try encoder.encode(p)

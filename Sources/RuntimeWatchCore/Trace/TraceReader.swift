@@ -32,6 +32,9 @@ public final class TraceReader {
         public var records = 0
         /// Lines reported as malformed and skipped.
         public var malformed = 0
+        /// Lines the byte-level decoder left to JSONDecoder (malformed ones included): a new event
+        /// type, an unusual field shape. Reading is correct either way, only slower.
+        public var fallbackDecodes = 0
         public init() {}
     }
 
@@ -40,6 +43,8 @@ public final class TraceReader {
     public private(set) var counts = Counts()
     /// The header, once read (nil before, or for a trace without one).
     public private(set) var header: TraceHeader?
+    /// False sends every line through JSONDecoder (the reference path), to compare the two.
+    public var usesFastDecoder = true
 
     private let lines: LineReader
     private let onIssue: (TraceError) -> Void
@@ -165,8 +170,14 @@ public final class TraceReader {
 
     // MARK: - Decoding
 
-    /// Decodes one event line; on failure reports it and returns nil.
+    /// Decodes one event line; on failure reports it and returns nil. The byte-level decoder reads
+    /// the lines it is sure of; JSONDecoder (the reference) reads the rest and explains failures.
     private func decodeRecord(_ bytes: UnsafeRawBufferPointer) -> EventRecord? {
+        if usesFastDecoder, let record = FastTraceDecoder.decode(bytes) {
+            counts.records += 1
+            return record
+        }
+        counts.fallbackDecodes += 1
         do {
             let record = try decode(EventRecord.self, from: bytes)
             counts.records += 1

@@ -20,7 +20,6 @@ public final class TraceWriter: @unchecked Sendable {
     private let ownsDescriptor: Bool
     /// Keeps a caller's FileHandle (and so its descriptor) alive as long as the writer.
     private let handle: FileHandle?
-    private let encoder = EventRecord.makeLineEncoder()
     private let flushThreshold: Int
     private var buffer: [UInt8] = []
     private var line: [UInt8] = []
@@ -86,12 +85,7 @@ public final class TraceWriter: @unchecked Sendable {
         defer { lock.unlock() }
         try ensureOpen()
         line.removeAll(keepingCapacity: true)
-        do {
-            try record.appendJSONLine(to: &line, using: encoder)
-        } catch {
-            // Every field of an event is a plain value; this only happens for a non-finite number.
-            throw TraceError.writeFailed(destination: destination, reason: "cannot encode \(record.event.kind) event: \(error)")
-        }
+        record.appendFastJSONLine(to: &line)
         guard line.count <= maxLineBytes else { throw TraceError.recordTooLong(bytes: line.count, limit: maxLineBytes) }
         buffer.append(contentsOf: line)
         buffer.append(UInt8(ascii: "\n"))

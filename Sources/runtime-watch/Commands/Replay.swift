@@ -28,6 +28,12 @@ extension RuntimeWatch {
         @Flag(name: .long, help: "Print event, alert and malformed-line counts to stderr at the end.")
         var summary = false
 
+        @Flag(name: .long, help: "Only read and decode the trace (no state, detectors or output): measures the reader. With --summary, prints the count.")
+        var decodeOnly = false
+
+        @Flag(name: .long, help: ArgumentHelp("Decode every line with Foundation's JSONDecoder instead of the byte-level decoder (for comparison).", visibility: .hidden))
+        var codableDecoder = false
+
         func validate() throws {
             guard trace != nil || !audit.auditLogs.isEmpty else {
                 throw ValidationError("give a TRACE, one or more --audit-log files, or both")
@@ -59,6 +65,15 @@ extension RuntimeWatch {
                         ? TraceReader(fileHandle: .standardInput, name: name, onIssue: report)
                         : try TraceReader(path: trace, onIssue: report)
                 } catch { throw CLIError("\(name): \(error)") }
+                reader.usesFastDecoder = !codableDecoder
+                if decodeOnly {
+                    let records: Int
+                    do { records = try Self.decodeAll(reader) } catch { throw CLIError("\(name): \(error)") }
+                    if summary {
+                        FileHandle.standardError.write(Data("runtime-watch: decoded \(records) events, \(reader.counts.malformed) malformed lines skipped, \(reader.counts.fallbackDecodes) lines through the JSONDecoder fallback\n".utf8))
+                    }
+                    return
+                }
                 do {
                     let header = try reader.readHeader()
                     let host = hostname ?? header?.hostname ?? HostIdentity.hostname()
@@ -95,6 +110,14 @@ extension RuntimeWatch {
             configuration.capabilityName = Capabilities.namer
             return Engine(configuration: configuration, detectors: BuiltinDetectors.make(), profile: profile, sink: sink,
                           metrics: NOOPMetricsHandler.instance)
+        }
+
+        /// Reads the whole trace without processing it. - Returns: the number of records.
+        static func decodeAll(_ reader: TraceReader) throws(TraceError) -> Int {
+            try reader.readHeader()
+            var records = 0
+            while try reader.next() != nil { records += 1 }
+            return records
         }
     }
 }
