@@ -36,7 +36,12 @@ final class TraceFastCodecTests: TemporaryDirectoryTestCase {
         let fast = fastLine(record)
         XCTAssertEqual(String(decoding: fast, as: UTF8.self), String(decoding: reference, as: UTF8.self),
                        "fast encoder bytes differ from JSONEncoder's", file: file, line: line)
-        XCTAssertEqual(fastDecode(fast), record, "fast decode of the line", file: file, line: line)
+        if case .k8sAudit = record.event {
+            // Nested API-server objects are left to the JSONDecoder fallback by design.
+            XCTAssertNil(fastDecode(fast), "k8s_audit goes through the fallback", file: file, line: line)
+        } else {
+            XCTAssertEqual(fastDecode(fast), record, "fast decode of the line", file: file, line: line)
+        }
         XCTAssertEqual(codableDecode(fast), record, "JSONDecoder reads the fast encoder's line", file: file, line: line)
     }
 

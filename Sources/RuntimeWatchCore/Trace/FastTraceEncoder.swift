@@ -106,6 +106,13 @@ struct JSONLineBuilder {
 extension EventRecord {
     /// Appends the trace line (no newline): ts, type, then the payload's members in sorted order.
     func appendFastJSONLine(to out: inout [UInt8]) {
+        // API-server audit events are rare and nested as the API server wrote them: the Codable
+        // path writes them (it cannot fail for these plain value types; if it ever did, the line
+        // would be missing, never malformed).
+        if case .k8sAudit = event {
+            try? appendCodableJSONLine(to: &out, using: Self.makeLineEncoder())
+            return
+        }
         var w = JSONLineBuilder(into: out)
         out = []  // hand the storage to the builder without a copy
         w.openObject()
@@ -173,6 +180,8 @@ extension EventRecord {
             w.key("fds")
             w.descriptorArray(e.fds)
             w.member("pid", e.pid)
+        case .k8sAudit:
+            break   // written above
         }
         w.closeObject()
         out = w.bytes
