@@ -109,6 +109,18 @@ final class ReverseShellSessionTests: XCTestCase {
         }
     }
 
+    /// The same node service judged between its fork and the child's exec: the fork still holds
+    /// node's own stdin/stdout pipes (the same ends node holds, inherited), which is sharing, not a
+    /// relay, even though node just connected. Found live: the fork was reported as a reverse shell.
+    func testForkSharingItsNetworkedParentsPipeEndsIsQuiet() throws {
+        var t = TraceBuilder()
+        start(&t)
+        t.exec(210, ppid: 100, exe: "/usr/bin/node", argv: ["node", "app.js"], cgroup: cgroup, fds: [pipe(0, 40), pipe(1, 41), pipe(2, 42)])
+        t.fork(parent: 210, child: 211)
+        connect(&t, 210, port: 443)
+        XCTAssertEqual(try alerts(t.records).count, 0)
+    }
+
     /// gawk '/inet/tcp/…' loop: each command runs as `sh -c CMD` whose output pipe only gawk holds.
     func testAwkCommandLoopAlertsOnTheCommandShell() throws {
         var t = TraceBuilder()

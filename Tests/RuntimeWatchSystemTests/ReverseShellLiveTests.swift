@@ -297,6 +297,27 @@ final class ReverseShellLiveTests: XCTestCase {
         }
     }
 
+    /// A node service that calls an API (the listener) and then runs a fixed command with
+    /// `child_process.exec`: node holds the shell's stdin, stdout and stderr pipes and connected a
+    /// moment ago, the same wiring as node's reverse shell, but the shell runs the command it was
+    /// given (`sh -c …`) instead of reading commands from node. Quiet.
+    func testBenignNodeServiceRunningACommandAfterAnAPICallDoesNotAlert() throws {
+        let scene = try self.scene
+        try assertNoReverseShell(listening: true) { port, mark in
+            let app = """
+            const net=require("net"),cp=require("child_process");
+            const c=net.connect(\(port),"\(Self.attacker)",()=>c.write("GET /version HTTP/1.0\\r\\n\\r\\n"));
+            c.on("data",d=>{cp.exec("uname -s; echo \(mark)",(e,out)=>{console.log(out.trim());c.destroy();process.exit(e?1:0)})});
+            c.on("error",()=>process.exit(2));setTimeout(()=>process.exit(3),8000);
+            """
+            let write = try scene.container.exec(["sh", "-c", "cat > /tmp/\(mark)-app.js"], timeout: .seconds(10), stdin: app)
+            XCTAssertEqual(write.status, 0, "writing the app: \(write)")
+            let run = try scene.container.exec(["/usr/bin/node", "/tmp/\(mark)-app.js"], timeout: .seconds(15))
+            XCTAssertEqual(run.status, 0, "the app ran its command after the API answered: \(run)")
+            XCTAssertTrue(run.stdout.contains("Linux"), "\(run)")
+        }
+    }
+
     // MARK: - Helpers
 
     /// Starts a listener that sends `id`, runs `command(port)` in the container (detached), or on

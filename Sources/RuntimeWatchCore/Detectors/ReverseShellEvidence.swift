@@ -51,17 +51,23 @@ struct ReverseShellEvidence {
         }
         guard fd.kind == .pipe, let inode = fd.inode else { return nil }
         var visited: Set<ProcessID> = [holder.pid]
-        var frontier: [UInt64] = [inode]
+        // Which end each reached pipe is held at: fd 0 reads, fds 1-2 write. Only a process holding
+        // the OTHER end relays; one holding the same end (the parent we forked from, a sibling that
+        // inherited the same stdin) merely shares it.
+        var frontier: [(inode: UInt64, reads: Bool)] = [(inode, fd.fd == 0)]
         var seenInodes: Set<UInt64> = [inode]
         for _ in 0..<2 {
-            var next: [UInt64] = []
-            for ino in frontier {
-                for other in state.processes(holdingInode: ino) where visited.insert(other.pid).inserted {
+            var next: [(inode: UInt64, reads: Bool)] = []
+            for (ino, reads) in frontier {
+                for other in state.processes(holdingInode: ino) where !visited.contains(other.pid) {
                     // The shell's own forks share its pipes; they are the same session, not a relay.
                     if isDescendant(other, of: holder) { continue }
+                    let otherFDs = (other.info.fds ?? []).filter { (0...2).contains($0.fd) }
+                    guard otherFDs.contains(where: { $0.inode == ino && ($0.fd == 0) != reads }) else { continue }
+                    visited.insert(other.pid)
                     if let p = networked(other) { return p }
-                    for f in other.info.fds ?? [] where (0...2).contains(f.fd) && f.kind == .pipe {
-                        if let i = f.inode, seenInodes.insert(i).inserted { next.append(i) }
+                    for f in otherFDs where f.kind == .pipe {
+                        if let i = f.inode, seenInodes.insert(i).inserted { next.append((i, f.fd == 0)) }
                     }
                 }
             }
