@@ -293,6 +293,28 @@ final class ReverseShellSessionTests: XCTestCase {
 
     // MARK: - Look-alikes
 
+    /// A bash HTTP check: `exec 3<>/dev/tcp/h/p; …; cat <&3 | while read l; do echo "$l"; done`, or
+    /// with a command whose output capture saw going to a file. The loop holds the connection it
+    /// inherited but never writes to it: quiet.
+    func testBashReadLoopThatDoesNotWriteToTheConnectionIsQuiet() throws {
+        for runsCommand in [false, true] {
+            var t = TraceBuilder()
+            start(&t)
+            t.exec(330, ppid: 100, exe: "/usr/bin/bash", argv: ["bash", "check.sh"], cgroup: cgroup, fds: [devnull(0), file(1, "/o"), file(2, "/o")])
+            connect(&t, 330, port: 80)
+            t.fork(parent: 330, child: 331)
+            t.exec(331, ppid: 330, exe: "/usr/bin/cat", argv: ["cat"], cgroup: cgroup, fds: [inet(0, 99, port: 80), pipe(1, 100), file(2, "/o")])
+            t.fork(parent: 330, child: 332)
+            t.descriptors(332, [pipe(0, 100), file(1, "/o"), file(2, "/o")])
+            if runsCommand {
+                t.fork(parent: 332, child: 333)
+                t.exec(333, ppid: 332, exe: "/usr/bin/grep", argv: ["grep", "-q", "200"], cgroup: cgroup, fds: [pipe(0, 101), file(1, "/o"), file(2, "/o")])
+                t.exit(333)
+            }
+            XCTAssertEqual(try alerts(t.records).count, 0, "read loop, runs a command: \(runsCommand)")
+        }
+    }
+
     /// `sh -c "python3 -c '<recv>' | sh > /tmp/out"`: the inner sh reads the network but writes a
     /// file; the outer sh (and its forks before they exec) must not be taken for a relayed shell.
     func testDownloadPipedToShellWritingAFileIsQuiet() throws {

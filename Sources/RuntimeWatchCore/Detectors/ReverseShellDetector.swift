@@ -75,8 +75,10 @@ public struct ReverseShellDetector: Detector {
             // peers were judged against the pre-exec image.
             if connected[info.pid] != nil { alerts += judgePeers(of: info.pid, record: record, context: context) }
             alerts += judgeCommandLoop(child: info, record: record, context: context)
-            // A command whose output is a network socket: its shell may be a read loop on that peer.
-            if let ppid = info.ppid, (info.fds ?? []).contains(where: { ($0.fd == 1 || $0.fd == 2) && $0.socket?.isConnectedInet == true }) {
+            // A command whose output is a network socket, or could not be read (it finished first):
+            // its shell may be a read loop on that peer.
+            let output = (info.fds ?? []).filter { $0.fd == 1 || $0.fd == 2 }
+            if let ppid = info.ppid, output.isEmpty || output.contains(where: { $0.socket?.isConnectedInet == true }) {
                 alerts += judge(ppid, record: record, context: context)
             }
         case .descriptors(let d):

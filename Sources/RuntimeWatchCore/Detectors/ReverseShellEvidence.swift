@@ -154,6 +154,14 @@ struct ReverseShellEvidence {
               ProgramClassifier.kind(of: parent.info) == .shell,
               let c = recentConnect(parent, within: relayConnectWindow), c.address == address,
               c.at <= proc.firstSeen &+ 1_000_000_000 else { return nil }
+        // Holding the connection is not writing to it: `cat <&3 | while read l; do echo "$l"; done`
+        // (a bash HTTP check) holds it too. Require a command the loop ran whose output capture
+        // could not see because it finished first; one it saw on a socket is `childOutput`'s case,
+        // and one it saw elsewhere writes elsewhere.
+        let ranUnseenCommand = state.processes.children(of: proc.pid).contains { child in
+            child.origin != .fork && !(child.info.fds ?? []).contains { $0.fd == 1 || $0.fd == 2 }
+        }
+        guard ranUnseenCommand else { return nil }
         return NetworkPeer(holder: ProcessKey(parent), address: c.address, port: c.port, viaSocket: false, socketInode: nil)
     }
 
