@@ -168,4 +168,38 @@ final class K8sAuditRuleTests: XCTestCase {
         XCTAssertEqual(sink.alerts.map(\.ruleID), ["k8s-privileged-workload"])
         XCTAssertEqual(sink.alerts.first?.fields["ka.req.pod.risks"], .list(["privileged container debugger-x7"]))
     }
+
+    /// `kubectl patch` of a workload: a strategic-merge body and a JSON patch (`--type=json`, a list
+    /// the API server logs as is) switching on what the rule looks for; a JSON patch touching only
+    /// labels, and a list that is no JSON patch, decode and stay quiet.
+    func testPatchesThatMakeAWorkloadPrivilegedAlertWhateverThePatchType() throws {
+        let bodies: [(String, [String]?)] = [
+            (#"{"spec":{"template":{"spec":{"containers":[{"name":"web","securityContext":{"privileged":true}}]}}}}"#,
+             ["privileged container web"]),
+            (#"[{"op":"test","path":"/spec/replicas","value":2},{"op":"add","path":"/spec/template/spec/hostPID","value":true}]"#,
+             ["hostPID"]),
+            (#"[{"op":"add","path":"/spec/template/spec/volumes/-","value":{"name":"host","hostPath":{"path":"/"}}}]"#,
+             ["hostPath /"]),
+            (#"[{"op":"replace","path":"/spec/template/spec/containers/0/securityContext/capabilities/add","value":["SYS_ADMIN"]}]"#,
+             ["capability SYS_ADMIN"]),
+            (#"[{"op":"replace","path":"/metadata/labels/tier","value":"web"},{"op":"remove","path":"/spec/template/spec/hostPID"}]"#, nil),
+            (#"["not", "a", "patch"]"#, nil),
+        ]
+        for (i, (body, risks)) in bodies.enumerated() {
+            let object = try JSONDecoder().decode(AuditRequestObject.self, from: Data(body.utf8))
+            let sink = InMemoryAlertSink()
+            var e = try engine(sink: sink)
+            e.process(EventRecord(timestamp: t0, event: .k8sAudit(audit("p\(i)", verb: "patch", uri: "/apis/apps/v1/namespaces/shop/deployments/web",
+                                                                       user: "oidc:mallory@example.com", resource: "deployments",
+                                                                       ns: "shop", name: "web", object: object))))
+            guard let risks else {
+                XCTAssertEqual(sink.alerts.map(\.ruleID), [], body)
+                continue
+            }
+            XCTAssertEqual(sink.alerts.map(\.ruleID), ["k8s-privileged-workload"], body)
+            guard case .list(let found)? = sink.alerts.first?.fields["ka.req.pod.risks"] else { XCTFail(body); continue }
+            XCTAssertTrue(found.count == risks.count && zip(found, risks).allSatisfy { $0.hasPrefix($1) }, "\(body): \(found)")
+            XCTAssertTrue(sink.alerts.first?.output.hasPrefix("Privileged workload patched") == true, sink.alerts.first?.output ?? "")
+        }
+    }
 }

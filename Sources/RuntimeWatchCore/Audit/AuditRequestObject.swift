@@ -3,6 +3,8 @@
 // the pod template of a Deployment, DaemonSet, StatefulSet, ReplicaSet, Job (`spec.template`) or
 // CronJob (`spec.jobTemplate.spec.template`). Everything else in the object is ignored.
 
+import Foundation
+
 /// `requestObject`: kind, name and the pod-shaped parts of the spec.
 public struct AuditRequestObject: Sendable, Hashable, Codable {
     public var kind: String?
@@ -10,6 +12,22 @@ public struct AuditRequestObject: Sendable, Hashable, Codable {
     public var spec: AuditObjectSpec?
     public init(kind: String? = nil, metadata: AuditObjectMetadata? = nil, spec: AuditObjectSpec? = nil) {
         self.kind = kind; self.metadata = metadata; self.spec = spec
+    }
+
+    private enum Keys: String, CodingKey { case kind, metadata, spec }
+
+    /// Reads an object (create, update, merge or strategic-merge patch), or a JSON patch's list of
+    /// operations folded into the partial object they write (`JSONPatchFolding`).
+    public init(from decoder: Decoder) throws {
+        if (try? decoder.unkeyedContainer()) != nil {
+            let folded = try JSONPatchFolding.fold(decoder)
+            self = try JSONDecoder().decode(AuditRequestObject.self, from: JSONEncoder().encode(folded))
+            return
+        }
+        let c = try decoder.container(keyedBy: Keys.self)
+        kind = try c.decodeIfPresent(String.self, forKey: .kind)
+        metadata = try c.decodeIfPresent(AuditObjectMetadata.self, forKey: .metadata)
+        spec = try c.decodeIfPresent(AuditObjectSpec.self, forKey: .spec)
     }
 
     /// The pod spec this object creates: the spec itself for a Pod, else the template's.

@@ -69,7 +69,9 @@ public struct K8sAuditDetector: Detector {
         case ("serviceaccounts", "token"?) where e.verb == "create":
             return (.k8sTokenRequest,
                     "Service account token requested (user=%ka.user.name serviceaccount=%ka.target.namespace/%ka.target.name", [:], nil)
-        case (_, nil) where Self.workloadResources.contains(resource) && (e.verb == "create" || e.verb == "update"),
+        // A patch body (merge, strategic-merge, or a JSON patch folded into the object it writes)
+        // is the partial object it sets: anything risky in it is being switched on.
+        case (_, nil) where Self.workloadResources.contains(resource) && (e.verb == "create" || e.verb == "update" || e.verb == "patch"),
              // `kubectl debug` adds an ephemeral container through this subresource; its patch body
              // is a partial Pod (`{"spec":{"ephemeralContainers":[…]}}`), which reads as a pod spec.
              ("pods", "ephemeralcontainers"?) where e.verb == "update" || e.verb == "patch":
@@ -86,7 +88,7 @@ public struct K8sAuditDetector: Detector {
                 "ka.req.pod.containers.add_capabilities": .list(risk.addedCapabilities),
             ]
             return (.k8sPrivilegedWorkload,
-                    "Privileged workload \(e.verb == "create" ? "created" : "updated") (user=%ka.user.name \(resource)=%ka.target.namespace/%ka.req.name risks=%ka.req.pod.risks",
+                    "Privileged workload \(e.verb == "create" ? "created" : e.verb == "patch" ? "patched" : "updated") (user=%ka.user.name \(resource)=%ka.target.namespace/%ka.req.name risks=%ka.req.pod.risks",
                     extra.merging(["ka.req.name": FieldValue(ref.name ?? e.requestObject?.metadata?.name ?? e.requestObject?.metadata?.generateName)]) { a, _ in a },
                     nil)
         default:
