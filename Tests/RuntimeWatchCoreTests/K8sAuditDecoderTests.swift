@@ -41,6 +41,16 @@ final class K8sAuditDecoderTests: XCTestCase {
         XCTAssertTrue(result.issues[0].reason.hasPrefix("not valid JSON"), result.issues[0].reason)
     }
 
+    /// `requestObject` is whatever the client sent: a body of a shape no rule reads (here a Pod
+    /// whose containers field is not a list) is left out, and the event still counts.
+    func testAnUnreadableRequestBodyDoesNotRejectTheEvent() {
+        let line = #"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Request","auditID":"u1","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/a/pods","verb":"create","user":{"username":"bob"},"objectRef":{"resource":"pods","namespace":"a"},"requestObject":{"kind":"Pod","spec":{"containers":"oops"}},"stageTimestamp":"2026-11-20T09:00:00.000000Z"}"#
+        let result = AuditEventDecoder.decodeLines(Array(line.utf8))
+        XCTAssertEqual(result.issues, [])
+        XCTAssertEqual(result.events.map(\.verb), ["create"])
+        XCTAssertNil(result.events.first?.requestObject)
+    }
+
     func testRecordNeedsATimestamp() throws {
         var e = try AuditEventDecoder.decodeDocument(Array(Self.eventJSON("t").utf8)).events[0]
         XCTAssertEqual(try AuditEventDecoder.record(e, position: "p").timestamp, 1_795_165_200_000_001_000)

@@ -96,3 +96,27 @@ public struct AuditEvent: Sendable, Hashable, Codable {
         return nil
     }
 }
+
+extension AuditEvent {
+    /// Decodes an event; only the envelope can make it malformed. `requestObject` is whatever JSON
+    /// the client sent (any kind, any shape): a body this reader cannot make sense of is left out,
+    /// so the event still counts for every rule that does not need it.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(level: try c.decodeIfPresent(String.self, forKey: .level),
+                  auditID: try c.decode(String.self, forKey: .auditID),
+                  stage: try c.decode(String.self, forKey: .stage),
+                  requestURI: try c.decode(String.self, forKey: .requestURI),
+                  verb: try c.decode(String.self, forKey: .verb),
+                  user: try c.decode(AuditUser.self, forKey: .user),
+                  impersonatedUser: try c.decodeIfPresent(AuditUser.self, forKey: .impersonatedUser),
+                  sourceIPs: try c.decodeIfPresent([String].self, forKey: .sourceIPs),
+                  userAgent: try c.decodeIfPresent(String.self, forKey: .userAgent),
+                  objectRef: try c.decodeIfPresent(AuditObjectReference.self, forKey: .objectRef),
+                  responseStatus: try c.decodeIfPresent(AuditResponseStatus.self, forKey: .responseStatus),
+                  requestObject: (try? c.decodeIfPresent(AuditRequestObject.self, forKey: .requestObject)) ?? nil,
+                  annotations: try c.decodeIfPresent([String: String].self, forKey: .annotations),
+                  requestReceivedTimestamp: try c.decodeIfPresent(String.self, forKey: .requestReceivedTimestamp),
+                  stageTimestamp: try c.decodeIfPresent(String.self, forKey: .stageTimestamp))
+    }
+}
