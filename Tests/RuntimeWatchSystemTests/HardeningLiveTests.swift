@@ -27,31 +27,28 @@ final class HardeningLiveScene {
     init() throws {
         let binary = try runtimeWatchBinary()
         let scratch = try TemporaryDirectory(prefix: "rw-harden")
-        var made: (TestNetwork?, RuncContainer?) = (nil, nil)
+        var kubeletRoot = ""
+        let scene: NetworkedContainer
         do {
-            let network = try TestNetwork()
-            made.0 = network
-            var configuration = RuncContainer.Configuration()
-            configuration.namespace = Self.namespace
-            configuration.hostUsr = true
-            configuration.networkNamespacePath = network.pathB
-            let container = try RuncContainer(configuration)
-            made.1 = container
-            let volume = try FakeKubeletVolume(kubeletRoot: scratch.at("kubelet"), podUID: container.podUID)
-            configuration.binds = [BindMount(hostPath: volume.volumeDir, containerPath: Self.secretsDir)]
-            try RuncSpec.document(for: configuration, id: container.id, podUID: container.podUID, cgroupsPath: container.cgroupsPath)
-                .write(to: URL(fileURLWithPath: container.bundle + "/config.json"))
-            try container.start()
+            scene = try NetworkedContainer.start(namespace: Self.namespace) { container, configuration in
+                let volume = try FakeKubeletVolume(kubeletRoot: scratch.at("kubelet"), podUID: container.podUID)
+                kubeletRoot = volume.kubeletRoot
+                configuration.binds = [BindMount(hostPath: volume.volumeDir, containerPath: Self.secretsDir)]
+            }
+        } catch {
+            scratch.remove()
+            throw error
+        }
+        do {
             profilePath = try scratch.write(Self.profile(allowingTail: false), to: "harden-profile.yaml")
-            monitor = try MonitorProcess(binary: binary, kubeletRoot: volume.kubeletRoot, scratch: scratch, profiles: [profilePath],
+            monitor = try MonitorProcess(binary: binary, kubeletRoot: kubeletRoot, scratch: scratch, profiles: [profilePath],
                                          maxSeconds: 600, extraArguments: ["--log-level", "info"],
                                          environment: ["RW_TEST_FORBIDDEN_SYSCALL": String(Self.triggerDelayMilliseconds)])
-            self.network = network
-            self.container = container
+            self.network = scene.network
+            self.container = scene.container
             self.scratch = scratch
         } catch {
-            made.1?.stop()
-            made.0?.teardown()
+            scene.stop()
             scratch.remove()
             throw error
         }

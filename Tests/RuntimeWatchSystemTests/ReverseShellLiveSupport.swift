@@ -27,17 +27,12 @@ final class ReverseShellLiveScene {
     init() throws {
         let binary = try runtimeWatchBinary()
         let scratch = try TemporaryDirectory(prefix: "rw-rshell")
-        var made: (TestNetwork?, RuncContainer?) = (nil, nil)
+        let scene: NetworkedContainer
+        do { scene = try NetworkedContainer.start(namespace: "rw-e2e-rshell") } catch {
+            scratch.remove()
+            throw error
+        }
         do {
-            let network = try TestNetwork()
-            made.0 = network
-            var configuration = RuncContainer.Configuration()
-            configuration.namespace = "rw-e2e-rshell"
-            configuration.hostUsr = true
-            configuration.networkNamespacePath = network.pathB
-            let container = try RuncContainer(configuration)
-            made.1 = container
-            try container.start()
             try scratch.makeDirectory("kubelet")   // empty: no token volumes to watch here
             let profile = try scratch.write("version: 1\nsettings:\n  fold_window_seconds: 0\n", to: "rshell-profile.yaml")
             tracePath = scratch.at("trace.jsonl")
@@ -47,12 +42,11 @@ final class ReverseShellLiveScene {
                                      "-days", "1", "-keyout", tlsKey, "-out", tlsCertificate], timeout: .seconds(30))
             monitor = try MonitorProcess(binary: binary, kubeletRoot: scratch.at("kubelet"), scratch: scratch,
                                          profiles: [profile], maxSeconds: 1200, extraArguments: ["--record", tracePath])
-            self.network = network
-            self.container = container
+            self.network = scene.network
+            self.container = scene.container
             self.scratch = scratch
         } catch {
-            made.1?.stop()
-            made.0?.teardown()
+            scene.stop()
             scratch.remove()
             throw error
         }
