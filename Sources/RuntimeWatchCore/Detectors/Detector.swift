@@ -18,6 +18,15 @@ public protocol Detector: Sendable {
     /// Looks at one event (already applied to `context.state`) and returns alerts. May keep
     /// its own bounded state (for correlations), hence `mutating`.
     mutating func inspect(_ record: EventRecord, context: DetectionContext) -> [Alert]
+    /// Whether `inspect(record, …)` could return an alert or change this detector's own state.
+    /// False lets the engine skip the call (and building the context when no detector needs it),
+    /// so it must only be false when `inspect` would return `[]` and change nothing.
+    /// The default is true (always inspected).
+    func needsInspection(of record: EventRecord) -> Bool
+}
+
+extension Detector {
+    public func needsInspection(of record: EventRecord) -> Bool { true }
 }
 
 // Conveniences detectors use so every alert and every allowlist check is made the same way.

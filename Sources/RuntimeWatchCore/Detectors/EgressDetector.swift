@@ -18,6 +18,12 @@ public struct EgressDetector: Detector {
 
     public init() {}
 
+    /// Only successful or in-flight connects matter.
+    public func needsInspection(of record: EventRecord) -> Bool {
+        guard case .connect(let c) = record.event else { return false }
+        return c.result == 0 || c.result == 115
+    }
+
     public func inspect(_ record: EventRecord, context: DetectionContext) -> [Alert] {
         guard case .connect(let c) = record.event, c.result == 0 || c.result == 115,
               let address = IPAddress(c.remoteAddress) else { return [] }

@@ -17,6 +17,12 @@ public struct K8sAuditDetector: Detector {
 
     public init() {}
 
+    /// Only Kubernetes audit events matter.
+    public func needsInspection(of record: EventRecord) -> Bool {
+        if case .k8sAudit = record.event { return true }
+        return false
+    }
+
     public mutating func inspect(_ record: EventRecord, context: DetectionContext) -> [Alert] {
         guard case .k8sAudit(let e) = record.event, AuditStagePolicy.shouldEvaluate(e) else { return [] }
         guard evaluated.insert(e.auditID) else { return [] }

@@ -107,6 +107,17 @@ public enum ProgramClassifier {
     }
 
     public static func baseName(_ path: String) -> String {
+        // Byte search (Character search walks grapheme clusters). A "/" byte between ASCII bytes is
+        // a Character of its own, so the answer is the same; otherwise ask the Character view.
+        let bytes = path.utf8
+        if let slash = bytes.lastIndex(of: UInt8(ascii: "/")) {
+            let after = bytes.index(after: slash)
+            let nextIsASCII = after == bytes.endIndex || bytes[after] < 0x80
+            let previousIsASCII = slash == bytes.startIndex || bytes[bytes.index(before: slash)] < 0x80
+            if nextIsASCII && previousIsASCII { return String(path[after...]) }
+        } else {
+            return path
+        }
         if let slash = path.lastIndex(of: "/") { return String(path[path.index(after: slash)...]) }
         return path
     }

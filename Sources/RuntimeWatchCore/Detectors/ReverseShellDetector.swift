@@ -65,6 +65,18 @@ public struct ReverseShellDetector: Detector {
 
     public init() {}
 
+    /// Exec, snapshot, descriptor, exit and successful connect events are judged; any other event
+    /// only matters while an interpreter alert or a tool launch waits for its deadline.
+    public func needsInspection(of record: EventRecord) -> Bool {
+        if !pending.isEmpty || !launches.isEmpty { return true }
+        switch record.event {
+        case .exec, .snapshot, .descriptors: return true
+        case .exit(let e): return connected[e.pid] != nil
+        case .connect(let c): return (c.result == 0 || c.result == 115) && c.remotePort != 0
+        default: return false
+        }
+    }
+
     public mutating func inspect(_ record: EventRecord, context: DetectionContext) -> [Alert] {
         var alerts = expire(now: record.timestamp, context: context)
         switch record.event {

@@ -38,6 +38,15 @@ public struct TokenReadDetector: Detector {
         }
     }
 
+    /// Only reads of token files and successful or in-flight connects matter.
+    public func needsInspection(of record: EventRecord) -> Bool {
+        switch record.event {
+        case .fileOpen(let open): !open.write
+        case .connect(let c): (c.result == 0 || c.result == 115) && !unexpectedReads.isEmpty
+        default: false
+        }
+    }
+
     private mutating func tokenRead(_ open: FileOpenEvent, record: EventRecord, context: DetectionContext) -> [Alert] {
         let pid = open.pid
         let seenPath = open.containerPath ?? open.path

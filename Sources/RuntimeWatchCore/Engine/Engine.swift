@@ -3,7 +3,7 @@
 // code runs live and in replay; it reads only the events, never the host or the wall clock.
 //
 // Hot path (`process`): one state update, two counter bumps (an array slot and a pre-made metric),
-// and one `inspect` per active detector. No per-event allocation of its own: alert handling,
+// and one `inspect` per active detector that says it needs the event (`needsInspection`). No per-event allocation of its own: alert handling,
 // folding and dictionary-keyed counters only run when a detector returns an alert.
 
 import CoreMetrics
@@ -80,10 +80,11 @@ public struct Engine: Sendable {
         if case .drop(let d) = record.event { recordDrop(d) }
         if now >= nextGaugeUpdate { updateGauge() }
 
-        guard !activeDetectors.isEmpty else { return }
-        let context = DetectionContext(state: state, profile: profile, hostname: configuration.hostname)
-        for i in activeDetectors {
-            let alerts = detectors[i].inspect(record, context: context)
+        // Most events interest no detector (forks, comm changes): then no context is built.
+        var context: DetectionContext?
+        for i in activeDetectors where detectors[i].needsInspection(of: record) {
+            if context == nil { context = DetectionContext(state: state, profile: profile, hostname: configuration.hostname) }
+            let alerts = detectors[i].inspect(record, context: context!)
             for alert in alerts {
                 if let namer = configuration.capabilityName {
                     submit(AlertBuilder.addingCapabilityNames(to: alert, record: record, state: state, name: namer))

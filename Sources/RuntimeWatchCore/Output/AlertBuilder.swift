@@ -212,27 +212,44 @@ public enum AlertBuilder {
     /// `_`, `.`, `[` and `]`; trailing dots that are not part of a known field are sentence punctuation.
     /// Unknown or null fields render as `<NA>`, as Falco prints them; `%%` is a literal `%`.
     public static func render(_ template: String, fields: [String: FieldValue]) -> String {
+        // Walks the UTF-8 bytes and copies literal runs whole: placeholders are ASCII, so every
+        // index stopped at is a character boundary of `template`.
         var out = ""
         out.reserveCapacity(template.utf8.count + 64)
-        let scalars = Array(template.unicodeScalars)
-        var i = 0
-        func isNameScalar(_ s: Unicode.Scalar) -> Bool {
-            (s >= "0" && s <= "9") || (s >= "a" && s <= "z") || (s >= "A" && s <= "Z")
-                || s == "_" || s == "." || s == "[" || s == "]"
+        let bytes = template.utf8
+        func isNameByte(_ b: UInt8) -> Bool {
+            (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) || (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z"))
+                || (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z"))
+                || b == UInt8(ascii: "_") || b == UInt8(ascii: ".") || b == UInt8(ascii: "[") || b == UInt8(ascii: "]")
         }
-        while i < scalars.count {
-            let s = scalars[i]
-            guard s == "%" else { out.unicodeScalars.append(s); i += 1; continue }
-            if i + 1 < scalars.count, scalars[i + 1] == "%" { out.append("%"); i += 2; continue }
-            var j = i + 1
-            while j < scalars.count, isNameScalar(scalars[j]) { j += 1 }
-            var name = String(String.UnicodeScalarView(scalars[(i + 1)..<j]))
+        var i = bytes.startIndex
+        var literalStart = i
+        while i < bytes.endIndex {
+            guard bytes[i] == UInt8(ascii: "%") else { i = bytes.index(after: i); continue }
+            out += template[literalStart..<i]
+            let nameStart = bytes.index(after: i)
+            if nameStart < bytes.endIndex, bytes[nameStart] == UInt8(ascii: "%") {
+                out.append("%")
+                i = bytes.index(after: nameStart)
+                literalStart = i
+                continue
+            }
+            var j = nameStart
+            while j < bytes.endIndex, isNameByte(bytes[j]) { j = bytes.index(after: j) }
+            var name = String(template[nameStart..<j])
             var end = j
-            while fields[name] == nil, name.hasSuffix(".") { name.removeLast(); end -= 1 }
-            if name.isEmpty { out.append("%"); i += 1; continue }
+            while fields[name] == nil, name.hasSuffix(".") { name.removeLast(); end = bytes.index(before: end) }
+            if name.isEmpty {
+                out.append("%")
+                i = nameStart
+                literalStart = i
+                continue
+            }
             out += (fields[name] ?? .null).description
             i = end
+            literalStart = i
         }
+        out += template[literalStart...]
         return out
     }
 }

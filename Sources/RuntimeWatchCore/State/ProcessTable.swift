@@ -69,8 +69,8 @@ public struct ProcessTable: Sendable {
         }
         record.info.pid = record.pid
         record.info.ppid = record.ppid
-        let old = records.updateValue(record, forKey: record.pid)
-        reindex(old: old, new: record)
+        let old = records.updateValue(record, forKey: record.pid).map(IndexedFacts.init)
+        reindex(pid: record.pid, serial: record.serial, old: old, new: IndexedFacts(record))
         if records.count > capacity { evict(sparing: record.pid) }
         return record
     }
@@ -80,27 +80,54 @@ public struct ProcessTable: Sendable {
     @discardableResult
     public mutating func remove(_ pid: ProcessID) -> ProcessRecord? {
         guard let old = records.removeValue(forKey: pid) else { return nil }
-        reindex(old: old, new: nil)
+        reindex(pid: pid, serial: old.serial, old: IndexedFacts(old), new: nil)
         return old
     }
 
     /// Marks a live process exited at `time`. No effect on an unknown or already exited pid.
     public mutating func markExited(_ pid: ProcessID, at time: UInt64) {
-        guard var r = records[pid], r.exitedAt == nil else { return }
-        r.exitedAt = time
-        upsert(r)
+        guard records[pid]?.exitedAt == nil else { return }
+        modify(pid) { $0.exitedAt = time }
+    }
+
+    /// Changes the stored record of `pid` in place (no copy of the record out and back) and updates
+    /// the indexes the change touches. `body` must not change `pid` or `serial`: the record stays
+    /// the same incarnation. Equivalent to reading the record, changing it and `upsert`ing it.
+    /// - Returns: what `body` returned, or nil (and `body` not called) when `pid` is unknown.
+    @discardableResult
+    mutating func modify<Result>(_ pid: ProcessID, _ body: (inout ProcessRecord) -> Result) -> Result? {
+        guard let index = records.index(forKey: pid) else { return nil }
+        let before = IndexedFacts(records.values[index])
+        let result = body(&records.values[index])
+        let after = IndexedFacts(records.values[index])
+        precondition(records.values[index].pid == pid && after.serial == before.serial,
+                     "ProcessTable.modify changed the identity of pid \(pid)")
+        // Same invariant `upsert` keeps: the info's pid and ppid follow the record's.
+        if after.ppid != records.values[index].info.ppid || records.values[index].info.pid != pid {
+            records.values[index].info.pid = pid
+            records.values[index].info.ppid = after.ppid
+        }
+        reindex(pid: pid, serial: before.serial, old: before, new: after)
+        return result
     }
 
     /// Moves the live children of `pid` to `newParent` (the kernel reparents orphans to a
     /// subreaper or to the pid namespace's init; the proc connector does not say which, so
     /// `SystemState` picks and capture's next read of the child corrects it).
     public mutating func reparentChildren(of pid: ProcessID, to newParent: ProcessID) {
+        guard let pids = childIndex[pid], let parentSerial = records[pid]?.serial else { return }
+        // Collected first: moving a child edits `childIndex[pid]`. Same children as
+        // `children(of:)`; the order does not matter, each move touches only its own child.
+        var moving: [ProcessID] = []
+        for child in pids where child != newParent {
+            guard let index = records.index(forKey: child) else { continue }
+            let r = records.values[index]
+            if r.isAlive && (r.parentSerial == nil || r.parentSerial == parentSerial) { moving.append(child) }
+        }
+        guard !moving.isEmpty else { return }
         let newParentSerial = records[newParent]?.serial
-        for child in children(of: pid) where child.isAlive && child.pid != newParent {
-            var moved = child
-            moved.ppid = newParent
-            moved.parentSerial = newParentSerial
-            upsert(moved)
+        for child in moving {
+            modify(child) { $0.ppid = newParent; $0.parentSerial = newParentSerial }
         }
     }
 
@@ -142,15 +169,28 @@ public struct ProcessTable: Sendable {
 
     // MARK: - Indexes
 
-    private mutating func reindex(old: ProcessRecord?, new: ProcessRecord?) {
-        if old?.ppid != new?.ppid {
-            if let o = old, let p = o.ppid { childIndex[p]?.remove(o.pid); if childIndex[p]?.isEmpty == true { childIndex[p] = nil } }
-            if let n = new, let p = n.ppid { childIndex[p, default: []].insert(n.pid) }
+    /// The part of a record the indexes depend on, taken before and after a change so
+    /// `reindex` touches only what changed (no copy of the whole record is kept).
+    private struct IndexedFacts {
+        var ppid: ProcessID?
+        var inodes: StreamInodes
+        var isAlive: Bool
+        var serial: UInt64
+        init(_ r: ProcessRecord) {
+            ppid = r.ppid; inodes = r.standardStreamInodes; isAlive = r.isAlive; serial = r.serial
         }
-        let oldInodes = old?.standardStreamInodes ?? StreamInodes()
-        let newInodes = new?.standardStreamInodes ?? StreamInodes()
+    }
+
+    /// Brings the indexes from `old` (nil: no record) to `new` (nil: removed) for `pid`, whose
+    /// stored serial is `serial` (the new one when `new` is given).
+    private mutating func reindex(pid: ProcessID, serial: UInt64, old: IndexedFacts?, new: IndexedFacts?) {
+        if old?.ppid != new?.ppid {
+            if let p = old?.ppid { childIndex[p]?.remove(pid); if childIndex[p]?.isEmpty == true { childIndex[p] = nil } }
+            if let p = new?.ppid { childIndex[p, default: []].insert(pid) }
+        }
+        let oldInodes = old?.inodes ?? StreamInodes()
+        let newInodes = new?.inodes ?? StreamInodes()
         if oldInodes != newInodes {
-            let pid = (old ?? new)!.pid
             for inode in oldInodes where !newInodes.contains(inode) {
                 inodeIndex[inode]?.remove(pid)
                 if inodeIndex[inode]?.isEmpty == true { inodeIndex[inode] = nil }
@@ -158,7 +198,7 @@ public struct ProcessTable: Sendable {
             for inode in newInodes where !oldInodes.contains(inode) { inodeIndex[inode, default: []].insert(pid) }
         }
         if let n = new, !n.isAlive, old == nil || old!.isAlive || old!.serial != n.serial {
-            exitQueue.append(ExitTicket(pid: n.pid, serial: n.serial))
+            exitQueue.append(ExitTicket(pid: pid, serial: serial))
         }
     }
 

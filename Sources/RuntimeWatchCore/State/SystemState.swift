@@ -91,12 +91,20 @@ public struct SystemState: Sendable {
 
     /// Applies a change to the info of a known, current incarnation.
     private mutating func update(_ pid: ProcessID, at t: UInt64, _ change: (inout ProcessInfo) -> Void) {
-        guard var r = processes[pid] else { unknownProcessEvents += 1; return }
-        // Older than the exec/snapshot that defined the record: that read already reflects it.
-        guard t >= r.since else { staleEvents += 1; return }
-        // After the recorded exit: about a later incarnation whose fork/exec was not seen.
-        if let exitedAt = r.exitedAt, t > exitedAt { unknownProcessEvents += 1; return }
-        change(&r.info)
-        processes.upsert(r)
+        // In place: the record is not copied out of the table and back.
+        let applied = processes.modify(pid) { r -> Bool? in
+            // Older than the exec/snapshot that defined the record: that read already reflects it.
+            guard t >= r.since else { return nil }
+            // After the recorded exit: about a later incarnation whose fork/exec was not seen.
+            if let exitedAt = r.exitedAt, t > exitedAt { return false }
+            change(&r.info)
+            return true
+        }
+        switch applied {
+        case .none: unknownProcessEvents += 1   // unknown pid
+        case .some(.none): staleEvents += 1
+        case .some(.some(false)): unknownProcessEvents += 1
+        case .some(.some(true)): break
+        }
     }
 }
