@@ -136,8 +136,7 @@ struct ReadSession: Sendable {
         // exe is absent for kernel threads, so ENOENT alone does not prove the process is gone.
         info.exe = link(dir, "exe", markGone: false)
         if let bytes = text(dir, "cgroup", limit: limits.cgroup) {
-            let text = String(decoding: bytes, as: UTF8.self)
-            info.cgroup = CgroupSelection.choose(text)
+            info.cgroup = CgroupSelection.choose(utf8: bytes)
             if info.cgroup == nil && !bytes.isEmpty { issue("cgroup", "no valid \"id:controllers:path\" line") }
         }
     }
