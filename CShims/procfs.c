@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,8 +29,12 @@ long rw_proc_read(int dirfd, const char *name, void *buf, size_t cap) {
     size_t total = 0;
     long result = 0;
     /* procfs files report size 0, so read until the buffer is full or read() returns 0. A short
-     * read is NOT the end: seq_file tables such as net/tcp hand out about one page per read(), so
-     * stopping at the first short read silently truncated socket tables past ~4 KiB. */
+     * read is NOT the end for multi-record seq_file tables such as net/tcp: they hand out about
+     * one page per read(), so stopping at the first short read silently truncated socket tables
+     * past ~4 KiB. The per-process files capture reads on every exec (cmdline, stat, status,
+     * cgroup) are produced in one piece (single_open seq_files; cmdline loops over the whole
+     * argument area), so for them a short read IS the end: that saves one read() per file. */
+    int whole_in_one_read = strncmp(name, "net/", 4) != 0;
     while (total < cap) {
         size_t want = cap - total;
         ssize_t n = read(fd, (char *)buf + total, want);
@@ -40,6 +45,7 @@ long rw_proc_read(int dirfd, const char *name, void *buf, size_t cap) {
         }
         if (n == 0) break;
         total += (size_t)n;
+        if (whole_in_one_read && (size_t)n < want) break;
     }
     close(fd);
     return result < 0 ? result : (long)total;

@@ -3,8 +3,9 @@
 // `/bin/sleep SECONDS` for the live-process memory figure) N times in all, each waiting for its
 // child, at a fixed total rate (0 = as fast as possible). Prints "<spawned> <seconds>" on stdout.
 // Bounded by the caller: N <= 200000, and storm.py kills it after its time limit.
-// Usage: execstorm N WORKERS RATE MARKER [--live SECONDS]
+// Usage: execstorm N WORKERS RATE MARKER [--live SECONDS | --program PATH]
 //   --live: do not wait; children run `/bin/sleep SECONDS` and stay alive (memory with N live processes).
+//   --program: children run `PATH MARKER` instead of `/bin/true MARKER` (bench/linger.c: lives >= 1 ms).
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <spawn.h>
@@ -19,7 +20,7 @@ extern char **environ;
 
 static long total, workers, live_seconds;
 static double rate;
-static const char *marker;
+static const char *marker, *program = "/bin/true";
 
 static double now(void) {
     struct timespec t;
@@ -32,7 +33,7 @@ static void *worker(void *arg) {
     long share = total / workers + (index < total % workers ? 1 : 0);
     char seconds[32];
     snprintf(seconds, sizeof seconds, "%ld", live_seconds);
-    char *storm_argv[] = {"/bin/true", (char *)marker, NULL};
+    char *storm_argv[] = {(char *)program, (char *)marker, NULL};
     char *live_argv[] = {"/bin/sleep", seconds, NULL};
     char **argv = live_seconds > 0 ? live_argv : storm_argv;
     double per_worker_rate = rate / (double)workers, start = now();
@@ -59,7 +60,7 @@ static void *worker(void *arg) {
 
 int main(int argc, char **argv) {
     if (argc < 5) {
-        fprintf(stderr, "usage: execstorm N WORKERS RATE MARKER [--live SECONDS]\n");
+        fprintf(stderr, "usage: execstorm N WORKERS RATE MARKER [--live SECONDS | --program PATH]\n");
         return 2;
     }
     total = atol(argv[1]);
@@ -67,6 +68,7 @@ int main(int argc, char **argv) {
     rate = atof(argv[3]);
     marker = argv[4];
     if (argc >= 7 && strcmp(argv[5], "--live") == 0) live_seconds = atol(argv[6]);
+    if (argc >= 7 && strcmp(argv[5], "--program") == 0) program = argv[6];
     if (total < 1 || total > 200000 || workers < 1 || workers > 8 || rate < 0) {
         fprintf(stderr, "execstorm: N must be 1..200000, WORKERS 1..8, RATE >= 0\n");
         return 2;

@@ -18,6 +18,7 @@ python3 bench/storm.py exec --count "$N" --workers 2
 python3 bench/storm.py exec --count "$N" --workers 1 --rate 500
 python3 bench/storm.py exec --count "$N" --workers 1 --rate 1000
 python3 bench/storm.py exec --count "$N" --workers 2 --rate 1000
+python3 bench/storm.py exec --count "$N" --workers 1 --lifetime-ms 1   # children live >= 1 ms (argv target)
 python3 bench/storm.py connect --count "$N" --rate 1000
 python3 bench/storm.py token --count "$N" --rate 1000
 python3 bench/storm.py live --count 10000

@@ -124,15 +124,24 @@ def compile_execstorm(workdir):
     return exe
 
 
+def compile_linger(workdir, lifetime_ms):
+    exe = os.path.join(workdir, f"linger{lifetime_ms}ms")
+    subprocess.run(["gcc", "-O2", f"-DLIFETIME_US={lifetime_ms * 1000}", "-o", exe, os.path.join(ROOT, "bench", "linger.c")], check=True)
+    return exe
+
+
 def run_exec(args, binary, workdir, row):
     storm = compile_execstorm(workdir)
     marker = f"rw-storm-{os.getpid()}"
+    # --lifetime-ms: children live at least that long (bench/linger.c) instead of /bin/true's < 1 ms.
+    program = compile_linger(workdir, args.lifetime_ms) if args.lifetime_ms else "/bin/true"
+    program_args = ["--program", program] if args.lifetime_ms else []
     monitor = Monitor(binary, workdir, ["--no-token-watch", "--no-connect-watch"], args.time_limit)
     forkstat_out = open(os.path.join(workdir, "forkstat.txt"), "w")
     forkstat = subprocess.Popen(["forkstat", "-e", "exec"], stdout=forkstat_out, stderr=subprocess.DEVNULL)
     time.sleep(1)
     cpu0, fcpu0 = cpu_seconds(monitor.proc.pid), cpu_seconds(forkstat.pid)
-    storm_proc = subprocess.Popen([storm, str(args.count), str(args.workers), str(args.rate), marker],
+    storm_proc = subprocess.Popen([storm, str(args.count), str(args.workers), str(args.rate), marker] + program_args,
                                   stdout=subprocess.PIPE, text=True)
     try:
         result = storm_proc.communicate(timeout=args.time_limit)[0].split()
@@ -154,16 +163,17 @@ def run_exec(args, binary, workdir, row):
             children.add(r["child"])
         elif r["type"] == "exec" and r["pid"] in children:
             execs += 1
-            argv_ok += r.get("argv") == ["/bin/true", marker]
+            argv_ok += r.get("argv") == [program, marker]
             cgroup_ok += r.get("cgroup") is not None
         elif r["type"] == "drop":
             drops += r["count"]
             reasons.add(f'{r["source"]}: {r["reason"]}')
     with open(os.path.join(workdir, "forkstat.txt"), errors="replace") as f:
         fs_lines = [l for l in f if " exec " in l]
-    fs_argv = sum(1 for l in fs_lines if f"/bin/true {marker}" in l)
-    fs_true = sum(1 for l in fs_lines if f"/bin/true {marker}" in l or "<unknown>" in l)
-    row.update({"rate/s": f"{args.rate or 'top'} ({spawned / seconds:.0f})", "generated": spawned, "captured": f"{execs} (forks {len(children)})",
+    fs_argv = sum(1 for l in fs_lines if f"{program} {marker}" in l)
+    fs_true = sum(1 for l in fs_lines if f"{program} {marker}" in l or "<unknown>" in l)
+    mode = f"exec {args.lifetime_ms} ms" if args.lifetime_ms else "exec"
+    row.update({"mode": mode, "rate/s": f"{args.rate or 'top'} ({spawned / seconds:.0f})", "generated": spawned, "captured": f"{execs} (forks {len(children)})",
                 "argv ok": f"{argv_ok} ({100 * argv_ok / spawned:.1f}%)", "cgroup ok": f"{cgroup_ok} ({100 * cgroup_ok / spawned:.1f}%)",
                 "drops": f"{drops} ({'; '.join(sorted(reasons))})" if drops else 0,
                 "cpu s/10k": f"{(cpu1 - cpu0) / spawned * 10000:.2f}",
@@ -301,6 +311,8 @@ def main():
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--rate", type=float, default=0, help="events per second in all; 0 = as fast as possible")
     parser.add_argument("--time-limit", type=int, default=120)
+    parser.add_argument("--lifetime-ms", type=int, default=0,
+                        help="exec mode: children live at least this long (bench/linger.c) instead of /bin/true")
     parser.add_argument("--header", action="store_true")
     args = parser.parse_args()
     if os.geteuid() != 0:

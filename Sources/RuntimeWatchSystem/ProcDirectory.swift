@@ -56,15 +56,14 @@ public struct ProcDirectory: Sendable {
     /// The corresponding C function is `rw_proc_readlink` (`readlinkat(2)`).
     public func readLink(_ name: String, limit: Int = 4096) throws(SystemError) -> String {
         let fd = descriptor.rawValue
-        var bytes = [UInt8](repeating: 0, count: limit)
-        let n = try bytes.withUnsafeMutableBufferPointer { buf in
-            buf.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buf.count) { p in
-                Result { () throws(SystemError) in
-                    try shimCall("rw_proc_readlink") { rw_proc_readlink(fd, name, p, buf.count) }
-                }
+        // A temporary buffer, not a zero-filled Array: capture reads 5 links per exec.
+        let result = withUnsafeTemporaryAllocation(of: CChar.self, capacity: max(1, limit)) { buf in
+            Result { () throws(SystemError) -> String in
+                let n = try shimCall("rw_proc_readlink") { rw_proc_readlink(fd, name, buf.baseAddress!, buf.count) }
+                return String(decoding: UnsafeRawBufferPointer(start: buf.baseAddress, count: Int(n)), as: UTF8.self)
             }
-        }.get()
-        return String(decoding: bytes[..<Int(n)], as: UTF8.self)
+        }
+        return try result.get()
     }
 
     /// The inode of the FIFO that the link `name` (e.g. `"fd/0"`) points at, or nil when it is not a

@@ -19,7 +19,7 @@ public struct RawProcEvent: Sendable, Hashable {
     /// The CPU that sent the event.
     public var cpu: UInt32
     /// Per-CPU sequence number (`cn_msg.seq`), +1 per event on that CPU; a gap means events were
-    /// lost. Not meaningful for `.none` acks.
+    /// lost. Acks (`.none`) are numbered too on current kernels (`cpu` = 0xffffffff on old ones).
     public var sequence: UInt32
     /// Kernel CLOCK_MONOTONIC nanoseconds when the event happened.
     public var timestampNanoseconds: UInt64

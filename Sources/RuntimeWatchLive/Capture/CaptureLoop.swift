@@ -118,12 +118,10 @@ final class CaptureLoop: @unchecked Sendable {
     }
 
     private func handle(_ raw: RawProcEvent, started: ProcReadInProgress? = nil) {
-        if raw.kind != .none {
-            let lost = gaps.record(cpu: raw.cpu, sequence: raw.sequence)
-            if lost > 0 {
-                counters.update { $0.sequenceGapEvents += lost }
-                loss.gap(lost, now: WallClock.monotonicNanoseconds())
-            }
+        let lost = gaps.record(raw)
+        if lost > 0 {
+            counters.update { $0.sequenceGapEvents += lost }
+            loss.gap(lost, now: WallClock.monotonicNanoseconds())
         }
         let time = clock.wall(fromMonotonic: raw.timestampNanoseconds)
         switch ProcEventMapper.map(raw) {

@@ -12,20 +12,31 @@ public enum CgroupSelection {
     /// Picks the path that names the process's container from /proc/<pid>/cgroup text.
     /// Malformed lines are skipped. Returns nil when no line parsed.
     public static func choose(_ text: String) -> String? {
-        var unified: String?
-        var longestV1: String?
-        for line in text.split(separator: "\n") {
-            let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
-            guard fields.count == 3, Int(fields[0]) != nil, fields[2].hasPrefix("/") else { continue }
-            let path = String(fields[2])
-            if fields[0] == "0" && fields[1].isEmpty {
+        choose(utf8: Array(text.utf8))
+    }
+
+    /// `choose` over the file's bytes as read (capture's per-exec path: no String of the whole
+    /// file, no Character walk).
+    public static func choose(utf8 bytes: [UInt8]) -> String? {
+        var unified: ArraySlice<UInt8>?
+        var longestV1: ArraySlice<UInt8>?
+        for line in bytes.split(separator: UInt8(ascii: "\n")) {
+            guard let firstColon = line.firstIndex(of: UInt8(ascii: ":")),
+                  let secondColon = line[(firstColon + 1)...].firstIndex(of: UInt8(ascii: ":")) else { continue }
+            let id = line[line.startIndex..<firstColon]
+            let controllers = line[(firstColon + 1)..<secondColon]
+            let path = line[(secondColon + 1)...]
+            guard path.first == UInt8(ascii: "/"), Int(String(decoding: id, as: UTF8.self)) != nil else { continue }
+            if id.elementsEqual("0".utf8) && controllers.isEmpty {
                 unified = path
-            } else if path.utf8.count > (longestV1?.utf8.count ?? 0) {
+            } else if path.count > (longestV1?.count ?? 0) {
                 longestV1 = path
             }
         }
-        if let unified, unified != "/" { return unified }
-        if let longestV1, longestV1 != "/" { return longestV1 }
-        return unified ?? longestV1
+        func text(_ b: ArraySlice<UInt8>) -> String { String(decoding: b, as: UTF8.self) }
+        let root = "/".utf8
+        if let unified, !unified.elementsEqual(root) { return text(unified) }
+        if let longestV1, !longestV1.elementsEqual(root) { return text(longestV1) }
+        return (unified ?? longestV1).map(text)
     }
 }

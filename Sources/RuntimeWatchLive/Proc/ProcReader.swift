@@ -136,8 +136,7 @@ struct ReadSession: Sendable {
         // exe is absent for kernel threads, so ENOENT alone does not prove the process is gone.
         info.exe = link(dir, "exe", markGone: false)
         if let bytes = text(dir, "cgroup", limit: limits.cgroup) {
-            let text = String(decoding: bytes, as: UTF8.self)
-            info.cgroup = CgroupSelection.choose(text)
+            info.cgroup = CgroupSelection.choose(utf8: bytes)
             if info.cgroup == nil && !bytes.isEmpty { issue("cgroup", "no valid \"id:controllers:path\" line") }
         }
     }
@@ -147,7 +146,7 @@ struct ReadSession: Sendable {
         var stat: ProcStat?
         if let bytes = text(dir, "stat", limit: limits.stat) {
             do throws(ProcParseError) {
-                stat = try ProcStat.parse(String(decoding: bytes, as: UTF8.self))
+                stat = try ProcStat.parse(utf8: bytes)
             } catch {
                 issue("stat", error.reason)
             }
@@ -158,7 +157,7 @@ struct ReadSession: Sendable {
             info.ppid = ProcessID(stat.ppid)
         }
         if let bytes = text(dir, "status", limit: limits.status) {
-            let status = ProcStatus.parse(String(decoding: bytes, as: UTF8.self))
+            let status = ProcStatus.parse(utf8: bytes)
             for problem in status.problems { issue("status", problem.reason) }
             info.credentials = status.credentials
             if let ppid = status.ppid { info.ppid = ProcessID(ppid) }

@@ -24,31 +24,41 @@ public struct ProcStat: Sendable, Hashable {
     /// Parses the text of /proc/<pid>/stat.
     /// - Throws: `ProcParseError` naming the missing or malformed field.
     public static func parse(_ text: String) throws(ProcParseError) -> ProcStat {
+        try parse(utf8: Array(text.utf8))
+    }
+
+    /// Parses the bytes of /proc/<pid>/stat as read (what capture calls per exec: it works on the
+    /// bytes, without building a String of the whole file or walking it by Character).
+    /// - Throws: `ProcParseError` naming the missing or malformed field.
+    public static func parse(utf8 bytes: [UInt8]) throws(ProcParseError) -> ProcStat {
         func fail(_ reason: String) -> ProcParseError { ProcParseError(file: "stat", reason: reason) }
-        guard let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")"), open < close else {
+        guard let open = bytes.firstIndex(of: UInt8(ascii: "(")), let close = bytes.lastIndex(of: UInt8(ascii: ")")), open < close else {
             throw fail("no parenthesised comm field")
         }
-        let comm = String(text[text.index(after: open)..<close])
-        let rest = text[text.index(after: close)...].split(separator: " ", omittingEmptySubsequences: true)
-        // rest[0] is field 3; field n is rest[n - 3].
-        func field(_ n: Int) throws(ProcParseError) -> Substring {
-            guard rest.count > n - 3 else { throw fail("only \(rest.count + 2) fields, field \(n) missing") }
-            return rest[n - 3]
+        let comm = String(decoding: bytes[(open + 1)..<close], as: UTF8.self)
+        // Fields after the comm, separated by runs of spaces; fields[0] is field 3, field n is fields[n - 3].
+        var fields: [Range<Int>] = []
+        fields.reserveCapacity(52)
+        var i = close + 1
+        while i < bytes.count {
+            while i < bytes.count && bytes[i] == UInt8(ascii: " ") { i += 1 }
+            let begin = i
+            while i < bytes.count && bytes[i] != UInt8(ascii: " ") { i += 1 }
+            if i > begin { fields.append(begin..<i) }
         }
-        let stateField = try field(3)
-        guard stateField.count == 1, let state = stateField.first else { throw fail("field 3 (state) is \"\(stateField.prefix(16))\"") }
-        guard let ppid = Int32(try field(4)) else { throw fail("field 4 (ppid) is not a number") }
-        guard let flags = UInt32(try field(9)) else { throw fail("field 9 (flags) is not a number") }
-        let startField = try field(22).droppingLast(while: { $0 == "\n" })
-        guard let start = UInt64(startField) else { throw fail("field 22 (starttime) is not a number") }
+        func field(_ n: Int) throws(ProcParseError) -> ArraySlice<UInt8> {
+            guard fields.count > n - 3 else { throw fail("only \(fields.count + 2) fields, field \(n) missing") }
+            return bytes[fields[n - 3]]
+        }
+        func text(_ b: ArraySlice<UInt8>) -> String { String(decoding: b, as: UTF8.self) }
+        let stateBytes = try field(3)
+        let stateText = text(stateBytes)
+        guard stateText.count == 1, let state = stateText.first else { throw fail("field 3 (state) is \"\(stateText.prefix(16))\"") }
+        guard let ppid = Int32(text(try field(4))) else { throw fail("field 4 (ppid) is not a number") }
+        guard let flags = UInt32(text(try field(9))) else { throw fail("field 9 (flags) is not a number") }
+        var startBytes = try field(22)
+        while startBytes.last == UInt8(ascii: "\n") { startBytes = startBytes.dropLast() }
+        guard let start = UInt64(text(startBytes)) else { throw fail("field 22 (starttime) is not a number") }
         return ProcStat(comm: comm, state: state, ppid: ppid, flags: flags, startTicks: start)
-    }
-}
-
-extension Substring {
-    func droppingLast(while predicate: (Character) -> Bool) -> Substring {
-        var s = self
-        while let last = s.last, predicate(last) { s = s.dropLast() }
-        return s
     }
 }

@@ -28,27 +28,40 @@ public struct ProcStatus: Sendable, Hashable {
 
     /// Parses the text of /proc/<pid>/status. Never throws: bad lines land in `problems`.
     public static func parse(_ text: String) -> ProcStatus {
+        parse(utf8: Array(text.utf8))
+    }
+
+    /// Parses the bytes of /proc/<pid>/status as read. Works on bytes and builds Strings only for
+    /// the five keys it keeps (the file has ~55 lines; capture reads it on every exec).
+    /// Never throws: bad lines land in `problems`.
+    public static func parse(utf8 bytes: [UInt8]) -> ProcStatus {
         var s = ProcStatus()
         var lineNumber = 0
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        var lineStart = 0
+        while lineStart <= bytes.count {
+            let lineEnd = bytes[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+            defer { lineStart = lineEnd + 1 }
             lineNumber += 1
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            let key = line[..<colon]
-            let value = line[line.index(after: colon)...].trimmingPrefix(while: { $0 == "\t" || $0 == " " })
+            let line = bytes[lineStart..<lineEnd]
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { continue }
+            let key = line[lineStart..<colon]
+            var valueStart = colon + 1
+            while valueStart < lineEnd && (bytes[valueStart] == UInt8(ascii: "\t") || bytes[valueStart] == UInt8(ascii: " ")) { valueStart += 1 }
+            let value = bytes[valueStart..<lineEnd]
+            func text() -> String { String(decoding: value, as: UTF8.self) }
             func bad(_ what: String) {
-                s.problems.append(ProcParseError(file: "status", reason: "line \(lineNumber): \(what) \"\(value.prefix(40))\""))
+                s.problems.append(ProcParseError(file: "status", reason: "line \(lineNumber): \(what) \"\(text().prefix(40))\""))
             }
-            switch key {
-            case "Name": s.name = String(value)
-            case "PPid":
-                if let v = Int32(value) { s.ppid = v } else { bad("PPid is not a pid:") }
-            case "Uid":
+            if key.elementsEqual("Name".utf8) {
+                s.name = text()
+            } else if key.elementsEqual("PPid".utf8) {
+                if let v = Int32(text()) { s.ppid = v } else { bad("PPid is not a pid:") }
+            } else if key.elementsEqual("Uid".utf8) {
                 if let ids = idList(value) { s.uids = ids } else { bad("Uid is not four ids:") }
-            case "Gid":
+            } else if key.elementsEqual("Gid".utf8) {
                 if let ids = idList(value) { s.gids = ids } else { bad("Gid is not four ids:") }
-            case "CapEff":
-                if value.count <= 16, let v = UInt64(value, radix: 16) { s.capEff = v } else { bad("CapEff is not a 64-bit hex mask:") }
-            default: continue
+            } else if key.elementsEqual("CapEff".utf8) {
+                if value.count <= 16, let v = UInt64(text(), radix: 16) { s.capEff = v } else { bad("CapEff is not a 64-bit hex mask:") }
             }
         }
         if s.uids == nil { s.problems.append(ProcParseError(file: "status", reason: "no valid Uid line")) }
@@ -56,10 +69,10 @@ public struct ProcStatus: Sendable, Hashable {
         return s
     }
 
-    private static func idList(_ value: Substring) -> [UInt32]? {
-        let parts = value.split(whereSeparator: { $0 == "\t" || $0 == " " })
+    private static func idList(_ value: ArraySlice<UInt8>) -> [UInt32]? {
+        let parts = value.split(whereSeparator: { $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: " ") })
         guard parts.count == 4 else { return nil }
-        let ids = parts.compactMap { UInt32($0) }
+        let ids = parts.compactMap { UInt32(String(decoding: $0, as: UTF8.self)) }
         return ids.count == 4 ? ids : nil
     }
 }
