@@ -35,6 +35,13 @@ public struct ConnectEnrichment: Sendable {
                 guard let info = read.info, ProgramClassifier.kind(of: info) != .other, pending.acquire() else { continue }
                 let pid = connect.pid
                 let connectorIsShell = ProgramClassifier.isShellOrInterpreter(info)
+                // Audit delivers the connect late: by now the connector may already have moved the
+                // socket onto its stdio (perl's fdopen, python's dup2). What was just read goes out
+                // at once, or the re-reads below would see nothing new and say nothing.
+                if connectorIsShell, let fds = info.fds {
+                    continuation.yield(EventRecord(timestamp: WallClock.nowNanoseconds(),
+                                                   event: .descriptors(DescriptorsEvent(pid: pid, fds: fds))))
+                }
                 Task.detached {
                     defer { pending.release() }
                     var last: [ProcessID: [DescriptorInfo]] = connectorIsShell ? [pid: info.fds ?? []] : [:]
