@@ -41,14 +41,7 @@ final class EgressLiveChild {
     }
 
     /// SIGTERM, wait up to 10 s, then SIGKILL. Idempotent.
-    func stop() {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGTERM)
-        if !CommandRunner.waitForExit(process, timeout: .seconds(10)) {
-            kill(process.processIdentifier, SIGKILL)
-            _ = CommandRunner.waitForExit(process, timeout: .seconds(2))
-        }
-    }
+    func stop() { CommandRunner.terminate(process) }
 
     deinit { stop() }
 }

@@ -89,14 +89,7 @@ final class MonitorProcess {
     }
 
     /// SIGTERM, wait up to 10 s for it to flush and exit, then SIGKILL. Idempotent.
-    func stop() {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGTERM)
-        if !CommandRunner.waitForExit(process, timeout: .seconds(10)) {
-            kill(process.processIdentifier, SIGKILL)
-            _ = CommandRunner.waitForExit(process, timeout: .seconds(2))
-        }
-    }
+    func stop() { CommandRunner.terminate(process) }
 
     deinit { stop() }
 }

@@ -78,6 +78,16 @@ enum CommandRunner {
         return result
     }
 
+    /// SIGTERM, wait up to 10 s for `process` to flush and exit, then SIGKILL. Idempotent.
+    static func terminate(_ process: Process) {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGTERM)
+        if !waitForExit(process, timeout: .seconds(10)) {
+            kill(process.processIdentifier, SIGKILL)
+            _ = waitForExit(process, timeout: .seconds(2))
+        }
+    }
+
     /// Polls until `process` exits or `timeout` passes; true when it exited.
     static func waitForExit(_ process: Process, timeout: Duration) -> Bool {
         let deadline = ContinuousClock.now + timeout
