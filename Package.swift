@@ -26,6 +26,9 @@ let package = Package(
         // RuntimeWatchService imports them directly (TimeAmount/IOError, locks, ServiceGroup).
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // Also in the graph already: the capture queue's Deque, and Retry-After response headers.
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // Thin C glue over netlink, fanotify, seccomp and libcap. Returns >= 0 or -errno; no policy.
@@ -58,6 +61,7 @@ let package = Package(
                 "RuntimeWatchCore",
                 "RuntimeWatchSystem",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
         // Network-facing pieces: health/metrics listener, webhook output.
@@ -73,6 +77,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
         .executableTarget(

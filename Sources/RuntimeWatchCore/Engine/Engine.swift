@@ -178,8 +178,8 @@ public struct Engine: Sendable {
     }
 
     private mutating func recordDrop(_ d: DropEvent) {
-        dropsByCause[d.source, default: 0] &+= d.count
-        metrics.drop(cause: d.source, count: d.count)
+        dropsByCause[d.key, default: 0] &+= d.count
+        metrics.drop(d)
         drops.record(d)
         if drops.isDue(now: now) { reportDrops() }
     }

@@ -31,12 +31,16 @@ struct EngineMetrics: Sendable {
         reloadsFailed = Counter(label: Self.profileReloads, dimensions: [("result", "failed")], factory: factory)
     }
 
-    mutating func drop(cause: String, count: UInt64) {
-        let counter = dropsByCause[cause] ?? {
-            let c = Counter(label: Self.drops, dimensions: [("cause", cause)], factory: factory)
-            dropsByCause[cause] = c
+    /// `runtime_watch_drops_total{source,cause}`: the same count the drop event carried.
+    mutating func drop(_ d: DropEvent) {
+        let key = d.key
+        let counter = dropsByCause[key] ?? {
+            let c = Counter(label: Self.drops, dimensions: [("source", d.source), ("cause", d.cause ?? "unspecified")],
+                            factory: factory)
+            dropsByCause[key] = c
             return c
         }()
+        let count = d.count
         counter.increment(by: Int64(clamping: count))
     }
 

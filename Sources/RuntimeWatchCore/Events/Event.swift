@@ -51,11 +51,18 @@ public struct PtraceEvent: Sendable, Hashable, Codable {
 /// Capture lost events (receive-buffer overflow, queue full). Recorded so replay reproduces the
 /// internal drop alert.
 public struct DropEvent: Sendable, Hashable, Codable {
-    /// Which source lost them: "proc_connector", "fanotify", "connect", "queue".
+    /// Which source lost them: "proc_connector", "fanotify", "connect", "k8s_audit", …
     public var source: String
     public var count: UInt64
     public var reason: String
-    public init(source: String, count: UInt64, reason: String) { self.source = source; self.count = count; self.reason = reason }
+    /// Why, as one word for metrics and tuning: "queue_full", "kernel_overflow", "sequence_gap", …
+    /// (nil in traces recorded before causes were named).
+    public var cause: String?
+    public init(source: String, count: UInt64, reason: String, cause: String? = nil) {
+        self.source = source; self.count = count; self.reason = reason; self.cause = cause
+    }
+    /// "source/cause" (or the source alone without a cause): the key of drop counters and metrics.
+    public var key: String { cause.map { source + "/" + $0 } ?? source }
 }
 
 /// A watched file (a service-account token) was opened.

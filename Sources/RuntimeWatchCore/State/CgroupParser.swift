@@ -360,3 +360,11 @@ struct ByteSpan {
 
     static func isLowerHex(_ b: UInt8) -> Bool { (b >= 48 && b <= 57) || (b >= 97 && b <= 102) }
 }
+
+extension ContainerInfo {
+    /// What is known of a container from its cgroup path alone (no runtime metadata read yet, or
+    /// none found): the one fallback every source and the state use.
+    public init(cgroupOnly match: CgroupMatch) {
+        self.init(id: match.id, runtime: match.runtime, podUID: match.podUID, qosClass: match.qosClass)
+    }
+}

@@ -37,7 +37,7 @@ public struct ContainerDirectory: Sendable {
     /// Adds a minimal entry from a parsed cgroup path when nothing is known of the container yet.
     public mutating func noteCgroup(_ match: CgroupMatch) {
         guard byID[match.id] == nil else { return }
-        store(ContainerInfo(id: match.id, runtime: match.runtime, podUID: match.podUID, qosClass: match.qosClass))
+        store(ContainerInfo(cgroupOnly: match))
     }
 
     private mutating func store(_ info: ContainerInfo) {

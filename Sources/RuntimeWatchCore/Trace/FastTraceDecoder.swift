@@ -183,16 +183,17 @@ private struct PtraceFields: FieldReader {
 }
 
 private struct DropFields: FieldReader {
-    var source = Slot<String>(), count = Slot<UInt64>(), reason = Slot<String>()
+    var source = Slot<String>(), count = Slot<UInt64>(), reason = Slot<String>(), cause = Slot<String>()
     mutating func read(_ key: UnsafeRawBufferPointer, _ c: inout JSONLineCursor) -> Bool {
         if key.equals("source") { return source.fill(&c) { $0.string() } }
+        if key.equals("cause") { return cause.fill(&c) { $0.string() } }
         if key.equals("count") { return count.fill(&c) { $0.integer() } }
         if key.equals("reason") { return reason.fill(&c) { $0.string() } }
         return false
     }
     func build() -> DropEvent? {
         guard let source = source.value, let count = count.value, let reason = reason.value else { return nil }
-        return DropEvent(source: source, count: count, reason: reason)
+        return DropEvent(source: source, count: count, reason: reason, cause: cause.value)
     }
 }
 

@@ -152,6 +152,7 @@ extension EventRecord {
             w.member("qosClass", e.qosClass)
             w.member("runtime", e.runtime)
         case .drop(let e):
+            w.member("cause", e.cause)
             w.member("count", e.count)
             w.member("reason", e.reason)
             w.member("source", e.source)

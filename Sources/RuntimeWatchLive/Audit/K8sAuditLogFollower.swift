@@ -5,6 +5,7 @@
 // is lost or read twice. `-` reads standard input to its end. Each line becomes an EventRecord via
 // the Core decoder; a bad line is reported with its file and line number and skipped.
 
+import Foundation
 import Glibc
 import RuntimeWatchCore
 import Synchronization
@@ -55,22 +56,48 @@ public final class K8sAuditLogFollower: Sendable {
     /// Makes the event stream end soon (within one poll interval).
     public func stop() { stopped.store(true, ordering: .relaxed) }
 
-    /// Starts following on a background thread.
-    /// - Parameter onIssue: called for every malformed line (with its line number) and file error.
-    /// - Returns: the events in file order; the stream ends after `stop()`, at the end of stdin, or
-    ///   at the end of the file with `stopAtEnd`.
-    public func events(onIssue: @escaping @Sendable (Issue) -> Void) -> AsyncStream<EventRecord> {
-        let (stream, continuation) = AsyncStream.makeStream(of: EventRecord.self, bufferingPolicy: .unbounded)
-        // With startAtEnd, "the end" is the size now, when the caller asks: a line appended after
-        // this call is read even if the background reader opens the file a little later.
-        var st = stat()
-        let startOffset: Int64? = configuration.startAtEnd && path != "-" && stat(path, &st) == 0 ? Int64(st.st_size) : nil
-        let task = Task.detached { [self] in
-            await follow(startOffset: startOffset, onIssue: onIssue) { continuation.yield($0) }
-            continuation.finish()
+    /// Follows on a dedicated thread into the capture queue. A file keeps what has not been read
+    /// yet, so a full queue makes the follower wait for room instead of dropping: nothing is lost.
+    /// - Parameters:
+    ///   - onIssue: called for every malformed line (with its line number) and file error.
+    ///   - ownsQueue: end the outlet's queue when following ends (a follower used on its own).
+    public func start(outlet: CaptureOutlet, ownsQueue: Bool = false, onIssue: @escaping @Sendable (Issue) -> Void) {
+        let startOffset = currentEndIfStartingThere()
+        let thread = Thread { [self] in
+            follow(startOffset: startOffset, onIssue: onIssue) { record in
+                while !outlet.queue.hasRoom && !stopped.load(ordering: .relaxed) { Self.nap(.milliseconds(5)) }
+                outlet.emit(record)
+            }
+            if ownsQueue { outlet.queue.finish() }
         }
-        continuation.onTermination = { [self] _ in stop(); task.cancel() }
-        return stream
+        thread.name = "rw-audit-log"
+        thread.start()
+    }
+
+    /// Reads on the calling thread until `stop()`, the end of stdin, or the end of the file with
+    /// `stopAtEnd` (replay of a finished log), handing each event to `emit` in file order.
+    public func readToEnd(onIssue: @escaping @Sendable (Issue) -> Void, emit: (EventRecord) -> Void) {
+        follow(startOffset: currentEndIfStartingThere(), onIssue: onIssue, emit: emit)
+    }
+
+    /// The events of a follower used on its own (tests), through a queue of `capacity`.
+    public func events(capacity: Int = 65_536, onIssue: @escaping @Sendable (Issue) -> Void) -> AsyncStream<EventRecord> {
+        let queue = CaptureQueue(capacity: capacity)
+        start(outlet: CaptureOutlet(queue: queue, source: "k8s_audit"), ownsQueue: true, onIssue: onIssue)
+        return queue.records()
+    }
+
+    /// With startAtEnd, "the end" is the size when the caller asks: a line appended after that is
+    /// read even if the reader opens the file a little later.
+    private func currentEndIfStartingThere() -> Int64? {
+        var st = stat()
+        return configuration.startAtEnd && path != "-" && stat(path, &st) == 0 ? Int64(st.st_size) : nil
+    }
+
+    private static func nap(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        var ts = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+        nanosleep(&ts, nil)
     }
 
     // MARK: - Reading
@@ -86,7 +113,7 @@ public final class K8sAuditLogFollower: Sendable {
         var skippingLongLine = false
     }
 
-    private func follow(startOffset: Int64?, onIssue: @escaping @Sendable (Issue) -> Void, emit: (EventRecord) -> Void) async {
+    private func follow(startOffset: Int64?, onIssue: @escaping @Sendable (Issue) -> Void, emit: (EventRecord) -> Void) {
         let name = path == "-" ? "<stdin>" : path
         var file: OpenFile?
         var firstOpen = true
@@ -100,7 +127,7 @@ public final class K8sAuditLogFollower: Sendable {
                     if !reportedMissing { onIssue(Issue(file: name, detail: "cannot open (\(String(cString: strerror(errno)))); waiting for it to appear")) }
                     reportedMissing = true
                     if configuration.stopAtEnd { return }
-                    try? await Task.sleep(for: configuration.pollInterval)
+                    Self.nap(configuration.pollInterval)
                     continue
                 }
                 reportedMissing = false
@@ -134,7 +161,7 @@ public final class K8sAuditLogFollower: Sendable {
                 lseek(file!.fd, 0, SEEK_SET)
                 counters.withLock { $0.truncations += 1 }
             case .unchanged:
-                try? await Task.sleep(for: configuration.pollInterval)
+                Self.nap(configuration.pollInterval)
             }
         }
         if let file { close(file.fd) }

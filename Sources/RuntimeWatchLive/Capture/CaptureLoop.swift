@@ -14,8 +14,9 @@ final class CaptureLoop: @unchecked Sendable {
     private let configuration: ProcessCapture.Configuration
     private let reader: ProcReader
     private let clock: WallClock
-    private let announcer: ContainerAnnouncer
-    private let continuation: AsyncStream<EventRecord>.Continuation
+    private let outlet: CaptureOutlet
+    /// True when the loop owns its queue (a ProcessCapture used on its own) and ends it.
+    private let finishesQueue: Bool
     private let counters: CaptureCounters
     private let logger: Logger?
     private let shouldStop: @Sendable () -> Bool
@@ -24,18 +25,16 @@ final class CaptureLoop: @unchecked Sendable {
     private var known = Set<Int32>()
     private var gaps = SequenceGapTracker()
     private var loss: LossAccounting
-    /// Events the output stream refused since the last successful "queue" drop event.
-    private var pendingQueueDrops: UInt64 = 0
 
     init(connector: ProcConnector, configuration: ProcessCapture.Configuration, clock: WallClock,
-         announcer: ContainerAnnouncer, continuation: AsyncStream<EventRecord>.Continuation,
+         outlet: CaptureOutlet, finishesQueue: Bool,
          counters: CaptureCounters, logger: Logger?, shouldStop: @escaping @Sendable () -> Bool) {
         self.connector = connector
         self.configuration = configuration
         self.reader = configuration.reader
         self.clock = clock
-        self.announcer = announcer
-        self.continuation = continuation
+        self.outlet = outlet
+        self.finishesQueue = finishesQueue
         self.counters = counters
         self.logger = logger
         self.shouldStop = shouldStop
@@ -70,9 +69,8 @@ final class CaptureLoop: @unchecked Sendable {
             }
         }
         reportLossAndResync(scan: false)
-        flushQueueDrops(at: WallClock.nowNanoseconds())
         try? connector.close()
-        continuation.finish()
+        if finishesQueue { outlet.queue.finish() }
     }
 
     // MARK: Events
@@ -130,7 +128,6 @@ final class CaptureLoop: @unchecked Sendable {
             record(result)
             let info = result.info ?? ProcessInfo(pid: pid, source: "inherited")
             remember(pid.rawValue)
-            announceContainer(of: info, at: time)
             emit(.exec(info), at: time)
             if let parent = ptyHolderDescriptors(of: info) { emit(.descriptors(parent), at: time) }
         case .event(let event):
@@ -178,12 +175,6 @@ final class CaptureLoop: @unchecked Sendable {
         known.insert(pid)
     }
 
-    private func announceContainer(of info: ProcessInfo, at time: UInt64) {
-        guard let container = announcer.firstSighting(cgroup: info.cgroup) else { return }
-        counters.update { $0.containerLookups += 1 }
-        emit(.container(container), at: time)
-    }
-
     // MARK: Loss and resync
 
     private func overflowed() {
@@ -195,7 +186,7 @@ final class CaptureLoop: @unchecked Sendable {
     private func reportLossAndResync(scan doScan: Bool = true) {
         guard let drop = loss.takeReport() else { return }
         counters.dropped("proc_connector", drop.count)
-        emit(.drop(drop), at: WallClock.nowNanoseconds())
+        outlet.lose(drop.count, cause: drop.cause ?? "kernel_overflow", reason: drop.reason, time: WallClock.nowNanoseconds())
         if doScan {
             counters.update { $0.resyncs += 1 }
             scan(onlyUnknown: true)
@@ -221,36 +212,18 @@ final class CaptureLoop: @unchecked Sendable {
         for info in ProcSnapshot.orderParentsFirst(infos) {
             let time = WallClock.nowNanoseconds()
             remember(info.pid.rawValue)
-            announceContainer(of: info, at: time)
             emit(.snapshot(info), at: time)
         }
     }
 
     // MARK: Output
 
+    /// Hands one event to the capture queue; a full queue drops it there (counted and reported).
     private func emit(_ event: Event, at time: UInt64) {
-        flushQueueDrops(at: time)
-        switch continuation.yield(EventRecord(timestamp: time, event: event)) {
-        case .enqueued:
+        if outlet.emit(EventRecord(timestamp: time, event: event)) {
             counters.emitted(event.kind)
-        case .dropped:
-            pendingQueueDrops += 1
+        } else {
             counters.dropped("queue")
-        case .terminated:
-            break
-        @unknown default:
-            break
-        }
-    }
-
-    /// Reports refused events once the stream has room again (the report itself needs a slot).
-    private func flushQueueDrops(at time: UInt64) {
-        guard pendingQueueDrops > 0 else { return }
-        let drop = DropEvent(source: "queue", count: pendingQueueDrops,
-                             reason: "event stream full (capacity \(configuration.queueCapacity)): consumer too slow")
-        if case .enqueued = continuation.yield(EventRecord(timestamp: time, event: .drop(drop))) {
-            counters.emitted("drop")
-            pendingQueueDrops = 0
         }
     }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The live process source: a dedicated thread blocks on the proc connector and turns kernel
-// process events into Core events on a bounded AsyncStream. Exec events get /proc read at once,
-// on that same thread, before anything else is done — the process may be gone a millisecond later.
+// process events into Core events in the capture queue. Exec events get /proc read at once, on that
+// same thread, before anything else is done — the process may be gone a millisecond later.
 
 import Dispatch
 import Foundation
@@ -10,10 +10,11 @@ import RuntimeWatchCore
 import RuntimeWatchSystem
 
 /// Live capture of process events: startup snapshot, then fork/exec/exit/uid/gid/sid/comm/ptrace/
-/// coredump from the kernel, with container announcements and loss accounting.
+/// coredump from the kernel, with loss accounting. Containers are announced by `LiveCapture`.
 ///
-/// Usage: `let capture = ProcessCapture(); try capture.start(); for await r in capture.events { … }`;
-/// `stop()` ends the stream. One start per instance.
+/// Usage inside the monitor: `ProcessCapture(outlet: …)`, events go to the shared queue. On its own
+/// (tests, benchmarks): `let capture = ProcessCapture(); try capture.start(); for await r in
+/// capture.events { … }`; `stop()` ends the stream. One start per instance.
 public final class ProcessCapture: @unchecked Sendable {
     // @unchecked: the mutable state below is guarded by `lock`; the receive loop's own state lives
     // in `CaptureLoop`, which only the receive thread touches.
@@ -21,10 +22,9 @@ public final class ProcessCapture: @unchecked Sendable {
     public struct Configuration: Sendable {
         /// Kernel socket receive buffer: absorbs bursts while the thread reads /proc.
         public var receiveBufferBytes = 8 << 20
-        /// Output stream capacity; beyond it events are dropped and counted ("queue").
+        /// Capacity of the queue a capture used on its own creates (inside the monitor, the shared
+        /// capture queue's capacity applies).
         public var queueCapacity = 65_536
-        /// Container ids remembered as already announced.
-        public var containerCacheCapacity = 4096
         /// Live pids remembered (to tell new from known ones on resync).
         public var knownProcessCapacity = 1 << 18
         /// Emit every running process as `.snapshot` before live events.
@@ -44,14 +44,13 @@ public final class ProcessCapture: @unchecked Sendable {
         public init() {}
     }
 
-    /// The captured events, in the order capture produced them. Ends after `stop()`.
-    public let events: AsyncStream<EventRecord>
     /// Live counters (events by kind, drops by cause, /proc read outcomes).
     public let counters = CaptureCounters()
 
-    private let continuation: AsyncStream<EventRecord>.Continuation
+    private let outlet: CaptureOutlet
+    /// True when this capture created its queue (used on its own) and so ends it.
+    private let ownsQueue: Bool
     private let configuration: Configuration
-    private let containerMetadata: @Sendable (CgroupMatch) -> ContainerInfo?
     private let logger: Logger?
     private let lock = NSLock()
     private var started = false
@@ -60,18 +59,22 @@ public final class ProcessCapture: @unchecked Sendable {
     private var threadRunning = false
 
     /// - Parameters:
-    ///   - containerMetadata: called once per newly seen container id (from a process's cgroup);
-    ///     returns the OCI metadata, or nil to announce a minimal ContainerInfo from the cgroup.
+    ///   - outlet: where events go (the monitor's shared capture queue); nil creates a queue of
+    ///     `configuration.queueCapacity` read through `events`.
     ///   - logger: receives warnings (malformed datagrams, refused subscription) and debug notes
     ///     (odd /proc files). Counters are kept either way.
-    public init(configuration: Configuration = Configuration(),
-                containerMetadata: @escaping @Sendable (CgroupMatch) -> ContainerInfo? = { _ in nil },
-                logger: Logger? = nil) {
+    public init(configuration: Configuration = Configuration(), outlet: CaptureOutlet? = nil, logger: Logger? = nil) {
         self.configuration = configuration
-        self.containerMetadata = containerMetadata
         self.logger = logger
-        (events, continuation) = AsyncStream.makeStream(of: EventRecord.self, bufferingPolicy: .bufferingOldest(max(1, configuration.queueCapacity)))
-        continuation.onTermination = { [weak self] _ in self?.requestStop() }
+        self.ownsQueue = outlet == nil
+        self.outlet = outlet ?? CaptureOutlet(queue: CaptureQueue(capacity: configuration.queueCapacity), source: "proc_connector")
+    }
+
+    /// The captured events of a capture used on its own, in the order capture produced them (with
+    /// `.drop` events for losses). Ends after `stop()`. Read it once.
+    public var events: AsyncStream<EventRecord> {
+        precondition(ownsQueue, "ProcessCapture.events: this capture feeds a shared queue")
+        return outlet.queue.records()
     }
 
     /// Subscribes to the kernel and starts the receive thread (which first emits the snapshot).
@@ -88,12 +91,11 @@ public final class ProcessCapture: @unchecked Sendable {
                                                receiveTimeout: configuration.receiveTimeout)
         } catch {
             // Nothing will ever be produced: end the stream so a waiting consumer is released.
-            continuation.finish()
+            if ownsQueue { outlet.queue.finish() }
             throw error
         }
         let loop = CaptureLoop(connector: connector, configuration: configuration, clock: .measure(),
-                               announcer: ContainerAnnouncer(capacity: configuration.containerCacheCapacity, lookup: containerMetadata),
-                               continuation: continuation, counters: counters, logger: logger,
+                               outlet: outlet, finishesQueue: ownsQueue, counters: counters, logger: logger,
                                shouldStop: { [weak self] in self?.isStopRequested ?? true })
         if let granted = try? connector.grantedReceiveBuffer() {
             logger?.debug("proc connector subscribed", metadata: ["receive_buffer": "\(granted)"])
@@ -128,8 +130,8 @@ public final class ProcessCapture: @unchecked Sendable {
         lock.unlock()
         if running {
             _ = finished.wait(timeout: .now() + .seconds(2))
-        } else {
-            continuation.finish()
+        } else if ownsQueue {
+            outlet.queue.finish()
         }
     }
 

@@ -118,10 +118,23 @@ public final class ConnectCapture: Sendable {
     /// Why this capture could not take its shared leases (then it acts as the only instance), or nil.
     public var leaseProblem: String? { state.withLock { $0.leaseProblem } }
 
-    /// Installs the rule (deleting a stale one of ours first), enables audit if it was off, and
-    /// starts reading. The stream ends after `stop()`.
-    /// - Throws: `ConnectCaptureError` (nothing stays installed when it throws).
+    /// Starts capture used on its own (tests, benchmarks): the events come through the returned
+    /// stream (enriched, with `.drop` events for losses), which ends after `stop()`.
     public func start() throws(ConnectCaptureError) -> AsyncStream<EventRecord> {
+        let queue = CaptureQueue(capacity: configuration.streamCapacity)
+        do throws(ConnectCaptureError) { try start(outlet: CaptureOutlet(queue: queue, source: "connect"), ownsQueue: true) } catch {
+            queue.finish()
+            throw error
+        }
+        return queue.records()
+    }
+
+    /// Installs the rule (deleting a stale one of ours first), enables audit if it was off, and
+    /// starts reading; each connect goes to `outlet` with what /proc says of its process
+    /// (`ConnectEnrichment`).
+    /// - Parameter ownsQueue: end the outlet's queue when the reader stops (capture used on its own).
+    /// - Throws: `ConnectCaptureError` (nothing stays installed when it throws).
+    public func start(outlet: CaptureOutlet, ownsQueue: Bool = false) throws(ConnectCaptureError) {
         guard AuditNetlinkControl.connectSyscallNumber != nil else { throw .unsupportedArchitecture }
         guard state.withLock({ $0.running == nil }) else { throw .alreadyStarted }
         let key = configuration.key
@@ -175,9 +188,7 @@ public final class ConnectCapture: Sendable {
             throw .system(error as! SystemError)
         }
 
-        let (stream, continuation) = AsyncStream<EventRecord>.makeStream(
-            bufferingPolicy: .bufferingOldest(max(1, configuration.streamCapacity)))
-        let thread = Thread { [self] in readLoop(readlog: readlog, continuation: continuation) }
+        let thread = Thread { [self] in readLoop(readlog: readlog, outlet: outlet, ownsQueue: ownsQueue) }
         thread.name = "connect-capture"
         state.withLock {
             $0.running = Running(readlog: readlog, restoreEnabled: restoreEnabled, restoreBacklog: restoreBacklog, leases: leases)
@@ -185,7 +196,6 @@ public final class ConnectCapture: Sendable {
         }
         finished.withLock { $0 = false }
         thread.start()
-        return stream
     }
 
     /// Stops reading, deletes the rule and restores the audit flags this capture changed.
@@ -233,17 +243,16 @@ public final class ConnectCapture: Sendable {
 
     // MARK: - Reader
 
-    private func readLoop(readlog: AuditReadlogSocket, continuation: AsyncStream<EventRecord>.Continuation) {
+    private func readLoop(readlog: AuditReadlogSocket, outlet: CaptureOutlet, ownsQueue: Bool) {
         // Named so its CPU time can be read from /proc/self/task/*/comm (benchmarks, top -H).
         setCurrentThreadName("connect-capture")
         let nativeConnect = AuditNetlinkControl.nativeArchHex.flatMap { arch in
             AuditNetlinkControl.connectSyscallNumber.map { (arch: arch, syscall: String($0)) }
         }
         var assembler = AuditConnectAssembler(key: configuration.key, connect: nativeConnect)
-        var unreportedDrops: UInt64 = 0
-        var unreportedOverruns: UInt64 = 0
+        let enrichment = ConnectEnrichment()
         defer {
-            continuation.finish()
+            if ownsQueue { outlet.queue.finish() }
             finished.withLock { $0 = true }
         }
         while !state.withLock({ $0.stopRequested }) {
@@ -261,7 +270,9 @@ public final class ConnectCapture: Sendable {
                     break
                 case .overrun:
                     local.socketOverruns += 1
-                    unreportedOverruns += 1
+                    outlet.lose(1, cause: "kernel_overflow",
+                                reason: "netlink audit socket overrun (ENOBUFS); counts overruns, the records lost are unknown",
+                                time: UInt64(max(0, Date().timeIntervalSince1970 * 1e9)))
                     continue
                 case .record(let raw):
                     let observation: AuditConnectObservation?
@@ -273,29 +284,10 @@ public final class ConnectCapture: Sendable {
                     guard let observation else { continue }
                     let record = EventRecord(timestamp: observation.timestampNanoseconds,
                                              event: .connect(makeEvent(observation, statistics: &local)))
-                    if case .dropped = continuation.yield(record) {
-                        local.streamDrops += 1
-                        unreportedDrops += 1
-                    } else {
-                        local.events += 1
-                    }
+                    if enrichment.deliver(record, to: outlet) { local.events += 1 } else { local.streamDrops += 1 }
                     continue
                 }
                 break
-            }
-            if unreportedDrops > 0 || unreportedOverruns > 0 {
-                let now = UInt64(max(0, Date().timeIntervalSince1970 * 1e9))
-                if unreportedDrops > 0,
-                   case .enqueued = continuation.yield(EventRecord(timestamp: now, event: .drop(DropEvent(
-                       source: "connect", count: unreportedDrops, reason: "event stream full")))) {
-                    unreportedDrops = 0
-                }
-                if unreportedOverruns > 0,
-                   case .enqueued = continuation.yield(EventRecord(timestamp: now, event: .drop(DropEvent(
-                       source: "connect", count: unreportedOverruns,
-                       reason: "netlink audit socket overrun (ENOBUFS); count is of overruns, records lost is unknown")))) {
-                    unreportedOverruns = 0
-                }
             }
             let counters = assembler.counters
             state.withLock { s in

@@ -51,7 +51,7 @@ public struct OCIMetadataCache: Sendable {
         if let previous, previous.failedAt.map({ now - $0 < retryFailuresAfter }) ?? true {
             return Lookup(info: previous.info, metadata: previous.metadata, error: nil, changed: false)
         }
-        var entry = Entry(info: OCIMetadataReader.cgroupOnlyInfo(match), metadata: nil, failedAt: nil,
+        var entry = Entry(info: ContainerInfo(cgroupOnly: match), metadata: nil, failedAt: nil,
                           insertion: previous?.insertion ?? nextInsertion)
         var failure: OCIMetadataError?
         do {

@@ -60,11 +60,6 @@ public struct OCIMetadataReader: Sendable {
         throw firstProblem ?? OCIMetadataError(containerID: id, path: nil, reason: .notFound(searched: searched))
     }
 
-    /// What is known from the cgroup path alone: what capture reports when `read` throws.
-    public static func cgroupOnlyInfo(_ match: CgroupMatch) -> ContainerInfo {
-        ContainerInfo(id: match.id, runtime: match.runtime, podUID: match.podUID, qosClass: match.qosClass)
-    }
-
     // MARK: - Candidates
 
     struct Candidate {

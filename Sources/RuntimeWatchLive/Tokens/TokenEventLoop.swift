@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The event thread: wait for fanotify events, and for each one read the opener's /proc entries
 // while the kernel holds it, answer FAN_ALLOW, then turn what was read into a fileOpen record.
-// Nothing here waits on the consumer: the stream is bounded and drops are counted.
+// Nothing here waits on the consumer: the capture queue is bounded and drops are counted.
 
 import Glibc
 import RuntimeWatchCore
@@ -29,12 +29,10 @@ struct TokenEventLoop {
             if let wakeup { fds.append(pollfd(fd: wakeup.fd, events: Int16(POLLIN), revents: 0)) }
             let ready = poll(&fds, nfds_t(fds.count), 200)
             if fds.count > 1, fds[1].revents != 0 { wakeup?.drain() }
-            outlet.flushDrops()
             if ready > 0, fds[0].revents != 0 { drainGroup() }
         }
         // Answer whatever is still queued so no opener waits for the group to close.
         drainGroup()
-        outlet.flushDrops()
     }
 
     private mutating func drainGroup() {
@@ -61,14 +59,14 @@ struct TokenEventLoop {
             // Records after a bad one cannot be located; their openers stay held until the group
             // closes. The kernel does not produce such buffers; this is an ABI mismatch.
             shared.count { $0.decodeErrors += 1; $0.lastError = problem.description }
-            outlet.reportLoss(count: 1, reason: problem.description)
+            outlet.reportLoss(count: 1, cause: "decode_error", reason: problem.description)
         }
     }
 
     private mutating func handle(_ event: FanotifyEvent, readAt: UInt64) {
         if event.isQueueOverflow {
             shared.count { $0.kernelOverflows += 1 }
-            outlet.reportLoss(count: 1, reason: "fanotify queue overflow (FAN_Q_OVERFLOW): events lost, count unknown")
+            outlet.reportLoss(count: 1, cause: "kernel_overflow", reason: "fanotify queue overflow (FAN_Q_OVERFLOW): events lost, count unknown")
             return
         }
         guard let fd = event.fileDescriptor else { return }

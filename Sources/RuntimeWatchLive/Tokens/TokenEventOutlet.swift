@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// The bounded event stream's producer side. A full stream never blocks the event thread: the record
-// is dropped, counted, and reported as one `.drop` record as soon as the stream has room again.
+// The event thread's side of the capture queue. A full queue never blocks the event thread: the
+// queue drops the record, counts it and reports it as a `.drop` event; this type also counts it in
+// the watcher's own counters.
 
 import RuntimeWatchCore
 
@@ -8,54 +9,22 @@ import RuntimeWatchCore
 struct TokenEventOutlet {
     static let source = "fanotify"
 
-    let continuation: AsyncStream<EventRecord>.Continuation
+    let outlet: CaptureOutlet
     let shared: TokenWatchShared
-    let capacity: Int
-    /// Records lost since the last `.drop` record that made it into the stream.
-    private var unreported: UInt64 = 0
-    private var unreportedReasons: Set<String> = []
 
-    init(continuation: AsyncStream<EventRecord>.Continuation, shared: TokenWatchShared, capacity: Int) {
-        self.continuation = continuation
+    init(outlet: CaptureOutlet, shared: TokenWatchShared) {
+        self.outlet = outlet
         self.shared = shared
-        self.capacity = capacity
     }
 
-    /// Hands one record to the stream (after any pending drop report).
+    /// Hands one record to the queue.
     mutating func emit(_ record: EventRecord) {
-        flushDrops()
-        switch continuation.yield(record) {
-        case .enqueued: break
-        case .dropped, .terminated: lose(1, reason: "event stream full (capacity \(capacity)): consumer too slow")
-        @unknown default: lose(1, reason: "event stream refused the record")
-        }
+        if !outlet.emit(record) { shared.count { $0.dropped += 1 } }
     }
 
-    /// Reports events the kernel or the decoder lost, as their own `.drop` record.
-    mutating func reportLoss(count: UInt64, reason: String) {
-        flushDrops()
-        let record = EventRecord(timestamp: TokenClock.wallNanoseconds(),
-                                 event: .drop(DropEvent(source: Self.source, count: count, reason: reason)))
-        if case .enqueued = continuation.yield(record) { return }
-        unreported += count
-        unreportedReasons.insert(reason)
-    }
-
-    /// Emits one `.drop` record for everything lost so far, if the stream has room.
-    mutating func flushDrops() {
-        guard unreported > 0 else { return }
-        let reason = unreportedReasons.sorted().joined(separator: "; ")
-        let record = EventRecord(timestamp: TokenClock.wallNanoseconds(),
-                                 event: .drop(DropEvent(source: Self.source, count: unreported, reason: reason)))
-        if case .enqueued = continuation.yield(record) {
-            unreported = 0
-            unreportedReasons.removeAll()
-        }
-    }
-
-    private mutating func lose(_ count: UInt64, reason: String) {
-        unreported += count
-        unreportedReasons.insert(reason)
-        shared.count { $0.dropped += count }
+    /// Reports events the kernel or the decoder lost.
+    /// - Parameter cause: "kernel_overflow" (FAN_Q_OVERFLOW) or "decode_error".
+    mutating func reportLoss(count: UInt64, cause: String, reason: String) {
+        outlet.lose(count, cause: cause, reason: reason, time: TokenClock.wallNanoseconds())
     }
 }

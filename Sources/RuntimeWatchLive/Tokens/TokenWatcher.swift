@@ -39,12 +39,17 @@ import Synchronization
 /// watcher.stop()
 /// ```
 public final class TokenWatcher: Sendable {
-    /// Records in capture order: `.fileOpen` for each open of a watched file, `.drop` when records
-    /// were lost. Finishes after `stop()`. Single consumer.
-    public let events: AsyncStream<EventRecord>
+    /// Records in capture order for a watcher used on its own (tests): `.fileOpen` for each open of
+    /// a watched file, `.drop` when records were lost. Finishes after `stop()`. Read it once.
+    public var events: AsyncStream<EventRecord> {
+        precondition(ownsQueue, "TokenWatcher.events: this watcher feeds a shared queue")
+        return outlet.queue.records()
+    }
 
     private let configuration: Configuration
-    private let continuation: AsyncStream<EventRecord>.Continuation
+    private let outlet: CaptureOutlet
+    /// True when the watcher created its queue (used on its own) and so ends it.
+    private let ownsQueue: Bool
     private let shared = TokenWatchShared()
     private let pending = PendingAnswers()
     private let runtime = Mutex<Runtime?>(nil)
@@ -63,10 +68,17 @@ public final class TokenWatcher: Sendable {
         var stopped = false
     }
 
-    public init(configuration: Configuration = Configuration()) {
+    /// - Parameter outlet: where records go (the monitor's shared capture queue); nil creates a
+    ///   queue of `configuration.bufferCapacity`, read through `events`.
+    public init(configuration: Configuration = Configuration(), outlet: CaptureOutlet? = nil) {
         self.configuration = configuration
-        (events, continuation) = AsyncStream.makeStream(of: EventRecord.self,
-                                                        bufferingPolicy: .bufferingOldest(max(1, configuration.bufferCapacity)))
+        self.ownsQueue = outlet == nil
+        self.outlet = outlet ?? CaptureOutlet(queue: CaptureQueue(capacity: configuration.bufferCapacity), source: TokenEventOutlet.source)
+    }
+
+    /// Ends a queue this watcher owns (no effect on a shared one).
+    private func finishOwnQueue() {
+        if ownsQueue { outlet.queue.finish() }
     }
 
     deinit { stop() }
@@ -132,21 +144,21 @@ public final class TokenWatcher: Sendable {
         state.rescanWakeup?.signal()
         guard state.rescanDone.wait(timeout: .now() + 5) == .success else {
             shared.count { $0.lastError = "stop: rescan thread did not finish within 5 s; fanotify group left open, events still answered" }
-            continuation.finish()
+            finishOwnQueue()
             return
         }
         shared.running.store(false, ordering: .releasing)
         state.eventWakeup?.signal()
         guard state.eventDone.wait(timeout: .now() + 5) == .success else {
             shared.count { $0.lastError = "stop: event thread did not finish within 5 s; fanotify group left open, watchdog still answering" }
-            continuation.finish()
+            finishOwnQueue()
             return
         }
         state.watchdogWakeup?.signal()
         _ = state.watchdogDone.wait(timeout: .now() + 5)
         try? state.group.close()
         for wakeup in [state.eventWakeup, state.rescanWakeup, state.watchdogWakeup] { wakeup?.close() }
-        continuation.finish()
+        finishOwnQueue()
     }
 
     /// Also watch the token paths inside the root filesystem of container init `rootPID`
@@ -174,12 +186,12 @@ public final class TokenWatcher: Sendable {
     private func startEventThread(_ state: Runtime) {
         let shared = self.shared
         let pending = self.pending
-        let continuation = self.continuation
+        let outlet = self.outlet
         let configuration = self.configuration
         let thread = Thread {
             var loop = TokenEventLoop(
                 group: state.group, mode: state.mode, shared: shared, pending: pending, wakeup: state.eventWakeup,
-                outlet: TokenEventOutlet(continuation: continuation, shared: shared, capacity: configuration.bufferCapacity),
+                outlet: TokenEventOutlet(outlet: outlet, shared: shared),
                 reader: OpenerSnapshotReader(budgetNanoseconds: configuration.captureBudget.tokenWatchNanoseconds,
                                              openerIsHeld: state.mode == .permission),
                 batchBudget: configuration.batchBudget.tokenWatchNanoseconds,

@@ -37,11 +37,20 @@ public struct RouteResponse: Sendable, Equatable {
     public var status: Int
     public var body: String
     public var contentType: String
+    /// Extra response headers (`Retry-After`).
+    public var headers: [Header]
 
-    public init(status: Int, body: String, contentType: String = "text/plain; charset=utf-8") {
+    public struct Header: Sendable, Equatable {
+        public var name: String
+        public var value: String
+    }
+
+    public init(status: Int, body: String, contentType: String = "text/plain; charset=utf-8",
+                headers: [(String, String)] = []) {
         self.status = status
         self.body = body
         self.contentType = contentType
+        self.headers = headers.map { Header(name: $0.0, value: $0.1) }
     }
 }
 

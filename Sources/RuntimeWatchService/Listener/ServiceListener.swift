@@ -3,6 +3,7 @@
 // routes registered by other components (e.g. POST /k8s-audit). Runs Hummingbird inside a
 // ServiceLifecycle group so `stop()` can shut it down gracefully, bounded in time.
 
+import HTTPTypes
 import Hummingbird
 import Logging
 import NIOConcurrencyHelpers
@@ -177,15 +178,20 @@ public final class ServiceListener: Sendable {
                     headers: request.headers.map { (name: $0.name.rawName, value: $0.value) },
                     body: Array(body.readableBytesView))
                 let answer = await route.handler(routeRequest)
-                return Self.textResponse(status: answer.status, body: answer.body, contentType: answer.contentType)
+                return Self.textResponse(status: answer.status, body: answer.body, contentType: answer.contentType,
+                                         extraHeaders: answer.headers)
             }
         }
         return router
     }
 
-    private static func textResponse(status: Int, body: String, contentType: String) -> Response {
+    private static func textResponse(status: Int, body: String, contentType: String,
+                                     extraHeaders: [RouteResponse.Header] = []) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = contentType
+        for header in extraHeaders {
+            if let name = HTTPField.Name(header.name) { headers[name] = header.value }
+        }
         return Response(status: .init(code: status), headers: headers,
                         body: .init(byteBuffer: ByteBuffer(string: body)))
     }

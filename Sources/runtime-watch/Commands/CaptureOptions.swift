@@ -2,6 +2,7 @@
 // Options shared by the commands that capture live events (`run`, `record`).
 
 import ArgumentParser
+import RuntimeWatchLive
 
 struct CaptureOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Kubelet root directory whose pods' service-account token volumes are watched.", valueName: "DIR"))
@@ -16,12 +17,17 @@ struct CaptureOptions: ParsableArguments {
     @Flag(name: .long, help: "Do not capture outbound connections (no audit rule is installed).")
     var noConnectWatch = false
 
+    @Option(name: .long, help: ArgumentHelp("Capacity of the capture queue between the sources and the detectors (events); beyond it events are dropped and counted.", valueName: "EVENTS"))
+    var queueCapacity: Int = 65_536
+
     func validate() throws {
         if receiveBufferMiB < 1 || receiveBufferMiB > 1024 { throw ValidationError("--receive-buffer-mib must be between 1 and 1024") }
+        if queueCapacity < 1 || queueCapacity > 1 << 22 { throw ValidationError("--queue-capacity must be between 1 and \(1 << 22)") }
     }
 
-    var sourceOptions: LiveSourceOptions {
-        var o = LiveSourceOptions()
+    var sourceOptions: LiveCapture.Options {
+        var o = LiveCapture.Options()
+        o.queueCapacity = queueCapacity
         o.receiveBufferBytes = receiveBufferMiB << 20
         o.kubeletRoot = kubeletRoot
         o.watchTokens = !noTokenWatch

@@ -4,6 +4,7 @@
 
 import ArgumentParser
 import RuntimeWatchCore
+import RuntimeWatchLive
 
 enum AlertFormat: String, ExpressibleByArgument, CaseIterable {
     case json, text

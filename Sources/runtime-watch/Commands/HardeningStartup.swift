@@ -7,6 +7,7 @@ import Foundation
 import Logging
 import Metrics
 import RuntimeWatchCore
+import RuntimeWatchLive
 import RuntimeWatchSystem
 import Synchronization
 

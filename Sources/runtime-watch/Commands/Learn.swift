@@ -48,11 +48,12 @@ extension RuntimeWatch {
             let loaded: Profile
             do { loaded = try ProfileLoader(resolver: SystemHostResolver.resolve).load(files: profile) } catch { throw CLIError("profile refused: \(error)") }
             let alerts = InMemoryAlertSink()
-            var engine = Engine(configuration: EngineConfiguration(hostname: HostIdentity.hostname(), foldWindowNanoseconds: 0),
+            let engine = Engine(configuration: EngineConfiguration(hostname: HostIdentity.hostname(), foldWindowNanoseconds: 0),
                                 detectors: BuiltinDetectors.make(), profile: loaded, sink: alerts, metrics: NOOPMetricsHandler.instance)
             var learner = ProfileLearner()
-            func learn(_ record: EventRecord) {
-                engine.process(record)
+            var loop = DriveLoop(engine: engine)
+            loop.observe = { record, engine in
+                guard let engine else { return }
                 learner.observe(record, state: engine.state)
                 if !alerts.alerts.isEmpty {
                     for a in alerts.alerts { learner.observe(a) }
@@ -64,35 +65,24 @@ extension RuntimeWatch {
                 source = "trace \(from)"
                 do {
                     let reader = try TraceReader(path: from, onIssue: { logger.warning("\(from): \($0)") })
-                    _ = try reader.readHeader()
-                    while let record = try reader.next() { learn(record) }
+                    try await loop.run(TraceSource(reader: reader))
                 } catch { throw CLIError("\(from): \(error)") }
             } else {
                 let seconds = Self.seconds(duration)!
                 source = "\(duration) of live events on \(HostIdentity.hostname())"
-                let sources = LiveSources(options: capture.sourceOptions, logger: logger)
-                do { try sources.start(health: nil) } catch { throw CLIError("cannot start capture: \(error)") }
+                let live = LiveCapture(options: capture.sourceOptions, logger: logger)
+                do { try live.start() } catch { throw CLIError("cannot start capture: \(error)") }
                 logger.info("learning for \(duration): capture is running")
-                sources.deliverSignals(hangupStops: true)
-                sources.stop(after: seconds)
-                sources.tick(every: .seconds(5))
+                LiveControl.deliverSignals(to: live, hangupStops: true)
+                LiveControl.stop(live, after: seconds)
+                LiveControl.tick(live, every: .seconds(5))
                 let started = Date()
-                var events = 0
-                var stopping = false
-                for await input in sources.inputs {
-                    switch input {
-                    case .event(let record):
-                        events += 1
-                        learn(record)
-                    case .tick:
-                        let elapsed = Int(Date().timeIntervalSince(started))
-                        logger.info("learning: \(elapsed)s of \(Int(seconds))s, \(events) events, \(learner.connectionsSeen) connections, \(learner.entryCount) entries")
-                    case .reload, .stop:
-                        if !stopping { stopping = true; sources.stop() }
-                    }
+                loop.onTick = { progress in
+                    let elapsed = Int(Date().timeIntervalSince(started))
+                    logger.info("learning: \(elapsed)s of \(Int(seconds))s, \(progress.events) events, \(learner.connectionsSeen) connections, \(learner.entryCount) entries")
                 }
+                try await loop.run(live)
             }
-            engine.finish()
             for a in alerts.alerts { learner.observe(a) }
             let text = learner.yaml(header: "Learned by runtime-watch \(RuntimeWatchVersion.string) from \(source).\nReview every entry before use: it allows what the workload did while learning.")
             do {

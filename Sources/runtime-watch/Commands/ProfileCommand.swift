@@ -4,6 +4,7 @@
 
 import ArgumentParser
 import RuntimeWatchCore
+import RuntimeWatchLive
 
 extension RuntimeWatch {
     struct ProfileCommand: ParsableCommand {

@@ -45,36 +45,27 @@ extension RuntimeWatch {
 
             var options = capture.sourceOptions
             options.snapshotAtStart = !noSnapshot
-            let sources = LiveSources(options: options, logger: logger)
-            do { try sources.start(health: nil) } catch { throw CLIError("cannot start capture: \(error)") }
-            sources.deliverSignals(hangupStops: true)
-            sources.stop(after: duration)
+            let live = LiveCapture(options: options, logger: logger)
+            do { try live.start() } catch { throw CLIError("cannot start capture: \(error)") }
+            LiveControl.deliverSignals(to: live, hangupStops: true)
+            LiveControl.stop(live, after: duration)
             // Heartbeat: the loop flushes the trace each second (so it can be followed while
             // recording) and logs progress every fifth.
-            sources.tick(every: .seconds(1))
+            LiveControl.tick(live, every: .seconds(1))
 
-            var written = 0
-            var ticks = 0
-            var stopping = false
-            for await input in sources.inputs {
-                switch input {
-                case .event(let record):
-                    do { try writer.write(record) } catch { throw CLIError("\(output): \(error)") }
-                    written += 1
-                    if let maxEvents, written >= maxEvents, !stopping { stopping = true; sources.stop() }
-                case .tick:
-                    do { try writer.flush() } catch { throw CLIError("\(output): \(error)") }
-                    ticks += 1
-                    guard ticks % 5 == 0 else { continue }
-                    let c = sources.processes.counters.snapshot()
-                    logger.info("recorded \(written) events; drops \(c.dropsByCause.isEmpty ? "none" : "\(c.dropsByCause)")")
-                case .reload, .stop:
-                    if !stopping { stopping = true; sources.stop() }
-                }
+            var loop = DriveLoop(engine: nil, recorder: writer)
+            loop.maxEvents = maxEvents.map(UInt64.init)
+            loop.onTick = { progress in
+                guard progress.ticks % 5 == 0 else { return }
+                logger.info("recorded \(progress.events) events; lost \(progress.lost)")
+            }
+            do { try await loop.run(live) } catch {
+                while await live.next() != nil {}   // the source was stopped: let its threads end
+                throw CLIError("\(output): \(error)")
             }
             do { try writer.close() } catch { throw CLIError("\(output): \(error)") }
-            let c = sources.processes.counters.snapshot()
-            logger.info("done: \(written) events written to \(output); drops \(c.dropsByCause.isEmpty ? "none" : "\(c.dropsByCause)")")
+            let losses = live.health.losses
+            logger.info("done: \(loop.progress.events) events written to \(output); lost \(losses.isEmpty ? "none" : "\(losses.sorted { $0.key < $1.key })")")
         }
     }
 }

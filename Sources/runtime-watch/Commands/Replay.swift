@@ -7,6 +7,7 @@ import Foundation
 import Logging
 import Metrics
 import RuntimeWatchCore
+import RuntimeWatchLive
 import RuntimeWatchSystem
 
 extension RuntimeWatch {
@@ -49,10 +50,10 @@ extension RuntimeWatch {
             let profile: Profile
             do { profile = try detection.loadProfile() } catch { throw CLIError(error.description) }
             let stack = try SinkStack(options: detection, metricsFactory: NOOPMetricsHandler.instance, logger: logger)
-            let auditRecords = try await AuditLogReplay.read(audit.auditLogs)
-            var pendingAudit = auditRecords.records[...]
-            var engine: Engine
+            let auditRecords = AuditLogReplay.read(audit.auditLogs)
             var malformed = auditRecords.malformed
+            let source: TraceSource
+            let host: String
             if let trace {
                 let name = trace == "-" ? "<stdin>" : trace
                 // A malformed line is reported with its number and reason, counted, and skipped.
@@ -74,30 +75,19 @@ extension RuntimeWatch {
                     }
                     return
                 }
-                do {
-                    let header = try reader.readHeader()
-                    let host = hostname ?? header?.hostname ?? HostIdentity.hostname()
-                    engine = try makeEngine(hostname: host, profile: profile, sink: stack.sink)
-                    while let record = try reader.next() {
-                        // Audit events up to this time go first, so both streams replay in time order.
-                        while let next = pendingAudit.first, next.timestamp <= record.timestamp {
-                            engine.process(next)
-                            pendingAudit.removeFirst()
-                        }
-                        engine.process(record)
-                    }
-                } catch let error as TraceError {
-                    throw CLIError("\(name): \(error)")
-                }
-                malformed += reader.counts.malformed
+                let header: TraceHeader?
+                do { header = try reader.readHeader() } catch { throw CLIError("\(name): \(error)") }
+                host = hostname ?? header?.hostname ?? HostIdentity.hostname()
+                source = TraceSource(reader: reader, merging: auditRecords.records)
             } else {
-                engine = try makeEngine(hostname: hostname ?? HostIdentity.hostname(), profile: profile, sink: stack.sink)
+                host = hostname ?? HostIdentity.hostname()
+                source = TraceSource(records: auditRecords.records)
             }
-            for record in pendingAudit { engine.process(record) }
-            engine.finish()
+            var loop = DriveLoop(engine: try makeEngine(hostname: host, profile: profile, sink: stack.sink))
+            do { try await loop.run(source) } catch { throw CLIError("\(trace ?? "-"): \(error)") }
+            malformed += source.reader?.counts.malformed ?? 0
             await stack.close()
-            if summary {
-                let s = engine.stats
+            if summary, let s = loop.engine?.stats {
                 let events = s.eventsByKind.values.reduce(0, +)
                 FileHandle.standardError.write(Data("runtime-watch: replayed \(events) events, \(malformed) malformed lines skipped, \(s.alertsEmitted) alerts\n".utf8))
             }

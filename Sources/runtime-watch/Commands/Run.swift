@@ -53,14 +53,13 @@ extension RuntimeWatch {
 
             var sourceOptions = capture.sourceOptions
             sourceOptions.auditLogs = audit.auditLogs
-            let sources = LiveSources(options: sourceOptions, logger: logger)
+            let live = LiveCapture(options: sourceOptions, logger: logger)
 
             var listener: ServiceListener?
             if listen != "off" {
-                // POST /k8s-audit: API-server audit webhook batches join the same stream as capture.
-                let auditRoute = K8sAuditRoute.registration(logger: logger, metrics: K8sAuditIngestMetrics(source: "webhook")) {
-                    sources.ingestAudit($0)
-                }
+                // POST /k8s-audit: the route hands each body to capture, which queues its events.
+                let input = live.auditInput(metrics: K8sAuditIngestMetrics(source: "webhook"))
+                let auditRoute = K8sAuditRoute.registration { input.ingest(body: $0) }
                 let l = try ServiceListener(address: try ListenAddress(parsing: listen), health: health, metrics: metrics,
                                             routes: [auditRoute], logger: logger)
                 _ = try await l.start()
@@ -69,65 +68,67 @@ extension RuntimeWatch {
             }
 
             let recorder = try record.map { path in
-                try TraceWriter(path: path, header: TraceHeader(hostname: hostname, kernel: HostIdentity.kernelRelease(), start: HostIdentity.nowNanoseconds()))
+                do {
+                    return try TraceWriter(path: path, header: TraceHeader(hostname: hostname, kernel: HostIdentity.kernelRelease(), start: HostIdentity.nowNanoseconds()))
+                } catch { throw CLIError("--record \(path): \(error)") }
             }
-            do { try sources.start(health: health) } catch { throw CLIError("cannot start capture: \(error)") }
+            do {
+                try live.start(register: { health.register(source: $0) }, ready: { health.markReady(source: $0) })
+            } catch { throw CLIError("cannot start capture: \(error)") }
 
             var engineConfiguration = EngineConfiguration(hostname: hostname, disabledRules: try detection.disabledRuleIDs())
             engineConfiguration.capabilityName = Capabilities.namer   // thread.cap_effective by name (libcap)
-            var engine = Engine(configuration: engineConfiguration, detectors: BuiltinDetectors.make(), profile: profile, sink: stack.sink)
-            sources.deliverSignals()
-            sources.stop(after: duration)
+            let engine = Engine(configuration: engineConfiguration, detectors: BuiltinDetectors.make(), profile: profile, sink: stack.sink)
+            LiveControl.deliverSignals(to: live)
+            LiveControl.stop(live, after: duration)
             // Flush the --record trace each second so it can be followed while monitoring.
-            if recorder != nil { sources.tick(every: .seconds(1)) }
+            if recorder != nil { LiveControl.tick(live, every: .seconds(1)) }
             // Every source is open and the listener bound: drop what the steady state does not need.
             let refusals: HardeningStartup.RefusalReporter?
             do {
-                refusals = try HardeningStartup.apply(hardening, connectCapture: sources.connects != nil, hostname: hostname,
+                refusals = try HardeningStartup.apply(hardening, connectCapture: live.connects != nil, hostname: hostname,
                                            sink: stack.sink, logger: logger)
             } catch {
-                sources.stop()   // removes the connect audit rule before exiting
+                live.stop()   // removes the connect audit rule before exiting
+                while await live.next() != nil {}
                 await stack.close()
                 throw error
             }
             health.setPipelineRunning(true)
             logger.info("monitoring \(hostname): \(engine.profile.allow.count) allow entries, rules off: \(engine.disabledRules.sorted())")
 
-            for await input in sources.inputs {
-                switch input {
-                case .event(let record):
-                    try? recorder?.write(record)
-                    engine.process(record)
-                case .reload:
-                    reload(&engine, stack: stack, logger: logger)
-                case .stop:
-                    logger.info("stopping")
-                    sources.stop()
-                case .tick:
-                    try? recorder?.flush()
-                }
+            var loop = DriveLoop(engine: engine, recorder: recorder)
+            loop.onReload = { engine in reload(&engine, stack: stack, logger: logger) }
+            var failure: (any Error)?
+            do { try await loop.run(live) } catch {
+                failure = error
+                logger.error("\(error)")
+                while await live.next() != nil {}   // the source was stopped: let its threads end
             }
             health.setPipelineRunning(false)
             refusals?.report()   // refusals made while stopping (after the last poll)
-            engine.finish()
-            try? recorder?.close()
+            var closeFailure: (any Error)?
+            do { try recorder?.close() } catch { closeFailure = CLIError("--record: \(error)") }
             await stack.close()
             await listener?.stop()
-            let c = sources.processes.counters.snapshot()
-            logger.info("stopped: \(c.totalEvents) process events, drops \(c.dropsByCause), \(engine.stats.alertsEmitted) alerts")
+            let stats = loop.engine?.stats ?? EngineStats()
+            let losses = live.health.losses
+            logger.info("stopped: \(loop.progress.events) events, \(loop.progress.lost) lost \(losses.isEmpty ? "" : "\(losses.sorted { $0.key < $1.key })"), \(stats.alertsEmitted) alerts")
+            if let failure { throw CLIError("\(failure)") }
+            if let closeFailure { throw closeFailure }
         }
 
         /// SIGHUP: reopen the output file, re-read the profiles; a broken profile keeps the old one.
-        private func reload(_ engine: inout Engine, stack: SinkStack, logger: Logger) {
+        private func reload(_ engine: inout Engine?, stack: SinkStack, logger: Logger) {
             if let file = stack.file {
                 do { try file.reopen() } catch { logger.error("reopen \(file.path): \(error)") }
             }
             do {
                 let profile = try detection.loadProfile()
-                engine.replaceProfile(profile)
+                engine?.replaceProfile(profile)
                 logger.notice("profile reloaded: \(profile.allow.count) allow entries")
             } catch {
-                engine.recordProfileReloadFailure()
+                engine?.recordProfileReloadFailure()
                 logger.error("profile reload refused, keeping the running profile: \(error)")
             }
         }

@@ -6,9 +6,9 @@ import Foundation
 import Glibc
 #endif
 
-enum SystemHostResolver {
+public enum SystemHostResolver {
     /// Numeric addresses of `host` (IPv4 and IPv6), or an error naming the host.
-    @Sendable static func resolve(_ host: String) throws -> [String] {
+    @Sendable public static func resolve(_ host: String) throws -> [String] {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var result: UnsafeMutablePointer<addrinfo>?
@@ -28,9 +28,9 @@ enum SystemHostResolver {
         return addresses
     }
 
-    struct ResolveError: Error, CustomStringConvertible {
-        var host: String
-        var reason: String
-        var description: String { "cannot resolve \(host): \(reason)" }
+    public struct ResolveError: Error, CustomStringConvertible {
+        public var host: String
+        public var reason: String
+        public var description: String { "cannot resolve \(host): \(reason)" }
     }
 }

@@ -5,23 +5,20 @@
 
 import Foundation
 import RuntimeWatchCore
-import RuntimeWatchLive
 
-enum AuditLogReplay {
+public enum AuditLogReplay {
     /// Every event of `paths`, sorted by time (stable: same-time events keep file order), and how
     /// many lines or items were malformed. Holds the events in memory.
-    static func read(_ paths: [String]) async throws -> (records: [EventRecord], malformed: Int) {
+    public static func read(_ paths: [String]) -> (records: [EventRecord], malformed: Int) {
         var records: [EventRecord] = []
         var malformed = 0
         for path in paths {
             var configuration = K8sAuditLogFollower.Configuration()
             configuration.stopAtEnd = true
             let follower = K8sAuditLogFollower(path: path, configuration: configuration)
-            for await record in follower.events(onIssue: { issue in
+            follower.readToEnd(onIssue: { issue in
                 FileHandle.standardError.write(Data("runtime-watch: \(issue)\n".utf8))
-            }) {
-                records.append(record)
-            }
+            }) { records.append($0) }
             malformed += Int(follower.counts.malformed)
         }
         let ordered = records.enumerated().sorted { a, b in

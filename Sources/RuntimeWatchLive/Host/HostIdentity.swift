@@ -6,9 +6,9 @@ import Foundation
 import Glibc
 #endif
 
-enum HostIdentity {
+public enum HostIdentity {
     /// `$RUNTIME_WATCH_HOSTNAME` (a DaemonSet sets it to the node name), else gethostname(2).
-    static func hostname() -> String {
+    public static func hostname() -> String {
         if let env = Foundation.ProcessInfo.processInfo.environment["RUNTIME_WATCH_HOSTNAME"], !env.isEmpty { return env }
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count - 1) == 0 else { return "unknown" }
@@ -16,7 +16,7 @@ enum HostIdentity {
     }
 
     /// uname -r.
-    static func kernelRelease() -> String {
+    public static func kernelRelease() -> String {
         var u = utsname()
         guard uname(&u) == 0 else { return "unknown" }
         return withUnsafeBytes(of: &u.release) { raw in
@@ -24,7 +24,7 @@ enum HostIdentity {
         }
     }
 
-    static func nowNanoseconds() -> UInt64 {
+    public static func nowNanoseconds() -> UInt64 {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: Apache-2.0
+// A recorded trace as an EventSource: what `replay`, `learn --from` and the golden tests read.
+// Records that come from elsewhere (Kubernetes audit logs replayed with the trace) are merged in by
+// time: each goes out just before the first trace record that is later than it.
+
+public final class TraceSource: EventSource {
+    /// The trace; nil when only merged records are replayed (audit logs alone).
+    public let reader: TraceReader?
+    public var name: String { reader.map { "trace \($0.source)" } ?? "records" }
+    /// Records merged in by time, in time order (audit-log events replayed with the trace).
+    private var merged: ArraySlice<EventRecord>
+    /// A trace record read but held back while earlier merged records go out.
+    private var pendingTrace: EventRecord?
+    private var ended: Bool
+    private var stopped = false
+
+    /// - Parameters:
+    ///   - reader: the trace (its header is read by its first `next()` if not read before).
+    ///   - merging: records to interleave by timestamp (sorted by time).
+    public init(reader: TraceReader, merging: [EventRecord] = []) {
+        self.reader = reader
+        self.merged = merging[...]
+        self.ended = false
+    }
+
+    /// Replays `records` alone (sorted by time).
+    public init(records: [EventRecord]) {
+        self.reader = nil
+        self.merged = records[...]
+        self.ended = true
+    }
+
+    public func next() async throws -> SourceItem? {
+        try nextRecord().map(SourceItem.event)
+    }
+
+    /// The next record of the trace or of the merged records, whichever is earlier (ties: the
+    /// merged record first); nil at the end.
+    /// - Throws: `TraceError` when the trace cannot be read at all (bad header, I/O error).
+    public func nextRecord() throws(TraceError) -> EventRecord? {
+        if stopped { return nil }
+        if !ended, let reader {
+            let next: EventRecord?
+            if let held = pendingTrace { next = held } else { next = try reader.next() }
+            if let record = next {
+                if let first = merged.first, first.timestamp <= record.timestamp {
+                    pendingTrace = record
+                    return merged.popFirst()
+                }
+                pendingTrace = nil
+                return record
+            }
+            ended = true
+        }
+        return merged.popFirst()
+    }
+
+    public func stop() { stopped = true }
+
+    public var health: SourceHealth {
+        SourceHealth(running: ["trace": !ended && !stopped], losses: [:])
+    }
+}

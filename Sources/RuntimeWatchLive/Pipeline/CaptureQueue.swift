@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: Apache-2.0
+// The one bounded queue between the capture threads (proc connector, fanotify, audit, audit-log
+// followers, the audit webhook) and the drive loop. It is the only hand-off between threads an event
+// makes, and the only place losses are accounted: a producer never blocks (a full queue drops the
+// record and counts it under its source and cause), and every loss, whether the queue's own or one a
+// source reports (kernel buffer overflow, sequence gap), reaches the consumer as a `.drop` event
+// carrying the exact count, delivered ahead of the next item. A drop report needs no queue slot, so
+// it is never lost itself.
+
+import DequeModule
+import RuntimeWatchCore
+import Synchronization
+
+public final class CaptureQueue: Sendable {
+    /// Most events queued at once (the consumer's batch in hand counts too).
+    public let capacity: Int
+    /// Most items the consumer takes per lock acquisition.
+    static let batch = 256
+
+    private struct LossKey: Hashable { var source: String; var cause: String }
+    private struct PendingLoss { var count: UInt64; var reason: String; var time: UInt64 }
+
+    private struct State {
+        var items = Deque<SourceItem>()
+        /// Items the consumer took with its last batch (still counted against the capacity).
+        var inHand = 0
+        var waiter: CheckedContinuation<Void, Never>?
+        var pending: [LossKey: PendingLoss] = [:]
+        /// Order in which pending losses were first seen, so reports come out in a stable order.
+        var pendingOrder: [LossKey] = []
+        /// Every loss so far, by "source/cause".
+        var totals: [String: UInt64] = [:]
+        var finished = false
+    }
+
+    private let state: Mutex<State>
+    /// The consumer's batch; only `next()` touches it (single consumer).
+    private let hand = Mutex<Deque<SourceItem>>(Deque())
+
+    public init(capacity: Int) {
+        self.capacity = max(1, capacity)
+        state = Mutex(State())
+    }
+
+    // MARK: - Producers (any thread, never block)
+
+    /// Queues one record from `source`.
+    /// - Returns: false when the queue was full: the record is dropped and counted
+    ///   (cause `queue_full`), and reported to the consumer as a `.drop` event.
+    @discardableResult
+    public func push(_ record: EventRecord, from source: String) -> Bool {
+        let (accepted, waiter) = state.withLock { s -> (Bool, CheckedContinuation<Void, Never>?) in
+            guard !s.finished else { return (false, nil) }
+            guard s.items.count + s.inHand < capacity else {
+                Self.lose(&s, source: source, cause: "queue_full", count: 1, time: record.timestamp,
+                          reason: "capture queue full (capacity \(capacity)): the pipeline fell behind")
+                return (false, Self.takeWaiter(&s))
+            }
+            s.items.append(.event(record))
+            return (true, Self.takeWaiter(&s))
+        }
+        waiter?.resume()
+        return accepted
+    }
+
+    /// Queues all of `records` or none (a webhook batch the sender can retry as a whole).
+    /// - Returns: false, queuing nothing and counting nothing, when they do not all fit.
+    public func pushAll(_ records: [EventRecord]) -> Bool {
+        let (accepted, waiter) = state.withLock { s -> (Bool, CheckedContinuation<Void, Never>?) in
+            guard !s.finished, s.items.count + s.inHand + records.count <= capacity else { return (false, nil) }
+            s.items.append(contentsOf: records.map(SourceItem.event))
+            return (true, Self.takeWaiter(&s))
+        }
+        waiter?.resume()
+        return accepted
+    }
+
+    /// True while a record pushed now would be queued (followers of files wait for room rather than
+    /// drop: the file keeps what they have not read yet).
+    public var hasRoom: Bool { state.withLock { $0.items.count + $0.inHand < capacity } }
+
+    /// Records a loss that happened before the queue (the kernel's buffer overflowed, a sequence gap,
+    /// a fanotify overflow): it is counted and reported like the queue's own.
+    public func reportLoss(source: String, cause: String, count: UInt64, reason: String, time: UInt64) {
+        guard count > 0 else { return }
+        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            Self.lose(&s, source: source, cause: cause, count: count, time: time, reason: reason)
+            return Self.takeWaiter(&s)
+        }
+        waiter?.resume()
+    }
+
+    /// Queues a control item (reload, tick); never dropped, not counted against the capacity.
+    public func pushControl(_ item: SourceItem) {
+        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            guard !s.finished else { return nil }
+            s.items.append(item)
+            return Self.takeWaiter(&s)
+        }
+        waiter?.resume()
+    }
+
+    /// No more items will come: the consumer gets what is queued, then the pending loss reports,
+    /// then nil. Later pushes are refused (and not counted: nothing is running to produce them).
+    public func finish() {
+        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            s.finished = true
+            return Self.takeWaiter(&s)
+        }
+        waiter?.resume()
+    }
+
+    /// Every loss so far, by "source/cause".
+    public var losses: [String: UInt64] { state.withLock { $0.totals } }
+
+    // MARK: - Consumer (one at a time)
+
+    /// The next item: pending loss reports first, then queued items in order; nil once finished
+    /// and drained.
+    public func next() async -> SourceItem? {
+        while true {
+            if let item = hand.withLock({ $0.popFirst() }) { return item }
+            switch refill() {
+            case .ready: continue
+            case .ended: return nil
+            case .empty:
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let resumeNow = state.withLock { s -> Bool in
+                        if !s.items.isEmpty || !s.pending.isEmpty || s.finished { return true }
+                        s.waiter = continuation
+                        return false
+                    }
+                    if resumeNow { continuation.resume() }
+                }
+            }
+        }
+    }
+
+    private enum Refill { case ready, empty, ended }
+
+    /// Moves the pending loss reports and up to `batch` items into the consumer's hand.
+    private func refill() -> Refill {
+        let taken = state.withLock { s -> [SourceItem]? in
+            var out: [SourceItem] = []
+            for key in s.pendingOrder {
+                guard let loss = s.pending[key] else { continue }
+                out.append(.event(EventRecord(timestamp: loss.time, event: .drop(
+                    DropEvent(source: key.source, count: loss.count, reason: loss.reason, cause: key.cause)))))
+            }
+            s.pending.removeAll(keepingCapacity: true)
+            s.pendingOrder.removeAll(keepingCapacity: true)
+            let n = min(Self.batch, s.items.count)
+            out.append(contentsOf: s.items.prefix(n))
+            s.items.removeFirst(n)
+            s.inHand = n
+            if out.isEmpty { return s.finished ? nil : [] }
+            return out
+        }
+        guard let taken else { return .ended }
+        if taken.isEmpty { return .empty }
+        hand.withLock { $0.append(contentsOf: taken) }
+        return .ready
+    }
+
+    // MARK: - Internals
+
+    private static func lose(_ s: inout State, source: String, cause: String, count: UInt64, time: UInt64, reason: String) {
+        let key = LossKey(source: source, cause: cause)
+        if var loss = s.pending[key] {
+            loss.count &+= count
+            loss.time = max(loss.time, time)
+            s.pending[key] = loss
+        } else {
+            s.pending[key] = PendingLoss(count: count, reason: reason, time: time)
+            s.pendingOrder.append(key)
+        }
+        s.totals[source + "/" + cause, default: 0] &+= count
+    }
+
+    private static func takeWaiter(_ s: inout State) -> CheckedContinuation<Void, Never>? {
+        defer { s.waiter = nil }
+        return s.waiter
+    }
+}
+
+/// One source's handle on the queue: its records and its losses go in under its name.
+public struct CaptureOutlet: Sendable {
+    public let queue: CaptureQueue
+    /// "proc_connector", "fanotify", "connect", "k8s_audit": the `source` of its drop events.
+    public let source: String
+
+    public init(queue: CaptureQueue, source: String) {
+        self.queue = queue
+        self.source = source
+    }
+
+    /// Queues a record; false when the queue was full (the loss is counted and reported).
+    @discardableResult
+    public func emit(_ record: EventRecord) -> Bool { queue.push(record, from: source) }
+
+    /// Reports events this source lost before they reached the queue.
+    public func lose(_ count: UInt64, cause: String, reason: String, time: UInt64) {
+        queue.reportLoss(source: source, cause: cause, count: count, reason: reason, time: time)
+    }
+}
+
+extension CaptureQueue {
+    /// The queue's events as a stream, for a source used on its own (tests, benchmarks): loss
+    /// reports come through as `.drop` events like in the drive loop; control items are left out.
+    public func records() -> AsyncStream<EventRecord> {
+        AsyncStream { continuation in
+            let task = Task.detached {
+                while let item = await self.next() {
+                    if case .event(let record) = item { continuation.yield(record) }
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+}

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: Apache-2.0
+// The live host as one EventSource: every capture source (proc connector and /proc, fanotify token
+// opens, audit connects, Kubernetes audit logs and webhook batches) writes into one bounded
+// CaptureQueue from its own thread; the drive loop reads it here. On the way out, the one container
+// announcer puts a `.container` event ahead of the first event from each container, and tells the
+// token watcher about the container's root so it can mark the in-container token paths.
+
+import Foundation
+import Logging
+import RuntimeWatchCore
+import Synchronization
+
+public final class LiveCapture: EventSource, @unchecked Sendable {
+    // @unchecked: `announcer` is touched only by the single consumer (`next()`); everything else is
+    // immutable or synchronised (queue, sources, `stopState`).
+
+    public struct Options: Sendable {
+        public var receiveBufferBytes = 8 << 20
+        /// The capture queue's capacity (events between the sources and the drive loop).
+        public var queueCapacity = 65_536
+        /// Containers remembered by the announcer (the oldest is forgotten beyond it, and announced
+        /// again if it shows up again).
+        public var containerCapacity = 4096
+        public var snapshotAtStart = true
+        public var kubeletRoot = "/var/lib/kubelet"
+        public var watchTokens = true
+        public var watchConnects = true
+        /// Kubernetes audit logs to follow (`--audit-log`), from their current end.
+        public var auditLogs: [String] = []
+        public init() {}
+    }
+
+    public let name = "live capture"
+    public let queue: CaptureQueue
+    public let processes: ProcessCapture
+    /// Service-account token opens (fanotify); nil with --no-token-watch.
+    public let tokens: TokenWatcher?
+    /// Outbound connects (netlink audit); nil with --no-connect-watch.
+    public let connects: ConnectCapture?
+    /// Followers of `--audit-log` files.
+    public let auditFollowers: [K8sAuditLogFollower]
+    private let logger: Logger
+    private var announcer: ContainerAnnouncer
+    /// A record held back while its container's announcement goes out first.
+    private var heldBack: SourceItem?
+    private let stopState = Mutex<StopState>(.running)
+    private enum StopState { case running, stopping, stopped }
+    private let running = Mutex<[String: Bool]>([:])
+
+    public init(options: Options, logger: Logger) {
+        self.logger = logger
+        queue = CaptureQueue(capacity: options.queueCapacity)
+        announcer = ContainerAnnouncer(capacity: options.containerCapacity)
+        var configuration = ProcessCapture.Configuration()
+        configuration.receiveBufferBytes = options.receiveBufferBytes
+        configuration.snapshotAtStart = options.snapshotAtStart
+        processes = ProcessCapture(configuration: configuration, outlet: CaptureOutlet(queue: queue, source: "proc_connector"),
+                                   logger: logger)
+        if options.watchTokens {
+            var tokenConfiguration = TokenWatcher.Configuration()
+            tokenConfiguration.kubeletRoot = options.kubeletRoot
+            tokens = TokenWatcher(configuration: tokenConfiguration, outlet: CaptureOutlet(queue: queue, source: "fanotify"))
+        } else {
+            tokens = nil
+        }
+        connects = options.watchConnects ? ConnectCapture() : nil
+        var auditConfiguration = K8sAuditLogFollower.Configuration()
+        auditConfiguration.startAtEnd = true
+        auditFollowers = options.auditLogs.map { K8sAuditLogFollower(path: $0, configuration: auditConfiguration) }
+    }
+
+    /// Starts every source. `register` is called with each source's name before it starts and
+    /// `ready` once it is subscribed (for /healthz).
+    /// - Throws: when a source cannot start; the ones already started are stopped again.
+    public func start(register: (String) -> Void = { _ in }, ready: (String) -> Void = { _ in }) throws {
+        register("proc_connector")
+        try processes.start()
+        markRunning("proc_connector", ready)
+        if let tokens {
+            register("fanotify")
+            do { _ = try tokens.start() } catch {
+                processes.stop()
+                throw error
+            }
+            markRunning("fanotify", ready)
+        }
+        if let connects {
+            register("audit")
+            do { try connects.start(outlet: CaptureOutlet(queue: queue, source: "connect")) } catch {
+                processes.stop()
+                tokens?.stop()
+                throw error
+            }
+            if let problem = connects.leaseProblem { logger.warning("connect capture: \(problem)") }
+            markRunning("audit", ready)
+        }
+        for follower in auditFollowers {
+            let logger = self.logger
+            let metrics = K8sAuditIngestMetrics(source: "file")
+            follower.start(outlet: CaptureOutlet(queue: queue, source: "k8s_audit"), onIssue: { issue in
+                logger.warning("audit log \(issue)")
+                metrics.countMalformed(1)
+            })
+            markRunning("audit_log:\(follower.path)", { _ in })
+            logger.info("following audit log \(follower.path)")
+        }
+    }
+
+    /// The input for audit batches posted to the webhook route.
+    public func auditInput(metrics: K8sAuditIngestMetrics) -> K8sAuditInput {
+        K8sAuditInput(queue: queue, logger: logger, metrics: metrics)
+    }
+
+    // MARK: - EventSource
+
+    /// The next item; containers are announced ahead of their first event.
+    public func next() async -> SourceItem? {
+        if let held = heldBack {
+            heldBack = nil
+            return held
+        }
+        guard let item = await queue.next() else { return nil }
+        guard case .event(let record) = item, let (info, failure) = announcer.announcement(for: record) else { return item }
+        if let failure { logger.debug("container metadata for \(info.id.short): \(failure)") }
+        if case .exec(let process) = record.event { tokens?.watchContainer(rootPID: process.pid) }
+        if case .snapshot(let process) = record.event { tokens?.watchContainer(rootPID: process.pid) }
+        heldBack = item
+        return .event(EventRecord(timestamp: record.timestamp, event: .container(info)))
+    }
+
+    /// Stops every source (on a thread of its own: stopping waits for the capture threads), then
+    /// ends the queue; `next()` returns nil once what was queued is delivered. Idempotent.
+    public func stop() {
+        let first = stopState.withLock { s -> Bool in
+            guard s == .running else { return false }
+            s = .stopping
+            return true
+        }
+        guard first else { return }
+        let thread = Thread { [self] in
+            processes.stop()
+            tokens?.stop()
+            connects?.stop()
+            for follower in auditFollowers { follower.stop() }
+            running.withLock { for key in $0.keys { $0[key] = false } }
+            queue.finish()
+            stopState.withLock { $0 = .stopped }
+        }
+        thread.name = "rw-capture-stop"
+        thread.start()
+    }
+
+    /// Adds a control item (SIGHUP reload, timer tick) to the stream.
+    public func inject(_ item: SourceItem) { queue.pushControl(item) }
+
+    public var health: SourceHealth {
+        SourceHealth(running: running.withLock { $0 }, losses: queue.losses)
+    }
+
+    private func markRunning(_ source: String, _ ready: (String) -> Void) {
+        running.withLock { $0[source] = true }
+        ready(source)
+    }
+}
