@@ -111,7 +111,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RuntimeWatchServiceTests",
-            dependencies: ["RuntimeWatchCore", "RuntimeWatchService"]
+            dependencies: ["RuntimeWatchCore", "RuntimeWatchService", "RuntimeWatchLive"]
         ),
         .testTarget(
             name: "RuntimeWatchCLITests",

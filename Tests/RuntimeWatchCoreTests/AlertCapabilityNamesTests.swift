@@ -41,10 +41,13 @@ final class AlertCapabilityNamesTests: XCTestCase {
         XCTAssertEqual(AlertBuilder.addingCapabilityNames(to: other, record: Fixture.tokenOpen(1), state: state, name: Self.names), other)
     }
 
-    func testEngineAddsTheFieldOnlyWhenConfiguredWithANamer() {
-        for configured in [false, true] {
+    /// The default namer is Core's fixed table (the same live, in replay and in tests); a custom
+    /// one is used when set; nil adds no field.
+    func testEngineNamesCapabilitiesWithTheTableByDefault() {
+        for namer in ["default", "custom", "none"] {
             var configuration = EngineConfiguration(hostname: "node-1", foldWindowNanoseconds: 0)
-            if configured { configuration.capabilityName = Self.names }
+            if namer == "custom" { configuration.capabilityName = Self.names }
+            if namer == "none" { configuration.capabilityName = nil }
             let sink = InMemoryAlertSink()
             var engine = Engine(configuration: configuration, detectors: [FakeDetector()], profile: Profile(), sink: sink)
             for r in Fixture.processTree(inContainer: true) { engine.process(r) }
@@ -57,8 +60,11 @@ final class AlertCapabilityNamesTests: XCTestCase {
             engine.finish()
             let alerts = sink.alerts.filter { $0.ruleID == "service-account-token-read" }
             XCTAssertEqual(alerts.count, 1)
-            XCTAssertEqual(alerts.first?.fields["thread.cap_effective"],
-                           configured ? .string("CAP_CHOWN CAP_NET_ADMIN CAP_SYS_ADMIN CAP_40") : nil, "configured: \(configured)")
+            let expected: [String: FieldValue?] = [
+                "default": .string("CAP_CHOWN CAP_NET_ADMIN CAP_SYS_ADMIN CAP_CHECKPOINT_RESTORE"),
+                "custom": .string("CAP_CHOWN CAP_NET_ADMIN CAP_SYS_ADMIN CAP_40"),
+                "none": nil]
+            XCTAssertEqual(alerts.first?.fields["thread.cap_effective"], expected[namer]!, "namer: \(namer)")
         }
     }
 }

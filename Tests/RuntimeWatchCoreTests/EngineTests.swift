@@ -68,7 +68,7 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(metrics.counter("runtime_watch_events_total", [("source", "proc_connector"), ("kind", "exec")]), 2)
         XCTAssertEqual(metrics.counter("runtime_watch_events_total", [("source", "procfs"), ("kind", "snapshot")]), 2)
         XCTAssertEqual(metrics.counter("runtime_watch_events_total", [("source", "connect"), ("kind", "connect")]), 0)
-        XCTAssertEqual(metrics.counter("runtime_watch_drops_total", [("cause", "proc_connector")]), 7)
+        XCTAssertEqual(metrics.counter("runtime_watch_drops_total", [("source", "proc_connector"), ("cause", "unspecified")]), 7)
         XCTAssertEqual(metrics.counter("runtime_watch_alerts_total", [("rule", "service-account-token-read"), ("priority", "Warning")]), 2)
         XCTAssertEqual(metrics.counter("runtime_watch_alerts_total", [("rule", "internal-event-drop"), ("priority", "Critical")]), 1)
         XCTAssertEqual(metrics.gauge("runtime_watch_process_table_size"), 4)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Golden replay: every recorded or hand-written trace in Fixtures/ goes through the real engine with
-// the built-in detectors and the embedded default profile, and must produce exactly the reviewed
-// alerts in <scenario>.expected.jsonl. `RW_UPDATE_GOLDEN=1 swift test --filter GoldenReplayTests`
+// Golden replay: every recorded or hand-written trace in Fixtures/ goes through the same source and
+// drive loop as `runtime-watch replay` (TraceSource → DriveLoop → engine with the built-in detectors
+// and the embedded default profile) and must produce, byte for byte, the reviewed alert lines in
+// <scenario>.expected.jsonl (RuntimeWatchCLITests checks the command's stdout against the same files). `RW_UPDATE_GOLDEN=1 swift test --filter GoldenReplayTests`
 // rewrites the expected files in the source tree instead (review the diff before committing).
 
 import Foundation
@@ -26,15 +27,15 @@ final class GoldenReplayTests: XCTestCase {
 
     /// Replays `trace` exactly as `runtime-watch replay` does with default options.
     /// - Returns: the alerts, in emission order. Fails the test on a malformed line.
-    private func replay(_ trace: URL) throws -> [Alert] {
+    private func replay(_ trace: URL) async throws -> [Alert] {
         var issues: [String] = []
         let reader = try TraceReader(path: trace.path, onIssue: { issues.append("\($0)") })
         let header = try XCTUnwrap(try reader.readHeader(), "\(trace.lastPathComponent): no trace header")
         let sink = InMemoryAlertSink()
-        var engine = Engine(configuration: EngineConfiguration(hostname: header.hostname),
+        let engine = Engine(configuration: EngineConfiguration(hostname: header.hostname),
                             detectors: BuiltinDetectors.make(), profile: try ProfileLoader().embeddedDefault(), sink: sink)
-        while let record = try reader.next() { engine.process(record) }
-        engine.finish()
+        var loop = DriveLoop(engine: engine)
+        try await loop.run(TraceSource(reader: reader))
         XCTAssertEqual(issues, [], "\(trace.lastPathComponent): malformed lines")
         XCTAssertGreaterThan(reader.counts.records, 0, "\(trace.lastPathComponent): no events")
         return sink.alerts
@@ -55,7 +56,7 @@ final class GoldenReplayTests: XCTestCase {
         }
     }
 
-    func testEveryFixtureReplaysToItsExpectedAlerts() throws {
+    func testEveryFixtureReplaysToItsExpectedAlerts() async throws {
         let fixtures = try bundledFixtures()
         let traces = try scenarioTraces(in: fixtures)
         XCTAssertFalse(traces.isEmpty, "no scenario traces in \(fixtures.path)")
@@ -63,7 +64,7 @@ final class GoldenReplayTests: XCTestCase {
 
         for trace in traces {
             let name = trace.lastPathComponent
-            let actual = try replay(trace)
+            let actual = try await replay(trace)
             if update {
                 let text = actual.map { $0.jsonLine() + "\n" }.joined()
                 try text.write(to: expectedURL(for: trace, in: Self.sourceFixtures), atomically: true, encoding: .utf8)
@@ -75,6 +76,9 @@ final class GoldenReplayTests: XCTestCase {
                 XCTFail("\(name): missing \(expectedFile.lastPathComponent) (RW_UPDATE_GOLDEN=1 writes it)")
                 continue
             }
+            // Byte for byte what `runtime-watch replay` prints; the field comparison says what moved.
+            let expectedText = try String(contentsOf: expectedFile, encoding: .utf8)
+            XCTAssertEqual(actual.map { $0.jsonLine() + "\n" }.joined(), expectedText, "\(name): alert lines differ")
             compare(actual, try decodeAlerts(expectedFile), fixture: name)
         }
     }

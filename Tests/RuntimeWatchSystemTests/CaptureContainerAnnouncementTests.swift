@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// A process moved into a docker-style cgroup before it execs: capture announces the container
-// (from the injected metadata closure, called once per id) BEFORE the exec event, and not again
-// for a second process in the same container. Root only; the test cgroup is removed afterwards.
+// A process moved into a docker-style cgroup before it execs: the live capture announces the
+// container (from the injected metadata reader, called once per id) BEFORE the exec event, and not
+// again for a second process in the same container. Root only; the test cgroup is removed afterwards.
 
 import Foundation
 import Glibc
@@ -31,14 +31,12 @@ final class CaptureContainerAnnouncementTests: XCTestCase {
         defer { rmdir(dir) }
 
         let calls = CallCounter()
-        var configuration = ProcessCapture.Configuration()
-        configuration.snapshotAtStart = false
-        let capture = ProcessCapture(configuration: configuration, containerMetadata: { match in
+        let capture = LiveCapture.processesOnly(snapshot: false, containerMetadata: { match throws(OCIMetadataError) in
             calls.add(match)
-            guard match.id.rawValue == id else { return nil }
-            return ContainerInfo(id: match.id, runtime: match.runtime, podName: "web-0", namespace: "shop", image: "nginx:1.27")
+            guard match.id.rawValue == id else { throw OCIMetadataError(containerID: match.id, path: nil, reason: .notFound(searched: 0)) }
+            return OCIMetadata(info: ContainerInfo(id: match.id, runtime: match.runtime, podName: "web-0", namespace: "shop", image: "nginx:1.27"))
         })
-        let collector = EventCollector(capture.events)
+        let collector = EventCollector(capture.recordStream())
         try capture.start()
         defer { capture.stop() }
 

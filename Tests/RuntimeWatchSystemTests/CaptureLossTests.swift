@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Loss is reported, counted and survived (root only):
-// - kernel side: the receive thread is held inside the container-metadata closure while a bounded
+// - kernel side: the receive thread is held in its read hook (`afterRead`) while a bounded
 //   exec storm overflows a tiny socket buffer → ENOBUFS, a DropEvent("proc_connector") with the
 //   count from the sequence gaps, a /proc resync, and capture keeps going;
-// - stream side: a consumer that does not read lets the bounded stream fill → events counted as
-//   "queue" drops, then reported by one DropEvent("queue") once there is room again.
+// - queue side: a consumer that does not read lets the bounded capture queue fill → every refused
+//   event counted, and reported by one DropEvent(cause "queue_full") carrying the exact count.
 
 import Foundation
 import Glibc
@@ -39,19 +39,19 @@ final class CaptureLossTests: XCTestCase {
         var configuration = ProcessCapture.Configuration()
         configuration.snapshotAtStart = true
         configuration.receiveBufferBytes = 2048   // the kernel's minimum is a few KiB: a handful of events
-        let capture = ProcessCapture(configuration: configuration, containerMetadata: { match in
+        configuration.afterRead = { info in
             // Hold the receive thread (bounded) while the storm below overflows the socket.
-            if match.id.rawValue == id {
+            if let cgroup = info.cgroup, let match = CgroupParser.parse(cgroup), match.id.rawValue == id {
                 entered.add(match)
                 _ = release.wait(timeout: .now() + 10)
             }
-            return nil
-        })
+        }
+        let capture = ProcessCapture(configuration: configuration)
         let collector = EventCollector(capture.events)
         try capture.start()
         defer { capture.stop() }
 
-        _ = try await collector.waitFor("capture blocked in the metadata closure", timeout: 20) { _ in
+        _ = try await collector.waitFor("capture blocked in its read hook", timeout: 20) { _ in
             entered.matches(for: id).isEmpty ? nil : true
         }
         // Bounded storm: 200 short-lived processes, each reaped before the next.
@@ -84,32 +84,32 @@ final class CaptureLossTests: XCTestCase {
         XCTAssertEqual(info.argv, ["/bin/cat", "-"])
     }
 
-    func testFullStreamCountsQueueDropsThenReportsThem() async throws {
+    /// Nobody reads while the startup snapshot (every process on the host) goes into a queue of 8:
+    /// exactly what did not fit is reported, in one drop event ahead of the rest, and in the counters.
+    func testFullQueueCountsEveryLostEventExactly() async throws {
         try requireRoot()
         var configuration = ProcessCapture.Configuration()
         configuration.snapshotAtStart = true
         configuration.queueCapacity = 8
         let capture = ProcessCapture(configuration: configuration)
         try capture.start()
-        defer { capture.stop() }
-        // Nobody reads yet: the snapshot (every process on the host) overflows 8 slots.
+        // The snapshot is emitted before any live event: wait until it is done (it fills 8 slots,
+        // the rest is dropped), then stop, so no later event can add to the count.
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline, (capture.counters.snapshot().dropsByCause["queue"] ?? 0) == 0 {
             try await Task.sleep(nanoseconds: 20_000_000)
         }
-        let dropped = capture.counters.snapshot().dropsByCause["queue"] ?? 0
+        capture.stop()
+        let stats = capture.counters.snapshot()
+        let dropped = stats.dropsByCause["queue"] ?? 0
         XCTAssertGreaterThan(dropped, 0, "a host has more than 8 processes")
-        XCTAssertEqual(capture.counters.snapshot().eventsByKind.values.reduce(0, +), 8, "only what fit was emitted")
-
-        let collector = EventCollector(capture.events)
-        // Any new event now finds room and is preceded by the drop report.
-        let pid = try Spawn.run(["/bin/true"])
-        Spawn.reap(pid)
-        let report = try await collector.waitFor("queue drop event") { records in
-            records.compactMap { r -> DropEvent? in if case .drop(let d) = r.event, d.source == "queue" { d } else { nil } }.first
-        }
-        XCTAssertGreaterThanOrEqual(report.count, dropped)
-        XCTAssertLessThanOrEqual(report.count, capture.counters.snapshot().dropsByCause["queue"] ?? 0)
-        XCTAssertEqual(collector.all.prefix(8).count, 8)
+        var records: [EventRecord] = []
+        for await r in capture.events { records.append(r) }
+        let drops = records.compactMap { r -> DropEvent? in if case .drop(let d) = r.event { d } else { nil } }
+        XCTAssertEqual(drops.map(\.source), ["proc_connector"], "one report")
+        XCTAssertEqual(drops.first?.cause, "queue_full")
+        XCTAssertEqual(drops.first?.count, dropped, "the report carries exactly what the queue refused")
+        XCTAssertEqual(records.count - drops.count, 8, "what fit was delivered")
+        XCTAssertEqual(stats.eventsByKind.values.reduce(0, +), 8, "the counters agree: 8 emitted")
     }
 }

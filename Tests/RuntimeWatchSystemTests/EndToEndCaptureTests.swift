@@ -18,7 +18,7 @@ final class EndToEndCaptureTests: XCTestCase {
     static let script = "echo one; /bin/cat /etc/hostname /root/gate; echo two"
     static let catArgv = ["/bin/cat", "/etc/hostname", "/root/gate"]
 
-    private var capture: ProcessCapture?
+    private var capture: LiveCapture?
 
     override func setUpWithError() throws {
         try requireRoot("end-to-end capture tests")
@@ -52,7 +52,7 @@ final class EndToEndCaptureTests: XCTestCase {
     }
 
     /// Starts capture with the startup snapshot and OCI metadata, as `runtime-watch run` does
-    /// (Sources/runtime-watch/Support/LiveSources.swift).
+    /// (LiveCapture).
     /// Lets the cat blocked on /root/gate finish (writes one line into the fifo).
     private func openGate(_ container: RuncContainer) throws {
         let result = try container.exec(["/bin/sh", "-c", "echo gate > /root/gate"])
@@ -60,11 +60,8 @@ final class EndToEndCaptureTests: XCTestCase {
     }
 
     private func startCapture() throws -> EventCollector {
-        var configuration = ProcessCapture.Configuration()
-        configuration.snapshotAtStart = true
-        let reader = OCIMetadataReader()
-        let capture = ProcessCapture(configuration: configuration, containerMetadata: { match in try? reader.read(match).info })
-        let collector = EventCollector(capture.events)
+        let capture = LiveCapture.processesOnly(snapshot: true)
+        let collector = EventCollector(capture.recordStream())
         try capture.start()
         self.capture = capture
         return collector

@@ -18,10 +18,10 @@ final class LiveCaptureTests: XCTestCase {
         capture = nil
     }
 
-    func startCapture(snapshot: Bool = false, containerMetadata: @escaping @Sendable (CgroupMatch) -> ContainerInfo? = { _ in nil }) throws -> EventCollector {
+    func startCapture(snapshot: Bool = false) throws -> EventCollector {
         var configuration = ProcessCapture.Configuration()
         configuration.snapshotAtStart = snapshot
-        let capture = ProcessCapture(configuration: configuration, containerMetadata: containerMetadata)
+        let capture = ProcessCapture(configuration: configuration)
         let collector = EventCollector(capture.events)
         try capture.start()
         self.capture = capture

@@ -4,6 +4,7 @@
 
 import Foundation
 import Glibc
+import Logging
 import RuntimeWatchCore
 import RuntimeWatchLive
 import XCTest
@@ -121,4 +122,31 @@ func makePipe(nonBlockingWrite: Bool = false) -> (Int32, Int32) {
     for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
     if nonBlockingWrite { _ = fcntl(fds[1], F_SETFL, O_NONBLOCK) }
     return (fds[0], fds[1])
+}
+
+extension LiveCapture {
+    /// Process capture alone (no fanotify, no audit rule), as the monitor runs it: one queue, the
+    /// container announcer at its exit.
+    static func processesOnly(snapshot: Bool,
+                              containerMetadata: (@Sendable (CgroupMatch) throws(OCIMetadataError) -> OCIMetadata)? = nil) -> LiveCapture {
+        var options = LiveCapture.Options()
+        options.snapshotAtStart = snapshot
+        options.watchTokens = false
+        options.watchConnects = false
+        options.containerMetadata = containerMetadata
+        return LiveCapture(options: options, logger: Logger(label: "test"))
+    }
+
+    /// What the drive loop would get, as a stream of records for an `EventCollector`.
+    func recordStream() -> AsyncStream<EventRecord> {
+        AsyncStream { continuation in
+            let task = Task.detached {
+                while let item = await self.next() {
+                    if case .event(let record) = item { continuation.yield(record) }
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
 }

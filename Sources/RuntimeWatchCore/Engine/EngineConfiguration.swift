@@ -15,7 +15,8 @@ public struct EngineConfiguration: Sendable {
     public var dropAlert: DropAlertPolicy
     /// Names a capability number (`21` → `CAP_SYS_ADMIN`). When set, alerts about a process whose
     /// CapEff capture read carry `thread.cap_effective` (names, space-separated, as Falco prints it).
-    /// Core cannot link libcap: the live CLI injects libcap's names; nil (replay, tests) adds no field.
+    /// The same fixed table live, in replay and in tests, so a replayed alert is the live one; nil
+    /// adds no field.
     public var capabilityName: (@Sendable (Int) -> String?)?
 
     public init(hostname: String, disabledRules: Set<String> = [], foldWindowNanoseconds: UInt64 = 60_000_000_000,
@@ -23,7 +24,7 @@ public struct EngineConfiguration: Sendable {
         self.hostname = hostname; self.disabledRules = disabledRules
         self.foldWindowNanoseconds = foldWindowNanoseconds; self.foldCapacity = max(1, foldCapacity)
         self.dropAlert = dropAlert
-        self.capabilityName = nil
+        self.capabilityName = CapabilityNames.name(of:)
     }
 }
 

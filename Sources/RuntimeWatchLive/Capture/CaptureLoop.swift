@@ -128,6 +128,7 @@ final class CaptureLoop: @unchecked Sendable {
             record(result)
             let info = result.info ?? ProcessInfo(pid: pid, source: "inherited")
             remember(pid.rawValue)
+            configuration.afterRead?(info)
             emit(.exec(info), at: time)
             if let parent = ptyHolderDescriptors(of: info) { emit(.descriptors(parent), at: time) }
         case .event(let event):
@@ -212,6 +213,7 @@ final class CaptureLoop: @unchecked Sendable {
         for info in ProcSnapshot.orderParentsFirst(infos) {
             let time = WallClock.nowNanoseconds()
             remember(info.pid.rawValue)
+            configuration.afterRead?(info)
             emit(.snapshot(info), at: time)
         }
     }

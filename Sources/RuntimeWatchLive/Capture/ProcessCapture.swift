@@ -41,6 +41,9 @@ public final class ProcessCapture: @unchecked Sendable {
         public var receiveThreadNice: Int32? = -10
         /// How /proc is read (root and size caps).
         public var reader = ProcReader()
+        /// Called on the receive thread after each exec or snapshot read, before it is queued. For
+        /// tests and benchmarks that hold the thread (to overflow the kernel buffer on purpose).
+        public var afterRead: (@Sendable (RuntimeWatchCore.ProcessInfo) -> Void)?
         public init() {}
     }
 

@@ -10,7 +10,7 @@ import RuntimeWatchCore
 /// Runs on the drive loop's side of the capture queue (single consumer); not thread-safe.
 struct ContainerAnnouncer {
     private var cache: OCIMetadataCache
-    private let reader: OCIMetadataReader
+    private let read: MetadataRead
     /// Lookups that read the runtime state and failed (logged by the caller).
     private(set) var failures: UInt64 = 0
     /// The cgroup path of the last event looked at, and whether it named a container: most events in
@@ -18,9 +18,17 @@ struct ContainerAnnouncer {
     private var lastCgroup: String?
     private var lastMatch: CgroupMatch?
 
-    init(capacity: Int, reader: OCIMetadataReader = OCIMetadataReader()) {
+    /// How a container's runtime state is read (the OCI reader; tests inject their own).
+    typealias MetadataRead = @Sendable (CgroupMatch) throws(OCIMetadataError) -> OCIMetadata
+
+    init(capacity: Int, read: MetadataRead? = nil) {
         cache = OCIMetadataCache(capacity: capacity)
-        self.reader = reader
+        if let read {
+            self.read = read
+        } else {
+            let reader = OCIMetadataReader()
+            self.read = { (match: CgroupMatch) throws(OCIMetadataError) -> OCIMetadata in try reader.read(match) }
+        }
     }
 
     /// The process an event is about, when the event carries what capture read of it.
@@ -47,7 +55,7 @@ struct ContainerAnnouncer {
             guard let parsed = lastMatch else { return nil }
             match = parsed
         }
-        let lookup = cache.lookup(match, reader: reader)
+        let lookup = cache.lookup(match, read: read)
         if lookup.error != nil { failures &+= 1 }
         return lookup.changed ? (lookup.info, lookup.error) : nil
     }

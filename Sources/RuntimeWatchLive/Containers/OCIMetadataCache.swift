@@ -47,6 +47,12 @@ public struct OCIMetadataCache: Sendable {
     /// or when its last read failed more than `retryFailuresAfter` before `now`.
     public mutating func lookup(_ match: CgroupMatch, reader: OCIMetadataReader,
                                 now: ContinuousClock.Instant = .now) -> Lookup {
+        lookup(match, now: now, read: reader.read)
+    }
+
+    /// `lookup` with any way of reading the metadata (tests inject their own).
+    public mutating func lookup(_ match: CgroupMatch, now: ContinuousClock.Instant = .now,
+                                read: (CgroupMatch) throws(OCIMetadataError) -> OCIMetadata) -> Lookup {
         let previous = entries[match.id]
         if let previous, previous.failedAt.map({ now - $0 < retryFailuresAfter }) ?? true {
             return Lookup(info: previous.info, metadata: previous.metadata, error: nil, changed: false)
@@ -55,7 +61,7 @@ public struct OCIMetadataCache: Sendable {
                           insertion: previous?.insertion ?? nextInsertion)
         var failure: OCIMetadataError?
         do {
-            let metadata = try reader.read(match)
+            let metadata = try read(match)
             entry.metadata = metadata
             entry.info = metadata.info
         } catch {

@@ -22,7 +22,9 @@ public final class CaptureQueue: Sendable {
 
     private struct State {
         var items = Deque<SourceItem>()
-        /// Items the consumer took with its last batch (still counted against the capacity).
+        /// Events in `items` (control items are not counted against the capacity).
+        var queuedEvents = 0
+        /// Events the consumer took with its last batch (still counted against the capacity).
         var inHand = 0
         var waiter: CheckedContinuation<Void, Never>?
         var pending: [LossKey: PendingLoss] = [:]
@@ -51,12 +53,13 @@ public final class CaptureQueue: Sendable {
     public func push(_ record: EventRecord, from source: String) -> Bool {
         let (accepted, waiter) = state.withLock { s -> (Bool, CheckedContinuation<Void, Never>?) in
             guard !s.finished else { return (false, nil) }
-            guard s.items.count + s.inHand < capacity else {
+            guard s.queuedEvents + s.inHand < capacity else {
                 Self.lose(&s, source: source, cause: "queue_full", count: 1, time: record.timestamp,
                           reason: "capture queue full (capacity \(capacity)): the pipeline fell behind")
                 return (false, Self.takeWaiter(&s))
             }
             s.items.append(.event(record))
+            s.queuedEvents += 1
             return (true, Self.takeWaiter(&s))
         }
         waiter?.resume()
@@ -67,8 +70,9 @@ public final class CaptureQueue: Sendable {
     /// - Returns: false, queuing nothing and counting nothing, when they do not all fit.
     public func pushAll(_ records: [EventRecord]) -> Bool {
         let (accepted, waiter) = state.withLock { s -> (Bool, CheckedContinuation<Void, Never>?) in
-            guard !s.finished, s.items.count + s.inHand + records.count <= capacity else { return (false, nil) }
+            guard !s.finished, s.queuedEvents + s.inHand + records.count <= capacity else { return (false, nil) }
             s.items.append(contentsOf: records.map(SourceItem.event))
+            s.queuedEvents += records.count
             return (true, Self.takeWaiter(&s))
         }
         waiter?.resume()
@@ -77,7 +81,7 @@ public final class CaptureQueue: Sendable {
 
     /// True while a record pushed now would be queued (followers of files wait for room rather than
     /// drop: the file keeps what they have not read yet).
-    public var hasRoom: Bool { state.withLock { $0.items.count + $0.inHand < capacity } }
+    public var hasRoom: Bool { state.withLock { $0.queuedEvents + $0.inHand < capacity } }
 
     /// Records a loss that happened before the queue (the kernel's buffer overflowed, a sequence gap,
     /// a fanotify overflow): it is counted and reported like the queue's own.
@@ -150,9 +154,14 @@ public final class CaptureQueue: Sendable {
             s.pending.removeAll(keepingCapacity: true)
             s.pendingOrder.removeAll(keepingCapacity: true)
             let n = min(Self.batch, s.items.count)
-            out.append(contentsOf: s.items.prefix(n))
+            var events = 0
+            for item in s.items.prefix(n) {
+                if case .event = item { events += 1 }
+                out.append(item)
+            }
             s.items.removeFirst(n)
-            s.inHand = n
+            s.queuedEvents -= events
+            s.inHand = events
             if out.isEmpty { return s.finished ? nil : [] }
             return out
         }

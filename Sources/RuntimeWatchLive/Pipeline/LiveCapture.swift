@@ -27,6 +27,9 @@ public final class LiveCapture: EventSource, @unchecked Sendable {
         public var watchConnects = true
         /// Kubernetes audit logs to follow (`--audit-log`), from their current end.
         public var auditLogs: [String] = []
+        /// How a container's metadata is read; nil: the OCI runtime state on this host (tests
+        /// inject their own).
+        public var containerMetadata: (@Sendable (CgroupMatch) throws(OCIMetadataError) -> OCIMetadata)?
         public init() {}
     }
 
@@ -50,7 +53,7 @@ public final class LiveCapture: EventSource, @unchecked Sendable {
     public init(options: Options, logger: Logger) {
         self.logger = logger
         queue = CaptureQueue(capacity: options.queueCapacity)
-        announcer = ContainerAnnouncer(capacity: options.containerCapacity)
+        announcer = ContainerAnnouncer(capacity: options.containerCapacity, read: options.containerMetadata)
         var configuration = ProcessCapture.Configuration()
         configuration.receiveBufferBytes = options.receiveBufferBytes
         configuration.snapshotAtStart = options.snapshotAtStart

@@ -8,7 +8,6 @@ import Logging
 import Metrics
 import RuntimeWatchCore
 import RuntimeWatchLive
-import RuntimeWatchSystem
 
 extension RuntimeWatch {
     struct Replay: AsyncParsableCommand {
@@ -93,11 +92,9 @@ extension RuntimeWatch {
             }
         }
 
-        /// The replay engine, configured like `run`'s (capabilities named by libcap, so replayed
-        /// alerts match live ones).
+        /// The replay engine, configured like `run`'s, so replayed alerts match live ones.
         private func makeEngine(hostname: String, profile: Profile, sink: any AlertSink) throws -> Engine {
-            var configuration = EngineConfiguration(hostname: hostname, disabledRules: try detection.disabledRuleIDs())
-            configuration.capabilityName = Capabilities.namer
+            let configuration = EngineConfiguration(hostname: hostname, disabledRules: try detection.disabledRuleIDs())
             return Engine(configuration: configuration, detectors: BuiltinDetectors.make(), profile: profile, sink: sink,
                           metrics: NOOPMetricsHandler.instance)
         }

@@ -76,8 +76,7 @@ extension RuntimeWatch {
                 try live.start(register: { health.register(source: $0) }, ready: { health.markReady(source: $0) })
             } catch { throw CLIError("cannot start capture: \(error)") }
 
-            var engineConfiguration = EngineConfiguration(hostname: hostname, disabledRules: try detection.disabledRuleIDs())
-            engineConfiguration.capabilityName = Capabilities.namer   // thread.cap_effective by name (libcap)
+            let engineConfiguration = EngineConfiguration(hostname: hostname, disabledRules: try detection.disabledRuleIDs())
             let engine = Engine(configuration: engineConfiguration, detectors: BuiltinDetectors.make(), profile: profile, sink: stack.sink)
             LiveControl.deliverSignals(to: live)
             LiveControl.stop(live, after: duration)
