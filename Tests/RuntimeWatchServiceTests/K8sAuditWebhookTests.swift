@@ -41,23 +41,8 @@ final class K8sAuditWebhookTests: XCTestCase {
 
     /// Runs /usr/bin/curl (bounded by --max-time) and returns (HTTP status, body).
     func curl(port: Int, body: String) throws -> (Int, String) {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("k8s-audit-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let bodyFile = dir.appendingPathComponent("batch.json"), outFile = dir.appendingPathComponent("out")
-        try body.write(to: bodyFile, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = ["-sS", "--max-time", "10", "-o", outFile.path, "-w", "%{http_code}", "-X", "POST",
-                             "-H", "Content-Type: application/json", "--data-binary", "@" + bodyFile.path,
-                             "http://127.0.0.1:\(port)/k8s-audit"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, "curl failed")
-        let status = Int(String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)) ?? -1
-        return (status, (try? String(contentsOf: outFile, encoding: .utf8)) ?? "")
+        let (status, text, _) = try curlWithHeaders(port: port, body: body)
+        return (status, text)
     }
 
     func testEventListPostedWithCurlAlertsAndReportsTheMalformedItem() async throws {
@@ -134,7 +119,7 @@ final class K8sAuditWebhookTests: XCTestCase {
         await listener.stop()
     }
 
-    /// Like `curl`, also returning the response headers.
+    /// POSTs `body` with /usr/bin/curl (bounded by --max-time): (HTTP status, body, response headers).
     func curlWithHeaders(port: Int, body: String) throws -> (Int, String, String) {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("k8s-audit-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

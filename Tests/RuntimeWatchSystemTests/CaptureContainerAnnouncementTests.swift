@@ -36,7 +36,7 @@ final class CaptureContainerAnnouncementTests: XCTestCase {
             guard match.id.rawValue == id else { throw OCIMetadataError(containerID: match.id, path: nil, reason: .notFound(searched: 0)) }
             return OCIMetadata(info: ContainerInfo(id: match.id, runtime: match.runtime, podName: "web-0", namespace: "shop", image: "nginx:1.27"))
         })
-        let collector = EventCollector(capture.recordStream())
+        let collector = EventCollector(capture.records())
         try capture.start()
         defer { capture.stop() }
 

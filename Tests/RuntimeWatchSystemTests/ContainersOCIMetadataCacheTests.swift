@@ -75,6 +75,24 @@ final class ContainersOCIMetadataCacheTests: XCTestCase {
         XCTAssertEqual(retried.info.containerName, "late")
     }
 
+    /// A container's first processes come before its runtime state: within the eager window every
+    /// lookup reads again, so the state written a millisecond later is on the next event.
+    func testFailuresAreRetriedAtOnceWithinTheEagerWindowOnly() throws {
+        var cache = OCIMetadataCache(retryFailuresAfter: .seconds(5), eagerRetryWindow: .seconds(2))
+        let start = ContinuousClock.now
+        XCTAssertEqual(cache.lookup(try match(3), reader: reader, now: start).error?.kind, "not_found")
+        try writeConfig(3, container: "early")
+        let next = cache.lookup(try match(3), reader: reader, now: start + .milliseconds(1))
+        XCTAssertTrue(next.changed, "read again at once inside the window")
+        XCTAssertEqual(next.info.containerName, "early")
+
+        XCTAssertEqual(cache.lookup(try match(4), reader: reader, now: start).error?.kind, "not_found")
+        _ = cache.lookup(try match(4), reader: reader, now: start + .seconds(3))   // outside the window: fails again, at 3 s
+        try writeConfig(4, container: "late")
+        XCTAssertFalse(cache.lookup(try match(4), reader: reader, now: start + .seconds(4)).changed, "past the window the pause applies")
+        XCTAssertTrue(cache.lookup(try match(4), reader: reader, now: start + .seconds(9)).changed)
+    }
+
     func testRetryThatFailsTheSameWayIsNotAChange() throws {
         var cache = OCIMetadataCache(retryFailuresAfter: .seconds(1))
         let start = ContinuousClock.now

@@ -61,7 +61,7 @@ final class EndToEndCaptureTests: XCTestCase {
 
     private func startCapture() throws -> EventCollector {
         let capture = LiveCapture.processesOnly(snapshot: true)
-        let collector = EventCollector(capture.recordStream())
+        let collector = EventCollector(capture.records())
         try capture.start()
         self.capture = capture
         return collector

@@ -136,17 +136,4 @@ extension LiveCapture {
         options.containerMetadata = containerMetadata
         return LiveCapture(options: options, logger: Logger(label: "test"))
     }
-
-    /// What the drive loop would get, as a stream of records for an `EventCollector`.
-    func recordStream() -> AsyncStream<EventRecord> {
-        AsyncStream { continuation in
-            let task = Task.detached {
-                while let item = await self.next() {
-                    if case .event(let record) = item { continuation.yield(record) }
-                }
-                continuation.finish()
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
-    }
 }

@@ -21,8 +21,14 @@ struct ContainerAnnouncer {
     /// How a container's runtime state is read (the OCI reader; tests inject their own).
     typealias MetadataRead = @Sendable (CgroupMatch) throws(OCIMetadataError) -> OCIMetadata
 
+    /// A container's first processes show up before its runtime has written the state that names
+    /// its pod (runc re-execs its init inside the container's cgroup first): for this long after a
+    /// container is first seen, a failed read is tried again on each of its events, so the token
+    /// read of its first command already carries the pod. Later failures are retried every 5 s.
+    static let eagerRetryWindow: Duration = .seconds(2)
+
     init(capacity: Int, read: MetadataRead? = nil) {
-        cache = OCIMetadataCache(capacity: capacity)
+        cache = OCIMetadataCache(capacity: capacity, eagerRetryWindow: Self.eagerRetryWindow)
         if let read {
             self.read = read
         } else {

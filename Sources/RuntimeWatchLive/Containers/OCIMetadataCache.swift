@@ -25,6 +25,8 @@ public struct OCIMetadataCache: Sendable {
         var info: ContainerInfo
         var metadata: OCIMetadata?
         var failedAt: ContinuousClock.Instant?
+        /// When the id was first looked up: failures are retried on every lookup for a while after.
+        var firstSeen: ContinuousClock.Instant
         var insertion: UInt64
     }
 
@@ -32,13 +34,18 @@ public struct OCIMetadataCache: Sendable {
     public let capacity: Int
     /// How long a failed read is trusted before the next lookup tries again.
     public let retryFailuresAfter: Duration
+    /// For this long after an id is first seen, every lookup retries a failed read: a container's
+    /// first processes (runc's re-exec of its init, the init's first command) show up before the
+    /// runtime has written the state that names the pod, and the pod must be on the very next event.
+    public let eagerRetryWindow: Duration
     private var entries: [ContainerID: Entry] = [:]
     private var nextInsertion: UInt64 = 0
 
-    public init(capacity: Int = 4096, retryFailuresAfter: Duration = .seconds(5)) {
+    public init(capacity: Int = 4096, retryFailuresAfter: Duration = .seconds(5), eagerRetryWindow: Duration = .zero) {
         precondition(capacity > 0, "OCIMetadataCache capacity must be positive")
         self.capacity = capacity
         self.retryFailuresAfter = retryFailuresAfter
+        self.eagerRetryWindow = eagerRetryWindow
     }
 
     public var count: Int { entries.count }
@@ -54,11 +61,11 @@ public struct OCIMetadataCache: Sendable {
     public mutating func lookup(_ match: CgroupMatch, now: ContinuousClock.Instant = .now,
                                 read: (CgroupMatch) throws(OCIMetadataError) -> OCIMetadata) -> Lookup {
         let previous = entries[match.id]
-        if let previous, previous.failedAt.map({ now - $0 < retryFailuresAfter }) ?? true {
+        if let previous, previous.failedAt.map({ now - $0 < retryFailuresAfter && now - previous.firstSeen >= eagerRetryWindow }) ?? true {
             return Lookup(info: previous.info, metadata: previous.metadata, error: nil, changed: false)
         }
         var entry = Entry(info: ContainerInfo(cgroupOnly: match), metadata: nil, failedAt: nil,
-                          insertion: previous?.insertion ?? nextInsertion)
+                          firstSeen: previous?.firstSeen ?? now, insertion: previous?.insertion ?? nextInsertion)
         var failure: OCIMetadataError?
         do {
             let metadata = try read(match)

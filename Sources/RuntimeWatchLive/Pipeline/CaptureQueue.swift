@@ -216,15 +216,18 @@ public struct CaptureOutlet: Sendable {
 extension CaptureQueue {
     /// The queue's events as a stream, for a source used on its own (tests, benchmarks): loss
     /// reports come through as `.drop` events like in the drive loop; control items are left out.
-    public func records() -> AsyncStream<EventRecord> {
-        AsyncStream { continuation in
-            let task = Task.detached {
-                while let item = await self.next() {
-                    if case .event(let record) = item { continuation.yield(record) }
-                }
-                continuation.finish()
+    public func records() -> AsyncStream<EventRecord> { recordStream { await self.next() } }
+}
+
+/// Turns a single-consumer `next()` into a stream of its events (control items left out).
+func recordStream(_ next: @escaping @Sendable () async -> SourceItem?) -> AsyncStream<EventRecord> {
+    AsyncStream { continuation in
+        let task = Task.detached {
+            while let item = await next() {
+                if case .event(let record) = item { continuation.yield(record) }
             }
-            continuation.onTermination = { _ in task.cancel() }
+            continuation.finish()
         }
+        continuation.onTermination = { _ in task.cancel() }
     }
 }

@@ -140,6 +140,7 @@ public final class LiveCapture: EventSource, @unchecked Sendable {
             return true
         }
         guard first else { return }
+        logger.info("stopping")
         let thread = Thread { [self] in
             processes.stop()
             tokens?.stop()
@@ -152,6 +153,10 @@ public final class LiveCapture: EventSource, @unchecked Sendable {
         thread.name = "rw-capture-stop"
         thread.start()
     }
+
+    /// What the drive loop would get, as a stream of records (tests, benchmarks). Read it once,
+    /// and not together with `next()`.
+    public func records() -> AsyncStream<EventRecord> { recordStream { await self.next() } }
 
     /// Adds a control item (SIGHUP reload, timer tick) to the stream.
     public func inject(_ item: SourceItem) { queue.pushControl(item) }
