@@ -59,6 +59,19 @@ final class LiveRunTests: CLITestCase {
             .reduce(0, +)
     }
 
+    /// `run --record` onto a full disk: the failed write is an error naming the trace, the monitor
+    /// stops, and the exit status says so (before, the write error was ignored and the run went on).
+    func testRecordWriteFailureStopsTheRunWithAnError() throws {
+        let monitor = try Subprocess(binary, ["run", "--listen", "off", "--no-token-watch", "--no-connect-watch", "--record", "/dev/full"])
+        // The startup snapshot fills the 64 KiB trace buffer, or the 1 s flush writes what there
+        // is: either write fails.
+        let result = monitor.wait(timeout: 20)
+        XCTAssertFalse(result.timedOut, "run went on after its trace could not be written")
+        XCTAssertNotEqual(result.exitCode, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("cannot write the recorded trace"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("/dev/full") || result.stderr.contains("No space left"), result.stderr)
+    }
+
     func testReloadRefusesBrokenProfileAndReopensOutput() throws {
         let profile = try write("profile.yaml", """
             version: 1

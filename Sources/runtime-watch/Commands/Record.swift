@@ -65,7 +65,8 @@ extension RuntimeWatch {
             }
             do { try writer.close() } catch { throw CLIError("\(output): \(error)") }
             let losses = live.health.losses
-            logger.info("done: \(loop.progress.events) events written to \(output); lost \(losses.isEmpty ? "none" : "\(losses.sorted { $0.key < $1.key })")")
+            let lost = losses.isEmpty ? "none" : losses.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            logger.info("done: \(loop.progress.events) events written to \(output); lost \(lost)")
         }
     }
 }

@@ -112,7 +112,8 @@ extension RuntimeWatch {
             await listener?.stop()
             let stats = loop.engine?.stats ?? EngineStats()
             let losses = live.health.losses
-            logger.info("stopped: \(loop.progress.events) events, \(loop.progress.lost) lost \(losses.isEmpty ? "" : "\(losses.sorted { $0.key < $1.key })"), \(stats.alertsEmitted) alerts")
+            let lost = losses.isEmpty ? "none lost" : "lost " + losses.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            logger.info("stopped: \(loop.progress.events) events, \(lost), \(stats.alertsEmitted) alerts")
             if let failure { throw CLIError("\(failure)") }
             if let closeFailure { throw closeFailure }
         }
