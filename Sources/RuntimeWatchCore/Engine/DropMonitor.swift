@@ -17,7 +17,7 @@ struct DropMonitor: Sendable {
 
     mutating func record(_ drop: DropEvent) {
         pending &+= drop.count
-        pendingByCause[drop.source, default: 0] &+= drop.count
+        pendingByCause[drop.key, default: 0] &+= drop.count   // "source/cause", as the metric is labelled
         if !drop.reason.isEmpty, reasons.count < 16 { reasons.insert(drop.reason) }
     }
 
