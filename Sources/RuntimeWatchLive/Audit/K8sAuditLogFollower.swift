@@ -61,12 +61,14 @@ public final class K8sAuditLogFollower: Sendable {
     /// - Parameters:
     ///   - onIssue: called for every malformed line (with its line number) and file error.
     ///   - ownsQueue: end the outlet's queue when following ends (a follower used on its own).
-    public func start(outlet: CaptureOutlet, ownsQueue: Bool = false, onIssue: @escaping @Sendable (Issue) -> Void) {
+    ///   - metrics: counts the events by stage as they are queued.
+    public func start(outlet: CaptureOutlet, ownsQueue: Bool = false, metrics: K8sAuditIngestMetrics? = nil,
+                      onIssue: @escaping @Sendable (Issue) -> Void) {
         let startOffset = currentEndIfStartingThere()
         let thread = Thread { [self] in
             follow(startOffset: startOffset, onIssue: onIssue) { record in
                 while !outlet.queue.hasRoom && !stopped.load(ordering: .relaxed) { Self.nap(.milliseconds(5)) }
-                outlet.emit(record)
+                if outlet.emit(record), case .k8sAudit(let event) = record.event { metrics?.count([event]) }
             }
             if ownsQueue { outlet.queue.finish() }
         }

@@ -100,7 +100,7 @@ public final class LiveCapture: EventSource, @unchecked Sendable {
         for follower in auditFollowers {
             let logger = self.logger
             let metrics = K8sAuditIngestMetrics(source: "file")
-            follower.start(outlet: CaptureOutlet(queue: queue, source: "k8s_audit"), onIssue: { issue in
+            follower.start(outlet: CaptureOutlet(queue: queue, source: "k8s_audit"), metrics: metrics, onIssue: { issue in
                 logger.warning("audit log \(issue)")
                 metrics.countMalformed(1)
             })
