@@ -4,6 +4,9 @@
 
 import Foundation
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 
 final class ReplayTests: CLITestCase {
     private var trace: String!
@@ -116,5 +119,34 @@ final class ReplayTests: CLITestCase {
             """)
         let result = try AssertExecuteCommand(["replay", "--profile", other, trace])
         assertOneReverseShellAlert(result.stdout)
+    }
+
+    /// SIGTERM during a replay that has not reached its end ends it, with its summary (before:
+    /// killed, no summary). The trace is a FIFO fed without end (bounded at 5 million lines), so
+    /// the replay is still running whatever the machine's speed.
+    func testSIGTERMEndsTheReplayWithItsSummary() throws {
+        let fifo = directory.appendingPathComponent("endless.jsonl").path
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        signal(SIGPIPE, SIG_IGN)   // the writer sees EPIPE once the replay is gone
+        let replay = try Subprocess(binary, ["replay", fifo])
+        let writer = Thread {
+            guard let handle = FileHandle(forWritingAtPath: fifo) else { return }
+            var chunk = #"{"format":"runtime-watch-trace","version":1,"hostname":"h","kernel":"k","start":"2026-11-22T10:00:00.000000000Z"}"# + "\n"
+            for i in 0..<5_000_000 {
+                chunk += #"{"ts":\#(1_795_341_600_000_000_000 + i * 1000),"type":"fork","child":\#(10_000 + i % 50_000),"parent":1}"# + "\n"
+                guard i % 1000 == 999 else { continue }
+                do { try handle.write(contentsOf: Data(chunk.utf8)) } catch { break }
+                chunk = ""
+            }
+            try? handle.close()
+        }
+        writer.start()
+        usleep(1_500_000)
+        replay.send(SIGTERM)
+        let result = replay.wait(timeout: 20)
+        XCTAssertFalse(result.timedOut, "replay ignored SIGTERM")
+        XCTAssertEqual(result.exitCode, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("replay stopped by signal"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("replayed"), "no summary line: \(result.stderr)")
     }
 }

@@ -3,7 +3,11 @@
 // Records that come from elsewhere (Kubernetes audit logs replayed with the trace) are merged in by
 // time: each goes out just before the first trace record that is later than it.
 
-public final class TraceSource: EventSource {
+import Synchronization
+
+public final class TraceSource: EventSource, @unchecked Sendable {
+    // @unchecked: everything but `stopped` is touched only by the single consumer; `stop()` may
+    // come from a signal handler's task.
     /// The trace; nil when only merged records are replayed (audit logs alone).
     public let reader: TraceReader?
     public var name: String { reader.map { "trace \($0.source)" } ?? "records" }
@@ -12,7 +16,7 @@ public final class TraceSource: EventSource {
     /// A trace record read but held back while earlier merged records go out.
     private var pendingTrace: EventRecord?
     private var ended: Bool
-    private var stopped = false
+    private let stopped = Atomic<Bool>(false)
 
     /// - Parameters:
     ///   - reader: the trace (its header is read by its first `next()` if not read before).
@@ -38,7 +42,7 @@ public final class TraceSource: EventSource {
     /// merged record first); nil at the end.
     /// - Throws: `TraceError` when the trace cannot be read at all (bad header, I/O error).
     public func nextRecord() throws(TraceError) -> EventRecord? {
-        if stopped { return nil }
+        if stopped.load(ordering: .relaxed) { return nil }
         if !ended, let reader {
             let next: EventRecord?
             if let held = pendingTrace { next = held } else { next = try reader.next() }
@@ -55,9 +59,13 @@ public final class TraceSource: EventSource {
         return merged.popFirst()
     }
 
-    public func stop() { stopped = true }
+    /// Ends the replay after the record being processed (SIGINT/SIGTERM); safe from any thread.
+    public func stop() { stopped.store(true, ordering: .relaxed) }
+
+    /// True when `stop()` ended the replay before the end of its input.
+    public var wasStopped: Bool { stopped.load(ordering: .relaxed) }
 
     public var health: SourceHealth {
-        SourceHealth(running: ["trace": !ended && !stopped], losses: [:])
+        SourceHealth(running: ["trace": !ended && !wasStopped], losses: [:])
     }
 }

@@ -13,7 +13,7 @@ extension RuntimeWatch {
     struct Replay: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run the detectors over a recorded trace (JSON lines from `record`; - for stdin) and/or Kubernetes audit logs.",
-            discussion: "With --audit-log (and no TRACE) the k8s_audit rules run over API-server audit logs alone: `runtime-watch replay --audit-log audit.jsonl`. With both, audit events are merged with the trace by time. Malformed lines are reported on stderr with their line number, counted and skipped; the rest replays. Exit status 0 when the input was read to the end (even with alerts), 1 when it could not be read.")
+            discussion: "With --audit-log (and no TRACE) the k8s_audit rules run over API-server audit logs alone: `runtime-watch replay --audit-log audit.jsonl`. With both, audit events are merged with the trace by time. Malformed lines are reported on stderr with their line number, counted and skipped; the rest replays. SIGINT/SIGTERM end the replay after the current record and print the summary; SIGHUP reopens --output. Exit status 0 when the input was read to the end or the replay was stopped by a signal (even with alerts), 1 when it could not be read.")
 
         @Argument(help: ArgumentHelp("Trace file written by `runtime-watch record`, or - for stdin.", valueName: "TRACE"))
         var trace: String?
@@ -82,11 +82,22 @@ extension RuntimeWatch {
                 host = hostname ?? HostIdentity.hostname()
                 source = TraceSource(records: auditRecords.records)
             }
+            // SIGINT/SIGTERM end the replay after the current record (the summary still prints);
+            // SIGHUP reopens --output, as for `run`.
+            let signals = SignalStream()
+            let file = stack.file
+            Task.detached {
+                for await signal in signals.signals {
+                    if signal == .stop { source.stop(); continue }
+                    do { try file?.reopen() } catch { FileHandle.standardError.write(Data("runtime-watch: reopen: \(error)\n".utf8)) }
+                }
+            }
             var loop = DriveLoop(engine: try makeEngine(hostname: host, profile: profile, sink: stack.sink))
             do { try await loop.run(source) } catch { throw CLIError("\(trace ?? "-"): \(error)") }
+            if source.wasStopped { FileHandle.standardError.write(Data("runtime-watch: replay stopped by signal after \(loop.progress.events) events\n".utf8)) }
             malformed += source.reader?.counts.malformed ?? 0
             await stack.close()
-            if summary, let s = loop.engine?.stats {
+            if summary || source.wasStopped, let s = loop.engine?.stats {
                 let events = s.eventsByKind.values.reduce(0, +)
                 FileHandle.standardError.write(Data("runtime-watch: replayed \(events) events, \(malformed) malformed lines skipped, \(s.alertsEmitted) alerts\n".utf8))
             }
