@@ -5,7 +5,8 @@
 // describe one process even if the pid is reused. A process that vanishes mid-read yields what
 // was read (source "partial"); one gone before the first read yields nil. ESRCH/ENOENT are
 // outcomes, never errors. Every file is read with a size cap; oversize or garbage content is
-// reported as an issue and the rest of the process is still returned.
+// reported as an issue and the rest of the process is still returned. `readTask` (ProcReader+Task)
+// reads a task whose attribution must be complete (a held fanotify opener) in another order.
 
 import RuntimeWatchCore
 import RuntimeWatchSystem

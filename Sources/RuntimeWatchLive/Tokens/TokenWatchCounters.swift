@@ -16,8 +16,9 @@ public struct TokenWatchCounters: Sendable, Hashable {
     public var answerLatencyMaxNanoseconds: UInt64 = 0
     /// Sum of those times, for the average.
     public var answerLatencyTotalNanoseconds: UInt64 = 0
-    /// Openers whose process (status, cmdline, exe, cgroup) could not all be read: the opener
-    /// exited (notification mode) or was gone. Never because of a time budget.
+    /// Openers whose process (status, cmdline, exe, cgroup) could not all be read: the opener had
+    /// exited (notification mode holds nothing; in permission mode only after a watchdog answer).
+    /// Never because of a time budget.
     public var captureIncomplete: UInt64 = 0
     /// Openers whose extras (open flags, mount namespace, root) were cut short by the per-event
     /// time budget.
