@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -49,6 +50,22 @@ long rw_proc_read(int dirfd, const char *name, void *buf, size_t cap) {
     }
     close(fd);
     return result < 0 ? result : (long)total;
+}
+
+long rw_proc_pread(int dirfd, const char *name, uint64_t offset, void *buf, size_t cap) {
+    if (offset > (uint64_t)INT64_MAX) return -EINVAL;
+    int fd;
+    do {
+        fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) return -errno;
+    ssize_t n;
+    do {
+        n = pread(fd, buf, cap, (off_t)offset);
+    } while (n < 0 && errno == EINTR);
+    long result = n < 0 ? -errno : (long)n;
+    close(fd);
+    return result;
 }
 
 long rw_proc_readlink(int dirfd, const char *name, char *buf, size_t cap) {

@@ -16,24 +16,13 @@ cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "token-read-latency.sh: needs root (fanotify)" >&2; exit 1; }
 command -v gcc >/dev/null || { echo "token-read-latency.sh: gcc not installed (apt-get install gcc)" >&2; exit 1; }
 
-BUILD=${BUILD:-release}
-KIND="$BUILD build"
-if [ -n "${RUNTIME_WATCH:-}" ]; then
-    KIND="given by RUNTIME_WATCH"
-else
-    swift build -c "$BUILD" --product runtime-watch >/dev/null
-    RUNTIME_WATCH=$(swift build -c "$BUILD" --show-bin-path)/runtime-watch
-fi
-[ -x "$RUNTIME_WATCH" ] || { echo "token-read-latency.sh: $RUNTIME_WATCH is not executable" >&2; exit 1; }
+. bench/runtime-watch-lib.sh
+rw_resolve_binary token-read-latency.sh
 
 OUT=$(mktemp -d /tmp/rw-token-bench-XXXXXX)
 MONITOR_PID=
 cleanup() {
-    if [ -n "$MONITOR_PID" ] && kill -0 "$MONITOR_PID" 2>/dev/null; then
-        kill -TERM "$MONITOR_PID" 2>/dev/null || true
-        for _ in $(seq 100); do kill -0 "$MONITOR_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$MONITOR_PID" 2>/dev/null || true
-    fi
+    rw_stop_pid "$MONITOR_PID"
     rm -rf "$OUT"
 }
 trap cleanup EXIT
@@ -79,16 +68,7 @@ gcc -O2 -o "$OUT/reads" "$OUT/reads.c"
 timed_read() { timeout 120 "$OUT/reads" "$VOL/token" "$N"; }
 
 start_monitor() {
-    : >"$OUT/monitor.log"
-    timeout 300 "$RUNTIME_WATCH" run --kubelet-root "$OUT/kubelet" --output "$OUT/alerts.jsonl" --listen off \
-        >"$OUT/monitor.log" 2>&1 &
-    MONITOR_PID=$!
-    for _ in $(seq 300); do
-        grep -q monitoring "$OUT/monitor.log" && break
-        kill -0 "$MONITOR_PID" 2>/dev/null || { echo "runtime-watch exited:" >&2; cat "$OUT/monitor.log" >&2; exit 1; }
-        sleep 0.1
-    done
-    grep -q monitoring "$OUT/monitor.log" || { echo "runtime-watch not ready after 30 s" >&2; cat "$OUT/monitor.log" >&2; exit 1; }
+    rw_start_monitor "$OUT/monitor.log" 300 --kubelet-root "$OUT/kubelet" --output "$OUT/alerts.jsonl" --listen off
     # Canary: the watcher must see this read, or the "with" figures would measure nothing.
     local before; before=$(wc -l <"$OUT/alerts.jsonl" 2>/dev/null || echo 0)
     cat "$VOL/token" >/dev/null

@@ -123,6 +123,11 @@ int rw_proc_open(const char *path);
  * (-ESRCH/-ENOENT when the process has gone). */
 long rw_proc_read(int dirfd, const char *name, void *buf, size_t cap);
 
+/* One pread(2) of up to cap bytes at `offset` of the file `name` under dirfd (e.g. "mem", where the
+ * offset is an address in the process). Returns the number of bytes read, or -errno (-EIO for an
+ * unmapped address, -ESRCH/-ENOENT when the process has gone, -EINVAL for an offset past INT64_MAX). */
+long rw_proc_pread(int dirfd, const char *name, uint64_t offset, void *buf, size_t cap);
+
 /* readlinkat(dirfd, name). Returns the target length written to buf (not NUL-terminated; == cap
  * means it may be truncated), or -errno. */
 long rw_proc_readlink(int dirfd, const char *name, char *buf, size_t cap);

@@ -49,6 +49,25 @@ public struct ProcDirectory: Sendable {
         return ProcFileContents(bytes: bytes, truncated: rc > limit)
     }
 
+    /// Reads `count` bytes at `offset` of the file `name` (e.g. `"mem"`, where the offset is an
+    /// address in the process's memory).
+    /// - Returns: the bytes, or nil on a short read (the range is not all mapped).
+    /// - Throws: `SystemError`; `isProcessGone` when the process exited, EIO for an unmapped address.
+    ///
+    /// The corresponding C function is `rw_proc_pread`.
+    public func read(_ name: String, offset: UInt64, count: Int) throws(SystemError) -> [UInt8]? {
+        let fd = descriptor.rawValue
+        var rc = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: max(1, count)) { buffer, initialized in
+            rc = rw_proc_pread(fd, name, offset, buffer.baseAddress, count)
+            initialized = min(max(rc, 0), count)
+        }
+        if rc < 0 {
+            throw SystemError(operation: "rw_proc_pread", errno: Errno(rawValue: Int32(truncatingIfNeeded: -rc)))
+        }
+        return rc == count ? bytes : nil
+    }
+
     /// Reads the symlink `name` (e.g. `"exe"`, `"fd/1"`), at most `limit` bytes of target.
     /// - Returns: the target (bytes decoded as UTF-8, invalid sequences replaced).
     /// - Throws: `SystemError`; `isProcessGone` when the process or link does not exist.

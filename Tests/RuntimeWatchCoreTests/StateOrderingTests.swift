@@ -136,6 +136,27 @@ final class StateOrderingTests: XCTestCase {
         XCTAssertEqual(r.origin, .event)
     }
 
+    func testFileOpenFillsWhatALaggingExecReadMissedButReplacesNothing() {
+        var b = TraceBuilder()
+        var state = bootedHost(&b)
+        state.apply(b.fork(parent: 200, child: 330))
+        // The exec read found the process gone before status: no credentials.
+        state.apply(b.exec(330, ppid: 200, exe: "/bin/cat", cgroup: Self.containerCgroup))
+        XCTAssertNil(state.process(ProcessID(330))?.info.credentials)
+        var held = ProcessInfo(pid: ProcessID(330), ppid: ProcessID(200), exe: "/bin/cat", cgroup: Self.containerCgroup)
+        held.credentials = Credentials(uid: 1000, euid: 1000, gid: 1000, egid: 1000, capEff: 0)
+        held.argv = ["cat", "token"]
+        held.comm = "other"
+        state.apply(b.fileOpen(330, path: "/var/run/secrets/kubernetes.io/serviceaccount/token", process: held))
+        let r = try! XCTUnwrap(state.process(ProcessID(330)))
+        XCTAssertEqual(r.origin, .exec, "the exec record stays")
+        XCTAssertEqual(r.info.credentials?.euid, 1000, "uids filled from the held opener's read")
+        XCTAssertEqual(r.info.comm, "cat", "what the record has is not replaced")
+        XCTAssertEqual(r.info.exe, "/bin/cat")
+        XCTAssertEqual(r.ppid, ProcessID(200))
+        XCTAssertEqual(state.ancestry(of: ProcessID(330)).map(\.pid.rawValue), [200, 100, 1])
+    }
+
     func testStaleUpdateIsNotApplied() {
         var b = TraceBuilder()
         var state = bootedHost(&b)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The pure /proc parsers over fixture text: stat (comm with ") "), status, cmdline, cgroup v1/v2
-// selection, fd link classification, net/tcp*, udp, unix lines. Runs anywhere.
+// selection, syscall (open flags of a held open), fd link classification, net/tcp*, udp, unix
+// lines. Runs anywhere.
 
 import RuntimeWatchCore
 import RuntimeWatchLive
@@ -59,6 +60,7 @@ final class ProcParserTests: XCTestCase {
     func testStatusFields() {
         let s = ProcStatus.parse(Self.status)
         XCTAssertEqual(s.name, "bash")
+        XCTAssertEqual(s.tgid, 812)
         XCTAssertEqual(s.ppid, 800)
         XCTAssertEqual(s.credentials, Credentials(uid: 1000, euid: 0, gid: 100, egid: 101, capEff: 0x1ff_ffff_ffff))
         XCTAssertEqual(s.problems, [])
@@ -78,6 +80,14 @@ final class ProcParserTests: XCTestCase {
         XCTAssertTrue(reasons.contains("no valid Uid line"))
     }
 
+    func testThreadStatusNamesItsProcessAndBadTgidIsReported() {
+        let thread = ProcStatus.parse("Name:\tworker\nTgid:\t4242\nPid:\t4243\nPPid:\t100\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n")
+        XCTAssertEqual(thread.tgid, 4242, "a thread's /proc/<tid>/status gives its process id in Tgid")
+        let bad = ProcStatus.parse("Tgid:\tabc\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n")
+        XCTAssertNil(bad.tgid)
+        XCTAssertEqual(bad.problems.map(\.reason), ["line 1: Tgid is not a pid: \"abc\""])
+    }
+
     // MARK: cmdline
 
     func testCmdlineSplitsOnNulKeepsEmptyArguments() {
@@ -85,6 +95,8 @@ final class ProcParserTests: XCTestCase {
         XCTAssertEqual(CmdlineParser.parse(Array("nginx: worker process".utf8)), ["nginx: worker process"])
         XCTAssertNil(CmdlineParser.parse([UInt8]()))
         XCTAssertEqual(CmdlineParser.parse([0xFF, 0x00]), ["\u{FFFD}"])
+        // Cut at the byte limit: the last argument is kept as read.
+        XCTAssertEqual(CmdlineParser.parse(Array("python3\0-c\0open(".utf8)), ["python3", "-c", "open("])
     }
 
     // MARK: cgroup
@@ -111,6 +123,38 @@ final class ProcParserTests: XCTestCase {
         XCTAssertEqual(CgroupSelection.choose("3:cpu:/\n"), "/")
         XCTAssertNil(CgroupSelection.choose("garbage\nmore:garbage\n"))
         XCTAssertEqual(CgroupSelection.choose("x:y:/bad-id\n0::/a:b:c\n"), "/a:b:c", "paths may contain ':'")
+    }
+
+    // MARK: syscall
+
+    func testSyscallLineOfAHeldOpenat() throws {
+        // openat(AT_FDCWD, path, O_RDONLY|O_CLOEXEC) as /proc/<tid>/syscall shows it.
+        let line = "257 0xffffffffffffff9c 0x7ffd5a3c 0x80000 0x0 0x0 0x0 0x7ffd5a00 0x7f1234567890\n"
+        let call = try XCTUnwrap(ProcSyscall.parse(utf8: Array(line.utf8)))
+        XCTAssertEqual(call.number, 257)
+        XCTAssertEqual(call.arguments, [0xffff_ffff_ffff_ff9c, 0x7ffd5a3c, 0x80000, 0, 0, 0])
+        XCTAssertNil(ProcSyscall.parse(utf8: Array("running\n".utf8)))
+        XCTAssertNil(ProcSyscall.parse(utf8: Array("-1 0x7ffd 0x7f12\n".utf8)), "blocked outside a syscall")
+        XCTAssertNil(ProcSyscall.parse(utf8: Array("257 0xzz 0x0 0x0 0x0 0x0 0x0 0x0 0x0".utf8)))
+        XCTAssertNil(ProcSyscall.parse(utf8: Array("257 0x1 0x2".utf8)), "fewer than six arguments")
+        XCTAssertNil(ProcSyscall.parse(utf8: []))
+    }
+
+    func testOpenFlagsDecodeToAccess() {
+        XCTAssertEqual(OpenAccess(openFlags: 0x80000), .readOnly)
+        XCTAssertEqual(OpenAccess(openFlags: 0x441), .writeOnly)   // O_WRONLY|O_CREAT|O_APPEND
+        XCTAssertEqual(OpenAccess(openFlags: 0x2), .readWrite)
+        XCTAssertEqual(OpenAccess(openFlags: 0x3), .unknown)
+        XCTAssertTrue(OpenAccess.writeOnly.isWriteOnly)
+        XCTAssertFalse(OpenAccess.readWrite.isWriteOnly, "O_RDWR can read the file: it is a read")
+        #if arch(x86_64)
+        XCTAssertEqual(OpenFlagsSource(syscallNumber: 257), .argument(2))
+        XCTAssertEqual(OpenFlagsSource(syscallNumber: 2), .argument(1))
+        XCTAssertEqual(OpenFlagsSource(syscallNumber: 437), .openHowPointer(2))
+        XCTAssertEqual(OpenFlagsSource(syscallNumber: 85), .creat)
+        XCTAssertEqual(OpenFlagsSource(syscallNumber: 59), .exec)
+        XCTAssertNil(OpenFlagsSource(syscallNumber: 0), "read(2) opens nothing")
+        #endif
     }
 
     // MARK: descriptors

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // ProcReader end to end over a fake procfs tree in a temp directory (files and symlinks laid out
 // like /proc/<pid>): complete reads, a process that "vanishes" mid-read, zombies, oversize and
-// garbage files. Runs without privileges.
+// garbage files, and task reads (readTask: a thread's process, a held open's flags, the extras'
+// deadline). Runs without privileges.
 
 import Foundation
 import RuntimeWatchCore
@@ -126,6 +127,79 @@ final class ProcReaderFixtureTests: XCTestCase {
         XCTAssertTrue(described.contains { $0.hasPrefix("/proc/4245/cgroup: no valid") }, "\(described)")
         XCTAssertTrue(described.contains("/proc/4245/stat: no parenthesised comm field"), "\(described)")
         XCTAssertTrue(described.contains { $0.hasPrefix("/proc/4245/status: line 1: PPid") }, "\(described)")
+    }
+
+    // MARK: readTask
+
+    static let threadStatus = "Name:\tcat\nTgid:\t5000\nPid:\t5001\nPPid:\t4999\nUid:\t1000\t1001\t1000\t1000\nGid:\t2000\t2001\t2000\t2000\nCapEff:\t0000000000000000\n"
+
+    /// A thread 5001 of process 5000 held in `syscall` (as /proc/<tid>/syscall shows it).
+    func makeHeldThread(syscall: String, extraFiles: [String: String] = [:]) throws {
+        try makeProcess(5001, files: [
+            "status": Self.threadStatus, "cmdline": "cat\u{0}/var/run/secrets/token\u{0}",
+            "cgroup": "0::/kubepods.slice/cri-containerd-\(Self.containerID).scope\n", "syscall": syscall,
+        ].merging(extraFiles) { $1 }, links: ["exe": "/usr/bin/cat", "ns/mnt": "mnt:[4026532999]", "root": "/"])
+    }
+
+    func testTaskReadOfAThreadNamesItsProcessAndTheHeldOpenFlags() throws {
+        // openat(AT_FDCWD, path, O_WRONLY|O_CREAT|O_APPEND)
+        try makeHeldThread(syscall: "257 0xffffffffffffff9c 0x7ffd5a3c 0x441 0x1a4 0x0 0x0 0x7ffd5a00 0x7f1234567890\n")
+        let read = ProcReader(root: root.path).readTask(5001, extras: [.openAccess, .mountNamespace, .root])
+        let result = read.process()
+        XCTAssertEqual(result.outcome, .complete)
+        XCTAssertEqual(result.issues, [])
+        let info = try XCTUnwrap(result.info)
+        XCTAssertEqual(info.pid, ProcessID(5000), "the thread's process (Tgid), not the tid")
+        XCTAssertEqual(info.ppid, ProcessID(4999))
+        XCTAssertEqual(info.credentials, Credentials(uid: 1000, euid: 1001, gid: 2000, egid: 2001, capEff: 0))
+        XCTAssertEqual(info.comm, "cat")
+        XCTAssertEqual(info.argv, ["cat", "/var/run/secrets/token"])
+        XCTAssertEqual(info.exe, "/usr/bin/cat")
+        XCTAssertEqual(info.cgroup, "/kubepods.slice/cri-containerd-\(Self.containerID).scope")
+        XCTAssertEqual(info.source, "proc")
+        XCTAssertEqual(read.extras, TaskExtrasRead(openAccess: .writeOnly, mountNamespace: "mnt:[4026532999]", root: "/"))
+    }
+
+    func testTaskReadFollowsOpenat2FlagsIntoTheTasksMemory() throws {
+        #if arch(x86_64) || arch(arm64)
+        // openat2(AT_FDCWD, path, how = 0x10, size 24); struct open_how.flags at 0x10 is O_RDWR.
+        var memory = [UInt8](repeating: 0xAA, count: 0x10)
+        memory += withUnsafeBytes(of: UInt64(2).littleEndian, Array.init)
+        try makeHeldThread(syscall: "437 0xffffffffffffff9c 0x7ffd5a3c 0x10 0x18 0x0 0x0 0x7ffd5a00 0x7f1234567890\n")
+        try Data(memory).write(to: root.appendingPathComponent("5001/mem"))
+        XCTAssertEqual(ProcReader(root: root.path).readTask(5001, extras: .openAccess).extras.openAccess, .readWrite)
+        // A pointer past the mapped memory: unknown, not a guess.
+        try Data("437 0xffffffffffffff9c 0x7ffd5a3c 0x1000 0x18 0x0 0x0 0x7ffd5a00 0x7f1234567890\n".utf8)
+            .write(to: root.appendingPathComponent("5001/syscall"))
+        XCTAssertEqual(ProcReader(root: root.path).readTask(5001, extras: .openAccess).extras.openAccess, .unknown)
+        #endif
+    }
+
+    func testPassedDeadlineSkipsOnlyTheExtras() throws {
+        try makeHeldThread(syscall: "257 0xffffffffffffff9c 0x7ffd5a3c 0x0 0x0 0x0 0x0 0x7ffd5a00 0x7f1234567890\n")
+        let read = ProcReader(root: root.path).readTask(5001, extras: [.openAccess, .mountNamespace, .root],
+                                                        extrasDeadline: .now - .seconds(1))
+        XCTAssertEqual(read.extras, TaskExtrasRead(cutShort: true))
+        let result = read.process()
+        XCTAssertEqual(result.outcome, .complete, "status, cmdline, exe and cgroup are read whatever the time")
+        XCTAssertEqual(result.info?.ppid, ProcessID(4999))
+        XCTAssertEqual(result.info?.credentials?.uid, 1000)
+        XCTAssertEqual(result.info?.cgroup, "/kubepods.slice/cri-containerd-\(Self.containerID).scope")
+        XCTAssertEqual(result.info?.exe, "/usr/bin/cat")
+    }
+
+    func testTaskGoneAfterStatusKeepsStatusAndIsPartial() throws {
+        // status is read first: a task that went away right after still has its parent and uids.
+        try makeProcess(5002, files: ["status": Self.threadStatus])
+        let result = ProcReader(root: root.path).readTask(5002, extras: .root).process()
+        XCTAssertEqual(result.outcome, .partial)
+        XCTAssertEqual(result.info?.pid, ProcessID(5000))
+        XCTAssertEqual(result.info?.ppid, ProcessID(4999))
+        XCTAssertNil(result.info?.argv)
+        XCTAssertEqual(result.info?.source, "partial")
+        let missing = ProcReader(root: root.path).readTask(31337)
+        XCTAssertEqual(missing.process().outcome, .vanished)
+        XCTAssertEqual(missing.extras, TaskExtrasRead())
     }
 
     func testSnapshotListsNumericEntriesOnly() throws {

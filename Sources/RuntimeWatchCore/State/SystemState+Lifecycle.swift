@@ -81,11 +81,22 @@ extension SystemState {
     /// the record: the pid is unknown, only its exit was seen, it is a fork copy of its parent,
     /// the record is of an earlier incarnation, or the event saw a different executable (capture
     /// read it while the process acted, so its exec event is still on its way from another source).
+    /// Otherwise the record stays, and only what its own read missed is filled in: an exec read
+    /// that lagged behind finds a short-lived process gone before its status (uids) was read,
+    /// while a token watcher's read of the held opener has it.
     mutating func learn(_ info: ProcessInfo, at t: UInt64) {
         if let r = processes[info.pid] {
             let earlierIncarnation = r.exitedAt.map { t > $0 } ?? false
             let newerImage = info.exe != nil && info.exe != r.info.exe && r.since <= t
-            guard r.origin == .exit || r.origin == .fork || earlierIncarnation || newerImage else { return }
+            guard r.origin == .exit || r.origin == .fork || earlierIncarnation || newerImage else {
+                _ = processes.modify(info.pid) { r in
+                    r.info.credentials = r.info.credentials ?? info.credentials
+                    r.info.argv = r.info.argv ?? info.argv
+                    r.info.exe = r.info.exe ?? info.exe
+                    r.info.comm = r.info.comm ?? info.comm
+                }
+                return
+            }
         }
         define(info, at: t, origin: .event)
     }

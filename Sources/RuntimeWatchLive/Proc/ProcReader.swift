@@ -5,7 +5,8 @@
 // describe one process even if the pid is reused. A process that vanishes mid-read yields what
 // was read (source "partial"); one gone before the first read yields nil. ESRCH/ENOENT are
 // outcomes, never errors. Every file is read with a size cap; oversize or garbage content is
-// reported as an issue and the rest of the process is still returned.
+// reported as an issue and the rest of the process is still returned. `readTask` (ProcReader+Task)
+// reads a task whose attribution must be complete (a held fanotify opener) in another order.
 
 import RuntimeWatchCore
 import RuntimeWatchSystem
@@ -21,6 +22,8 @@ public struct ProcReader: Sendable {
         /// Per socket table (net/tcp etc.); a host with very many sockets is cut here.
         public var netTable = 4 * 1024 * 1024
         public var link = 4096
+        /// /proc/<tid>/syscall: one line of at most 8 numbers.
+        public var syscall = 256
         public init() {}
     }
 
@@ -130,15 +133,32 @@ struct ReadSession: Sendable {
 
     /// What matters most, while the process most likely still exists.
     mutating func first(_ dir: ProcDirectory, into info: inout ProcessInfo) {
-        if let bytes = text(dir, "cmdline", limit: limits.cmdline) {
-            info.argv = CmdlineParser.parse(bytes)
-        }
+        if let bytes = text(dir, "cmdline", limit: limits.cmdline) { apply(cmdline: bytes, to: &info) }
         // exe is absent for kernel threads, so ENOENT alone does not prove the process is gone.
         info.exe = link(dir, "exe", markGone: false)
-        if let bytes = text(dir, "cgroup", limit: limits.cgroup) {
-            info.cgroup = CgroupSelection.choose(utf8: bytes)
-            if info.cgroup == nil && !bytes.isEmpty { issue("cgroup", "no valid \"id:controllers:path\" line") }
-        }
+        if let bytes = text(dir, "cgroup", limit: limits.cgroup) { apply(cgroup: bytes, to: &info) }
+    }
+
+    /// cmdline bytes → argv.
+    func apply(cmdline bytes: [UInt8], to info: inout ProcessInfo) {
+        info.argv = CmdlineParser.parse(bytes)
+    }
+
+    /// cgroup bytes → the path that names the container.
+    mutating func apply(cgroup bytes: [UInt8], to info: inout ProcessInfo) {
+        info.cgroup = CgroupSelection.choose(utf8: bytes)
+        if info.cgroup == nil && !bytes.isEmpty { issue("cgroup", "no valid \"id:controllers:path\" line") }
+    }
+
+    /// status bytes → pid (the thread group's, so a thread's /proc/<tid> names its process),
+    /// parent, credentials, and comm when stat gave none.
+    mutating func apply(status bytes: [UInt8], to info: inout ProcessInfo) {
+        let status = ProcStatus.parse(utf8: bytes)
+        for problem in status.problems { issue("status", problem.reason) }
+        if let tgid = status.tgid { info.pid = ProcessID(tgid) }
+        info.credentials = status.credentials
+        if let ppid = status.ppid { info.ppid = ProcessID(ppid) }
+        if info.comm == nil { info.comm = status.name }
     }
 
     /// The rest, then the outcome.
@@ -156,13 +176,7 @@ struct ReadSession: Sendable {
             info.startTicks = stat.startTicks
             info.ppid = ProcessID(stat.ppid)
         }
-        if let bytes = text(dir, "status", limit: limits.status) {
-            let status = ProcStatus.parse(utf8: bytes)
-            for problem in status.problems { issue("status", problem.reason) }
-            info.credentials = status.credentials
-            if let ppid = status.ppid { info.ppid = ProcessID(ppid) }
-            if info.comm == nil { info.comm = status.name }
-        }
+        if let bytes = text(dir, "status", limit: limits.status) { apply(status: bytes, to: &info) }
         let exited = stat?.hasExited ?? false
         let kernelThread = stat?.isKernelThread ?? false
         if !exited {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// /proc/<pid>/status: "Key:\tvalue" lines. Capture takes the parent pid, the real/effective
-// uids and gids, and the effective capability mask. Unknown keys are ignored; a known key with
+// /proc/<pid>/status: "Key:\tvalue" lines. Capture takes the thread-group id (the process id of a
+// thread's /proc/<tid>), the parent pid, the real/effective uids and gids, and the effective
+// capability mask. Unknown keys are ignored; a known key with
 // a bad value is reported and the others are still used.
 
 import RuntimeWatchCore
@@ -9,6 +10,8 @@ import RuntimeWatchCore
 public struct ProcStatus: Sendable, Hashable {
     /// `Name:` (escaped by the kernel; prefer stat's comm).
     public var name: String?
+    /// `Tgid:`: the process id (differs from the directory's id for a non-leader thread).
+    public var tgid: Int32?
     /// `PPid:`.
     public var ppid: Int32?
     /// `Uid:` real, effective, saved, filesystem.
@@ -32,7 +35,7 @@ public struct ProcStatus: Sendable, Hashable {
     }
 
     /// Parses the bytes of /proc/<pid>/status as read. Works on bytes and builds Strings only for
-    /// the five keys it keeps (the file has ~55 lines; capture reads it on every exec).
+    /// the six keys it keeps (the file has ~55 lines; capture reads it on every exec).
     /// Never throws: bad lines land in `problems`.
     public static func parse(utf8 bytes: [UInt8]) -> ProcStatus {
         var s = ProcStatus()
@@ -54,6 +57,8 @@ public struct ProcStatus: Sendable, Hashable {
             }
             if key.elementsEqual("Name".utf8) {
                 s.name = text()
+            } else if key.elementsEqual("Tgid".utf8) {
+                if let v = Int32(text()) { s.tgid = v } else { bad("Tgid is not a pid:") }
             } else if key.elementsEqual("PPid".utf8) {
                 if let v = Int32(text()) { s.ppid = v } else { bad("PPid is not a pid:") }
             } else if key.elementsEqual("Uid".utf8) {

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The event thread: wait for fanotify events, and for each one read the opener's /proc entries
-// while the kernel holds it, answer FAN_ALLOW, then turn what was read into a fileOpen record.
-// Nothing here waits on the consumer: the capture queue is bounded and drops are counted.
+// while the kernel holds it, answer FAN_ALLOW, then parse what was read into a fileOpen record.
+// What attribution needs (status, cmdline, exe, cgroup) is ALWAYS read before the answer; the time
+// budgets only skip the extras (open flags, mount namespace, root). Nothing here waits on the
+// consumer: the capture queue is bounded and drops are counted.
 
 import Glibc
 import RuntimeWatchCore
@@ -15,7 +17,9 @@ struct TokenEventLoop {
     let pending: PendingAnswers
     let wakeup: WakeupSignal?
     var outlet: TokenEventOutlet
-    let reader: OpenerSnapshotReader
+    let reader: ProcReader
+    /// Time the extras of one opener may take, and the extras of one read batch (nanoseconds).
+    let captureBudget: UInt64
     let batchBudget: UInt64
     /// The monitor's own mount namespace: openers in another one are in a container.
     let ownMountNamespace: String?
@@ -73,10 +77,15 @@ struct TokenEventLoop {
         let timestamp = TokenClock.wallNanoseconds()
         let held = event.isPermissionRequest
 
-        var raw: RawOpenerSnapshot?
-        if !held || TokenClock.monotonicNanoseconds() &- readAt <= batchBudget {
-            raw = reader.capture(taskID: event.pid)
-        }
+        // The held syscall's flags mean something only while the opener is held.
+        let extras: ProcReader.TaskExtras = held ? [.openAccess, .mountNamespace, .root] : [.mountNamespace, .root]
+        // The extras get what is left of this event's budget and of its batch's; none once the
+        // batch is over its budget. The essentials are read regardless.
+        let now = TokenClock.monotonicNanoseconds()
+        let batchEnd = readAt &+ batchBudget
+        let overBatch = now >= batchEnd
+        let read = reader.readTask(event.pid, extras: overBatch ? [] : extras,
+                                   extrasDeadline: .now + .nanoseconds(overBatch ? 0 : min(captureBudget, batchEnd - now)))
         if held, pending.claim(fd.rawValue) {
             do {
                 try group.respond(to: fd, allow: true)
@@ -92,7 +101,7 @@ struct TokenEventLoop {
         }
 
         // The opener runs again from here on; what follows only parses and reads our own event fd.
-        let snapshot = raw?.parsed()
+        let process = read.process()
         let fileID = try? event.fileID()
         let openerPath = try? event.path()
         event.close()
@@ -100,18 +109,16 @@ struct TokenEventLoop {
         let watched = fileID.flatMap { shared.watchedToken(for: $0) }
         shared.count {
             $0.events += 1
-            if snapshot == nil { $0.captureSkipped += 1 }
-            if let snapshot, snapshot.process.source != "proc" {
-                $0.captureIncomplete += 1
-                if snapshot.outOfBudget { $0.captureOutOfBudget += 1 }
-            }
+            if process.outcome != .complete { $0.captureIncomplete += 1 }
+            if overBatch { $0.captureSkipped += 1 }
+            if read.extras.cutShort { $0.captureOutOfBudget += 1 }
         }
         let open = FileOpenEvent(
-            pid: snapshot?.process.pid ?? ProcessID(event.pid),
+            pid: process.info?.pid ?? ProcessID(event.pid),
             path: watched?.path ?? openerPath ?? "<unknown>",
-            containerPath: containerPath(openerPath: openerPath, snapshot: snapshot, watched: watched),
-            write: snapshot?.access.isWriteOnly ?? false,
-            process: snapshot?.process)
+            containerPath: containerPath(openerPath: openerPath, extras: read.extras, watched: watched),
+            write: read.extras.openAccess?.isWriteOnly ?? false,
+            process: process.info)
         outlet.emit(EventRecord(timestamp: timestamp, event: .fileOpen(open)))
     }
 
@@ -119,15 +126,15 @@ struct TokenEventLoop {
     /// or another root). `openerPath` is the event fd's path as the kernel prints it for us: for a
     /// mount of another namespace that is already the in-namespace path; for a chroot it is the
     /// host path, from which the opener's root is removed.
-    func containerPath(openerPath: String?, snapshot: OpenerSnapshot?, watched: WatchedToken?) -> String? {
-        guard let snapshot, snapshot.mountNamespace != nil || snapshot.root != nil else {
+    func containerPath(openerPath: String?, extras: TaskExtrasRead, watched: WatchedToken?) -> String? {
+        guard extras.mountNamespace != nil || extras.root != nil else {
             return watched?.containerPath
         }
-        let otherNamespace = snapshot.mountNamespace != nil && snapshot.mountNamespace != ownMountNamespace
-        let otherRoot = snapshot.root != nil && snapshot.root != "/"
+        let otherNamespace = extras.mountNamespace != nil && extras.mountNamespace != ownMountNamespace
+        let otherRoot = extras.root != nil && extras.root != "/"
         guard otherNamespace || otherRoot else { return nil }
         guard let openerPath else { return watched?.containerPath }
-        if otherRoot, let root = snapshot.root, openerPath.hasPrefix(root + "/") {
+        if otherRoot, let root = extras.root, openerPath.hasPrefix(root + "/") {
             return String(openerPath.dropFirst(root.count))
         }
         return openerPath

@@ -16,11 +16,14 @@ public struct TokenWatchCounters: Sendable, Hashable {
     public var answerLatencyMaxNanoseconds: UInt64 = 0
     /// Sum of those times, for the average.
     public var answerLatencyTotalNanoseconds: UInt64 = 0
-    /// Openers whose /proc capture came back incomplete (exited, unreadable, or out of budget).
+    /// Openers whose process (status, cmdline, exe, cgroup) could not all be read: the opener had
+    /// exited (notification mode holds nothing; in permission mode only after a watchdog answer).
+    /// Never because of a time budget.
     public var captureIncomplete: UInt64 = 0
-    /// Of those, how many hit the per-event time budget.
+    /// Openers whose extras (open flags, mount namespace, root) were cut short by the per-event
+    /// time budget.
     public var captureOutOfBudget: UInt64 = 0
-    /// Events answered without any /proc read because their batch was already over budget.
+    /// Openers whose extras were not read at all because their batch was already over budget.
     public var captureSkipped: UInt64 = 0
     /// Records the event stream could not take (reported as `.drop` records when space returns).
     public var dropped: UInt64 = 0

@@ -7,8 +7,9 @@
 // answer is ALWAYS FAN_ALLOW (this is a monitor, not an enforcer), and holding is kept short:
 //  - a dedicated event thread that only reads /proc, answers and hands records to a bounded stream
 //    (it never waits for the consumer);
-//  - byte-bounded /proc reads and a per-event time budget; events of a batch that overran its budget
-//    are answered without reading /proc;
+//  - byte-bounded /proc reads through the shared ProcReader, through one /proc/<tid> directory
+//    descriptor; what attribution needs (status, cmdline, exe, cgroup) is always read, and only the
+//    extras (open flags, mount namespace, root) are subject to a per-event and per-batch time budget;
 //  - a watchdog thread that answers FAN_ALLOW for any permission event left unanswered past a
 //    deadline, should the event thread stall;
 //  - if the monitor dies, its fanotify fd is closed and the kernel allows every pending permission
@@ -192,10 +193,10 @@ public final class TokenWatcher: Sendable {
             var loop = TokenEventLoop(
                 group: state.group, mode: state.mode, shared: shared, pending: pending, wakeup: state.eventWakeup,
                 outlet: TokenEventOutlet(outlet: outlet, shared: shared),
-                reader: OpenerSnapshotReader(budgetNanoseconds: configuration.captureBudget.tokenWatchNanoseconds,
-                                             openerIsHeld: state.mode == .permission),
+                reader: ProcReader(),
+                captureBudget: configuration.captureBudget.tokenWatchNanoseconds,
                 batchBudget: configuration.batchBudget.tokenWatchNanoseconds,
-                ownMountNamespace: BoundedProcFile.readlink("/proc/self/ns/mnt"))
+                ownMountNamespace: ProcReader().readTask(getpid(), extras: .mountNamespace).extras.mountNamespace)
             loop.run()
             state.eventDone.signal()
         }
