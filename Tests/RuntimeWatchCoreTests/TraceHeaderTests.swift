@@ -54,7 +54,7 @@ final class TraceHeaderTests: TemporaryDirectoryTestCase {
         assertThrows(#"{"format":"runtime-watch-trace","version":1,"hostname":"h","kernel":"k","start":"yesterday"}"#,
                      .malformedHeader(reason: #"field "start": "yesterday" is not an RFC 3339 time"#))
         assertThrows(#"{"format":"runtime-watch-trace","version":1.5,"hostname":"h","kernel":"k","start":"2024-05-01T12:00:00Z"}"#,
-                     .malformedHeader(reason: "a value does not fit its field (a number out of range, or fractional where an integer is expected)"))
+                     .malformedHeader(reason: #"field "version": the number 1.5 does not fit (out of range for the field, or fractional where an integer is expected)"#))
     }
 
     func testMissingHeaderIsToleratedWithAWarning() throws {

@@ -47,7 +47,7 @@ final class TraceMalformedTests: TemporaryDirectoryTestCase {
                        "500 KB is under the default limit: read whole, then rejected")
         XCTAssertEqual(reasons[10], #"field "ts" has the wrong type, expected an integer"#)
         XCTAssertEqual(reasons[11], "not a JSON object")
-        XCTAssertEqual(reasons[12], "a value does not fit its field (a number out of range, or fractional where an integer is expected)",
+        XCTAssertEqual(reasons[12], #"field "fds[0].inode": the number -1 does not fit (out of range for the field, or fractional where an integer is expected)"#,
                        "inode -1 for an unsigned field")
         XCTAssertEqual(reasons[13], #"missing field "type""#)
 

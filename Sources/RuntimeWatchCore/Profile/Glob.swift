@@ -3,12 +3,18 @@
 // so "registry.k8s.io/kube-proxy*" and "/var/run/secrets/**" both do what they say), `?` exactly one
 // character. No classes, no escapes: profile values are names and paths, not regular expressions.
 // Patterns are pre-classified so the common forms (exact, prefix*, *suffix) cost one comparison.
+// The general form runs every pattern position at once (a bit-parallel automaton), so a match costs
+// subject length × ⌈pattern length / 64⌉ word operations whatever the pattern: no backtracking.
 
 /// A compiled glob pattern.
 public struct Glob: Sendable, Hashable, CustomStringConvertible {
+    /// The longest pattern a profile may hold, in UTF-8 bytes (PATH_MAX: no longer path exists).
+    /// The loader refuses longer ones; `Glob` itself accepts any length and stays linear in it.
+    public static let maxPatternBytes = 4096
+
     public let pattern: String
     private enum Form: Sendable, Hashable {
-        case exact, anything, prefix(String), suffix(String), general([UInt8])
+        case exact, anything, prefix(String), suffix(String), general(Automaton)
     }
     private let form: Form
 
@@ -25,7 +31,7 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
         } else if !hasQuestion && stars == 1 && pattern.hasPrefix("*") {
             form = .suffix(String(pattern.dropFirst()))
         } else {
-            form = .general(Array(pattern.utf8))
+            form = .general(Automaton(pattern))
         }
     }
 
@@ -36,36 +42,89 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
         case .anything: return true
         case .prefix(let p): return text.hasPrefix(p)
         case .suffix(let s): return text.hasSuffix(s)
-        case .general(let p): return Self.wildcardMatch(pattern: p, text: Array(text.utf8))
+        case .general(let automaton): return automaton.matches(text)
         }
     }
 
     public var description: String { pattern }
+}
 
-    /// Iterative wildcard match with single-star backtracking: O(len(text) * len(pattern)) worst case,
-    /// no recursion, so hostile patterns cannot blow the stack. `?` matches one UTF-8 scalar.
-    private static func wildcardMatch(pattern p: [UInt8], text t: [UInt8]) -> Bool {
-        var pi = 0, ti = 0
-        var starP = -1, starT = 0
-        func scalarLength(at i: Int) -> Int {
-            let b = t[i]
-            let n = b < 0x80 ? 1 : b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1
-            return min(n, t.count - i)
-        }
-        while ti < t.count {
-            if pi < p.count && p[pi] == UInt8(ascii: "?") {
-                pi += 1; ti += scalarLength(at: ti)
-            } else if pi < p.count && p[pi] == UInt8(ascii: "*") {
-                starP = pi; starT = ti; pi += 1
-            } else if pi < p.count && p[pi] == t[ti] {
-                pi += 1; ti += 1
-            } else if starP >= 0 {
-                pi = starP + 1; starT += 1; ti = starT
-            } else {
-                return false
+/// The glob as a nondeterministic automaton over Unicode scalars, simulated with bit sets. State i
+/// means "the first i tokens matched"; a literal or `?` token advances on a scalar, a `*` token
+/// stays on any scalar and also lets the next state start at once (it may match nothing). Runs of
+/// `*` are one token, so that closure is a single shift.
+private struct Automaton: Sendable, Hashable {
+    /// Tokens: nil is `*`; a scalar value is a literal; `questionMark` is `?`.
+    private static let questionMark: UInt32 = .max
+    /// Number of states (tokens + 1) and 64-bit words per state set.
+    private let states: Int
+    private let words: Int
+    /// Per literal scalar: the states whose token is that scalar or `?` (bit i = token i).
+    private let literalMasks: [UInt32: [UInt64]]
+    /// The states whose token is `?` (what any scalar not in the pattern can advance).
+    private let questionMask: [UInt64]
+    /// The states whose token is `*`.
+    private let starMask: [UInt64]
+
+    init(_ pattern: String) {
+        var tokens: [UInt32?] = []
+        for scalar in pattern.unicodeScalars {
+            switch scalar {
+            case "*": if let last = tokens.last, last == nil { continue } else { tokens.append(nil) }
+            case "?": tokens.append(Self.questionMark)
+            default: tokens.append(scalar.value)
             }
         }
-        while pi < p.count && p[pi] == UInt8(ascii: "*") { pi += 1 }
-        return pi == p.count
+        states = tokens.count + 1
+        words = (states + 63) / 64
+        var question = [UInt64](repeating: 0, count: words)
+        var star = [UInt64](repeating: 0, count: words)
+        var literals: [UInt32: [UInt64]] = [:]
+        for (i, token) in tokens.enumerated() {
+            let bit = UInt64(1) << UInt64(i % 64)
+            switch token {
+            case nil: star[i / 64] |= bit
+            case Self.questionMark?: question[i / 64] |= bit
+            case let value?: literals[value, default: [UInt64](repeating: 0, count: words)][i / 64] |= bit
+            }
+        }
+        for key in literals.keys { for w in 0..<words { literals[key]![w] |= question[w] } }
+        literalMasks = literals
+        questionMask = question
+        starMask = star
+    }
+
+    func matches(_ text: String) -> Bool {
+        var active = [UInt64](repeating: 0, count: words)
+        var next = [UInt64](repeating: 0, count: words)
+        active[0] = 1
+        closeOverStars(&active)
+        for scalar in text.unicodeScalars {
+            let advancing = literalMasks[scalar.value] ?? questionMask
+            var carry: UInt64 = 0
+            var any: UInt64 = 0
+            for w in 0..<words {
+                let a = active[w]
+                // Advance states whose token accepts the scalar (shift by one state), keep `*` states.
+                next[w] = ((a & advancing[w]) << 1 | carry) | (a & starMask[w])
+                carry = (a & advancing[w]) >> 63
+                any |= next[w]
+            }
+            if any == 0 { return false }
+            closeOverStars(&next)
+            swap(&active, &next)
+        }
+        let last = states - 1
+        return active[last / 64] & (UInt64(1) << UInt64(last % 64)) != 0
+    }
+
+    /// An active `*` state also activates the state after it (the star matching nothing).
+    private func closeOverStars(_ set: inout [UInt64]) {
+        var carry: UInt64 = 0
+        for w in 0..<words {
+            let stars = set[w] & starMask[w]
+            set[w] |= stars << 1 | carry
+            carry = stars >> 63
+        }
     }
 }

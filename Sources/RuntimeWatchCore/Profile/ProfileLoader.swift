@@ -43,6 +43,7 @@ public struct ProfileLoader: Sendable {
         } catch {
             throw Self.syntaxError(error, file: file, text: text)
         }
+        if let root { try ProfileLimits.checkExpandedSize(of: root, file: file) }
         var reader = ProfileSchemaReader(file: file, knownRuleIDs: knownRuleIDs, resolver: resolver)
         return try reader.profile(from: root)
     }
@@ -67,17 +68,52 @@ public struct ProfileLoader: Sendable {
         try parse(DefaultProfile.yaml, file: Self.embeddedDefaultName)
     }
 
-    /// Reads a profile file as UTF-8.
-    /// - Throws: `ProfileError` without line when the file cannot be read or is not UTF-8.
+    /// Reads a profile file as UTF-8. Only a regular file (after symlinks, as ConfigMap mounts use)
+    /// of at most `ProfileLimits.maxFileBytes` is read: a FIFO would block the reload, a device
+    /// could be endless.
+    /// - Throws: `ProfileError` without line naming why the file cannot be used.
     public static func read(path: String) throws(ProfileError) -> ProfileSource {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let reason = FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file"
-            throw ProfileError(file: path, line: nil, column: nil, reason: reason)
+        func refuse(_ reason: String) -> ProfileError { ProfileError(file: path, line: nil, column: nil, reason: reason) }
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw refuse(String(cString: strerror(errno)).lowercased()) }
+        let type = info.st_mode & S_IFMT
+        guard type != S_IFDIR else { throw refuse("is a directory, not a profile file") }
+        guard type == S_IFREG else { throw refuse("not a regular file (\(fileTypeName(type))); a profile is a YAML file") }
+        guard info.st_size <= ProfileLimits.maxFileBytes else {
+            throw refuse("the file is \(info.st_size) bytes, over the \(ProfileLimits.maxFileBytes)-byte limit for a profile")
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw ProfileError(file: path, line: nil, column: nil, reason: "the file is not UTF-8 text")
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { throw refuse("cannot read the file: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        // Read one byte past the bound, so a file that grew since stat is still refused.
+        var data = [UInt8](repeating: 0, count: ProfileLimits.maxFileBytes + 1)
+        var filled = 0
+        while filled < data.count {
+            let n = data.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress! + filled, $0.count - filled) }
+            if n == 0 { break }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw refuse("cannot read the file: \(String(cString: strerror(errno)))")
+            }
+            filled += n
+        }
+        guard filled <= ProfileLimits.maxFileBytes else {
+            throw refuse("the file is over the \(ProfileLimits.maxFileBytes)-byte limit for a profile")
+        }
+        guard let text = String(validating: data[..<filled], as: UTF8.self) else {
+            throw refuse("the file is not UTF-8 text")
         }
         return ProfileSource(name: path, text: text)
+    }
+
+    private static func fileTypeName(_ type: mode_t) -> String {
+        switch type {
+        case S_IFIFO: "a FIFO"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        case S_IFSOCK: "a socket"
+        default: "type \(type)"
+        }
     }
 
     /// Maps a Yams error to a ProfileError at the mark libyaml reported.

@@ -12,7 +12,7 @@ extension ProfileSchemaReader {
         let fields = try mapping(node, what: "'audit'", allowed: Self.auditKeys)
         var section = AuditProfile()
         if let n = fields["production_namespaces"] {
-            section.productionNamespaces = try stringList(n, what: "'production_namespaces'").map { Glob($0.0) }
+            section.productionNamespaces = try globList(n, what: "'production_namespaces'")
         }
         if let n = fields["allow"] {
             guard case .sequence(let seq) = n else {
@@ -41,7 +41,7 @@ extension ProfileSchemaReader {
             var out: [Glob] = []
             for (text, itemNode) in try stringList(n, what: "'\(key)'") {
                 guard !text.isEmpty else { throw error(at: itemNode, "empty value in '\(key)'") }
-                out.append(Glob(text))
+                out.append(try glob(text, at: itemNode))
             }
             return out
         }

@@ -77,7 +77,7 @@ struct ProfileSchemaReader {
             s.kubernetesAPI = KubernetesAPISettings(cidrs: cidrs, ports: ports)
         }
         if let n = fields["production_namespaces"] {
-            s.productionNamespaces = try stringList(n, what: "'production_namespaces'").map { Glob($0.0) }
+            s.productionNamespaces = try globList(n, what: "'production_namespaces'")
         }
         return s
     }
@@ -98,7 +98,7 @@ struct ProfileSchemaReader {
             if entry.host {
                 throw error(at: n, "'\(key)' cannot scope a host entry (host: true): host processes have no \(key)")
             }
-            let glob = Glob(try string(n, what: "'\(key)'"))
+            let glob = try self.glob(try string(n, what: "'\(key)'"), at: n)
             switch key {
             case "namespace": entry.namespace = glob
             case "pod": entry.pod = glob
@@ -106,11 +106,11 @@ struct ProfileSchemaReader {
             default: entry.image = glob
             }
         }
-        if let n = fields["executable"] { entry.executable = Glob(try string(n, what: "'executable'")) }
+        if let n = fields["executable"] { entry.executable = try glob(try string(n, what: "'executable'"), at: n) }
         if let n = fields["paths"] {
             for (path, pathNode) in try stringList(n, what: "'paths'") {
                 guard !path.isEmpty else { throw error(at: pathNode, "empty path in 'paths'") }
-                entry.paths.append(Glob(path))
+                entry.paths.append(try glob(path, at: pathNode))
             }
         }
         if let n = fields["destinations"] {
@@ -216,6 +216,21 @@ struct ProfileSchemaReader {
             throw error(at: node, "\(what) must be true or false, found \(kind(of: node))")
         }
         return v
+    }
+
+    /// A glob pattern, refused past `ProfileLimits.maxPatternBytes` (matching cost grows with it).
+    func glob(_ text: String, at node: Node) throws(ProfileError) -> Glob {
+        guard text.utf8.count <= ProfileLimits.maxPatternBytes else {
+            throw error(at: node, "pattern is \(text.utf8.count) bytes, over the \(ProfileLimits.maxPatternBytes)-byte limit for a pattern")
+        }
+        return Glob(text)
+    }
+
+    /// A list of globs (a scalar is a one-item list).
+    func globList(_ node: Node, what: String) throws(ProfileError) -> [Glob] {
+        var out: [Glob] = []
+        for (text, itemNode) in try stringList(node, what: what) { out.append(try glob(text, at: itemNode)) }
+        return out
     }
 
     func ruleID(_ id: String, at node: Node) throws(ProfileError) -> String {

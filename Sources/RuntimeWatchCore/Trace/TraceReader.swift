@@ -52,6 +52,8 @@ public final class TraceReader {
     private let handle: FileHandle?
     private let ownedDescriptor: Int32?
     private var headerRead = false
+    /// The line the header was read from.
+    private var headerLine: Int?
     /// The first line of a header-less trace, decoded while looking for the header.
     private var pending: EventRecord?
 
@@ -131,6 +133,7 @@ public final class TraceReader {
             }
             if let found = probe.header {
                 header = found
+                headerLine = counts.lines
                 return found
             }
             onIssue(.missingHeader)
@@ -183,8 +186,26 @@ public final class TraceReader {
             counts.records += 1
             return record
         } catch {
-            report(reason: traceDecodingReason(error, line: bytes))
+            report(reason: reason(for: error, line: bytes))
             return nil
+        }
+    }
+
+    /// The malformed-line reason for an event line that did not decode.
+    private func reason(for error: any Error, line bytes: UnsafeRawBufferPointer) -> String {
+        // A second header (two traces joined with cat) has no "ts": say what it is instead.
+        if case DecodingError.keyNotFound? = error as? DecodingError,
+           let probe = try? decode(TraceHeaderProbe.self, from: bytes), probe.header != nil {
+            let first = headerLine.map { "; the header is line \($0)" } ?? ""
+            return "a second trace header, not an event (two traces joined?)\(first)"
+        }
+        return traceDecodingReason(error, line: bytes) { variant in
+            do {
+                _ = try self.decoder.decode(EventRecord.self, from: Data(variant))
+                return false
+            } catch {
+                return isFieldlessDataCorrupted(error)
+            }
         }
     }
 
