@@ -7,7 +7,7 @@
 // answer is ALWAYS FAN_ALLOW (this is a monitor, not an enforcer), and holding is kept short:
 //  - a dedicated event thread that only reads /proc, answers and hands records to a bounded stream
 //    (it never waits for the consumer);
-//  - byte-bounded /proc reads through the shared ProcReader, through one /proc/<tid> directory
+//  - byte-bounded /proc reads by the shared ProcReader via one /proc/<tid> directory
 //    descriptor; what attribution needs (status, cmdline, exe, cgroup) is always read, and only the
 //    extras (open flags, mount namespace, root) are subject to a per-event and per-batch time budget;
 //  - a watchdog thread that answers FAN_ALLOW for any permission event left unanswered past a
