@@ -346,6 +346,38 @@ final class ReverseShellLiveTests: XCTestCase {
         }
     }
 
+    /// Launchers joining a shell to local ends only: socat's own stdio, a unix socket (socat and
+    /// ncat). The shell really runs `id`; no end is a network socket, so quiet.
+    func testBenignSocatStdioExecDoesNotAlert() throws {
+        try assertNoReverseShell(listening: false) { _, mark in
+            let run = try self.scene.container.exec(["sh", "-c", "echo id | /usr/bin/socat STDIO EXEC:/bin/sh # \(mark)"], timeout: .seconds(10))
+            XCTAssertTrue(run.stdout.contains("uid=0(root)"), "the shell behind socat's stdio ran id: \(run)")
+        }
+    }
+
+    func testBenignSocatUnixListenExecDoesNotAlert() throws {
+        try assertNoReverseShell(listening: false) { _, mark in
+            let sock = "/tmp/\(mark).sock"
+            let run = try self.scene.container.exec(["sh", "-c", "/usr/bin/socat UNIX-LISTEN:\(sock) EXEC:/bin/sh & "
+                                                     + "i=0; while [ ! -S \(sock) ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; "
+                                                     + "echo id | /usr/bin/socat -t 3 - UNIX-CONNECT:\(sock); wait # \(mark)"],
+                                                    timeout: .seconds(15))
+            XCTAssertTrue(run.stdout.contains("uid=0(root)"), "the shell behind the unix socket ran id: \(run)")
+        }
+    }
+
+    func testBenignNcatShExecOnUnixSocketDoesNotAlert() throws {
+        try assertNoReverseShell(listening: false) { _, mark in
+            let sock = "/tmp/\(mark).sock"
+            let run = try self.scene.container.exec(["sh", "-c", "/usr/bin/ncat -lU \(sock) --sh-exec /bin/sh & "
+                                                     + "i=0; while [ ! -S \(sock) ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; "
+                                                     // ncat ends the session at the client's EOF: keep stdin open until the answer is back.
+                                                     + "(echo id; sleep 1) | /usr/bin/ncat -U \(sock); wait # \(mark)"],
+                                                    timeout: .seconds(15))
+            XCTAssertTrue(run.stdout.contains("uid=0(root)"), "the shell behind ncat's unix socket ran id: \(run)")
+        }
+    }
+
     // MARK: - Helpers
 
     /// Starts a listener that sends `id`, runs `command(port)` in the container (detached), or on

@@ -37,6 +37,8 @@ public struct ReverseShellDetector: Detector {
         var record: EventRecord
         var match: ToolExecMatch
         var remote: (address: String, port: UInt16)?
+        /// What argv says the tool joins the program to.
+        var ends: ReverseShellToolMatcher.Ends
         var deadline: UInt64
     }
 
@@ -217,7 +219,7 @@ public struct ReverseShellDetector: Detector {
             output = ev.childOutput(of: proc, to: known) ?? ev.inheritedConnection(of: proc, to: known)
         }
         let launch = launchFor(proc, context: context)
-        if input == nil || output == nil, let launch {
+        if input == nil || output == nil, let launch, hasNetworkEnd(launch, program: proc, context: context) {
             // The tool said it runs this program on its socket; its own socket may not be on 0-2.
             let tool = context.state.process(launch.record.event.pid ?? pid).map(ProcessKey.init)
             let remote = launchRemote(launch)
@@ -366,7 +368,22 @@ public struct ReverseShellDetector: Detector {
         guard let match = ReverseShellToolMatcher.match(name: toolName, argv: argv) else { return }
         if launches.count >= maxTracked { launches.removeAll(keepingCapacity: true) }
         launches[info.pid] = Launch(record: record, match: match, remote: ReverseShellToolMatcher.remote(name: toolName, argv: argv),
+                                    ends: ReverseShellToolMatcher.ends(name: toolName, argv: argv),
                                     deadline: record.timestamp &+ launchGraceNanoseconds)
+    }
+
+    /// Whether a launch joins its program to the network: argv names a network end, or else the
+    /// descriptors say so (the tool connected out, or it or the program it runs holds an inet
+    /// socket on 0-2). `socat STDIO EXEC:sh`, `socat UNIX-LISTEN:… EXEC:sh` and `ncat -U … --sh-exec`
+    /// between local ends do not.
+    private func hasNetworkEnd(_ launch: Launch, program: ProcessRecord?, context: DetectionContext) -> Bool {
+        if launch.ends == .network { return true }
+        guard let pid = launch.record.event.pid else { return false }
+        let tool = context.state.process(pid)
+        if let c = connected[pid], c.serial == 0 || c.serial == tool?.serial { return true }
+        return [tool, program].contains { p in
+            (p?.info.fds ?? []).contains { (0...2).contains($0.fd) && $0.socket?.isConnectedInet == true }
+        }
     }
 
     /// Where the launched tool connected: its outbound connect when seen, else what argv said.
@@ -386,6 +403,7 @@ public struct ReverseShellDetector: Detector {
 
     /// The alert for a launch no shell was seen for, unless its session was already reported.
     private mutating func launchAlert(_ launch: Launch, context: DetectionContext) -> [Alert] {
+        guard hasNetworkEnd(launch, program: nil, context: context) else { return [] }
         let pid = launch.record.event.pid
         if let pid, let tool = context.state.process(pid) {
             let key = ProcessKey(tool)
