@@ -199,6 +199,105 @@ final class ReverseShellLiveTests: XCTestCase {
         }
     }
 
+    // MARK: - Bind shells: inbound, told apart from reverse shells
+
+    /// `nc -lp P -e /bin/sh` in the container; the attacker (namespace A) connects in and gets `id`
+    /// answered. Exactly one `bind-shell` alert (Critical) naming the attacker as the peer, and no
+    /// `reverse-shell` alert for it.
+    /// The port is outside the ephemeral range: busybox nc closes its listener at accept, so only
+    /// the port tells the accepted socket from one it connected.
+    func testBusyboxNetcatListenExecIsABindShell() throws {
+        let scene = try self.scene
+        let port = Int.random(in: 20_000...32_000)
+        let before = try scene.monitor.alerts().count
+        _ = try scene.container.execDetached(["nc", "-lp", "\(port)", "-e", "/bin/sh"], outputPath: scene.scratch.at("bind-\(port).out"))
+        let client = try connectIn(from: scene.network.namespaceA, to: TestNetwork.addressB, port: port)
+        XCTAssertTrue(client.stdout.contains("uid=0(root)"), "the bind shell answered id: \(client)")
+        let mine: ([EndToEndAlert]) -> [EndToEndAlert] = {
+            $0.dropFirst(before).filter { $0.containerID == scene.shortContainerID && $0.remoteAddress == Self.attacker
+                && ($0.ruleID == "bind-shell" || $0.ruleID == "reverse-shell") && !Self.techniquePorts.contains($0.remotePort ?? -1) }
+        }
+        _ = try scene.monitor.waitForAlerts(timeout: .seconds(10)) { !mine($0).isEmpty }
+        Thread.sleep(forTimeInterval: 3)
+        let alerts = mine(try scene.monitor.alerts())
+        let every = try scene.monitor.alerts().dropFirst(before)
+        XCTAssertEqual(alerts.map(\.ruleID), ["bind-shell"], "every new alert:\n"
+                       + every.map(\.reverseShellSummary).joined(separator: "\n")
+                       + "\nlog tail:\n\(scene.monitor.log.suffix(1500))")
+        XCTAssertEqual(alerts.first?.raw["priority"] as? String, "Critical")
+        XCTAssertNotNil(alerts.first?.remotePort, "the alert names the peer's port")
+    }
+
+    /// An inetd-style service on the host (namespace B, no container): it accepts a connection,
+    /// puts it on a shell script's stdio and runs the script. Never a reverse shell; a bind-shell
+    /// Warning that names the peer (allowlistable by executable).
+    func testHostInetdStyleServiceIsNotAReverseShell() throws {
+        let scene = try self.scene
+        let port = Int.random(in: 20_000...60_000)
+        let before = try scene.monitor.alerts().count
+        let service = """
+        import os,socket,sys
+        s=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);s.bind(("198.51.100.2",int(sys.argv[1])));s.listen(1)
+        s.settimeout(15);c,_=s.accept()
+        if os.fork()==0:
+            [os.dup2(c.fileno(),f) for f in (0,1,2)]
+            os.execv("/usr/bin/bash",["bash","-c","read l; id; read l"])
+        os.wait()
+        """
+        let output = scene.scratch.at("inetd-\(port).out")
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: TestNetwork.ip)
+        server.arguments = ["netns", "exec", scene.network.namespaceB, NetnsListener.python, "-c", service, "\(port)"]
+        FileManager.default.createFile(atPath: output, contents: nil)
+        server.standardOutput = FileHandle(forWritingAtPath: output)
+        server.standardError = FileHandle(forWritingAtPath: output)
+        try server.run()
+        defer { if server.isRunning { server.terminate() }; server.waitUntilExit() }
+        let client = try connectIn(from: scene.network.namespaceA, to: TestNetwork.addressB, port: port)
+        XCTAssertTrue(client.stdout.contains("uid=0(root)"), "the service's script ran: \(client) \(CommandRunner.readCapped(output))")
+        let mine: ([EndToEndAlert]) -> [EndToEndAlert] = {
+            $0.dropFirst(before).filter { $0.containerID == "host" && $0.remoteAddress == Self.attacker
+                && ($0.ruleID == "bind-shell" || $0.ruleID == "reverse-shell") }
+        }
+        _ = try scene.monitor.waitForAlerts(timeout: .seconds(10)) { !mine($0).isEmpty }
+        Thread.sleep(forTimeInterval: 3)
+        let alerts = mine(try scene.monitor.alerts())
+        let every = try scene.monitor.alerts().dropFirst(before)
+        XCTAssertEqual(alerts.map(\.ruleID), ["bind-shell"], "every new alert:\n"
+                       + every.map(\.reverseShellSummary).joined(separator: "\n")
+                       + "\nlog tail:\n\(scene.monitor.log.suffix(1500))")
+        XCTAssertEqual(alerts.first?.raw["priority"] as? String, "Warning")
+    }
+
+    /// Connects from `namespace` to `address:port` (retrying for up to 10 s while the listener
+    /// starts), sends `id`, and returns what came back within 5 s. Like an attacker's session, it
+    /// stays a second after the answer: a shell that is gone within a millisecond of its exec has
+    /// nothing left in /proc to read (its descriptors close as it exits).
+    private func connectIn(from namespace: String, to address: String, port: Int) throws -> CommandResult {
+        let client = """
+        import socket,sys,time
+        end=time.monotonic()+10
+        while True:
+            try:
+                c=socket.create_connection((sys.argv[1],int(sys.argv[2])),2);break
+            except OSError:
+                if time.monotonic()>end: raise
+                time.sleep(0.1)
+        c.sendall(b"id\\n");c.settimeout(5);out=b""
+        try:
+            while b"uid=" not in out or not out.endswith(b"\\n"):
+                d=c.recv(4096)
+                if not d: break
+                out+=d
+        except socket.timeout:
+            pass
+        time.sleep(1)
+        c.close();print(out.decode("utf-8","replace"))
+        """
+        return try CommandRunner.run([TestNetwork.ip, "netns", "exec", namespace, NetnsListener.python, "-c", client, address, "\(port)"],
+                                     timeout: .seconds(20))
+    }
+
     // MARK: - Benign controls: none may alert (and the monitor must have seen each one run)
 
     func testBenignPortCheckDoesNotAlert() throws {

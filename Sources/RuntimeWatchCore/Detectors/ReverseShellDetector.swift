@@ -21,7 +21,7 @@
 // Requiring both directions keeps `curl … | sh` (input only) and `echo | nc` (output only) quiet.
 
 public struct ReverseShellDetector: Detector {
-    public var rules: [Rule] { [.reverseShell] }
+    public var rules: [Rule] { [.reverseShell, .bindShell] }
 
     /// How long a tool launch waits for the shell it starts before it is reported on its own.
     public var launchGraceNanoseconds: UInt64 = 2_000_000_000
@@ -222,7 +222,7 @@ public struct ReverseShellDetector: Detector {
         if input == nil || output == nil, let launch, hasNetworkEnd(launch, program: proc, context: context) {
             // The tool said it runs this program on its socket; its own socket may not be on 0-2.
             let tool = context.state.process(launch.record.event.pid ?? pid).map(ProcessKey.init)
-            let remote = launchRemote(launch)
+            let remote = launchRemote(launch, context: context)
             let peer = NetworkPeer(holder: tool, address: remote?.address, port: remote?.port, viaSocket: false, socketInode: nil)
             input = input ?? peer
             output = output ?? peer
@@ -288,13 +288,18 @@ public struct ReverseShellDetector: Detector {
     private func makeAlert(_ f: Finding, record: EventRecord, context: DetectionContext) -> Alert? {
         let pid = f.proc.pid
         let remote = f.input.address != nil ? f.input : f.output
+        // Accepted, not connected out: a bind shell (an inetd-style service on a host looks the same,
+        // so there it is a Warning that can be allowlisted by executable).
+        let inbound = f.input.inbound || f.output.inbound
+        let rule: Rule = inbound ? .bindShell : .reverseShell
+        let priority: Priority? = inbound && f.proc.container == nil ? .warning : nil
         if let address = remote.address, let port = remote.port,
-           context.allowEntry(for: .reverseShell, pid: pid, target: .destination(address: address, port: port)) != nil { return nil }
-        if remote.address == nil, context.allowEntry(for: .reverseShell, pid: pid) != nil { return nil }
+           context.allowEntry(for: rule, pid: pid, target: .destination(address: address, port: port)) != nil { return nil }
+        if context.allowEntry(for: rule, pid: pid) != nil, remote.address == nil || inbound { return nil }
         var technique = f.socketFDs.count == 3 || (f.socketFDs.contains("0") && f.socketFDs.count >= 2)
             ? "stdio is a network socket" : "stdio relayed through pipes or a pty to a networked process"
         var extra: [String: FieldValue] = [
-            "fd.rip": FieldValue(remote.address), "fd.rport": FieldValue(remote.port),
+            "fd.rip": FieldValue(remote.address.map(Self.unmapped)), "fd.rport": FieldValue(remote.port),
             "rw.socket_fds": .list(f.socketFDs),
         ]
         if let relay = f.relay, let relayProc = context.state.process(relay.pid) {
@@ -305,7 +310,8 @@ public struct ReverseShellDetector: Detector {
             technique = "\(launch.match.tool) \(launch.match.option)"
         }
         extra["rw.technique"] = .string(f.technique ?? technique)
-        return context.alert(.reverseShell, output: Self.shellTemplate, record: record, pid: pid, extra: extra)
+        return context.alert(rule, output: inbound ? Self.bindTemplate : Self.shellTemplate, record: record, pid: pid,
+                             priority: priority, extra: extra)
     }
 
     /// Re-judges the shells wired to `pid`: pipeline members sharing a pipe with it (one more hop for
@@ -386,10 +392,16 @@ public struct ReverseShellDetector: Detector {
         }
     }
 
-    /// Where the launched tool connected: its outbound connect when seen, else what argv said.
-    private func launchRemote(_ launch: Launch) -> (address: String, port: UInt16)? {
-        if let pid = launch.record.event.pid, let c = connected[pid] { return (c.address, c.port) }
-        return launch.remote
+    /// Where the launched tool's peer is: its outbound connect when seen, else what argv said, else
+    /// the inet socket on its own descriptors 0-2 (a listener that accepted), so the alert names a
+    /// peer whenever any source knows one.
+    private func launchRemote(_ launch: Launch, context: DetectionContext) -> (address: String, port: UInt16)? {
+        guard let pid = launch.record.event.pid else { return launch.remote }
+        if let c = connected[pid] { return (c.address, c.port) }
+        if let remote = launch.remote { return remote }
+        let socket = context.state.process(pid)?.info.fds?.first { (0...2).contains($0.fd) && $0.socket?.isConnectedInet == true }?.socket
+        guard let s = socket, let address = s.remoteAddress, let port = s.remotePort else { return nil }
+        return (Self.unmapped(address), port)
     }
 
     /// The pending launch of `proc` itself (nc -e execs the shell in place) or of an ancestor.
@@ -410,9 +422,9 @@ public struct ReverseShellDetector: Detector {
             if sessions.contains(where: { $0.processes.contains(key) }) { return [] }
             remember(Session(processes: [key]))
         }
-        let remote = launchRemote(launch)
+        let remote = launchRemote(launch, context: context)
         let extra: [String: FieldValue] = [
-            "fd.rip": FieldValue(remote?.address), "fd.rport": FieldValue(remote?.port),
+            "fd.rip": FieldValue(remote.map { Self.unmapped($0.address) }), "fd.rport": FieldValue(remote?.port),
             "rw.socket_fds": .list([]),
             "rw.launcher": .string("\(launch.match.tool) \(launch.match.option) \(launch.match.program)"),
             "rw.technique": .string("\(launch.match.tool) \(launch.match.option)"),
@@ -421,5 +433,14 @@ public struct ReverseShellDetector: Detector {
     }
 
     static let shellTemplate = "%proc.name (pid=%proc.pid cmdline=%proc.cmdline) has its input and output connected to %fd.rip:%fd.rport (technique=%rw.technique parent=%proc.pname container=%container.id pod=%k8s.ns.name/%k8s.pod.name)"
+    /// An IPv4 peer seen through a dual-stack socket (`::ffff:198.51.100.1`) as the IPv4 address
+    /// it is, so the alert names the peer the way the connect and the profile do.
+    static func unmapped(_ address: String) -> String {
+        let prefix = "::ffff:"
+        guard address.lowercased().hasPrefix(prefix), address.dropFirst(prefix.count).contains(".") else { return address }
+        return String(address.dropFirst(prefix.count))
+    }
+
+    static let bindTemplate = "%proc.name (pid=%proc.pid cmdline=%proc.cmdline) has its input and output on a connection it accepted from %fd.rip:%fd.rport (technique=%rw.technique parent=%proc.pname container=%container.id pod=%k8s.ns.name/%k8s.pod.name)"
     static let launchTemplate = "Network tool launched to run a program on its socket: %proc.cmdline (pid=%proc.pid) runs a program on its socket to %fd.rip:%fd.rport (technique=%rw.technique container=%container.id pod=%k8s.ns.name/%k8s.pod.name)"
 }

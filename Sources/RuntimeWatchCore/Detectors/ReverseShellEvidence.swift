@@ -22,6 +22,8 @@ struct NetworkPeer: Sendable {
     var viaSocket: Bool
     /// Inode of the socket, when a descriptor showed it.
     var socketInode: UInt64?
+    /// The socket is an accepted (inbound) connection: a bind shell, not a reverse shell.
+    var inbound = false
 }
 
 /// An outbound connect the detector remembers for a process.
@@ -47,7 +49,8 @@ struct ReverseShellEvidence {
     /// the other end of a pipe/fifo reached through at most two processes on descriptors 0-2.
     func peer(of fd: DescriptorInfo, holder: ProcessRecord) -> NetworkPeer? {
         if fd.kind == .socket, let s = fd.socket, s.isConnectedInet {
-            return NetworkPeer(holder: ProcessKey(holder), address: s.remoteAddress, port: s.remotePort, viaSocket: true, socketInode: fd.inode)
+            return NetworkPeer(holder: ProcessKey(holder), address: s.remoteAddress, port: s.remotePort, viaSocket: true, socketInode: fd.inode,
+                               inbound: s.inbound == true)
         }
         guard fd.kind == .pipe, let inode = fd.inode else { return nil }
         var visited: Set<ProcessID> = [holder.pid]
@@ -82,7 +85,8 @@ struct ReverseShellEvidence {
         guard proc.isAlive else { return nil }
         for fd in proc.info.fds ?? [] where (0...2).contains(fd.fd) {
             if fd.kind == .socket, let s = fd.socket, s.isConnectedInet {
-                return NetworkPeer(holder: ProcessKey(proc), address: s.remoteAddress, port: s.remotePort, viaSocket: false, socketInode: fd.inode)
+                return NetworkPeer(holder: ProcessKey(proc), address: s.remoteAddress, port: s.remotePort, viaSocket: false, socketInode: fd.inode,
+                                   inbound: s.inbound == true)
             }
         }
         if let c = recentConnect(proc, within: connectMemory) {
