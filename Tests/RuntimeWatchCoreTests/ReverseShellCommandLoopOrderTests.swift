@@ -148,7 +148,11 @@ final class ReverseShellCommandLoopOrderTests: XCTestCase {
          Family(name: "python3 os.popen", exe: "/usr/bin/python3.11", argv: ["/usr/bin/python3", "-Sc", "import os,socket…"], images: shellThenId),
          Family(name: "perl backticks (shell)", exe: "/usr/bin/perl", argv: ["perl", "-MIO::Socket", "-e", "…print $c `$_`…"], images: shellThenId),
          Family(name: "perl backticks (no shell)", exe: "/usr/bin/perl", argv: ["perl", "-e", "…print $c `$_`…"],
-                images: [("/usr/bin/id", ["id"])])]
+                images: [("/usr/bin/id", ["id"])]),
+         Family(name: "ruby IO.popen (no shell)", exe: "/usr/bin/ruby3.1", argv: ["/usr/bin/ruby", "-rsocket", "-e", "…IO.popen(l.chomp)…"],
+                images: [("/usr/bin/id", ["id"])]),
+         Family(name: "php shell_exec", exe: "/usr/bin/php8.2", argv: ["/usr/bin/php8.2", "-r", "…shell_exec($c)…"], images: shellThenId),
+         Family(name: "lua io.popen", exe: "/usr/bin/lua5.4", argv: ["/usr/bin/lua5.4", "-e", "…io.popen(c)…"], images: shellThenId)]
     }
 
     /// Each family, each read outcome of each exec, the connect at every position (before the
@@ -210,6 +214,25 @@ final class ReverseShellCommandLoopOrderTests: XCTestCase {
     }
 
     // MARK: - Look-alike
+
+    /// A service script (not inline code) that called an API and then runs one `sh -c` with its
+    /// output captured, in every order and read outcome: quiet, like a CI runner's job steps.
+    func testServiceScriptRunningACapturedCommandAfterAnAPICallIsQuietInEveryOrder() {
+        for reads in Read.allCases.flatMap({ a in Read.allCases.map { [a, $0] } }) {
+            var proc = [Timed(at: t0 + 10 * ms, event: .fork(ForkEvent(parent: ProcessID(220), child: ProcessID(221))))]
+            for (i, image) in shellThenId.enumerated() {
+                proc.append(Timed(at: t0 + UInt64(11 + i) * ms, event: exec(221, ppid: 220, exe: image.exe, argv: image.argv,
+                                                                         fds: [devnull(0), pipe(1, 300), file(2, "/out")], read: reads[i])))
+            }
+            proc.append(Timed(at: t0 + 20 * ms, event: .exit(ExitEvent(pid: ProcessID(221), code: 0))))
+            let connect = Timed(at: t0 + 5 * ms, event: .connect(ConnectEvent(pid: ProcessID(220), proto: "tcp", remoteAddress: attacker, remotePort: 443)))
+            let stdio = DescriptorsEvent(pid: ProcessID(220), fds: [devnull(0), file(1, "/out"), file(2, "/out")])
+            for run in deliveries(setup: setup(interpreter: 220, exe: "/usr/bin/python3.11", argv: ["python3", "/app/deploy_hook.py"]),
+                                  connect: connect, connectorFDs: stdio, rereads: [stdio], proc: proc) {
+                XCTAssertEqual(alerts(run).map(\.output), [], "reads \(reads)")
+            }
+        }
+    }
 
     /// The same shape without a connection: an inline interpreter that never connected runs `sh -c`
     /// with its output captured, in every read outcome. Quiet.

