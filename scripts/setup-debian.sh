@@ -10,6 +10,7 @@ packages=(
   runc busybox-static iproute2       # live tests: real containers, network namespaces
   netcat-openbsd ncat socat python3 curl procps   # live tests: listeners, reverse-shell techniques, probes
   gawk nodejs openssl                # live tests: awk /inet, node child_process and TLS reverse shells
+  ruby php-cli lua5.4 lua-socket     # live tests: command loops in more interpreter families
   forkstat                           # benchmarks: the side-by-side reference for exec capture
 )
 missing=()

@@ -122,14 +122,15 @@ final class ReverseShellSessionTests: XCTestCase {
     }
 
     /// gawk '/inet/tcp/…' loop: each command runs as `sh -c CMD` whose output pipe only gawk holds.
-    func testAwkCommandLoopAlertsOnTheCommandShell() throws {
+    /// gawk is named, not the short-lived `sh -c` (which capture may only see as its next image).
+    func testAwkCommandLoopAlertsOnTheInterpreter() throws {
         var t = TraceBuilder()
         start(&t)
         t.exec(220, ppid: 100, exe: "/usr/bin/gawk", argv: ["gawk", "BEGIN{…}"], cgroup: cgroup, fds: [devnull(0), file(1, "/out"), file(2, "/out")])
         connect(&t, 220, port: 6666)
         t.fork(parent: 220, child: 221)
         t.exec(221, ppid: 220, exe: "/usr/bin/dash", argv: ["sh", "-c", "id"], cgroup: cgroup, fds: [devnull(0), pipe(1, 30), file(2, "/out")])
-        assertOne(try alerts(t.records), pid: 221, port: 6666, "awk loop")
+        assertOne(try alerts(t.records), pid: 220, port: 6666, "awk loop")
     }
 
     /// The same loop when the command was gone before capture read it (busybox `sh -c id` lasts

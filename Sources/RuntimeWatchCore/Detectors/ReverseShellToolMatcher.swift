@@ -65,6 +65,64 @@ public enum ReverseShellToolMatcher {
         }
     }
 
+    /// What a launcher's argv says about the ends it joins the program to.
+    public enum Ends: Sendable, Hashable {
+        /// At least one end is a network address (`TCP:h:p`, `nc h p`, a listen port).
+        case network
+        /// Every end is local: stdio, a file, a pipe, a unix socket, a pty (`socat STDIO EXEC:sh`,
+        /// `ncat -U /run/s --sh-exec sh`).
+        case local
+        /// argv does not say (an address type or option we do not know): ask the descriptors.
+        case unknown
+    }
+
+    /// socat address types that are a network socket.
+    static let socatNetwork = ["TCP", "UDP", "SCTP", "OPENSSL", "SSL", "SOCKS", "PROXY", "IP", "DCCP", "VSOCK", "UDPLITE"]
+    /// socat address types that are local ends.
+    static let socatLocal: Set<String> = ["STDIO", "STDIN", "STDOUT", "STDERR", "-", "EXEC", "SYSTEM", "UNIX", "UNIX-LISTEN", "UNIX-L",
+                                          "UNIX-CONNECT", "UNIX-SENDTO", "UNIX-RECVFROM", "UNIX-RECV", "UNIX-CLIENT", "ABSTRACT",
+                                          "ABSTRACT-LISTEN", "ABSTRACT-CONNECT", "ABSTRACT-CLIENT", "OPEN", "FILE", "CREATE", "CREAT",
+                                          "GOPEN", "PIPE", "PTY", "FD", "READLINE", "SHELL", "NAMED"]
+
+    /// The ends a launcher (`name`, as for `match`) joins its program to, from argv alone.
+    public static func ends(name: String, argv: [String]) -> Ends {
+        let args = Array(argv.dropFirst(name == "busybox" ? 2 : 1))
+        let tool = name == "busybox" ? (argv.dropFirst().first.map(ProgramClassifier.baseName) ?? name) : name
+        switch tool {
+        case "socat":
+            var allLocal = true
+            for a in args where !a.hasPrefix("-") || a == "-" {
+                for address in a.components(separatedBy: "!!") {
+                    let type = address.uppercased().prefix { $0 != ":" && $0 != "," }
+                    if socatNetwork.contains(where: { type.hasPrefix($0) }) { return .network }
+                    if !socatLocal.contains(String(type)) && !type.hasPrefix("UNIX") && !type.hasPrefix("ABSTRACT") { allLocal = false }
+                }
+            }
+            return allLocal ? .local : .unknown
+        case "nc", "netcat", "nc.traditional", "nc.openbsd", "ncat":
+            if args.contains(where: { $0 == "--unixsock" || $0 == "--vsock" || ($0.hasPrefix("-") && !$0.hasPrefix("--") && shortFlags($0).contains("U")) }) {
+                return .local
+            }
+            let scan = getopt(args, tool: tool, grammar: tool == "ncat" ? .ncat : .netcat)
+            let listens = args.contains { $0 == "--listen" || ($0.hasPrefix("-") && !$0.hasPrefix("--") && shortFlags($0).contains("l")) }
+            if listens || scan.operands.count >= 2 || (scan.operands.count == 1 && UInt16(scan.operands[0]) == nil) { return .network }
+            return .unknown
+        default:
+            return .unknown
+        }
+    }
+
+    /// The option letters of one short-option word, up to the first that takes an argument
+    /// (`-lvp4444` is l, v, p; `-e/bin/sh` is e).
+    private static func shortFlags(_ word: String) -> [Character] {
+        var flags: [Character] = []
+        for c in word.dropFirst() {
+            flags.append(c)
+            if Grammar.netcat.withArgument.contains(c) { break }
+        }
+        return flags
+    }
+
     /// Which options run a program and which take an argument, for one tool family.
     struct Grammar {
         var execOptions: Set<Character>

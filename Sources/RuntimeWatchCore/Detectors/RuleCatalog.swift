@@ -18,6 +18,13 @@ extension Rule {
         description: "A shell or interpreter runs with its standard input and output connected to a network socket (nc -e, bash -i >& /dev/tcp, socat, python/perl one-liners, mkfifo pipelines).",
         advice: "Isolate the workload now (network policy or delete the pod), capture fd.rip/fd.rport as an indicator, and find how the shell was started from proc.ancestry (web process, cron, exec into the container).")
 
+    /// A shell whose input and output are an accepted (inbound) network connection (T1059.004).
+    public static let bindShell = Rule(
+        id: "bind-shell", name: "Bind shell", priority: .critical,
+        tags: ["T1059.004", "mitre_execution", "container"],
+        description: "A shell or interpreter runs with its standard input and output connected to a network connection it accepted (nc -l -e, socat TCP-LISTEN EXEC:, an inetd-style listener running a shell). Critical in containers; on the host it is also how inetd-style services work, so it is a Warning there and can be allowlisted by executable.",
+        advice: "Find the listener (proc.ancestry) and who connected (fd.rip/fd.rport). In a container, isolate the workload and remove the listener; on the host, allowlist the service's executable if it is a known inetd-style service.")
+
     /// A connection to a destination the profile does not expect (TA0011).
     public static let unexpectedOutboundConnection = Rule(
         id: "unexpected-outbound-connection", name: "Unexpected outbound connection", priority: .notice,
@@ -98,7 +105,7 @@ public struct RuleCatalog: Sendable {
 
     /// The built-in rules (the ones with `Rule.` constants above).
     public static let builtin = RuleCatalog([
-        .serviceAccountTokenRead, .reverseShell, .unexpectedOutboundConnection, .kubernetesAPIAfterTokenRead,
+        .serviceAccountTokenRead, .reverseShell, .bindShell, .unexpectedOutboundConnection, .kubernetesAPIAfterTokenRead,
         .internalEventDrop, .internalSyscallRefused,
     ] + Rule.k8sAuditRules)
 

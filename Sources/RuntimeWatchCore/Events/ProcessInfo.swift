@@ -20,11 +20,14 @@ public struct DescriptorInfo: Sendable, Hashable, Codable {
         public var remotePort: UInt16?
         /// TCP state name as the kernel numbers it ("ESTABLISHED", "LISTEN", "SYN_SENT", …).
         public var state: String?
+        /// True for an accepted (inbound) TCP connection: its local port has a listener in the same
+        /// table. Nil otherwise (outbound, UDP, or not read), so traces of outbound sockets are unchanged.
+        public var inbound: Bool?
         public init(family: String, proto: String, localAddress: String? = nil, localPort: UInt16? = nil,
-                    remoteAddress: String? = nil, remotePort: UInt16? = nil, state: String? = nil) {
+                    remoteAddress: String? = nil, remotePort: UInt16? = nil, state: String? = nil, inbound: Bool? = nil) {
             self.family = family; self.proto = proto
             self.localAddress = localAddress; self.localPort = localPort
-            self.remoteAddress = remoteAddress; self.remotePort = remotePort; self.state = state
+            self.remoteAddress = remoteAddress; self.remotePort = remotePort; self.state = state; self.inbound = inbound
         }
         /// A socket with a remote peer on the network (not a unix socket, not a listener).
         public var isConnectedInet: Bool {

@@ -215,9 +215,10 @@ private struct CredentialsFields: FieldReader {
 
 private struct SocketFields: FieldReader {
     var family = Slot<String>(), proto = Slot<String>(), localAddress = Slot<String>(), localPort = Slot<UInt16>()
-    var remoteAddress = Slot<String>(), remotePort = Slot<UInt16>(), state = Slot<String>()
+    var remoteAddress = Slot<String>(), remotePort = Slot<UInt16>(), state = Slot<String>(), inbound = Slot<Bool>()
     mutating func read(_ key: UnsafeRawBufferPointer, _ c: inout JSONLineCursor) -> Bool {
         if key.equals("family") { return family.fill(&c) { $0.string() } }
+        if key.equals("inbound") { return inbound.fill(&c, optional: true) { $0.bool() } }
         if key.equals("proto") { return proto.fill(&c) { $0.string() } }
         if key.equals("localAddress") { return localAddress.fill(&c, optional: true) { $0.string() } }
         if key.equals("localPort") { return localPort.fill(&c, optional: true) { $0.integer() } }
@@ -229,7 +230,8 @@ private struct SocketFields: FieldReader {
     func build() -> DescriptorInfo.Socket? {
         guard let family = family.value, let proto = proto.value else { return nil }
         return DescriptorInfo.Socket(family: family, proto: proto, localAddress: localAddress.value, localPort: localPort.value,
-                                     remoteAddress: remoteAddress.value, remotePort: remotePort.value, state: state.value)
+                                     remoteAddress: remoteAddress.value, remotePort: remotePort.value, state: state.value,
+                                     inbound: inbound.value)
     }
 }
 

@@ -234,6 +234,7 @@ extension JSONLineBuilder {
                 key("socket")
                 openObject()
                 member("family", s.family)
+                if let inbound = s.inbound { member("inbound", inbound) }
                 member("localAddress", s.localAddress)
                 member("localPort", s.localPort)
                 member("proto", s.proto)

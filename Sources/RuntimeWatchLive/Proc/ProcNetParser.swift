@@ -90,13 +90,38 @@ public enum ProcNetParser {
                 case "udp6": parsed = try parseInetLine(line, family: "inet6", proto: "udp", file: "net/udp6")
                 default: return nil
                 }
-                if parsed.inode == inode { return parsed.socket }
+                if parsed.inode == inode {
+                    var socket = parsed.socket
+                    if table == "tcp" || table == "tcp6", socket.remotePort != nil, let port = socket.localPort {
+                        socket.inbound = hasListener(port: port, text: text) || !ephemeralPorts.contains(port) ? true : nil
+                    }
+                    return socket
+                }
             } catch {
                 bad += 1
                 if bad <= 3 { problems.append(error) }
             }
         }
         return nil
+    }
+
+    /// Linux's default `net.ipv4.ip_local_port_range`: the local ports an outbound connect gets. A
+    /// connected socket whose local port is outside it was accepted (or bound on purpose, which
+    /// clients do not do), even once its listener is closed (busybox `nc -l` closes it at accept).
+    static let ephemeralPorts: ClosedRange<UInt16> = 32_768...60_999
+
+    /// Whether a TCP table holds a listener (state 0A) on local `port`: a connected socket with
+    /// that local port was accepted from it (inbound), since an outbound connect gets an ephemeral
+    /// port nobody listens on. Field 1 is `addr:PORT`, field 3 the state.
+    static func hasListener(port: UInt16, text: String) -> Bool {
+        var hex = String(port, radix: 16, uppercase: true)
+        while hex.utf8.count < 4 { hex = "0" + hex }
+        let suffix = ":" + hex
+        for line in text.split(separator: "\n").dropFirst() {
+            let f = line.split(separator: " ", maxSplits: 4, omittingEmptySubsequences: true)
+            if f.count >= 4, f[3] == "0A", f[1].hasSuffix(suffix) { return true }
+        }
+        return false
     }
 
     /// "0100007F:1F90" → ("127.0.0.1", 8080); 32 hex digits for inet6.
