@@ -60,7 +60,7 @@ final class ProfileBoundsTests: TemporaryDirectoryTestCase {
             XCTAssertEqual("\(error)", "/dev/zero: not a regular file (a character device); a profile is a YAML file")
         }
         XCTAssertThrowsError(try ProfileLoader.read(path: path("absent"))) { error in
-            XCTAssertEqual("\(error)", "\(path("absent")): no such file or directory")
+            XCTAssertEqual("\(error)", "\(path("absent")): no such file")
         }
     }
 
