@@ -60,7 +60,7 @@ final class ProfileBoundsTests: TemporaryDirectoryTestCase {
             XCTAssertEqual("\(error)", "/dev/zero: not a regular file (a character device); a profile is a YAML file")
         }
         XCTAssertThrowsError(try ProfileLoader.read(path: path("absent"))) { error in
-            XCTAssertEqual("\(error)", "\(path("absent")): no such file or directory")
+            XCTAssertEqual("\(error)", "\(path("absent")): no such file")
         }
     }
 
@@ -72,13 +72,13 @@ final class ProfileBoundsTests: TemporaryDirectoryTestCase {
         let longA = String(repeating: "a", count: 4095)
         let questions = Glob("*" + String(repeating: "?", count: 1000) + "b")
         let start = Date()
-        for _ in 0..<20 {
+        for _ in 0..<60 {
             XCTAssertFalse(starRun.matches(longA))
             XCTAssertFalse(questions.matches(longA))
         }
         XCTAssertTrue(starRun.matches(String(repeating: "a", count: 4000) + "b"))
         XCTAssertTrue(questions.matches(String(repeating: "a", count: 3000) + "b"))
-        XCTAssertLessThan(Date().timeIntervalSince(start), 5, "40 hostile matches on 4095-byte subjects")
+        XCTAssertLessThan(Date().timeIntervalSince(start), 6, "120 hostile matches on 4095-byte subjects (backtracking took about 18 s in a debug build)")
     }
 
     /// The automaton agrees with a plain dynamic-programming matcher on random small cases.

@@ -70,8 +70,14 @@ public protocol AlertSink: Sendable {
     func emit(_ alert: Alert)
     /// Waits until everything emitted so far has been written or given up on.
     func flush() async
+    /// Alerts this sink failed to write (full disk, closed pipe). The CLI exits non-zero when any did.
+    var writeFailures: UInt64 { get }
+    /// The first failed write, naming the output, or nil.
+    var firstWriteError: String? { get }
 }
 
 extension AlertSink {
     public func flush() async {}
+    public var writeFailures: UInt64 { 0 }
+    public var firstWriteError: String? { nil }
 }

@@ -18,7 +18,7 @@ public final class FileSink: AlertSink, @unchecked Sendable {
     public init(path: String, format: Format = .json) throws(FileSinkError) {
         self.path = path
         self.format = format
-        writer = LineWriter(handle: try Self.open(path))
+        writer = LineWriter(handle: try Self.open(path), name: path)
     }
 
     public func emit(_ alert: Alert) {
@@ -46,6 +46,8 @@ public final class FileSink: AlertSink, @unchecked Sendable {
 
     /// Lines that could not be written.
     public var writeFailures: UInt64 { writer.failureCount }
+    /// The first failed write ("writing alerts to PATH failed: …"), or nil.
+    public var firstWriteError: String? { writer.firstFailure }
 
     private static func open(_ path: String) throws(FileSinkError) -> FileHandle {
         let fd = Foundation.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)

@@ -12,7 +12,7 @@ public final class HumanSink: AlertSink, @unchecked Sendable {
     ///   - handle: where lines go; standard output by default.
     ///   - colour: force colour on or off; nil = colour if `handle` is a terminal.
     public init(handle: FileHandle = .standardOutput, colour: Bool? = nil) {
-        writer = LineWriter(handle: handle)
+        writer = LineWriter(handle: handle, name: handle === FileHandle.standardOutput ? "standard output" : "descriptor \(handle.fileDescriptor)")
         self.colour = colour ?? (isatty(handle.fileDescriptor) == 1)
     }
 
@@ -39,4 +39,8 @@ public final class HumanSink: AlertSink, @unchecked Sendable {
         case .informational, .debug: "\u{1B}[2m"
         }
     }
+
+    /// Lines that could not be written, and the first failure naming the output.
+    public var writeFailures: UInt64 { writer.failureCount }
+    public var firstWriteError: String? { writer.firstFailure }
 }

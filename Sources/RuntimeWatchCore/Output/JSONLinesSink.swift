@@ -8,8 +8,9 @@ public final class JSONLinesSink: AlertSink, @unchecked Sendable {
     private let writer: LineWriter
 
     /// - Parameter handle: where lines go; standard output by default.
-    public init(handle: FileHandle = .standardOutput) {
-        writer = LineWriter(handle: handle)
+    /// - Parameter name: the output in error texts.
+    public init(handle: FileHandle = .standardOutput, name: String = "standard output") {
+        writer = LineWriter(handle: handle, name: name)
     }
 
     public func emit(_ alert: Alert) {
@@ -18,4 +19,6 @@ public final class JSONLinesSink: AlertSink, @unchecked Sendable {
 
     /// Lines that could not be written (closed pipe, full disk).
     public var writeFailures: UInt64 { writer.failureCount }
+    /// The first failed write, naming the output, or nil.
+    public var firstWriteError: String? { writer.firstFailure }
 }

@@ -9,6 +9,11 @@ public struct MultiplexSink: AlertSink {
         for s in sinks { s.emit(alert) }
     }
 
+    /// Failed writes of every sink, added up.
+    public var writeFailures: UInt64 { sinks.reduce(0) { $0 &+ $1.writeFailures } }
+    /// The first sink's first failed write.
+    public var firstWriteError: String? { sinks.lazy.compactMap(\.firstWriteError).first }
+
     /// Flushes every sink, in order.
     public func flush() async {
         for s in sinks { await s.flush() }

@@ -75,7 +75,9 @@ public struct ProfileLoader: Sendable {
     public static func read(path: String) throws(ProfileError) -> ProfileSource {
         func refuse(_ reason: String) -> ProfileError { ProfileError(file: path, line: nil, column: nil, reason: reason) }
         var info = stat()
-        guard stat(path, &info) == 0 else { throw refuse(String(cString: strerror(errno)).lowercased()) }
+        guard stat(path, &info) == 0 else {
+            throw refuse(errno == ENOENT ? "no such file" : "cannot read the file: \(String(cString: strerror(errno)))")
+        }
         let type = info.st_mode & S_IFMT
         guard type != S_IFDIR else { throw refuse("is a directory, not a profile file") }
         guard type == S_IFREG else { throw refuse("not a regular file (\(fileTypeName(type))); a profile is a YAML file") }
