@@ -121,6 +121,14 @@ final class ReplayTests: CLITestCase {
         assertOneReverseShellAlert(result.stdout)
     }
 
+    /// A full disk: every failed alert write is counted, the error names the output, and the exit
+    /// status is non-zero (before: exit 0, no message, and the summary counted the alerts).
+    func testAlertsThatCannotBeWrittenAreAnErrorNamingTheOutput() throws {
+        let result = try AssertExecuteCommand(["replay", "--output", "/dev/full", "--summary", trace], expectedExitCode: 1, expectedStdout: "")
+        XCTAssertTrue(result.stderr.contains("writing alerts to /dev/full failed: No space left on device (1 failed writes)"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("1 alerts, 0 written"), result.stderr)
+    }
+
     /// SIGTERM during a replay that has not reached its end ends it, with its summary (before:
     /// killed, no summary). The trace is a FIFO fed without end (bounded at 5 million lines), so
     /// the replay is still running whatever the machine's speed.

@@ -96,11 +96,14 @@ extension RuntimeWatch {
             do { try await loop.run(source) } catch { throw CLIError("\(trace ?? "-"): \(error)") }
             if source.wasStopped { FileHandle.standardError.write(Data("runtime-watch: replay stopped by signal after \(loop.progress.events) events\n".utf8)) }
             malformed += source.reader?.counts.malformed ?? 0
-            await stack.close()
+            var outputFailure: (any Error)?
+            do { try await stack.close() } catch { outputFailure = error }
             if summary || source.wasStopped, let s = loop.engine?.stats {
                 let events = s.eventsByKind.values.reduce(0, +)
-                FileHandle.standardError.write(Data("runtime-watch: replayed \(events) events, \(malformed) malformed lines skipped, \(s.alertsEmitted) alerts\n".utf8))
+                let written = s.alertsEmitted >= stack.sink.writeFailures ? s.alertsEmitted - stack.sink.writeFailures : 0
+                FileHandle.standardError.write(Data("runtime-watch: replayed \(events) events, \(malformed) malformed lines skipped, \(s.alertsEmitted) alerts, \(written) written\n".utf8))
             }
+            if let outputFailure { throw outputFailure }
         }
 
         /// The replay engine, configured like `run`'s, so replayed alerts match live ones.

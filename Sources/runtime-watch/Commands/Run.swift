@@ -90,7 +90,7 @@ extension RuntimeWatch {
             } catch {
                 live.stop()   // removes the connect audit rule before exiting
                 while await live.next() != nil {}
-                await stack.close()
+                try? await stack.close()
                 throw error
             }
             health.setPipelineRunning(true)
@@ -108,7 +108,7 @@ extension RuntimeWatch {
             refusals?.report()   // refusals made while stopping (after the last poll)
             var closeFailure: (any Error)?
             do { try recorder?.close() } catch { closeFailure = CLIError("--record: \(error)") }
-            await stack.close()
+            do { try await stack.close() } catch { closeFailure = closeFailure ?? error }
             await listener?.stop()
             let stats = loop.engine?.stats ?? EngineStats()
             let losses = live.health.losses

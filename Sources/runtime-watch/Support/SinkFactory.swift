@@ -38,8 +38,13 @@ struct SinkStack {
     }
 
     /// Delivers what is queued (bounded) and releases the webhook client.
-    func close() async {
+    /// - Throws: `CLIError` when alerts could not be written (a full disk, a closed stdout): the
+    ///   first error names the output, and the exit status is non-zero.
+    func close() async throws {
         await sink.flush()
         if let webhook { await webhook.shutdown() }
+        if sink.writeFailures > 0 {
+            throw CLIError("\(sink.firstWriteError ?? "writing alerts failed") (\(sink.writeFailures) failed writes)")
+        }
     }
 }
