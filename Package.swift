@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 // SPDX-License-Identifier: Apache-2.0
 // Module layout (dependencies point down; Core knows nothing about Linux):
-//   runtime-watch (CLI) → RuntimeWatchLive → RuntimeWatchSystem → CShims
+//   runtime-watch (CLI) → RuntimeWatchCapture → RuntimeWatchSystem → CShims
 //                       → RuntimeWatchService (HTTP listener, webhook) → RuntimeWatchCore
 import PackageDescription
 
@@ -54,9 +54,10 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
-        // Capture: reads the host (proc connector, /proc, OCI state) and produces Events.
+        // Capture: the only code that reads the host. Every source (proc connector and /proc, fanotify,
+        // audit connects, Kubernetes audit logs and webhook bodies, host identity) into one queue.
         .target(
-            name: "RuntimeWatchLive",
+            name: "RuntimeWatchCapture",
             dependencies: [
                 "RuntimeWatchCore",
                 "RuntimeWatchSystem",
@@ -84,7 +85,7 @@ let package = Package(
             name: "runtime-watch",
             dependencies: [
                 "RuntimeWatchCore",
-                "RuntimeWatchLive",
+                "RuntimeWatchCapture",
                 "RuntimeWatchService",
                 // Self-hardening (capabilities, seccomp) after every source is open.
                 "RuntimeWatchSystem",
@@ -97,7 +98,7 @@ let package = Package(
         // Benchmark driver for live capture (bench/exec-storm.sh); not shipped in the product.
         .executableTarget(
             name: "rw-capture-bench",
-            dependencies: ["RuntimeWatchCore", "RuntimeWatchLive", "RuntimeWatchSystem"]
+            dependencies: ["RuntimeWatchCore", "RuntimeWatchCapture", "RuntimeWatchSystem"]
         ),
         .testTarget(
             name: "RuntimeWatchCoreTests",
@@ -106,12 +107,12 @@ let package = Package(
         ),
         .testTarget(
             name: "RuntimeWatchSystemTests",
-            dependencies: ["RuntimeWatchCore", "RuntimeWatchSystem", "RuntimeWatchLive"],
+            dependencies: ["RuntimeWatchCore", "RuntimeWatchSystem", "RuntimeWatchCapture"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "RuntimeWatchServiceTests",
-            dependencies: ["RuntimeWatchCore", "RuntimeWatchService", "RuntimeWatchLive"]
+            dependencies: ["RuntimeWatchCore", "RuntimeWatchService", "RuntimeWatchCapture"]
         ),
         .testTarget(
             name: "RuntimeWatchCLITests",

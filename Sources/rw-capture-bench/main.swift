@@ -7,7 +7,7 @@
 import Foundation
 import Glibc
 import RuntimeWatchCore
-import RuntimeWatchLive
+import RuntimeWatchCapture
 import RuntimeWatchSystem
 
 struct Options {

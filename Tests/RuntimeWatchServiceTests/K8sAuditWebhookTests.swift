@@ -6,7 +6,7 @@
 import Foundation
 import Logging
 import RuntimeWatchCore
-import RuntimeWatchLive
+import RuntimeWatchCapture
 import RuntimeWatchService
 import XCTest
 

@@ -2,7 +2,7 @@
 // Audit record text → exec pid and argv (stretch: completing argv of processes that exited before
 // /proc was read). Pure; fixtures are records as the kernel writes them.
 
-import RuntimeWatchLive
+import RuntimeWatchCapture
 import XCTest
 
 final class AuditExecveParserTests: XCTestCase {

@@ -6,7 +6,7 @@
 import Foundation
 import Glibc
 import RuntimeWatchCore
-import RuntimeWatchLive
+import RuntimeWatchCapture
 import XCTest
 
 final class CaptureContainerAnnouncementTests: XCTestCase {

@@ -4,7 +4,7 @@
 // and the prerequisite sentence. Runs without privileges.
 
 import RuntimeWatchCore
-import RuntimeWatchLive
+import RuntimeWatchCapture
 import RuntimeWatchSystem
 import XCTest
 

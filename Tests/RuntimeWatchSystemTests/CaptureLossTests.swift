@@ -9,7 +9,7 @@
 import Foundation
 import Glibc
 import RuntimeWatchCore
-import RuntimeWatchLive
+import RuntimeWatchCapture
 import XCTest
 
 final class CaptureLossTests: XCTestCase {

@@ -3,7 +3,7 @@
 // hex sockaddr (AF_INET, AF_INET6, v4-mapped, AF_UNIX, AF_UNSPEC) and per-serial assembly.
 // Record texts follow the kernel's format as captured on this host (see the live tests).
 
-import RuntimeWatchLive
+import RuntimeWatchCapture
 import XCTest
 
 final class ConnectAuditParserTests: XCTestCase {

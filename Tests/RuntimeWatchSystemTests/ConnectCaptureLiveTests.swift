@@ -5,7 +5,7 @@
 
 import Foundation
 import RuntimeWatchCore
-import RuntimeWatchLive
+import RuntimeWatchCapture
 import RuntimeWatchSystem
 import XCTest
 

@@ -7,7 +7,7 @@
 
 import Foundation
 import RuntimeWatchCore
-import RuntimeWatchLive
+import RuntimeWatchCapture
 import RuntimeWatchSystem
 import XCTest
 

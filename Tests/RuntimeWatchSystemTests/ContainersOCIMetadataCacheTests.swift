@@ -4,7 +4,7 @@
 
 import Foundation
 import RuntimeWatchCore
-import RuntimeWatchLive
+import RuntimeWatchCapture
 import XCTest
 
 final class ContainersOCIMetadataCacheTests: XCTestCase {

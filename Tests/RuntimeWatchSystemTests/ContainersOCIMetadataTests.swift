@@ -5,7 +5,7 @@
 
 import Foundation
 import RuntimeWatchCore
-@testable import RuntimeWatchLive
+@testable import RuntimeWatchCapture
 import XCTest
 
 final class ContainersOCIMetadataTests: XCTestCase {

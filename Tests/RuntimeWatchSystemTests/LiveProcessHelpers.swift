@@ -6,7 +6,7 @@ import Foundation
 import Glibc
 import Logging
 import RuntimeWatchCore
-import RuntimeWatchLive
+import RuntimeWatchCapture
 import XCTest
 
 /// Skips the calling test unless it runs as root (the proc connector needs CAP_NET_ADMIN).

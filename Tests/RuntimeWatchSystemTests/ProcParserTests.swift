@@ -4,7 +4,7 @@
 // lines. Runs anywhere.
 
 import RuntimeWatchCore
-import RuntimeWatchLive
+import RuntimeWatchCapture
 import XCTest
 
 final class ProcParserTests: XCTestCase {

@@ -6,7 +6,7 @@
 
 import Foundation
 import RuntimeWatchCore
-import RuntimeWatchLive
+import RuntimeWatchCapture
 import XCTest
 
 final class ProcReaderFixtureTests: XCTestCase {

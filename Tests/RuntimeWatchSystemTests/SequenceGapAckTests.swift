@@ -3,7 +3,7 @@
 // listener (e.g. forkstat) subscribes: decoded datagrams with such an ack between two events must
 // not be reported as a lost event, while a real gap still is.
 
-import RuntimeWatchLive
+import RuntimeWatchCapture
 import RuntimeWatchSystem
 import XCTest
 

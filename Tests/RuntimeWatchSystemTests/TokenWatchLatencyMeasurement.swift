@@ -7,7 +7,7 @@
 
 import Foundation
 import Glibc
-import RuntimeWatchLive
+import RuntimeWatchCapture
 import XCTest
 
 final class TokenWatchLatencyMeasurement: XCTestCase {

@@ -12,7 +12,7 @@ import Foundation
 import Glibc
 import RuntimeWatchCore
 import XCTest
-@testable import RuntimeWatchLive
+@testable import RuntimeWatchCapture
 
 final class TokenWatchLiveTests: XCTestCase {
     private var dir: TemporaryDirectory!

@@ -7,7 +7,7 @@ import Foundation
 import Glibc
 import RuntimeWatchCore
 import XCTest
-@testable import RuntimeWatchLive
+@testable import RuntimeWatchCapture
 @testable import RuntimeWatchSystem
 
 final class TokenWatchUnitTests: XCTestCase {

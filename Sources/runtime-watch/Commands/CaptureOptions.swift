@@ -2,7 +2,7 @@
 // Options shared by the commands that capture live events (`run`, `record`).
 
 import ArgumentParser
-import RuntimeWatchLive
+import RuntimeWatchCapture
 
 struct CaptureOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Kubelet root directory whose pods' service-account token volumes are watched.", valueName: "DIR"))

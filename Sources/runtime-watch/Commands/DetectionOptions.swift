@@ -4,7 +4,7 @@
 
 import ArgumentParser
 import RuntimeWatchCore
-import RuntimeWatchLive
+import RuntimeWatchCapture
 
 enum AlertFormat: String, ExpressibleByArgument, CaseIterable {
     case json, text

@@ -7,7 +7,7 @@ import Foundation
 import Logging
 import Metrics
 import RuntimeWatchCore
-import RuntimeWatchLive
+import RuntimeWatchCapture
 import RuntimeWatchSystem
 import Synchronization
 

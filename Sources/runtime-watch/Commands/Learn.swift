@@ -8,7 +8,7 @@ import Foundation
 import Logging
 import Metrics
 import RuntimeWatchCore
-import RuntimeWatchLive
+import RuntimeWatchCapture
 
 extension RuntimeWatch {
     struct Learn: AsyncParsableCommand {

@@ -4,7 +4,7 @@
 
 import ArgumentParser
 import RuntimeWatchCore
-import RuntimeWatchLive
+import RuntimeWatchCapture
 
 extension RuntimeWatch {
     struct ProfileCommand: ParsableCommand {

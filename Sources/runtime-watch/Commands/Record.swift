@@ -6,7 +6,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import RuntimeWatchCore
-import RuntimeWatchLive
+import RuntimeWatchCapture
 
 extension RuntimeWatch {
     struct Record: AsyncParsableCommand {

@@ -3,7 +3,7 @@
 // with nothing to reload), SIGINT/SIGTERM and --duration stop it, and a heartbeat ticks.
 
 import RuntimeWatchCore
-import RuntimeWatchLive
+import RuntimeWatchCapture
 
 enum LiveControl {
     /// SIGHUP → `.reload` (or stop when `hangupStops`); SIGINT/SIGTERM → stop.

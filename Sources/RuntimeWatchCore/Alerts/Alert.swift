@@ -64,20 +64,3 @@ public struct Alert: Sendable, Hashable {
         self.fields = fields; self.advice = advice; self.count = count
     }
 }
-
-/// Where alerts go. Modelled on swift-log's LogHandler: small, many backends, chosen by the caller.
-public protocol AlertSink: Sendable {
-    func emit(_ alert: Alert)
-    /// Waits until everything emitted so far has been written or given up on.
-    func flush() async
-    /// Alerts this sink failed to write (full disk, closed pipe). The CLI exits non-zero when any did.
-    var writeFailures: UInt64 { get }
-    /// The first failed write, naming the output, or nil.
-    var firstWriteError: String? { get }
-}
-
-extension AlertSink {
-    public func flush() async {}
-    public var writeFailures: UInt64 { 0 }
-    public var firstWriteError: String? { nil }
-}
