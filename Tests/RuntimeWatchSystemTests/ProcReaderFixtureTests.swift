@@ -94,6 +94,23 @@ final class ProcReaderFixtureTests: XCTestCase {
         XCTAssertNil(result.info?.cwd)
     }
 
+    /// The kernel prints parent 0 for a task that is no longer alive (an exec read that lagged
+    /// behind `cat token` exiting): that is "unknown", never a parent, or the fork's parent is lost
+    /// and the alert has no ancestry. Pid 1's 0 is real.
+    func testParentZeroOfAnExitingTaskIsUnknown() throws {
+        let dying = Self.status.replacingOccurrences(of: "PPid:\t4000", with: "PPid:\t0")
+        try makeProcess(4246, files: ["cmdline": "cat\u{0}token\u{0}", "cgroup": "0::/\n",
+                                      "stat": "4246 (cat) R 0 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 9 0 0", "status": dying],
+                        links: ["exe": "/usr/bin/cat"])
+        let result = ProcReader(root: root.path).read(pid: 4246)
+        XCTAssertNil(result.info?.ppid)
+        XCTAssertEqual(result.info?.credentials?.uid, 0, "the rest of status is still read")
+        XCTAssertNil(ProcReader(root: root.path).readTask(4246).process().info?.ppid, "the token opener's read too")
+        try makeProcess(1, files: ["cmdline": "/sbin/init\u{0}", "cgroup": "0::/\n",
+                                   "stat": "1 (systemd) S 0 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 9 0 0", "status": dying])
+        XCTAssertEqual(ProcReader(root: root.path).read(pid: 1).info?.ppid, ProcessID(0))
+    }
+
     func testZombieIsPartial() throws {
         try makeProcess(4244, files: ["cmdline": "", "cgroup": "0::/\n", "stat": "4244 (sh) Z 1 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 9 0 0", "status": Self.status])
         let result = ProcReader(root: root.path).read(pid: 4244)

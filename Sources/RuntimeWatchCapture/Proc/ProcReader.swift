@@ -157,8 +157,17 @@ struct ReadSession: Sendable {
         for problem in status.problems { issue("status", problem.reason) }
         if let tgid = status.tgid { info.pid = ProcessID(tgid) }
         info.credentials = status.credentials
-        if let ppid = status.ppid { info.ppid = ProcessID(ppid) }
+        if let ppid = status.ppid { info.ppid = parent(ppid) }
         if info.comm == nil { info.comm = status.name }
+    }
+
+    /// The parent as /proc gives it, or nil when it is unknown. The kernel prints 0 for the parent of
+    /// a task that is no longer alive (it has exited and been released, though its files can still
+    /// be read), and legitimately only for pids 1 and 2. An exec read that lags behind a process that
+    /// exits at once (`cat token`) would otherwise overwrite the parent known from its fork with 0,
+    /// and its alerts lose their ancestry.
+    func parent(_ ppid: Int32) -> ProcessID? {
+        ppid == 0 && pid > 2 ? nil : ProcessID(ppid)
     }
 
     /// The rest, then the outcome.
@@ -174,7 +183,7 @@ struct ReadSession: Sendable {
         if let stat {
             info.comm = stat.comm
             info.startTicks = stat.startTicks
-            info.ppid = ProcessID(stat.ppid)
+            info.ppid = parent(stat.ppid)
         }
         if let bytes = text(dir, "status", limit: limits.status) { apply(status: bytes, to: &info) }
         let exited = stat?.hasExited ?? false
