@@ -25,8 +25,6 @@ public struct CaptureStatistics: Sendable, Hashable {
     public var threadEventsFiltered: UInt64 = 0
     /// /proc rescans after a loss.
     public var resyncs: UInt64 = 0
-    /// Calls to the container-metadata closure (one per new container id).
-    public var containerLookups: UInt64 = 0
     /// Receive calls that failed with an error other than overflow/timeout.
     public var receiveErrors: UInt64 = 0
 

@@ -24,8 +24,6 @@ public struct SourceHealth: Sendable, Hashable {
         self.running = running
         self.losses = losses
     }
-    /// Every loss added up.
-    public var totalLosses: UInt64 { losses.values.reduce(0, &+) }
 }
 
 /// A source of events: an async sequence of `SourceItem`s that also reports its losses and health.
