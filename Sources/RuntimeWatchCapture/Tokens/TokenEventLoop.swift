@@ -107,19 +107,22 @@ struct TokenEventLoop {
         event.close()
 
         let watched = fileID.flatMap { shared.watchedToken(for: $0) }
-        shared.count {
-            $0.events += 1
-            if process.outcome != .complete { $0.captureIncomplete += 1 }
-            if overBatch { $0.captureSkipped += 1 }
-            if read.extras.cutShort { $0.captureOutOfBudget += 1 }
-        }
         let open = FileOpenEvent(
             pid: process.info?.pid ?? ProcessID(event.pid),
             path: watched?.path ?? openerPath ?? "<unknown>",
             containerPath: containerPath(openerPath: openerPath, extras: read.extras, watched: watched),
             write: read.extras.openAccess?.isWriteOnly ?? false,
             process: process.info)
-        outlet.emit(EventRecord(timestamp: timestamp, event: .fileOpen(open)))
+        let queued = outlet.emit(EventRecord(timestamp: timestamp, event: .fileOpen(open)))
+        // Counted after the hand-off and in one step with its fate, so whoever sees an event counted
+        // also sees whether it was dropped.
+        shared.count {
+            $0.events += 1
+            if !queued { $0.dropped += 1 }
+            if process.outcome != .complete { $0.captureIncomplete += 1 }
+            if overBatch { $0.captureSkipped += 1 }
+            if read.extras.cutShort { $0.captureOutOfBudget += 1 }
+        }
     }
 
     /// The path as the opener sees it, when the opener is in a container (another mount namespace

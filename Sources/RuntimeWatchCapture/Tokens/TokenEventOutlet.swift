@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The event thread's side of the capture queue. A full queue never blocks the event thread: the
-// queue drops the record, counts it and reports it as a `.drop` event; this type also counts it in
-// the watcher's own counters.
+// queue drops the record, counts it and reports it as a `.drop` event.
 
 import RuntimeWatchCore
 
@@ -10,16 +9,12 @@ struct TokenEventOutlet {
     static let source = "fanotify"
 
     let outlet: CaptureOutlet
-    let shared: TokenWatchShared
-
-    init(outlet: CaptureOutlet, shared: TokenWatchShared) {
-        self.outlet = outlet
-        self.shared = shared
-    }
 
     /// Hands one record to the queue.
-    mutating func emit(_ record: EventRecord) {
-        if !outlet.emit(record) { shared.count { $0.dropped += 1 } }
+    /// - Returns: false when the queue was full (the queue counts and reports the loss; the caller
+    ///   counts it in the watcher's counters together with the event).
+    mutating func emit(_ record: EventRecord) -> Bool {
+        outlet.emit(record)
     }
 
     /// Reports events the kernel or the decoder lost.

@@ -192,7 +192,7 @@ public final class TokenWatcher: Sendable {
         let thread = Thread {
             var loop = TokenEventLoop(
                 group: state.group, mode: state.mode, shared: shared, pending: pending, wakeup: state.eventWakeup,
-                outlet: TokenEventOutlet(outlet: outlet, shared: shared),
+                outlet: TokenEventOutlet(outlet: outlet),
                 reader: ProcReader(),
                 captureBudget: configuration.captureBudget.tokenWatchNanoseconds,
                 batchBudget: configuration.batchBudget.tokenWatchNanoseconds,
