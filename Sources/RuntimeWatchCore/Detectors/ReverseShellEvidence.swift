@@ -62,7 +62,7 @@ struct ReverseShellEvidence {
         for _ in 0..<2 {
             var next: [(inode: UInt64, reads: Bool)] = []
             for (ino, reads) in frontier {
-                for other in state.processes(holdingInode: ino) where !visited.contains(other.pid) {
+                for other in state.processes(holdingInode: ino, aliveAt: now) where !visited.contains(other.pid) {
                     // The shell's own forks share its pipes; they are the same session, not a relay.
                     if isDescendant(other, of: holder) { continue }
                     let otherFDs = (other.info.fds ?? []).filter { (0...2).contains($0.fd) }
@@ -79,10 +79,10 @@ struct ReverseShellEvidence {
         return nil
     }
 
-    /// A live process that talks to the network: a connected inet socket on 0-2, or an outbound
+    /// A process alive at `now` (the judged event's time) that talks to the network: a connected inet socket on 0-2, or an outbound
     /// connect within `connectMemory`.
     func networked(_ proc: ProcessRecord) -> NetworkPeer? {
-        guard proc.isAlive else { return nil }
+        guard proc.wasAlive(at: now) else { return nil }
         for fd in proc.info.fds ?? [] where (0...2).contains(fd.fd) {
             if fd.kind == .socket, let s = fd.socket, s.isConnectedInet {
                 return NetworkPeer(holder: ProcessKey(proc), address: s.remoteAddress, port: s.remotePort, viaSocket: false, socketInode: fd.inode,
@@ -109,7 +109,7 @@ struct ReverseShellEvidence {
         let anonymousPipe = fd.kind == .pipe && fd.target.hasPrefix("pipe:")
         let unixSocket = fd.kind == .socket && (fd.socket == nil || fd.socket?.family == "unix")
         guard anonymousPipe || unixSocket, let inode = fd.inode else { return false }
-        return state.processes(holdingInode: inode).allSatisfy { $0.pid == proc.pid || isDescendant($0, of: proc) }
+        return state.processes(holdingInode: inode, aliveAt: now).allSatisfy { $0.pid == proc.pid || isDescendant($0, of: proc) }
     }
 
     /// The parent's network peer when `proc` is wired to its parent over private channels in both
@@ -119,7 +119,7 @@ struct ReverseShellEvidence {
     /// loop, reported on the interpreter: naming the command instead would depend on whether
     /// capture read it before it exec'd the next image.
     func parentRelay(of proc: ProcessRecord, fds: [DescriptorInfo]) -> NetworkPeer? {
-        guard let ppid = proc.ppid, let parent = state.process(ppid), parent.isAlive,
+        guard let ppid = proc.ppid, let parent = state.process(ppid), parent.wasAlive(at: now),
               proc.parentSerial == nil || proc.parentSerial == parent.serial else { return nil }
         let parentKind = ProgramClassifier.kind(of: parent.info)
         guard parentKind == .interpreter || parentKind == .networkTool else { return nil }

@@ -67,11 +67,16 @@ public struct ProcessRecord: Sendable, Hashable {
     /// True until the exit is seen.
     public var isAlive: Bool { exitedAt == nil }
 
+    /// Whether the process was still running at time `t`: judging an event delivered late (audit's
+    /// connect after the proc connector's exit) asks about the moment it happened, not now.
+    public func wasAlive(at t: UInt64) -> Bool { exitedAt.map { $0 >= t } ?? true }
+
     /// Inodes of the pipes and sockets on descriptors 0-2 (what `ProcessTable.holders(ofInode:)`
-    /// indexes). Empty for an exited process: it holds nothing any more.
+    /// indexes). Kept after the exit, until the record is reaped: an event delivered late is
+    /// judged by who held what when it happened.
     var standardStreamInodes: StreamInodes {
         var inodes = StreamInodes()
-        guard isAlive, let fds = info.fds else { return inodes }
+        guard let fds = info.fds else { return inodes }
         for fd in fds where (0...2).contains(fd.fd) && (fd.kind == .pipe || fd.kind == .socket) {
             if let inode = fd.inode { inodes.insert(inode) }
         }

@@ -47,8 +47,8 @@ public struct ProcessTable: Sendable {
             .sorted { $0.pid < $1.pid }
     }
 
-    /// Live processes that hold the pipe or socket `inode` on descriptor 0, 1 or 2, sorted by pid.
-    /// Maintained incrementally, so this costs O(holders).
+    /// Processes that hold the pipe or socket `inode` on descriptor 0, 1 or 2, or held it when
+    /// they exited (until reaped), sorted by pid. Maintained incrementally, so this costs O(holders).
     public func holders(ofInode inode: UInt64) -> [ProcessRecord] {
         guard let pids = inodeIndex[inode] else { return [] }
         return pids.compactMap { records[$0] }.sorted { $0.pid < $1.pid }

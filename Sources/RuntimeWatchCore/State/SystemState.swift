@@ -50,9 +50,12 @@ public struct SystemState: Sendable {
     public func container(_ id: ContainerID?) -> ContainerInfo? { id.flatMap { containerDirectory[$0] } }
     /// Parent chain of `pid`, nearest first (see `ProcessTable.ancestry`).
     public func ancestry(of pid: ProcessID, limit: Int = 16) -> [ProcessRecord] { processes.ancestry(of: pid, limit: limit) }
-    /// Live processes holding the pipe or socket `inode` on descriptors 0-2, sorted by pid: the
-    /// other ends of a `mkfifo`/pipe pipeline. Cost O(holders).
-    public func processes(holdingInode inode: UInt64) -> [ProcessRecord] { processes.holders(ofInode: inode) }
+    /// Processes holding the pipe or socket `inode` on descriptors 0-2 that were alive at time `t`,
+    /// sorted by pid: the other ends of a `mkfifo`/pipe pipeline when an event of time `t` happened
+    /// (it may be delivered after some of them exited). Cost O(holders).
+    public func processes(holdingInode inode: UInt64, aliveAt t: UInt64) -> [ProcessRecord] {
+        processes.holders(ofInode: inode).filter { $0.wasAlive(at: t) }
+    }
 
     /// Applies one event. Never fails: an event that cannot be applied is counted
     /// (`unknownProcessEvents`, `staleEvents`) and the state stays consistent.
