@@ -10,7 +10,9 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 int rw_proc_open(const char *path) {
@@ -83,4 +85,49 @@ int rw_proc_fifo_inode(int dirfd, const char *name, uint64_t *inode) {
     if (!S_ISFIFO(st.st_mode)) return 0;
     *inode = (uint64_t)st.st_ino;
     return 1;
+}
+
+long rw_root_read(int rootfd, const char *path, void *buf, size_t cap) {
+    if (path == NULL) return -EINVAL;
+    struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, .mode = 0,
+                           .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+    long fd;
+    do {
+        fd = syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) return -errno;
+    struct stat st;
+    long result;
+    if (fstat((int)fd, &st) < 0) {
+        result = -errno;
+    } else if (!S_ISREG(st.st_mode)) {
+        result = -EINVAL;
+    } else if ((size_t)st.st_size > cap) {
+        result = -EFBIG;
+    } else {
+        size_t total = 0;
+        result = 0;
+        while (total < cap) {
+            ssize_t n = read((int)fd, (char *)buf + total, cap - total);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) { result = -errno; break; }
+            if (n == 0) break;
+            total += (size_t)n;
+        }
+        if (result == 0) {
+            /* A file that grew past cap after fstat is as too large as one that was. */
+            char extra;
+            ssize_t more = total == cap ? read((int)fd, &extra, 1) : 0;
+            result = more > 0 ? -EFBIG : (long)total;
+        }
+    }
+    close((int)fd);
+    return result;
+}
+
+int rw_root_is_own(int rootfd) {
+    struct stat theirs, ours;
+    if (fstat(rootfd, &theirs) < 0) return -errno;
+    if (stat("/", &ours) < 0) return -errno;
+    return (theirs.st_dev != ours.st_dev || theirs.st_ino != ours.st_ino) ? 1 : 0;
 }

@@ -141,6 +141,17 @@ int rw_proc_close(int fd);
 int rw_proc_fifo_inode(int dirfd, const char *name, uint64_t *inode);
 
 
+/* Reads the regular file `path` as the process whose root directory `rootfd` is (an rw_proc_open of
+ * "/proc/<pid>/root") sees it: openat2 with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS, so absolute
+ * and `..` symlinks planted in a container stay inside its filesystem, and O_NONBLOCK, so a FIFO
+ * there cannot block. Returns the number of bytes read, -EFBIG when the file is larger than cap,
+ * -EINVAL when it is not a regular file, or -errno. */
+long rw_root_read(int rootfd, const char *path, void *buf, size_t cap);
+
+/* 1 when `rootfd` is another directory than the caller's own root "/", 0 when it is the same (a
+ * container process that has not yet pivoted into its root filesystem), or -errno. */
+int rw_root_is_own(int rootfd);
+
 /* ------------------------------------------------------------------------------------------------
  * Scheduling (sched.c)
  * ---------------------------------------------------------------------------------------------- */

@@ -32,6 +32,14 @@ final class TraceHeaderTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(log.issues, [])
     }
 
+    /// The node's resolvers ride in the header when capture read them, and only then.
+    func testResolversAreWrittenWhenKnownAndReadBack() throws {
+        let header = TraceHeader(hostname: "node-7", kernel: "k", start: 1_714_564_800_000_000_000, resolvers: ["10.0.0.2", "fd00::53"])
+        XCTAssertEqual(header.jsonLine(), #"{"format":"runtime-watch-trace","version":1,"hostname":"node-7","kernel":"k","resolvers":["10.0.0.2","fd00::53"],"start":"2024-05-01T12:00:00.000000000Z"}"#)
+        XCTAssertEqual(try read(header.jsonLine() + "\n" + event + "\n").0.header, header)
+        XCTAssertFalse(TraceHeader(hostname: "h", kernel: "k", start: 0).jsonLine().contains("resolvers"), "an old-style header when unknown")
+    }
+
     func testHeaderWithExtraFieldsAndOtherKeyOrderIsAccepted() throws {
         let text = #"{"start":"2024-05-01T12:00:00+02:00","kernel":"k","hostname":"h","version":1,"format":"runtime-watch-trace","note":"x"}"#
         let (reader, _, _) = try read(text + "\n")

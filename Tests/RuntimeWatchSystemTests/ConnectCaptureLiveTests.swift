@@ -39,7 +39,8 @@ final class ConnectCaptureLiveTests: XCTestCase {
 
     func testBlockingLoopbackConnectIsCapturedWithPidAddressPortAndSuccess() throws {
         let listener = try LoopbackListener(family: AF_INET)
-        let client = try ConnectProbe.run(host: "127.0.0.1", port: listener.port, mode: "block")
+        // Held open 3 s: the socket's type is asked of the socket, which must still exist.
+        let client = try ConnectProbe.run(host: "127.0.0.1", port: listener.port, mode: "block-hold")
         XCTAssertEqual(client.errno, 0)
 
         let event = try XCTUnwrap(collector.waitFor { $0.pid.rawValue == client.pid && $0.remotePort == listener.port })
@@ -88,6 +89,15 @@ final class ConnectCaptureLiveTests: XCTestCase {
         let event = try XCTUnwrap(collector.waitFor { $0.pid.rawValue == client.pid && $0.remotePort == port })
         XCTAssertEqual(event.proto, "udp")
         XCTAssertEqual(event.result, 0)
+    }
+
+    /// A sender that closes at once may be gone before its socket is asked its type: the event then
+    /// says "unknown", never a guess of "tcp" (DNS over TCP to a stranger is raised higher).
+    func testUDPSocketClosedAtOnceIsNeverReportedAsTCP() throws {
+        let port = try LoopbackListener.unusedPort()
+        let client = try ConnectProbe.run(host: "127.0.0.1", port: port, mode: "udp")
+        let event = try XCTUnwrap(collector.waitFor { $0.pid.rawValue == client.pid && $0.remotePort == port })
+        XCTAssertTrue(["udp", "unknown"].contains(event.proto), "proto \(event.proto)")
     }
 
     func testUnixSocketConnectIsNotReported() throws {
@@ -268,7 +278,8 @@ final class LoopbackListener {
 enum ConnectProbe {
     struct Outcome { var pid: Int32; var errno: Int32 }
 
-    /// mode: block | nonblock | udp-hold | unix (host is then a socket path). Bounded to 10 s.
+    /// mode: block | block-hold | nonblock | udp | udp-hold | unix (host is then a socket path); the
+    /// -hold modes keep the socket open 3 s after the connect. Bounded to 10 s.
     static func run(host: String, port: UInt16, mode: String) throws -> Outcome {
         let result = try CommandRunner.run([NetnsListener.python, "-c", script, host, String(port), mode], timeout: .seconds(10))
         let parts = result.stdout.split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
@@ -291,7 +302,7 @@ else:
 # No settimeout(): Python implements timeouts with a non-blocking connect (EINPROGRESS).
 rc = s.connect_ex(target)
 print(os.getpid(), rc, flush=True)
-if mode == "udp-hold":
+if mode.endswith("-hold"):
     time.sleep(3)
 s.close()
 """#

@@ -148,6 +148,33 @@ for s in servers:
 }
 
 extension RuncContainer {
+    /// Starts host python3 inside the container to send one DNS query (an A record for
+    /// example.com) to `address`:53 over `proto` ("udp": connect + send; "tcp": a 2 s connect
+    /// attempt, then the length-prefixed query if it connected), and waits for it to end. Nothing
+    /// has to answer: the monitor judges the connect. Returns its host pid.
+    @discardableResult
+    func dnsQuery(to address: String, proto: String, scratch: TemporaryDirectory) throws -> Int32 {
+        let output = scratch.at("dns-\(proto)-\(address)-\(Self.randomHex(bytes: 3)).out")
+        let script = """
+            import socket
+            q = bytes.fromhex('123401000001000000000000076578616d706c6503636f6d0000010001')
+            if '\(proto)' == 'udp':
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.connect(('\(address)', 53)); s.send(q)
+            else:
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM); s.settimeout(2)
+                try:
+                    s.connect(('\(address)', 53)); s.sendall(len(q).to_bytes(2, 'big') + q)
+                except OSError as e:
+                    print('tcp:', e)
+            s.close(); print('queried')
+            """
+        let pid = try execDetached([NetnsListener.python, "-c", script], outputPath: output)
+        guard waitForProcessEnd(pid, timeout: .seconds(15)) else { throw HarnessError("DNS query to \(address) (pid \(pid)) did not end") }
+        _ = waitUntil(timeout: .seconds(2)) { CommandRunner.readCapped(output).contains("queried") }
+        guard CommandRunner.readCapped(output).contains("queried") else { throw HarnessError("DNS query to \(address) failed: \(CommandRunner.readCapped(output))") }
+        return pid
+    }
+
     /// Starts host python3 (hostUsr binds) inside the container for one TCP connect + close to
     /// 198.51.100.1:`port` (5 s timeout), waits for it to end, and returns its host pid.
     /// - Throws: `HarnessError` when it does not end in time or the connect failed.

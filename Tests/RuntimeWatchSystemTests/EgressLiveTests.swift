@@ -18,8 +18,10 @@ final class EgressLiveTests: XCTestCase {
         _ = try runtimeWatchBinary()
     }
 
-    /// Network (A and B), a running hostUsr container in B, and a scratch directory; all torn down after the test.
-    private func makeScene() throws -> (TestNetwork, RuncContainer, TemporaryDirectory) {
+    /// Network (A and B), a running hostUsr container in B, and a scratch directory; all torn down after
+    /// the test. With `resolvConf`, that text is bind-mounted on the container's /etc/resolv.conf, as
+    /// the kubelet mounts a pod's.
+    private func makeScene(resolvConf: String? = nil) throws -> (TestNetwork, RuncContainer, TemporaryDirectory) {
         let scratch = try TemporaryDirectory(prefix: "rw-egress-live")
         addTeardownBlock { scratch.remove() }
         let network = try TestNetwork()
@@ -27,6 +29,9 @@ final class EgressLiveTests: XCTestCase {
         var configuration = RuncContainer.Configuration()
         configuration.networkNamespacePath = network.pathB
         configuration.hostUsr = true
+        if let resolvConf {
+            configuration.binds.append(BindMount(hostPath: try scratch.write(resolvConf, to: "resolv.conf"), containerPath: "/etc/resolv.conf"))
+        }
         let container = try RuncContainer(configuration)
         addTeardownBlock { container.stop() }
         try container.start()
@@ -94,6 +99,41 @@ final class EgressLiveTests: XCTestCase {
         XCTAssertEqual(listener.accepted.sorted(), [allowedPort, deniedPort].sorted(), "both connections were made")
         XCTAssertEqual(alerts.count, 1, "exactly one alert, for the port not in the profile: \(alerts); log:\n\(monitor.log)")
         if let alert = alerts.first { assertAlert(alert, from: container, pid: deniedPID, port: deniedPort) }
+    }
+
+    /// The container is configured with 198.51.100.1 as its resolver (its resolv.conf, read by the
+    /// monitor through the container's root). Queries to it, over UDP and TCP, raise nothing; the same
+    /// query to 198.51.100.53 raises one alert per transport: Warning over UDP, Critical over TCP.
+    /// The embedded default profile only (the 53-everywhere entry is gone from it).
+    func testDNSToTheConfiguredResolverIsQuietAndToAnyOtherAddressAlerts() throws {
+        let (_, container, scratch) = try makeScene(resolvConf: "# kubelet-style\nsearch rw-test.svc.cluster.local\nnameserver \(TestNetwork.addressA)\noptions ndots:5\n")
+        let fold = try scratch.write("version: 1\nsettings: {fold_window_seconds: 0}\n", to: "fold0.yaml")
+        let outputPath = scratch.at("alerts.jsonl")
+        let monitor = try startMonitor(profiles: [fold], outputPath: outputPath, scratch: scratch)
+
+        let elsewhere = "198.51.100.53"
+        try container.dnsQuery(to: TestNetwork.addressA, proto: "udp", scratch: scratch)
+        try container.dnsQuery(to: TestNetwork.addressA, proto: "tcp", scratch: scratch)
+        let udpPID = try container.dnsQuery(to: elsewhere, proto: "udp", scratch: scratch)
+        let tcpPID = try container.dnsQuery(to: elsewhere, proto: "tcp", scratch: scratch)
+        let shortID = String(container.id.prefix(12))
+        func dnsAlerts() throws -> [EndToEndAlert] {
+            try egressLiveAlerts(in: outputPath).filter { $0.ruleID == Self.rule && $0.containerID == shortID && $0.remotePort == 53 }
+        }
+        _ = waitUntil(timeout: .seconds(20)) { ((try? dnsAlerts()) ?? []).count >= 2 }
+        usleep(1_000_000)
+        let alerts = try dnsAlerts()
+        XCTAssertEqual(alerts.filter { $0.remoteAddress == TestNetwork.addressA }.count, 0,
+                       "queries to the configured resolver are expected: \(alerts)\nlog:\n\(monitor.log)")
+        let udp = alerts.filter { $0.pid == udpPID }, tcp = alerts.filter { $0.pid == tcpPID }
+        XCTAssertEqual(udp.count, 1, "one alert for the UDP query elsewhere: \(alerts)\nlog:\n\(monitor.log)")
+        XCTAssertEqual(tcp.count, 1, "one alert for the TCP query elsewhere: \(alerts)")
+        XCTAssertEqual(alerts.count, 2, "\(alerts)")
+        XCTAssertEqual(udp.first?.remoteAddress, elsewhere)
+        XCTAssertEqual(udp.first?.raw["priority"] as? String, "Warning")
+        XCTAssertEqual(tcp.first?.raw["priority"] as? String, "Critical")
+        XCTAssertTrue((udp.first?.raw["output"] as? String)?.contains("expected: \(TestNetwork.addressA)") == true,
+                      "the alert names the configured resolver: \(udp)")
     }
 
     func testLiveLearnedProfileAllowsLearnedDestinationsAndAlertsOnANewPort() throws {

@@ -24,7 +24,7 @@ public struct ConnectCaptureStatistics: Sendable, Hashable {
     /// Records that did not decode (each named in `lastError`).
     public var malformedRecords: UInt64 = 0
     public var lastError: String?
-    /// Socket-type probes that found the descriptor gone (proto defaulted to "tcp").
+    /// Socket-type probes that found the descriptor gone (proto "unknown").
     public var protocolUnknown: UInt64 = 0
     public var assembler = AuditConnectAssembler.Counters()
 }
@@ -303,12 +303,16 @@ public final class ConnectCapture: Sendable {
     }
 
     private func makeEvent(_ o: AuditConnectObservation, statistics: inout ConnectCaptureStatistics) -> ConnectEvent {
+        // Audit's connect record does not say the socket's type: it is asked of the socket itself,
+        // which a short-lived UDP sender (connect, send, close) may have closed already.
         var proto = "tcp"
         if configuration.probeSocketType, let fd = o.descriptor {
             switch socketType(pid: o.pid, descriptor: fd) {
             case 2?: proto = "udp"       // SOCK_DGRAM
             case 1?: proto = "tcp"       // SOCK_STREAM
-            case nil: statistics.protocolUnknown += 1
+            case nil:
+                proto = "unknown"
+                statistics.protocolUnknown += 1
             default: break               // SOCK_RAW/SEQPACKET: report as tcp, the documented default
             }
         }

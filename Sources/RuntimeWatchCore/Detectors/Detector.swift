@@ -7,8 +7,10 @@ public struct DetectionContext: Sendable {
     public var state: SystemState
     public var profile: Profile
     public var hostname: String
-    public init(state: SystemState, profile: Profile, hostname: String) {
-        self.state = state; self.profile = profile; self.hostname = hostname
+    /// The node's own DNS resolvers (see `EngineConfiguration.nodeResolvers`).
+    public var nodeResolvers: [IPAddress]
+    public init(state: SystemState, profile: Profile, hostname: String, nodeResolvers: [IPAddress] = []) {
+        self.state = state; self.profile = profile; self.hostname = hostname; self.nodeResolvers = nodeResolvers
     }
 }
 

@@ -7,6 +7,10 @@
 //     and 443. Host processes are only judged when a profile scopes them (`host: true`).
 // Priority is Notice, raised to Warning for raw public IPs and to Critical for ports favoured by
 // shells and C2 frameworks.
+// DNS (port 53) is expected only to the resolvers the process is configured with: its container's
+// own /etc/resolv.conf, or the node's. Port 53 to any other address is how DNS tunnels and shells
+// on "the DNS port" leave, so it alerts (Warning over UDP, Critical over TCP, where whole sessions
+// fit). When a container's resolvers could not be read, its DNS is not judged.
 
 public struct EgressDetector: Detector {
     public var rules: [Rule] { [.unexpectedOutboundConnection] }
@@ -33,6 +37,14 @@ public struct EgressDetector: Detector {
         if address.isLoopback { return [] }
 
         let subject = context.subject(of: c.pid)
+        if c.remotePort == 53 {
+            guard let unexpected = Self.unexpectedResolver(address, pid: c.pid, subject: subject, context: context) else { return [] }
+            // Only a socket known to be TCP is raised: a UDP sender often closes before its type is read.
+            let priority: Priority = c.proto == "tcp" ? .critical : .warning
+            let reason = "port 53 to an address that is not a configured resolver (expected: \(unexpected.joined(separator: ", ")))"
+            return [context.alert(rule, output: Self.template, record: record, pid: c.pid, priority: priority,
+                                  extra: ["rw.reason": .string(reason)])]
+        }
         let profiled = context.profile.allow.contains { entry in
             entry.rules.contains(rule.id) && entry.isScoped && entry.matches(subject: subject)
         }
@@ -51,6 +63,28 @@ public struct EgressDetector: Detector {
         if c2Ports.contains(c.remotePort) { priority = .critical; reason += "; port favoured by shells and C2" }
         let extra: [String: FieldValue] = ["rw.reason": .string(reason)]
         return [context.alert(rule, output: Self.template, record: record, pid: c.pid, priority: priority, extra: extra)]
+    }
+
+    /// The resolvers `pid` was expected to use (for the alert), when `address` is not one of them; nil
+    /// when DNS to `address` is expected: one of the container's or the node's resolvers, resolvers
+    /// unknown, or a host process no profile scopes.
+    private static func unexpectedResolver(_ address: IPAddress, pid: ProcessID, subject: ProfileSubject,
+                                           context: DetectionContext) -> [String]? {
+        let peer = address.unmapped
+        if context.nodeResolvers.contains(where: { $0.unmapped == peer }) { return nil }
+        let expected: [String]
+        if let id = context.state.process(pid)?.container {
+            guard let own = context.state.container(id)?.resolvers else { return nil }
+            expected = own
+        } else {
+            let profiled = context.profile.allow.contains { entry in
+                entry.rules.contains(Rule.unexpectedOutboundConnection.id) && entry.isScoped && entry.matches(subject: subject)
+            }
+            guard profiled, !context.nodeResolvers.isEmpty else { return nil }
+            expected = []
+        }
+        if expected.contains(where: { IPAddress($0)?.unmapped == peer }) { return nil }
+        return expected + context.nodeResolvers.map(\.description)
     }
 
     static let template = "Unexpected outbound connection from %proc.exepath (pid=%proc.pid cmdline=%proc.cmdline) to %fd.rip:%fd.rport (%rw.reason; container=%container.id pod=%k8s.ns.name/%k8s.pod.name image=%container.image.repository)"

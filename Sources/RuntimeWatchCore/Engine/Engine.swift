@@ -24,6 +24,8 @@ public struct Engine: Sendable {
     /// Indices of detectors with at least one enabled rule (or no declared rules).
     private var activeDetectors: [Int] = []
     private var folder: AlertFolder
+    /// `configuration.nodeResolvers`, parsed once.
+    private let nodeResolvers: [IPAddress]
     private var drops: DropMonitor
     private var metrics: EngineMetrics
     /// Latest event time seen: the engine's clock (events may arrive slightly out of order).
@@ -55,6 +57,7 @@ public struct Engine: Sendable {
         catalog.register(detectors: detectors)
         self.catalog = catalog
         self.disabledRules = []
+        self.nodeResolvers = configuration.nodeResolvers.compactMap(IPAddress.init)
         self.folder = AlertFolder(windowNanoseconds: Self.foldWindow(configuration, profile), capacity: configuration.foldCapacity)
         self.drops = DropMonitor(policy: configuration.dropAlert)
         self.metrics = EngineMetrics(factory: metrics)
@@ -83,7 +86,7 @@ public struct Engine: Sendable {
         // Most events interest no detector (forks, comm changes): then no context is built.
         var context: DetectionContext?
         for i in activeDetectors where detectors[i].needsInspection(of: record) {
-            if context == nil { context = DetectionContext(state: state, profile: profile, hostname: configuration.hostname) }
+            if context == nil { context = DetectionContext(state: state, profile: profile, hostname: configuration.hostname, nodeResolvers: nodeResolvers) }
             let alerts = detectors[i].inspect(record, context: context!)
             for alert in alerts {
                 if let namer = configuration.capabilityName {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The engine's knobs that do not come from the profile: host name, `--disable`, fold window default,
-// bounds, and the drop-alert rate limit.
+// The engine's knobs that do not come from the profile: host name, the node's resolvers, `--disable`,
+// fold window default, bounds, and the drop-alert rate limit.
 
 public struct EngineConfiguration: Sendable {
     /// Written into every alert's `hostname`.
@@ -18,6 +18,9 @@ public struct EngineConfiguration: Sendable {
     /// The same fixed table live, in replay and in tests, so a replayed alert is the live one; nil
     /// adds no field.
     public var capabilityName: (@Sendable (Int) -> String?)?
+    /// The node's own DNS resolvers (live: its /etc/resolv.conf; replay: the trace header). DNS to
+    /// them is expected from every container, like DNS to the container's own resolvers.
+    public var nodeResolvers: [String] = []
 
     public init(hostname: String, disabledRules: Set<String> = [], foldWindowNanoseconds: UInt64 = 60_000_000_000,
                 foldCapacity: Int = 4096, dropAlert: DropAlertPolicy = DropAlertPolicy()) {

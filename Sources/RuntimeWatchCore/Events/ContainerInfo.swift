@@ -18,12 +18,16 @@ public struct ContainerInfo: Sendable, Hashable, Codable {
     public var entrypoint: [String]?
     /// Where the metadata came from (path of config.json or state.json), for debugging.
     public var bundle: String?
+    /// The DNS resolvers the container is configured with (`nameserver` lines of its own
+    /// /etc/resolv.conf, read by capture when the container is first seen). Nil when they could not
+    /// be read: DNS from the container is then not judged by resolver.
+    public var resolvers: [String]?
     public init(id: ContainerID, runtime: String, podUID: String? = nil, qosClass: String? = nil,
                 podName: String? = nil, namespace: String? = nil, containerName: String? = nil,
-                image: String? = nil, entrypoint: [String]? = nil, bundle: String? = nil) {
+                image: String? = nil, entrypoint: [String]? = nil, bundle: String? = nil, resolvers: [String]? = nil) {
         self.id = id; self.runtime = runtime; self.podUID = podUID; self.qosClass = qosClass
         self.podName = podName; self.namespace = namespace; self.containerName = containerName
-        self.image = image; self.entrypoint = entrypoint; self.bundle = bundle
+        self.image = image; self.entrypoint = entrypoint; self.bundle = bundle; self.resolvers = resolvers
     }
 
     /// Image repository without tag or digest (`container.image.repository`).

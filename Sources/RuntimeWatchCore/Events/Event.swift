@@ -83,7 +83,7 @@ public struct FileOpenEvent: Sendable, Hashable, Codable {
 /// An outbound connect.
 public struct ConnectEvent: Sendable, Hashable, Codable {
     public var pid: ProcessID
-    /// "tcp" or "udp".
+    /// "tcp", "udp", or "unknown" (capture could not ask the socket: it was already closed).
     public var proto: String
     public var localAddress: String?
     public var localPort: UInt16?

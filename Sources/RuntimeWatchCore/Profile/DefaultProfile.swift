@@ -79,11 +79,9 @@ allow:
     reason: "the kubelet writes and refreshes projected service-account tokens"
 
   # --- Egress every workload needs --------------------------------------------------------
-  - rules: [unexpected-outbound-connection]
-    destinations:
-      - {cidr: 0.0.0.0/0, ports: "53"}
-      - {cidr: "::/0", ports: "53"}
-    reason: "DNS lookups"
+  # DNS (port 53) needs no entry: it is expected to the resolvers each container is configured
+  # with (its /etc/resolv.conf) and to the node's own; to any other address it alerts. To
+  # allow a resolver a workload reaches on its own, list it here (say {cidr: 9.9.9.9/32, ports: "53"}).
   - rules: [unexpected-outbound-connection]
     destinations:
       - {cidr: 0.0.0.0/0, ports: "123"}

@@ -300,7 +300,7 @@ private struct ProcessFields: FieldReader {
 private struct ContainerFields: FieldReader {
     var id = Slot<String>(), runtime = Slot<String>(), podUID = Slot<String>(), qosClass = Slot<String>()
     var podName = Slot<String>(), namespace = Slot<String>(), containerName = Slot<String>(), image = Slot<String>()
-    var entrypoint = Slot<[String]>(), bundle = Slot<String>()
+    var entrypoint = Slot<[String]>(), bundle = Slot<String>(), resolvers = Slot<[String]>()
     mutating func read(_ key: UnsafeRawBufferPointer, _ c: inout JSONLineCursor) -> Bool {
         if key.equals("id") { return id.fill(&c) { $0.string() } }
         if key.equals("runtime") { return runtime.fill(&c) { $0.string() } }
@@ -312,13 +312,14 @@ private struct ContainerFields: FieldReader {
         if key.equals("image") { return image.fill(&c, optional: true) { $0.string() } }
         if key.equals("entrypoint") { return entrypoint.fill(&c, optional: true) { $0.stringArray() } }
         if key.equals("bundle") { return bundle.fill(&c, optional: true) { $0.string() } }
+        if key.equals("resolvers") { return resolvers.fill(&c, optional: true) { $0.stringArray() } }
         return false
     }
     func build() -> ContainerInfo? {
         guard let id = id.value, let runtime = runtime.value else { return nil }
         return ContainerInfo(id: ContainerID(id), runtime: runtime, podUID: podUID.value, qosClass: qosClass.value,
                              podName: podName.value, namespace: namespace.value, containerName: containerName.value,
-                             image: image.value, entrypoint: entrypoint.value, bundle: bundle.value)
+                             image: image.value, entrypoint: entrypoint.value, bundle: bundle.value, resolvers: resolvers.value)
     }
 }
 

@@ -150,6 +150,7 @@ extension EventRecord {
             w.member("podName", e.podName)
             w.member("podUID", e.podUID)
             w.member("qosClass", e.qosClass)
+            w.member("resolvers", e.resolvers)
             w.member("runtime", e.runtime)
         case .drop(let e):
             w.member("cause", e.cause)

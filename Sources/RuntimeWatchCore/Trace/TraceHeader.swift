@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The first line of a trace:
 //   {"format":"runtime-watch-trace","version":1,"hostname":"node-1","kernel":"6.1.0-18-amd64","start":"2024-05-01T12:00:00.000000000Z"}
-// It says what the file is and where and when it was recorded. Capture fills hostname and kernel
-// (Core never reads the host).
+// It says what the file is and where and when it was recorded. Capture fills hostname, kernel and,
+// when it could read them, the node's DNS resolvers (`"resolvers":["10.0.0.2"]`, written only when
+// known; Core never reads the host).
 
 public struct TraceHeader: Sendable, Hashable {
     /// The `format` value every trace carries.
@@ -17,13 +18,15 @@ public struct TraceHeader: Sendable, Hashable {
     public var kernel: String
     /// When recording started, nanoseconds since the Unix epoch (written as RFC 3339 UTC).
     public var start: UInt64
+    /// The node's own DNS resolvers (its /etc/resolv.conf); empty when unknown.
+    public var resolvers: [String]
 
-    public init(hostname: String, kernel: String, start: UInt64, version: Int = TraceHeader.currentVersion) {
-        self.version = version; self.hostname = hostname; self.kernel = kernel; self.start = start
+    public init(hostname: String, kernel: String, start: UInt64, resolvers: [String] = [], version: Int = TraceHeader.currentVersion) {
+        self.version = version; self.hostname = hostname; self.kernel = kernel; self.start = start; self.resolvers = resolvers
     }
 
     /// The header line, without newline, keys in the fixed order format, version, hostname,
-    /// kernel, start.
+    /// kernel, resolvers (when known), start.
     public func jsonLine() -> String {
         var out = "{\"format\":"
         appendJSONString(Self.formatName, to: &out)
@@ -31,6 +34,14 @@ public struct TraceHeader: Sendable, Hashable {
         appendJSONString(hostname, to: &out)
         out += ",\"kernel\":"
         appendJSONString(kernel, to: &out)
+        if !resolvers.isEmpty {
+            out += ",\"resolvers\":["
+            for (i, r) in resolvers.enumerated() {
+                if i > 0 { out += "," }
+                appendJSONString(r, to: &out)
+            }
+            out += "]"
+        }
         out += ",\"start\":"
         appendJSONString(RFC3339.format(nanoseconds: start), to: &out)
         out += "}"
@@ -43,7 +54,7 @@ public struct TraceHeader: Sendable, Hashable {
 struct TraceHeaderProbe: Decodable {
     var header: TraceHeader?
 
-    private enum Keys: String, CodingKey { case format, version, hostname, kernel, start }
+    private enum Keys: String, CodingKey { case format, version, hostname, kernel, resolvers, start }
 
     /// Throws `DecodingError` (not an object, a field missing or mistyped) or `TraceError`
     /// (another format or version, a bad start time).
@@ -60,7 +71,8 @@ struct TraceHeaderProbe: Decodable {
         }
         header = TraceHeader(hostname: try c.decode(String.self, forKey: .hostname),
                              kernel: try c.decode(String.self, forKey: .kernel),
-                             start: startNanoseconds, version: version)
+                             start: startNanoseconds, resolvers: try c.decodeIfPresent([String].self, forKey: .resolvers) ?? [],
+                             version: version)
     }
 }
 

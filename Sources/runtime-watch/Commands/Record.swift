@@ -39,7 +39,8 @@ extension RuntimeWatch {
 
         func run() async throws {
             let logger = makeLogger(label: "runtime-watch.record", level: logLevel)
-            let header = TraceHeader(hostname: HostIdentity.hostname(), kernel: HostIdentity.kernelRelease(), start: HostIdentity.nowNanoseconds())
+            let header = TraceHeader(hostname: HostIdentity.hostname(), kernel: HostIdentity.kernelRelease(), start: HostIdentity.nowNanoseconds(),
+                                     resolvers: ResolvConf.node())
             let writer: TraceWriter
             do { writer = try TraceWriter(path: output, header: header) } catch { throw CLIError("\(output): \(error)") }
 

@@ -53,6 +53,7 @@ extension RuntimeWatch {
             var malformed = auditRecords.malformed
             let source: TraceSource
             let host: String
+            var nodeResolvers: [String] = []
             if let trace {
                 let name = trace == "-" ? "<stdin>" : trace
                 // A malformed line is reported with its number and reason, counted, and skipped.
@@ -77,6 +78,7 @@ extension RuntimeWatch {
                 let header: TraceHeader?
                 do { header = try reader.readHeader() } catch { throw CLIError("\(name): \(error)") }
                 host = hostname ?? header?.hostname ?? HostIdentity.hostname()
+                nodeResolvers = header?.resolvers ?? []
                 source = TraceSource(reader: reader, merging: auditRecords.records)
             } else {
                 host = hostname ?? HostIdentity.hostname()
@@ -92,7 +94,7 @@ extension RuntimeWatch {
                     do { try file?.reopen() } catch { FileHandle.standardError.write(Data("runtime-watch: reopen: \(error)\n".utf8)) }
                 }
             }
-            var loop = DriveLoop(engine: try makeEngine(hostname: host, profile: profile, sink: stack.sink))
+            var loop = DriveLoop(engine: try makeEngine(hostname: host, nodeResolvers: nodeResolvers, profile: profile, sink: stack.sink))
             do { try await loop.run(source) } catch { throw CLIError("\(trace ?? "-"): \(error)") }
             if source.wasStopped { FileHandle.standardError.write(Data("runtime-watch: replay stopped by signal after \(loop.progress.events) events\n".utf8)) }
             malformed += source.reader?.counts.malformed ?? 0
@@ -107,8 +109,10 @@ extension RuntimeWatch {
         }
 
         /// The replay engine, configured like `run`'s, so replayed alerts match live ones.
-        private func makeEngine(hostname: String, profile: Profile, sink: any AlertSink) throws -> Engine {
-            let configuration = EngineConfiguration(hostname: hostname, disabledRules: try detection.disabledRuleIDs())
+        private func makeEngine(hostname: String, nodeResolvers: [String], profile: Profile, sink: any AlertSink) throws -> Engine {
+            var configuration = EngineConfiguration(hostname: hostname, disabledRules: try detection.disabledRuleIDs())
+            // The recording node's resolvers (its trace header), not this machine's.
+            configuration.nodeResolvers = nodeResolvers
             return Engine(configuration: configuration, detectors: BuiltinDetectors.make(), profile: profile, sink: sink,
                           metrics: NOOPMetricsHandler.instance)
         }

@@ -50,6 +50,8 @@ extension RuntimeWatch {
             for warning in profile.warnings { logger.warning("profile: \(warning)") }
             let stack = try SinkStack(options: detection, metricsFactory: nil, logger: logger)
             let hostname = HostIdentity.hostname()
+            // DNS to the node's own resolvers is expected from every container (and recorded for replay).
+            let nodeResolvers = ResolvConf.node()
 
             var sourceOptions = capture.sourceOptions
             sourceOptions.auditLogs = audit.auditLogs
@@ -69,14 +71,16 @@ extension RuntimeWatch {
 
             let recorder = try record.map { path in
                 do {
-                    return try TraceWriter(path: path, header: TraceHeader(hostname: hostname, kernel: HostIdentity.kernelRelease(), start: HostIdentity.nowNanoseconds()))
+                    return try TraceWriter(path: path, header: TraceHeader(hostname: hostname, kernel: HostIdentity.kernelRelease(),
+                                                                           start: HostIdentity.nowNanoseconds(), resolvers: nodeResolvers))
                 } catch { throw CLIError("--record \(path): \(error)") }
             }
             do {
                 try live.start(register: { health.register(source: $0) }, ready: { health.markReady(source: $0) })
             } catch { throw CLIError("cannot start capture: \(error)") }
 
-            let engineConfiguration = EngineConfiguration(hostname: hostname, disabledRules: try detection.disabledRuleIDs())
+            var engineConfiguration = EngineConfiguration(hostname: hostname, disabledRules: try detection.disabledRuleIDs())
+            engineConfiguration.nodeResolvers = nodeResolvers
             let engine = Engine(configuration: engineConfiguration, detectors: BuiltinDetectors.make(), profile: profile, sink: stack.sink)
             LiveControl.deliverSignals(to: live)
             LiveControl.stop(live, after: duration)
