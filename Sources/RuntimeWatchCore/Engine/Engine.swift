@@ -24,6 +24,8 @@ public struct Engine: Sendable {
     /// Indices of detectors with at least one enabled rule (or no declared rules).
     private var activeDetectors: [Int] = []
     private var folder: AlertFolder
+    /// Folds a shell's own egress alert into the shell's alert (see `ShellEgressJoin`).
+    private var join = ShellEgressJoin()
     /// `configuration.nodeResolvers`, parsed once.
     private let nodeResolvers: [IPAddress]
     private var drops: DropMonitor
@@ -72,6 +74,7 @@ public struct Engine: Sendable {
     /// follows event time.
     public mutating func process(_ record: EventRecord) {
         if record.timestamp > now { now = record.timestamp }
+        if now >= join.nextDeadline { for a in join.expire(now: now) { fold(a) } }
         if now >= folder.nextEnd { for a in folder.expire(now: now) { deliver(a) } }
         if drops.pending > 0, drops.isDue(now: now) { reportDrops() }
 
@@ -98,9 +101,17 @@ public struct Engine: Sendable {
         }
     }
 
+    /// A heartbeat from a live source with the wall-clock time `at` (the clock events are stamped
+    /// with): egress alerts held for a shell alert that are due by then are written, so a quiet node
+    /// does not keep them. Replay has no heartbeats; its events and `finish()` release them.
+    public mutating func tick(at: UInt64) {
+        if at >= join.nextDeadline { for a in join.expire(now: at) { fold(a) } }
+    }
+
     /// End of input (replay end, shutdown): emits every folded alert still open and a final drop
     /// report if drops are pending, regardless of the rate limit. The engine stays usable.
     public mutating func finish() {
+        for a in join.flushAll() { fold(a) }
         for a in folder.flushAll() { deliver(a) }
         if drops.hasReportablePending { reportDrops() }
         updateGauge()
@@ -138,6 +149,7 @@ public struct Engine: Sendable {
         s.alertsEmitted = alertsEmitted
         s.alertsDisabled = alertsDisabled
         s.alertsRejected = alertsRejected
+        s.egressFoldedIntoShells = join.folded
         s.processTableSize = state.processes.count
         s.profileReloadsOK = reloadsOK
         s.profileReloadsFailed = reloadsFailed
@@ -168,7 +180,11 @@ public struct Engine: Sendable {
         }
         guard !disabledRules.contains(admitted.ruleID) else { alertsDisabled &+= 1; return }
         guard foldable else { deliver(admitted); return }
-        for a in folder.offer(admitted) { deliver(a) }
+        for a in join.offer(admitted, now: now) { fold(a) }
+    }
+
+    private mutating func fold(_ alert: Alert) {
+        for a in folder.offer(alert) { deliver(a) }
     }
 
     private mutating func deliver(_ alert: Alert) {

@@ -17,6 +17,8 @@ public struct EngineStats: Sendable, Hashable {
     public var alertsDisabled: UInt64 = 0
     /// Alerts refused by `AlertGate` (no rule, no time).
     public var alertsRejected: UInt64 = 0
+    /// Egress alerts folded into the reverse-shell or bind-shell alert of the same connection.
+    public var egressFoldedIntoShells: UInt64 = 0
     /// Processes in the state's table.
     public var processTableSize: Int = 0
     public var profileReloadsOK: UInt64 = 0

@@ -10,8 +10,9 @@ public enum SourceItem: Sendable {
     case event(EventRecord)
     /// Re-read the profiles and reopen outputs (SIGHUP on a live run).
     case reload
-    /// Periodic heartbeat: progress lines, flushing a trace being recorded.
-    case tick
+    /// Periodic heartbeat at wall-clock time `at` (the clock events are stamped with): progress
+    /// lines, flushing a trace being recorded, releasing alerts the engine holds.
+    case tick(at: UInt64)
 }
 
 /// How a source is doing, for `/healthz` and the final summary.

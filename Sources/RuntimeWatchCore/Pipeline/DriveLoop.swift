@@ -66,7 +66,8 @@ public struct DriveLoop {
                 }
             case .reload:
                 onReload?(&engine)
-            case .tick:
+            case .tick(let at):
+                engine?.tick(at: at)
                 if let recorder {
                     do throws(TraceError) { try recorder.flush() } catch {
                         source.stop()

@@ -84,8 +84,9 @@ extension RuntimeWatch {
             let engine = Engine(configuration: engineConfiguration, detectors: BuiltinDetectors.make(), profile: profile, sink: stack.sink)
             LiveControl.deliverSignals(to: live)
             LiveControl.stop(live, after: duration)
-            // Flush the --record trace each second so it can be followed while monitoring.
-            if recorder != nil { LiveControl.tick(live, every: .seconds(1)) }
+            // A heartbeat each second: it flushes the --record trace (so it can be followed while
+            // monitoring) and lets the engine write alerts it holds when no event comes.
+            LiveControl.tick(live, every: .seconds(1))
             // Every source is open and the listener bound: drop what the steady state does not need.
             let refusals: HardeningStartup.RefusalReporter?
             do {

@@ -30,7 +30,7 @@ enum LiveControl {
         Task.detached {
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
-                capture.inject(.tick)
+                capture.inject(.tick(at: HostIdentity.nowNanoseconds()))
             }
         }
     }
