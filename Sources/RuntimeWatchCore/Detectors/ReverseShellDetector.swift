@@ -262,9 +262,10 @@ public struct ReverseShellDetector: Detector {
               ProgramClassifier.kind(of: parent.info) == .interpreter, ProgramClassifier.isOneLiner(parent.info) else { return [] }
         let ev = evidence(context, now: record.timestamp)
         guard let c = ev.recentConnect(parent, within: relayConnectWindowNanoseconds) else { return [] }
-        let outputToParent = child.info.fds.map { fds in
-            fds.contains { ($0.fd == 1 || $0.fd == 2) && ev.isPrivateChannel($0, of: child) }
-        } ?? true
+        // Output descriptors capture did not see (no read, or a read cut short while the command
+        // exited: its descriptors close first) are unknown, not "elsewhere".
+        let output = (child.info.fds ?? []).filter { $0.fd == 1 || $0.fd == 2 }
+        let outputToParent = output.isEmpty || output.contains { ev.isPrivateChannel($0, of: child) }
         guard outputToParent else { return [] }
         let peer = NetworkPeer(holder: ProcessKey(parent), address: c.address, port: c.port, viaSocket: false, socketInode: nil)
         let finding = Finding(proc: parent, input: peer, output: peer, socketFDs: [],
