@@ -179,7 +179,10 @@ final class ReverseShellCommandLoopOrderTests: XCTestCase {
          Family(name: "ruby IO.popen (no shell)", exe: "/usr/bin/ruby3.1", argv: ["/usr/bin/ruby", "-rsocket", "-e", "…IO.popen(l.chomp)…"],
                 images: [("/usr/bin/id", ["id"])]),
          Family(name: "php shell_exec", exe: "/usr/bin/php8.2", argv: ["/usr/bin/php8.2", "-r", "…shell_exec($c)…"], images: shellThenId),
-         Family(name: "lua io.popen", exe: "/usr/bin/lua5.4", argv: ["/usr/bin/lua5.4", "-e", "…io.popen(c)…"], images: shellThenId)]
+         Family(name: "lua io.popen", exe: "/usr/bin/lua5.4", argv: ["/usr/bin/lua5.4", "-e", "…io.popen(c)…"], images: shellThenId),
+         Family(name: "node execSync", exe: "/usr/bin/node", argv: ["/usr/bin/node", "-e", "…cp.execSync(l)…"], images: shellThenId),
+         Family(name: "Rscript system()", exe: "/usr/lib/R/bin/exec/R", argv: ["/usr/lib/R/bin/exec/R", "--no-echo", "-e", "…system(l)…"],
+                images: shellThenId)]
     }
 
     /// Each family, each read outcome of each exec, the connect (on time or stamped early) at every

@@ -17,6 +17,12 @@ final class ReverseShellMatchingTests: XCTestCase {
         XCTAssertEqual(kind("/usr/bin/python3.11", ["python3", "-c", "x"]), .interpreter)
         XCTAssertEqual(kind("/usr/bin/perl", ["perl"]), .interpreter)
         XCTAssertEqual(kind("/usr/bin/mawk", ["awk", "BEGIN{}"]), .interpreter)
+        for exe in ["/usr/bin/luajit", "/usr/bin/tclsh8.6", "/usr/lib/R/bin/Rscript", "/usr/bin/python2.7", "/usr/bin/nodejs", "/usr/bin/ruby3.1"] {
+            XCTAssertEqual(kind(exe, [exe]), .interpreter, exe)
+        }
+        XCTAssertEqual(kind("/usr/bin/Rscript", ["Rscript", "-e", "system('id')"]), .interpreter)
+        XCTAssertTrue(ProgramClassifier.isOneLiner(ProcessInfo(pid: ProcessID(1), exe: "/usr/bin/Rscript", argv: ["Rscript", "-e", "x"])))
+        XCTAssertEqual(kind("/usr/bin/Rust-tool", ["x"]), .other, "a name that only starts like an interpreter's")
         XCTAssertEqual(kind("/usr/bin/base64", ["base64"]), .copyOrEncodeTool)
         XCTAssertEqual(kind("/usr/local/bin/pythonista-tool", ["x"]), .other)
         XCTAssertEqual(kind("/usr/bin/sleep", ["sleep", "1"]), .other)

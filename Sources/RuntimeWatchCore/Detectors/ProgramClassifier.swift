@@ -9,7 +9,8 @@ public enum ProgramKind: String, Sendable, Hashable, Codable {
 
 public enum ProgramClassifier {
     static let shells: Set<String> = ["sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "pdksh", "yash", "fish", "tcsh", "csh", "rbash", "hush"]
-    static let interpreterPrefixes = ["python", "perl", "ruby", "php", "lua", "node", "nodejs", "tclsh", "pwsh", "irb", "jruby", "luajit"]
+    static let interpreterPrefixes = ["python", "perl", "ruby", "php", "lua", "node", "nodejs", "tclsh", "pwsh", "irb", "jruby", "luajit",
+                                      "Rscript", "R", "wish", "expect", "guile", "bb"]
     static let awks: Set<String> = ["awk", "gawk", "mawk", "nawk", "busybox-awk"]
     static let networkTools: Set<String> = ["nc", "netcat", "ncat", "nc.openbsd", "nc.traditional", "socat", "telnet", "curl", "wget", "openssl", "ssh", "scp", "sftp", "ftp", "tftp", "rsync", "nmap"]
     static let copyOrEncodeTools: Set<String> = ["cat", "head", "tail", "dd", "cp", "mv", "base64", "base32", "xxd", "od", "hexdump", "tar", "gzip", "zip", "strings", "less", "more", "tee", "sed", "grep", "cut", "tr", "install", "rev", "basenc", "uuencode", "openssl"]
