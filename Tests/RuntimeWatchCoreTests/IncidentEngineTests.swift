@@ -57,13 +57,15 @@ final class IncidentEngineTests: XCTestCase {
     /// Replays a fixture as `runtime-watch replay` does (same as GoldenReplayTests).
     private func replay(_ name: String) async throws -> [Alert] {
         let dir = try XCTUnwrap(Bundle.module.url(forResource: "Fixtures", withExtension: nil))
-        let reader = try TraceReader(path: dir.appendingPathComponent(name).path)
+        var issues: [String] = []
+        let reader = try TraceReader(path: dir.appendingPathComponent(name).path, onIssue: { issues.append("\($0)") })
         let header = try XCTUnwrap(try reader.readHeader())
         let sink = InMemoryAlertSink()
         let engine = Engine(configuration: EngineConfiguration(hostname: header.hostname), detectors: BuiltinDetectors.make(),
                             profile: try ProfileLoader().embeddedDefault(), sink: sink)
         var loop = DriveLoop(engine: engine)
         try await loop.run(TraceSource(reader: reader))
+        XCTAssertEqual(issues, [], "\(name): malformed lines")
         return sink.alerts
     }
 

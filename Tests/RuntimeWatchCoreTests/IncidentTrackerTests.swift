@@ -122,13 +122,13 @@ final class IncidentTrackerTests: XCTestCase {
     }
 
     func testWorkloadKeys() {
-        XCTAssertEqual(Workload(Self.alert(.reverseShell, at: 1))?.key, "pod:" + Self.podA.uid)
+        XCTAssertEqual(IncidentWorkload(Self.alert(.reverseShell, at: 1))?.key, "pod:" + Self.podA.uid)
         var noUID = Self.alert(.reverseShell, at: 1)
         noUID.fields["k8s.pod.uid"] = .null
-        XCTAssertEqual(Workload(noUID)?.key, "pod:shop/web-0")
-        XCTAssertEqual(Workload(Self.alert(.reverseShell, at: 1, pod: nil, container: "c0ffee000001"))?.key, "container:c0ffee000001")
-        XCTAssertNil(Workload(Self.alert(.reverseShell, at: 1, pod: nil, container: "host")))
-        XCTAssertNil(Workload(Self.alert(.internalEventDrop, at: 1, pod: nil)))
+        XCTAssertEqual(IncidentWorkload(noUID)?.key, "pod:shop/web-0")
+        XCTAssertEqual(IncidentWorkload(Self.alert(.reverseShell, at: 1, pod: nil, container: "c0ffee000001"))?.key, "container:c0ffee000001")
+        XCTAssertNil(IncidentWorkload(Self.alert(.reverseShell, at: 1, pod: nil, container: "host")))
+        XCTAssertNil(IncidentWorkload(Self.alert(.internalEventDrop, at: 1, pod: nil)))
     }
 
     func testHostAndInternalAlertsAreNotGrouped() {

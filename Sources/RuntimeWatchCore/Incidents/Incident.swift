@@ -35,7 +35,7 @@ public struct IncidentTimelineEntry: Sendable, Hashable {
 
 struct Incident: Sendable {
     let id: String
-    let workload: Workload
+    let workload: IncidentWorkload
     let openedAt: UInt64
     /// Latest alert time: the quiet window runs from here.
     var lastSeen: UInt64
@@ -56,7 +56,7 @@ struct Incident: Sendable {
     /// The band of the last `Incident` alert (nil before the opening one).
     var alertedBand: IncidentBand?
 
-    init(workload: Workload, openedAt: UInt64, production: Bool) {
+    init(workload: IncidentWorkload, openedAt: UInt64, production: Bool) {
         self.id = IncidentID.make(workloadKey: workload.key, openedAt: openedAt)
         self.workload = workload
         self.openedAt = openedAt

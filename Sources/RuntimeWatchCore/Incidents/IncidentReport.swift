@@ -32,7 +32,7 @@ public struct IncidentReport: Sendable {
             } else {
                 block.members.append(alert)
             }
-            if block.workload.isEmpty, let w = Workload(alert) { block.workload = w.description }
+            if block.workload.isEmpty, let w = IncidentWorkload(alert) { block.workload = w.description }
             byID[id] = block
         }
         blocks = byID.values.map { b in

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Groups delivered alerts into incidents per workload (see Workload.swift), stamps `rw.incident.id`
+// Groups delivered alerts into incidents per workload (see IncidentWorkload.swift), stamps `rw.incident.id`
 // on each, scores the incident (Incident.swift) and raises an `Incident` alert when one opens and
 // each time its score enters a higher band.
 //
@@ -43,7 +43,7 @@ public struct IncidentTracker: Sendable {
     /// - Returns: the alert to deliver, then the `Incident` alerts to deliver after it (none, or one
     ///   when the incident opened or entered a higher band).
     public mutating func track(_ alert: Alert, profile: Profile, hostname: String) -> (alert: Alert, raised: [Alert]) {
-        guard let workload = Workload(alert) else { return (alert, []) }
+        guard let workload = IncidentWorkload(alert) else { return (alert, []) }
         let settings = profile.incidents
         let window = settings.quietWindowNanoseconds
         if let current = open[workload.key], isQuiet(current, at: alert.timestamp, window: window) {

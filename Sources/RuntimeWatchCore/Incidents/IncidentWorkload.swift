@@ -4,7 +4,7 @@
 // processes and alerts that name no container (internal alerts, audit events not tied to a pod on
 // this node) are not grouped: on a host every unrelated daemon would fall into one "incident".
 
-public struct Workload: Sendable, Hashable, Comparable {
+public struct IncidentWorkload: Sendable, Hashable, Comparable {
     /// `pod:<uid>`, `pod:<namespace>/<name>` or `container:<12 hex>`: stable across live and replay.
     public var key: String
     public var namespace: String?
@@ -34,5 +34,5 @@ public struct Workload: Sendable, Hashable, Comparable {
         return "container \(container ?? key)"
     }
 
-    public static func < (a: Workload, b: Workload) -> Bool { a.key < b.key }
+    public static func < (a: IncidentWorkload, b: IncidentWorkload) -> Bool { a.key < b.key }
 }
