@@ -25,6 +25,12 @@ final class IncidentsCommandTests: CLITestCase {
         XCTAssertEqual(lines.count, 5, "one block and the final newline: \(fromTrace.stdout)")
 
         try AssertExecuteCommand(["incidents", alerts], expectedStdout: fromTrace.stdout, expectedStderr: "")
+
+        // A trace without its header line is still recognised as a trace, not read as alerts.
+        let events = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n").dropFirst().joined(separator: "\n")
+        let headerless = try write("headerless.jsonl", events + "\n")
+        let result = try AssertExecuteCommand(["incidents", headerless], expectedStdout: fromTrace.stdout)
+        XCTAssertEqual(result.stderr, "runtime-watch: \(headerless): trace has no header line; reading it as version 1\n", "the reader's usual note")
     }
 
     func testBenignTraceHasNoIncidents() throws {

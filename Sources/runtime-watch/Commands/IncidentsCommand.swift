@@ -29,14 +29,16 @@ extension RuntimeWatch {
             print(IncidentReport(alerts: alerts).text(), terminator: "")
         }
 
-        /// True when the file's first line is a trace header (`"format":"runtime-watch-trace"`).
+        /// True when the file's first line is a trace header (`"format":"runtime-watch-trace"`) or,
+        /// in a trace without one, an event (`ts` and `type`); alert lines have neither.
         static func isTrace(_ path: String) throws -> Bool {
             guard let handle = FileHandle(forReadingAtPath: path) else { throw CLIError("\(path): cannot open") }
             defer { try? handle.close() }
             let start = (try handle.read(upToCount: 4096)) ?? Data()
             let firstLine = start.split(separator: UInt8(ascii: "\n"), maxSplits: 1).first ?? Data()
-            struct Probe: Decodable { var format: String? }
-            return (try? JSONDecoder().decode(Probe.self, from: firstLine))?.format == TraceHeader.formatName
+            struct Probe: Decodable { var format: String?; var ts: UInt64?; var type: String? }
+            guard let probe = try? JSONDecoder().decode(Probe.self, from: firstLine) else { return false }
+            return probe.format == TraceHeader.formatName || (probe.ts != nil && probe.type != nil)
         }
 
         private func replay() async throws -> [Alert] {
