@@ -35,6 +35,25 @@ final class IncidentEngineTests: XCTestCase {
         XCTAssertEqual(metrics.gauge(Self.gaugeLabel, [("namespace", "shop"), ("band", "medium")]), 0)
     }
 
+    func testAuditAlertLinkedToThePodJoinsItsIncident() {
+        var (engine, sink) = Fixture.engine(detectors: [FakeDetector(), K8sAuditDetector()])
+        for r in Fixture.processTree(inContainer: true) { engine.process(r) }
+        engine.process(Fixture.connect(1)) // the pod's address 10.244.1.5 becomes known; egress alert opens the incident
+        let audit = AuditEvent(level: "Metadata", auditID: "a1", stage: "ResponseComplete", requestURI: "/api/v1/secrets", verb: "list",
+                               user: AuditUser(username: "system:serviceaccount:shop:web"), sourceIPs: ["10.244.1.5"],
+                               objectRef: AuditObjectReference(resource: "secrets"), responseStatus: AuditResponseStatus(code: 403),
+                               annotations: [AuditEvent.decisionAnnotation: "forbid"])
+        engine.process(EventRecord(timestamp: Fixture.at(2), event: .k8sAudit(audit)))
+        let detections = sink.detections
+        XCTAssertEqual(detections.map(\.ruleID), ["unexpected-outbound-connection", "k8s-secrets-listed-all-namespaces"])
+        XCTAssertEqual(detections[1].fields["ka.correlation"], "source-ip")
+        let id = FieldValue.string(IncidentID.make(workloadKey: "pod:" + Fixture.podUID, openedAt: Fixture.at(1)))
+        XCTAssertEqual(detections.map { $0.fields["rw.incident.id"] }, [id, id])
+        let report = IncidentReport(alerts: sink.alerts)
+        XCTAssertEqual(report.blocks.count, 1)
+        XCTAssertEqual(report.blocks.first?.members.map { IncidentTimelineEntry($0).process }, ["nc(130)", "user system:serviceaccount:shop:web"])
+    }
+
     func testDisablingTheIncidentRuleKeepsTheIDsButRaisesNothing() {
         var (engine, sink) = Fixture.engine(disabled: [Rule.incident.id])
         for r in Fixture.processTree(inContainer: true) { engine.process(r) }
