@@ -82,6 +82,28 @@ final class IncidentTrackerTests: XCTestCase {
         XCTAssertEqual(Self.incidentAlerts(out).last?.fields["rw.incident.chain"], .int(2))
     }
 
+    func testTheChainFollowsEventTimeNotDeliveryOrder() {
+        // Live, the egress alert of the connect that preceded the shell arrives after the shell's.
+        var tracker = IncidentTracker()
+        let out = Self.run([Self.chain[0], Self.chain[3], Self.chain[2]], tracker: &tracker)
+        // Raised at the token read (15), the shell (token → shell: 80, high) and the late egress alert
+        // (token → egress → shell: 15 + 40 + 15 + 2 × 25 = 120, critical).
+        XCTAssertEqual(Self.incidentAlerts(out).map { $0.fields["rw.incident.chain"] }, [.int(1), .int(2), .int(3)])
+        XCTAssertEqual(Self.score(Self.incidentAlerts(out).last), .int(120))
+        let settings = Profile().incidents
+        XCTAssertEqual(tracker.openByNamespaceBand(settings), [IncidentTracker.OpenKey(namespace: "shop", band: .critical): 1])
+        var chain = AttackChain()
+        for a in [Self.chain[0], Self.chain[3], Self.chain[2]] { chain.record(a.ruleID, at: a.timestamp, cap: 8) }
+        XCTAssertEqual(chain.length, 3, "token read (1 s) → egress (3 s) → shell (4 s)")
+        // A step seen only before the first one does not extend the chain.
+        var early = AttackChain()
+        early.record(Rule.reverseShell.id, at: 1, cap: 8)
+        early.record(Rule.serviceAccountTokenRead.id, at: 2, cap: 8)
+        XCTAssertEqual(early.length, 1)
+        early.record(Rule.reverseShell.id, at: 3, cap: 8)
+        XCTAssertEqual(early.length, 2, "a later shell does")
+    }
+
     func testEveryMemberCarriesTheIncidentIDAndTheTimelineIsInOrder() {
         let out = Self.run(Self.chain)
         let id = IncidentID.make(workloadKey: "pod:" + Self.podA.uid, openedAt: Fixture.at(1))

@@ -71,7 +71,7 @@ struct Incident: Sendable {
         var points = settings.weight(of: alert.priority)
         if alert.fields["rw.first_seen"] == .string("true") { points += settings.bonus("first_seen") }
         rulePoints[alert.ruleID] = max(rulePoints[alert.ruleID] ?? 0, points)
-        chain.record(alert.ruleID)
+        chain.record(alert.ruleID, at: alert.timestamp, cap: maxTimeline)
         if timeline.count < maxTimeline { timeline.append(IncidentTimelineEntry(alert)) } else { timelineDropped += 1 }
         for tag in alert.tags where !tags.contains(tag) { tags.append(tag) }
     }
