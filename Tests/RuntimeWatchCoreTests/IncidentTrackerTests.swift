@@ -90,6 +90,9 @@ final class IncidentTrackerTests: XCTestCase {
         // (token → egress → shell: 15 + 40 + 15 + 2 × 25 = 120, critical).
         XCTAssertEqual(Self.incidentAlerts(out).map { $0.fields["rw.incident.chain"] }, [.int(1), .int(2), .int(3)])
         XCTAssertEqual(Self.score(Self.incidentAlerts(out).last), .int(120))
+        guard case .list(let timeline)? = Self.incidentAlerts(out).last?.fields["rw.incident.timeline"] else { return XCTFail("no timeline") }
+        XCTAssertEqual(timeline.map { $0.split(separator: " ")[1] }, ["service-account-token-read", "unexpected-outbound-connection", "reverse-shell"],
+                       "the timeline is in event time order")
         let settings = Profile().incidents
         XCTAssertEqual(tracker.openByNamespaceBand(settings), [IncidentTracker.OpenKey(namespace: "shop", band: .critical): 1])
         var chain = AttackChain()

@@ -48,7 +48,7 @@ struct Incident: Sendable {
     var chain = AttackChain()
     /// Whether the workload's namespace was production when the incident opened.
     let production: Bool
-    /// The first `max_timeline` entries, in delivery order.
+    /// The first `max_timeline` entries delivered, in event time order.
     var timeline: [IncidentTimelineEntry] = []
     var timelineDropped = 0
     /// Tags of every member alert, first seen first.
@@ -72,7 +72,13 @@ struct Incident: Sendable {
         if alert.fields["rw.first_seen"] == .string("true") { points += settings.bonus("first_seen") }
         rulePoints[alert.ruleID] = max(rulePoints[alert.ruleID] ?? 0, points)
         chain.record(alert.ruleID, at: alert.timestamp, cap: maxTimeline)
-        if timeline.count < maxTimeline { timeline.append(IncidentTimelineEntry(alert)) } else { timelineDropped += 1 }
+        if timeline.count < maxTimeline {
+            // In event time order: an alert can arrive after a later one (audit reports connects late).
+            let at = timeline.firstIndex { $0.time > alert.timestamp } ?? timeline.count
+            timeline.insert(IncidentTimelineEntry(alert), at: at)
+        } else {
+            timelineDropped += 1
+        }
         for tag in alert.tags where !tags.contains(tag) { tags.append(tag) }
     }
 
