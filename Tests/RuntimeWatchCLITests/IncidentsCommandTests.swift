@@ -33,6 +33,12 @@ final class IncidentsCommandTests: CLITestCase {
         XCTAssertEqual(result.stderr, "runtime-watch: \(headerless): trace has no header line; reading it as version 1\n", "the reader's usual note")
     }
 
+    func testReplaySummaryCountsIncidents() throws {
+        let trace = Self.fixtures.appendingPathComponent("runc-pod-attack.jsonl").path
+        let result = try AssertExecuteCommand(["replay", "--summary", trace])
+        XCTAssertTrue(result.stderr.contains(" 4 alerts, 4 written, 1 incidents\n"), result.stderr)
+    }
+
     func testBenignTraceHasNoIncidents() throws {
         let trace = Self.fixtures.appendingPathComponent("host-pipeline-lookalikes.jsonl").path
         try AssertExecuteCommand(["incidents", trace], expectedStdout: "No incidents.", expectedStderr: "")

@@ -104,7 +104,7 @@ extension RuntimeWatch {
             if summary || source.wasStopped, let s = loop.engine?.stats {
                 let events = s.eventsByKind.values.reduce(0, +)
                 let written = s.alertsEmitted >= stack.sink.writeFailures ? s.alertsEmitted - stack.sink.writeFailures : 0
-                FileHandle.standardError.write(Data("runtime-watch: replayed \(events) events, \(malformed) malformed lines skipped, \(s.alertsEmitted) alerts, \(written) written\n".utf8))
+                FileHandle.standardError.write(Data("runtime-watch: replayed \(events) events, \(malformed) malformed lines skipped, \(s.alertsEmitted) alerts, \(written) written, \(s.incidents.opened) incidents\n".utf8))
             }
             if let outputFailure { throw outputFailure }
         }
