@@ -16,6 +16,8 @@ final class IncidentEngineTests: XCTestCase {
         for r in Fixture.processTree(inContainer: true) { engine.process(r) }
         engine.process(Fixture.tokenOpen(1))
         engine.process(Fixture.connect(2))
+        // An unrelated event 3 s later releases the egress alert (held that long for a shell alert).
+        engine.process(Fixture.record(5, .exit(ExitEvent(pid: ProcessID(999), code: 0))))
         let alerts = sink.alerts
         XCTAssertEqual(alerts.map(\.ruleID), ["service-account-token-read", "incident", "unexpected-outbound-connection", "incident"])
         let id = IncidentID.make(workloadKey: "pod:" + Fixture.podUID, openedAt: Fixture.at(1))
@@ -43,10 +45,11 @@ final class IncidentEngineTests: XCTestCase {
                                user: AuditUser(username: "system:serviceaccount:shop:web"), sourceIPs: ["10.244.1.5"],
                                objectRef: AuditObjectReference(resource: "secrets"), responseStatus: AuditResponseStatus(code: 403),
                                annotations: [AuditEvent.decisionAnnotation: "forbid"])
-        engine.process(EventRecord(timestamp: Fixture.at(2), event: .k8sAudit(audit)))
+        // 5 s: past the 3 s the engine holds an egress alert for a shell alert that may take it in.
+        engine.process(EventRecord(timestamp: Fixture.at(5), event: .k8sAudit(audit)))
         let detections = sink.detections
         XCTAssertEqual(detections.map(\.ruleID), ["unexpected-outbound-connection", "k8s-secrets-listed-all-namespaces"])
-        XCTAssertEqual(detections[1].fields["ka.correlation"], "source-ip")
+        XCTAssertEqual(detections.last?.fields["ka.correlation"], "source-ip")
         let id = FieldValue.string(IncidentID.make(workloadKey: "pod:" + Fixture.podUID, openedAt: Fixture.at(1)))
         XCTAssertEqual(detections.map { $0.fields["rw.incident.id"] }, [id, id])
         let report = IncidentReport(alerts: sink.alerts)
@@ -66,6 +69,7 @@ final class IncidentEngineTests: XCTestCase {
         var (engine, sink) = Fixture.engine()
         for r in Fixture.processTree(inContainer: false) { engine.process(r) }
         engine.process(Fixture.connect(1))
+        engine.finish()
         XCTAssertEqual(sink.alerts.map(\.ruleID), ["unexpected-outbound-connection"])
         XCTAssertNil(sink.alerts[0].fields["rw.incident.id"])
         XCTAssertEqual(engine.stats.incidents.opened, 0)
