@@ -107,6 +107,15 @@ final class IncidentTrackerTests: XCTestCase {
         XCTAssertEqual(early.length, 2, "a later shell does")
     }
 
+    func testAShellAlertThatTookInItsEgressAlertCountsBothSteps() {
+        // ShellEgressJoin folds the egress alert of the shell's own connection into the shell alert.
+        let shell = Self.alert(.reverseShell, at: 4, extra: ["rw.folded_rules": .list(["unexpected-outbound-connection"])])
+        let out = Self.run([Self.chain[0], shell])
+        XCTAssertEqual(Self.incidentAlerts(out).last?.fields["rw.incident.chain"], .int(3), "token read → egress → shell")
+        // 15 (token read) + 40 (shell) + 5 (egress at its default Notice) + 2 steps × 25.
+        XCTAssertEqual(Self.score(Self.incidentAlerts(out).last), .int(110))
+    }
+
     func testEveryMemberCarriesTheIncidentIDAndTheTimelineIsInOrder() {
         let out = Self.run(Self.chain)
         let id = IncidentID.make(workloadKey: "pod:" + Self.podA.uid, openedAt: Fixture.at(1))

@@ -72,6 +72,16 @@ struct Incident: Sendable {
         if alert.fields["rw.first_seen"] == .string("true") { points += settings.bonus("first_seen") }
         rulePoints[alert.ruleID] = max(rulePoints[alert.ruleID] ?? 0, points)
         chain.record(alert.ruleID, at: alert.timestamp, cap: maxTimeline)
+        // A shell alert that took in the egress alert of its own connection (`rw.folded_rules`,
+        // ShellEgressJoin) stands for both: the connection came before the shell ran on it, so it
+        // counts as the step just before, with its rule's default priority.
+        if case .list(let folded)? = alert.fields["rw.folded_rules"] {
+            for rule in folded {
+                chain.record(rule, at: alert.timestamp &- 1, cap: maxTimeline)
+                let foldedPoints = RuleCatalog.builtin.rule(id: rule).map { settings.weight(of: $0.priority) } ?? 0
+                rulePoints[rule] = max(rulePoints[rule] ?? 0, foldedPoints)
+            }
+        }
         if timeline.count < maxTimeline {
             // In event time order: an alert can arrive after a later one (audit reports connects late).
             let at = timeline.firstIndex { $0.time > alert.timestamp } ?? timeline.count
