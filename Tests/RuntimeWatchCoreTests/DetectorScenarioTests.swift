@@ -17,7 +17,7 @@ final class DetectorScenarioTests: XCTestCase {
                             profile: try profile ?? ProfileLoader().embeddedDefault(), sink: sink, metrics: NOOPMetricsHandler.instance)
         for r in records { engine.process(r) }
         engine.finish()
-        return sink.alerts
+        return sink.detections
     }
 
     private func socket(_ inode: UInt64, remote: String = "198.51.100.1", port: UInt16 = 4444) -> [DescriptorInfo] {

@@ -12,7 +12,7 @@ final class EngineTests: XCTestCase {
             engine.process(r)
         }
         engine.finish()
-        XCTAssertEqual(sink.alerts.map(\.ruleID), ["unexpected-outbound-connection"])
+        XCTAssertEqual(sink.detections.map(\.ruleID), ["unexpected-outbound-connection"])
         XCTAssertEqual(engine.stats.alertsDisabled, 2)
         XCTAssertNil(engine.stats.alertsByRule["service-account-token-read"])
     }
@@ -21,7 +21,7 @@ final class EngineTests: XCTestCase {
         let profile = try ProfileLoader().parse("version: 1\ndisable: [unexpected-outbound-connection]\n", file: "p.yaml")
         var (engine, sink) = Fixture.engine(profile: profile, disabled: ["service-account-token-read"])
         for r in Fixture.processTree(inContainer: true) + [Fixture.tokenOpen(1), Fixture.connect(2)] { engine.process(r) }
-        XCTAssertTrue(sink.alerts.isEmpty)
+        XCTAssertTrue(sink.detections.isEmpty)
         XCTAssertEqual(engine.stats.alertsDisabled, 0, "nothing to filter: the detector was skipped")
         XCTAssertEqual(engine.disabledRules, ["service-account-token-read", "unexpected-outbound-connection"])
     }
@@ -30,7 +30,7 @@ final class EngineTests: XCTestCase {
         var (engine, sink) = Fixture.engine()
         for r in Fixture.processTree(inContainer: true) { engine.process(r) }
         engine.process(Fixture.tokenOpen(1))
-        XCTAssertEqual(sink.alerts.count, 1)
+        XCTAssertEqual(sink.detections.count, 1)
 
         let profile = try ProfileLoader().parse("""
             version: 1
@@ -44,7 +44,7 @@ final class EngineTests: XCTestCase {
         engine.process(Fixture.tokenOpen(100))
         engine.process(Fixture.tokenOpen(101, pid: 100))  // busybox sh: not allowlisted
         engine.finish()
-        XCTAssertEqual(sink.alerts.map { $0.fields["proc.exepath"] }, [.string("/usr/bin/nc.openbsd"), .string("/bin/busybox")])
+        XCTAssertEqual(sink.detections.map { $0.fields["proc.exepath"] }, [.string("/usr/bin/nc.openbsd"), .string("/bin/busybox")])
         engine.recordProfileReloadFailure()
         XCTAssertEqual(engine.stats.profileReloadsOK, 1)
         XCTAssertEqual(engine.stats.profileReloadsFailed, 1)
@@ -60,8 +60,11 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(s.eventsByKind, ["snapshot": 2, "container": 1, "fork": 2, "exec": 2, "open": 2, "drop": 1])
         XCTAssertEqual(s.events, UInt64(records.count))
         XCTAssertEqual(s.dropsByCause, ["proc_connector": 7])
-        XCTAssertEqual(s.alertsByRule, ["service-account-token-read": 2, "internal-event-drop": 1])
-        XCTAssertEqual(s.alertsByPriority, ["Warning": 2, "Critical": 1])
+        // The pod's incident opened on the first token read (15 points: low band, a Notice).
+        XCTAssertEqual(s.alertsByRule, ["service-account-token-read": 2, "internal-event-drop": 1, "incident": 1])
+        XCTAssertEqual(s.alertsByPriority, ["Warning": 2, "Critical": 1, "Notice": 1])
+        XCTAssertEqual(s.incidents.opened, 1)
+        XCTAssertEqual(s.incidentsOpen, 1)
         XCTAssertEqual(s.processTableSize, 4)
 
         XCTAssertEqual(metrics.counter("runtime_watch_events_total", [("source", "fanotify"), ("kind", "open")]), 2)
@@ -102,17 +105,17 @@ final class EngineTests: XCTestCase {
         // At most one per 30 s; threshold 10 lost events.
         var (engine, sink) = Fixture.engine(detectors: [], dropAlert: DropAlertPolicy(threshold: 10, intervalNanoseconds: 30 * Fixture.second))
         engine.process(Fixture.drop(0, count: 4))        // below threshold: nothing
-        XCTAssertTrue(sink.alerts.isEmpty)
+        XCTAssertTrue(sink.detections.isEmpty)
         engine.process(Fixture.drop(1, count: 6))        // 10 pending: alert now
         engine.process(Fixture.drop(2, count: 50))       // rate-limited
         engine.process(Fixture.drop(20, count: 50, source: "fanotify"))  // still rate-limited
-        XCTAssertEqual(sink.alerts.count, 1)
-        XCTAssertEqual(sink.alerts[0].fields["n_drops"], .int(10))
-        XCTAssertEqual(sink.alerts[0].timestamp, Fixture.at(1))
+        XCTAssertEqual(sink.detections.count, 1)
+        XCTAssertEqual(sink.detections[0].fields["n_drops"], .int(10))
+        XCTAssertEqual(sink.detections[0].timestamp, Fixture.at(1))
         // An ordinary event past the interval releases the held-back report.
         engine.process(Fixture.record(31, .sid(PIDEvent(pid: ProcessID(1)))))
-        XCTAssertEqual(sink.alerts.count, 2)
-        let second = sink.alerts[1]
+        XCTAssertEqual(sink.detections.count, 2)
+        let second = sink.detections[1]
         XCTAssertEqual(second.fields["n_drops"], .int(100))
         XCTAssertEqual(second.fields["drop.causes"], .list(["fanotify=50", "proc_connector=50"]))
         // Reports partition the events: the t=1 drop was counted in the first report; the sid that
@@ -124,7 +127,7 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(second.output, "runtime-watch internal: event drop. 100 events lost since the last report (fanotify=50,proc_connector=50; ENOBUFS) while 2 events were processed")
         // Nothing pending: finish adds nothing.
         engine.finish()
-        XCTAssertEqual(sink.alerts.count, 2)
+        XCTAssertEqual(sink.detections.count, 2)
         XCTAssertEqual(engine.stats.dropsByCause, ["proc_connector": 60, "fanotify": 50])
     }
 
@@ -132,16 +135,16 @@ final class EngineTests: XCTestCase {
         var (engine, sink) = Fixture.engine(detectors: [])
         engine.process(Fixture.drop(0, count: 1))
         engine.process(Fixture.drop(1, count: 2))
-        XCTAssertEqual(sink.alerts.count, 1)
+        XCTAssertEqual(sink.detections.count, 1)
         engine.finish()
-        XCTAssertEqual(sink.alerts.map { $0.fields["n_drops"] }, [.int(1), .int(2)])
+        XCTAssertEqual(sink.detections.map { $0.fields["n_drops"] }, [.int(1), .int(2)])
     }
 
     func testDisabledDropRuleStillCountsDrops() {
         var (engine, sink) = Fixture.engine(detectors: [], disabled: ["internal-event-drop"])
         engine.process(Fixture.drop(0, count: 5))
         engine.finish()
-        XCTAssertTrue(sink.alerts.isEmpty)
+        XCTAssertTrue(sink.detections.isEmpty)
         XCTAssertEqual(engine.stats.dropsByCause["proc_connector"], 5)
     }
 
@@ -150,7 +153,7 @@ final class EngineTests: XCTestCase {
     func testCatalogLookups() {
         let c = RuleCatalog.builtin
         XCTAssertEqual(c.ruleIDs, ["service-account-token-read", "reverse-shell", "bind-shell", "unexpected-outbound-connection",
-                                   "k8s-api-after-token-read", "internal-event-drop", "internal-syscall-refused",
+                                   "k8s-api-after-token-read", "internal-event-drop", "internal-syscall-refused", "incident",
                                    "k8s-secrets-listed-all-namespaces", "k8s-secret-read", "k8s-pod-exec", "k8s-privileged-workload", "k8s-token-request"])
         XCTAssertEqual(c.rule(id: "reverse-shell")?.name, "Reverse shell")
         XCTAssertEqual(c.rule(named: "REVERSE SHELL")?.id, "reverse-shell")

@@ -47,16 +47,16 @@ final class K8sAuditRuleTests: XCTestCase {
         var e = try engine(sink: sink)
         let list = { (stage: String) in self.audit("L", stage: stage, verb: "list", uri: "/api/v1/secrets", user: "mallory", resource: "secrets") }
         e.process(EventRecord(timestamp: t0, event: .k8sAudit(list("RequestReceived"))))
-        XCTAssertEqual(sink.alerts.count, 0, "RequestReceived of an ordinary request is skipped")
+        XCTAssertEqual(sink.detections.count, 0, "RequestReceived of an ordinary request is skipped")
         e.process(EventRecord(timestamp: t0 + 1, event: .k8sAudit(list("ResponseComplete"))))
-        XCTAssertEqual(sink.alerts.map(\.ruleID), ["k8s-secrets-listed-all-namespaces"])
+        XCTAssertEqual(sink.detections.map(\.ruleID), ["k8s-secrets-listed-all-namespaces"])
         let exec = { (stage: String) in self.audit("X", stage: stage, verb: "create", uri: "/api/v1/namespaces/a/pods/p/exec?command=id",
                                                   user: "mallory", resource: "pods", sub: "exec", ns: "a", name: "p") }
         for (i, stage) in ["RequestReceived", "ResponseStarted", "ResponseComplete"].enumerated() {
             e.process(EventRecord(timestamp: t0 + 10 + UInt64(i), event: .k8sAudit(exec(stage))))
         }
-        XCTAssertEqual(sink.alerts.map(\.ruleID), ["k8s-secrets-listed-all-namespaces", "k8s-pod-exec"])
-        XCTAssertEqual(sink.alerts.last?.fields["ka.stage"], .string("RequestReceived"))
+        XCTAssertEqual(sink.detections.map(\.ruleID), ["k8s-secrets-listed-all-namespaces", "k8s-pod-exec"])
+        XCTAssertEqual(sink.detections.last?.fields["ka.stage"], .string("RequestReceived"))
         XCTAssertEqual(e.stats.eventsByKind["k8s_audit"], 5)
     }
 
@@ -82,7 +82,7 @@ final class K8sAuditRuleTests: XCTestCase {
         e.process(get("2", user: "system:serviceaccount:monitoring:prometheus", ns: "shop"))         // other namespace
         e.process(get("3", user: "bob", ns: "shop", groups: ["ops:admins"]))                          // group ok, agent is kubectl
         e.process(get("4", user: "system:node:n1", ns: "shop", groups: ["system:nodes"]))            // default: kubelet
-        XCTAssertEqual(sink.alerts.map { $0.fields["ka.auditid"] }, [.string("2"), .string("3")])
+        XCTAssertEqual(sink.detections.map { $0.fields["ka.auditid"] }, [.string("2"), .string("3")])
     }
 
     func testAuditSectionErrorsNameFileLineAndColumn() {
@@ -105,8 +105,8 @@ final class K8sAuditRuleTests: XCTestCase {
         e.process(EventRecord(timestamp: t0, event: .k8sAudit(audit("D", verb: "create", uri: "/api/v1/namespaces/a/serviceaccounts/x/token",
                                                                    user: "mallory", resource: "serviceaccounts", sub: "token", ns: "a", name: "x",
                                                                    code: 403, decision: "forbid"))))
-        XCTAssertEqual(sink.alerts.map(\.priority), [.informational])
-        XCTAssertTrue(sink.alerts[0].output.hasPrefix("Attempt (denied): Service account token requested"), sink.alerts[0].output)
+        XCTAssertEqual(sink.detections.map(\.priority), [.informational])
+        XCTAssertTrue(sink.detections[0].output.hasPrefix("Attempt (denied): Service account token requested"), sink.detections[0].output)
     }
 
     func testLinksToThePodBySourceIPThenByServiceAccount() throws {
@@ -132,15 +132,15 @@ final class K8sAuditRuleTests: XCTestCase {
         e.process(list("ip", user: "system:serviceaccount:shop:web", ip: "10.244.1.23"))
         e.process(list("sa", user: "system:serviceaccount:data:db", ip: "192.0.2.99"))
         e.process(list("none", user: "mallory", ip: "172.18.0.2"))
-        XCTAssertEqual(sink.alerts.count, 3)
-        XCTAssertEqual(sink.alerts[0].fields["ka.correlation"], .string("source-ip"))
-        XCTAssertEqual(sink.alerts[0].fields["k8s.pod.name"], .string("web-0"))
-        XCTAssertEqual(sink.alerts[0].fields["container.id"], .string(web.short))
-        XCTAssertTrue(sink.alerts[0].output.contains("linked_pod=shop/web-0 via=source-ip"), sink.alerts[0].output)
-        XCTAssertEqual(sink.alerts[1].fields["ka.correlation"], .string("service-account-namespace"))
-        XCTAssertEqual(sink.alerts[1].fields["k8s.ns.name"], .string("data"))
-        XCTAssertEqual(sink.alerts[2].fields["ka.correlation"], .null)
-        XCTAssertEqual(sink.alerts[2].fields["container.id"], .null)
+        XCTAssertEqual(sink.detections.count, 3)
+        XCTAssertEqual(sink.detections[0].fields["ka.correlation"], .string("source-ip"))
+        XCTAssertEqual(sink.detections[0].fields["k8s.pod.name"], .string("web-0"))
+        XCTAssertEqual(sink.detections[0].fields["container.id"], .string(web.short))
+        XCTAssertTrue(sink.detections[0].output.contains("linked_pod=shop/web-0 via=source-ip"), sink.detections[0].output)
+        XCTAssertEqual(sink.detections[1].fields["ka.correlation"], .string("service-account-namespace"))
+        XCTAssertEqual(sink.detections[1].fields["k8s.ns.name"], .string("data"))
+        XCTAssertEqual(sink.detections[2].fields["ka.correlation"], .null)
+        XCTAssertEqual(sink.detections[2].fields["container.id"], .null)
     }
 
     func testRepeatsOfTheSameRequestFoldButOtherUsersDoNot() throws {
@@ -153,8 +153,8 @@ final class K8sAuditRuleTests: XCTestCase {
         for i in 0..<4 { e.process(list("m\(i)", user: "mallory", at: UInt64(i))) }
         e.process(list("e0", user: "eve", at: 5))
         e.finish()
-        XCTAssertEqual(sink.alerts.map { $0.fields["ka.user.name"] }, [.string("mallory"), .string("eve"), .string("mallory")])
-        XCTAssertEqual(sink.alerts.map(\.count), [1, 1, 3])
+        XCTAssertEqual(sink.detections.map { $0.fields["ka.user.name"] }, [.string("mallory"), .string("eve"), .string("mallory")])
+        XCTAssertEqual(sink.detections.map(\.count), [1, 1, 3])
     }
 
     func testPrivilegedEphemeralContainerFromKubectlDebug() throws {
@@ -165,8 +165,8 @@ final class K8sAuditRuleTests: XCTestCase {
         e.process(EventRecord(timestamp: t0, event: .k8sAudit(audit("dbg", verb: "patch", uri: "/api/v1/namespaces/shop/pods/web-0/ephemeralcontainers",
                                                                    user: "oidc:alice@example.com", resource: "pods", sub: "ephemeralcontainers",
                                                                    ns: "shop", name: "web-0", object: object))))
-        XCTAssertEqual(sink.alerts.map(\.ruleID), ["k8s-privileged-workload"])
-        XCTAssertEqual(sink.alerts.first?.fields["ka.req.pod.risks"], .list(["privileged container debugger-x7"]))
+        XCTAssertEqual(sink.detections.map(\.ruleID), ["k8s-privileged-workload"])
+        XCTAssertEqual(sink.detections.first?.fields["ka.req.pod.risks"], .list(["privileged container debugger-x7"]))
     }
 
     /// `kubectl patch` of a workload: a strategic-merge body and a JSON patch (`--type=json`, a list
@@ -193,13 +193,13 @@ final class K8sAuditRuleTests: XCTestCase {
                                                                        user: "oidc:mallory@example.com", resource: "deployments",
                                                                        ns: "shop", name: "web", object: object))))
             guard let risks else {
-                XCTAssertEqual(sink.alerts.map(\.ruleID), [], body)
+                XCTAssertEqual(sink.detections.map(\.ruleID), [], body)
                 continue
             }
-            XCTAssertEqual(sink.alerts.map(\.ruleID), ["k8s-privileged-workload"], body)
-            guard case .list(let found)? = sink.alerts.first?.fields["ka.req.pod.risks"] else { XCTFail(body); continue }
+            XCTAssertEqual(sink.detections.map(\.ruleID), ["k8s-privileged-workload"], body)
+            guard case .list(let found)? = sink.detections.first?.fields["ka.req.pod.risks"] else { XCTFail(body); continue }
             XCTAssertTrue(found.count == risks.count && zip(found, risks).allSatisfy { $0.hasPrefix($1) }, "\(body): \(found)")
-            XCTAssertTrue(sink.alerts.first?.output.hasPrefix("Privileged workload patched") == true, sink.alerts.first?.output ?? "")
+            XCTAssertTrue(sink.detections.first?.output.hasPrefix("Privileged workload patched") == true, sink.detections.first?.output ?? "")
         }
     }
 }

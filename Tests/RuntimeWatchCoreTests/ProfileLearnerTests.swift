@@ -31,7 +31,7 @@ final class ProfileLearnerTests: XCTestCase {
                             profile: profile, sink: sink, metrics: NOOPMetricsHandler.instance)
         for r in records { engine.process(r) }
         engine.finish()
-        return sink.alerts
+        return sink.detections
     }
 
     private func learn(_ records: [EventRecord], base: Profile) -> ProfileLearner {

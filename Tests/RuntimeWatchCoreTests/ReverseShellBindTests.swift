@@ -18,7 +18,7 @@ final class ReverseShellBindTests: XCTestCase {
         for r in records { engine.process(r) }
         engine.process(EventRecord(timestamp: (records.last?.timestamp ?? 0) + 5_000_000_000, event: .exit(ExitEvent(pid: ProcessID(99_999), code: 0))))
         engine.finish()
-        return sink.alerts
+        return sink.detections
     }
 
     private func socket(_ n: Int32, inbound: Bool) -> DescriptorInfo {

@@ -53,6 +53,14 @@ extension Rule {
         description: "The monitor made a system call outside its seccomp allowlist; the filter refused it with EPERM. Either the allowlist misses a syscall a code path needs (that feature may be failing), or the monitor process is being abused.",
         advice: "Read the syscall name in the alert and the monitor log around evt.time. If a legitimate feature needs it, add it to the SeccompPolicy group that explains why and release; if not, treat the monitor as compromised: restart it and investigate the node.")
 
+    /// Several alerts about one workload, grouped and scored (Incidents/IncidentTracker.swift). Its
+    /// priority follows the incident's score band; Warning is only the catalog default.
+    public static let incident = Rule(
+        id: "incident", name: "Incident", priority: .warning,
+        tags: ["incident"],
+        description: "Alerts about one workload (a pod, or a container outside pods) within a quiet window, grouped with a risk score: rule priorities, the chain token read → API-server contact → egress → shell in that order, production namespaces and first-seen behaviour. Raised when the incident opens and each time its score enters a higher band; its output is the timeline.",
+        advice: "Isolate the workload first (network policy or delete the pod), then read the timeline in order (rw.incident.timeline) and every alert carrying this rw.incident.id; rotate the service-account token and any secret the workload could reach.")
+
     // MARK: k8s_audit rules (API-server audit events; K8sAuditDetector)
 
     /// list/watch of secrets across all namespaces (T1552.007).
@@ -106,7 +114,7 @@ public struct RuleCatalog: Sendable {
     /// The built-in rules (the ones with `Rule.` constants above).
     public static let builtin = RuleCatalog([
         .serviceAccountTokenRead, .reverseShell, .bindShell, .unexpectedOutboundConnection, .kubernetesAPIAfterTokenRead,
-        .internalEventDrop, .internalSyscallRefused,
+        .internalEventDrop, .internalSyscallRefused, .incident,
     ] + Rule.k8sAuditRules)
 
     public init(_ rules: [Rule] = []) {

@@ -25,15 +25,8 @@ struct AlertFolder: Sendable {
             rule = alert.ruleID
             container = alert.fields["container.id"]?.description ?? "<NA>"
             executable = alert.fields["proc.exepath"]?.description ?? "<NA>"
-            if let uri = alert.fields["ka.uri"], uri != .null {
-                // k8s_audit alerts have no process or fd: repeats are the same user making the same
-                // request with the same authorization outcome.
-                target = "\(alert.fields["ka.user.name"] ?? .null) \(alert.fields["ka.verb"] ?? .null) \(uri) \(alert.fields["ka.auth.decision"] ?? .null)"
-            } else if let rip = alert.fields["fd.rip"], rip != .null {
-                target = "\(rip):\(alert.fields["fd.rport"] ?? .null)"
-            } else {
-                target = alert.fields["fd.name"]?.description ?? "<NA>"
-            }
+            // k8s_audit repeats are the same user making the same request with the same outcome.
+            target = alert.target
         }
 
         static func < (a: Key, b: Key) -> Bool {

@@ -28,6 +28,8 @@ public struct Engine: Sendable {
     private var join = ShellEgressJoin()
     /// `configuration.nodeResolvers`, parsed once.
     private let nodeResolvers: [IPAddress]
+    /// Groups delivered alerts into incidents and stamps `rw.incident.id` on them.
+    public private(set) var incidents = IncidentTracker()
     private var drops: DropMonitor
     private var metrics: EngineMetrics
     /// Latest event time seen: the engine's clock (events may arrive slightly out of order).
@@ -74,6 +76,10 @@ public struct Engine: Sendable {
     /// follows event time.
     public mutating func process(_ record: EventRecord) {
         if record.timestamp > now { now = record.timestamp }
+        if now >= incidents.nextClose {
+            incidents.expire(now: now, settings: profile.incidents)
+            updateIncidentGauge()
+        }
         if now >= join.nextDeadline { for a in join.expire(now: now) { fold(a) } }
         if now >= folder.nextEnd { for a in folder.expire(now: now) { deliver(a) } }
         if drops.pending > 0, drops.isDue(now: now) { reportDrops() }
@@ -104,8 +110,14 @@ public struct Engine: Sendable {
     /// A heartbeat from a live source with the wall-clock time `at` (the clock events are stamped
     /// with): egress alerts held for a shell alert that are due by then are written, so a quiet node
     /// does not keep them. Replay has no heartbeats; its events and `finish()` release them.
+    /// Quiet incidents close too, so the open-incidents gauge falls on a quiet node; ids do not
+    /// depend on it (an alert after the quiet window opens a new incident either way).
     public mutating func tick(at: UInt64) {
         if at >= join.nextDeadline { for a in join.expire(now: at) { fold(a) } }
+        if at >= incidents.nextClose {
+            incidents.expire(now: at, settings: profile.incidents)
+            updateIncidentGauge()
+        }
     }
 
     /// End of input (replay end, shutdown): emits every folded alert still open and a final drop
@@ -153,6 +165,8 @@ public struct Engine: Sendable {
         s.processTableSize = state.processes.count
         s.profileReloadsOK = reloadsOK
         s.profileReloadsFailed = reloadsFailed
+        s.incidents = incidents.counts
+        s.incidentsOpen = incidents.openCount
         return s
     }
 
@@ -187,7 +201,16 @@ public struct Engine: Sendable {
         for a in folder.offer(alert) { deliver(a) }
     }
 
+    /// Every admitted alert leaves here: incident tracking stamps it, then it goes to the sink,
+    /// followed by the `Incident` alert it raised, if any (unless the `incident` rule is disabled).
     private mutating func deliver(_ alert: Alert) {
+        let tracked = incidents.track(alert, profile: profile, hostname: configuration.hostname)
+        emit(tracked.alert)
+        if !disabledRules.contains(Rule.incident.id) { for raised in tracked.raised { emit(raised) } }
+        updateIncidentGauge()
+    }
+
+    private mutating func emit(_ alert: Alert) {
         sink.emit(alert)
         alertsEmitted &+= 1
         let n = UInt64(max(1, alert.count))
@@ -206,6 +229,10 @@ public struct Engine: Sendable {
     private mutating func reportDrops() {
         // Already rate-limited, so not folded.
         submit(drops.report(at: now, hostname: configuration.hostname), foldable: false)
+    }
+
+    private mutating func updateIncidentGauge() {
+        metrics.openIncidents(incidents.openByNamespaceBand(profile.incidents))
     }
 
     private mutating func updateGauge() {

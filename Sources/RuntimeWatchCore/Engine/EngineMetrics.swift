@@ -11,6 +11,7 @@ struct EngineMetrics: Sendable {
     static let alerts = "runtime_watch_alerts_total"
     static let processTableSize = "runtime_watch_process_table_size"
     static let profileReloads = "runtime_watch_profile_reloads_total"
+    static let incidentsOpen = "runtime_watch_incidents_open"
 
     let factory: any MetricsFactory
     let eventsByKind: [Counter]
@@ -19,6 +20,9 @@ struct EngineMetrics: Sendable {
     let reloadsFailed: Counter
     private var dropsByCause: [String: Counter] = [:]
     private var alertsByRulePriority: [String: Counter] = [:]
+    /// Gauges of open incidents, and the value each last recorded (a key gone from the open set is
+    /// recorded as 0 once, so a scrape does not keep showing a closed incident).
+    private var openIncidentGauges: [IncidentTracker.OpenKey: (gauge: Gauge, value: Int)] = [:]
 
     init(factory: any MetricsFactory) {
         self.factory = factory
@@ -42,6 +46,20 @@ struct EngineMetrics: Sendable {
         }()
         let count = d.count
         counter.increment(by: Int64(clamping: count))
+    }
+
+    /// `runtime_watch_incidents_open{namespace,band}`: open incidents by namespace and risk band.
+    mutating func openIncidents(_ open: [IncidentTracker.OpenKey: Int]) {
+        for (key, entry) in openIncidentGauges where open[key] == nil && entry.value != 0 {
+            entry.gauge.record(0)
+            openIncidentGauges[key]!.value = 0
+        }
+        for (key, n) in open where openIncidentGauges[key]?.value != n {
+            let gauge = openIncidentGauges[key]?.gauge
+                ?? Gauge(label: Self.incidentsOpen, dimensions: [("namespace", key.namespace), ("band", key.band.rawValue)], factory: factory)
+            gauge.record(n)
+            openIncidentGauges[key] = (gauge, n)
+        }
     }
 
     mutating func alert(rule: String, priority: Priority, count: Int) {

@@ -23,6 +23,10 @@ public struct EngineStats: Sendable, Hashable {
     public var processTableSize: Int = 0
     public var profileReloadsOK: UInt64 = 0
     public var profileReloadsFailed: UInt64 = 0
+    /// Incidents opened, closed, evicted, and timeline entries not kept.
+    public var incidents = IncidentTracker.Counts()
+    /// Incidents open now.
+    public var incidentsOpen = 0
 
     public init() {}
 

@@ -48,8 +48,9 @@ public struct ProfileLearner: Sendable {
     }
 
     /// Learns from an alert the rules raised while learning (token reads, shells, API calls).
+    /// `Incident` alerts only summarise those alerts: nothing to learn from them.
     public mutating func observe(_ alert: Alert) {
-        guard alert.source == .syscall, alert.ruleID != Rule.internalEventDrop.id else { return }
+        guard alert.source == .syscall, alert.ruleID != Rule.internalEventDrop.id, alert.ruleID != Rule.incident.id else { return }
         alertsSeen += 1
         func text(_ key: String) -> String? { if case .string(let s) = alert.fields[key] { s } else { nil } }
         let isHost = text("container.id") == "host"

@@ -24,6 +24,10 @@
 //     audit:                             # k8s_audit rules: expected API requests (AuditProfile.swift)
 //       production_namespaces: ["prod-*"]
 //       allow: [{rules: [k8s-secret-read], users: ["system:serviceaccount:monitoring:*"], namespaces: [monitoring]}]
+//     incidents:                         # grouping and risk scoring (IncidentSettings.swift)
+//       quiet_window_seconds: 600
+//       weights: {critical: 40, chain_step: 25, production: 20}
+//       thresholds: {medium: 30, high: 60, critical: 100}
 
 /// A non-fatal note from loading (a host name that did not resolve).
 public struct ProfileWarning: Sendable, Hashable, CustomStringConvertible {
@@ -46,6 +50,8 @@ public struct Profile: Sendable {
     public var warnings: [ProfileWarning]
     /// The `audit:` section: expected API-server requests for the k8s_audit rules.
     public var audit = AuditProfile()
+    /// The `incidents:` section: grouping window, score weights and bands (IncidentSettings.swift).
+    public var incidents = IncidentSettings()
     /// Entry indices by rule id, so a lookup scans only the entries that name the rule.
     private var index: [String: [Int]]
 
@@ -82,6 +88,7 @@ public struct Profile: Sendable {
                         settings: settings.overridden(by: later.settings), allow: allow + later.allow,
                         sources: sources + later.sources, warnings: warnings + later.warnings)
         p.audit = audit.merged(with: later.audit)
+        p.incidents = incidents.overridden(by: later.incidents)
         return p
     }
 }

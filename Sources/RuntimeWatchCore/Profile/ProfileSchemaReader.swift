@@ -11,7 +11,7 @@ struct ProfileSchemaReader {
     let resolver: HostResolver
     var warnings: [ProfileWarning] = []
 
-    static let topKeys = ["version", "disable", "settings", "allow", "audit"]
+    static let topKeys = ["version", "disable", "settings", "allow", "audit", "incidents"]
     static let settingsKeys = ["fold_window_seconds", "kubernetes_api", "production_namespaces"]
     static let kubernetesAPIKeys = ["cidrs", "ports"]
     static let entryKeys = ["rules", "namespace", "pod", "container", "image", "executable", "host", "paths",
@@ -52,6 +52,7 @@ struct ProfileSchemaReader {
         var profile = Profile(version: version, disabledRules: disabled, settings: settings, allow: entries,
                               sources: [file], warnings: warnings)
         if let node = fields["audit"] { profile.audit = try audit(from: node) }
+        if let node = fields["incidents"] { profile.incidents = try incidents(from: node) }
         return profile
     }
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Options shared by every command that runs detections (`run`, `replay`): where alerts go, in
-// which format, under which profile, with which rules switched off.
+// which format, under which profile (ProfileOptions), with which rules switched off.
 
 import ArgumentParser
 import RuntimeWatchCore
@@ -20,6 +20,22 @@ struct DetectionOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Also POST each alert to URL (falcosidekick's root path, e.g. http://falcosidekick:2801/).", valueName: "URL"))
     var webhook: String?
 
+    @OptionGroup var rules: ProfileOptions
+
+    func disabledRuleIDs() throws -> Set<String> { try rules.disabledRuleIDs() }
+
+    func loadProfile() throws(ProfileError) -> Profile { try rules.loadProfile() }
+
+    func validate() throws {
+        if let webhook, !(webhook.hasPrefix("http://") || webhook.hasPrefix("https://")) {
+            throw ValidationError("--webhook \(webhook): expected an http:// or https:// URL")
+        }
+    }
+}
+
+/// Which profile and which rules: shared by the commands that run detections and by `incidents`
+/// (which replays a trace but writes no alerts).
+struct ProfileOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Profile file; repeat to layer several (later files extend earlier ones, all extend the embedded default).", valueName: "FILE"))
     var profile: [String] = []
 
@@ -44,9 +60,6 @@ struct DetectionOptions: ParsableArguments {
 
     func validate() throws {
         _ = try disabledRuleIDs()
-        if let webhook, !(webhook.hasPrefix("http://") || webhook.hasPrefix("https://")) {
-            throw ValidationError("--webhook \(webhook): expected an http:// or https:// URL")
-        }
     }
 
     /// Loads the profile stack (embedded default, then each --profile file).

@@ -94,7 +94,8 @@ extension RuntimeWatch {
                     do { try file?.reopen() } catch { FileHandle.standardError.write(Data("runtime-watch: reopen: \(error)\n".utf8)) }
                 }
             }
-            var loop = DriveLoop(engine: try makeEngine(hostname: host, nodeResolvers: nodeResolvers, profile: profile, sink: stack.sink))
+            var loop = DriveLoop(engine: Self.engine(hostname: host, nodeResolvers: nodeResolvers, disabledRules: try detection.disabledRuleIDs(),
+                                                     profile: profile, sink: stack.sink))
             do { try await loop.run(source) } catch { throw CLIError("\(trace ?? "-"): \(error)") }
             if source.wasStopped { FileHandle.standardError.write(Data("runtime-watch: replay stopped by signal after \(loop.progress.events) events\n".utf8)) }
             malformed += source.reader?.counts.malformed ?? 0
@@ -103,15 +104,16 @@ extension RuntimeWatch {
             if summary || source.wasStopped, let s = loop.engine?.stats {
                 let events = s.eventsByKind.values.reduce(0, +)
                 let written = s.alertsEmitted >= stack.sink.writeFailures ? s.alertsEmitted - stack.sink.writeFailures : 0
-                FileHandle.standardError.write(Data("runtime-watch: replayed \(events) events, \(malformed) malformed lines skipped, \(s.alertsEmitted) alerts, \(written) written\n".utf8))
+                FileHandle.standardError.write(Data("runtime-watch: replayed \(events) events, \(malformed) malformed lines skipped, \(s.alertsEmitted) alerts, \(written) written, \(s.incidents.opened) incidents\n".utf8))
             }
             if let outputFailure { throw outputFailure }
         }
 
-        /// The replay engine, configured like `run`'s, so replayed alerts match live ones.
-        private func makeEngine(hostname: String, nodeResolvers: [String], profile: Profile, sink: any AlertSink) throws -> Engine {
-            var configuration = EngineConfiguration(hostname: hostname, disabledRules: try detection.disabledRuleIDs())
-            // The recording node's resolvers (its trace header), not this machine's.
+        /// The replay engine, configured like `run`'s, so replayed alerts (and incidents) match live ones.
+        /// `nodeResolvers` are the recording node's (its trace header), not this machine's.
+        static func engine(hostname: String, nodeResolvers: [String], disabledRules: Set<String>, profile: Profile,
+                           sink: any AlertSink) -> Engine {
+            var configuration = EngineConfiguration(hostname: hostname, disabledRules: disabledRules)
             configuration.nodeResolvers = nodeResolvers
             return Engine(configuration: configuration, detectors: BuiltinDetectors.make(), profile: profile, sink: sink,
                           metrics: NOOPMetricsHandler.instance)
