@@ -44,10 +44,12 @@ storm() {
             sleep 1   # forkstat has no ready line; its netlink socket is bound well within this
             ;;
     esac
-    [ -n "$MONITOR_PID" ] && before=$(cpu_ticks "$MONITOR_PID")
+    # The monitors run under timeout(1): measure the monitor itself, timeout's only child.
+    local measured=
+    [ -n "$MONITOR_PID" ] && { measured=$(pgrep -P "$MONITOR_PID" | head -1); before=$(cpu_ticks "$measured"); }
     read -r spawned seconds < <(timeout 300 "$WORK/execstorm" "$N" "$workers" 0 "rw-overhead-$$")
     # Let the monitor drain what is queued: its CPU for the storm includes finishing it.
-    [ -n "$MONITOR_PID" ] && { sleep 2; after=$(cpu_ticks "$MONITOR_PID"); }
+    [ -n "$MONITOR_PID" ] && { sleep 2; after=$(cpu_ticks "$measured"); }
     rw_stop_pid "$MONITOR_PID"
     MONITOR_PID=
     awk -v m="$mode" -v w="$workers" -v n="$spawned" -v s="$seconds" -v b="$before" -v a="$after" -v t="$TICK" \
