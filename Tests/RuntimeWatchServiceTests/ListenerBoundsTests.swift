@@ -202,7 +202,11 @@ final class ListenerBoundsTests: XCTestCase {
             XCTAssertLessThan(ContinuousClock.now - began, .seconds(1))
             try await Task.sleep(for: .milliseconds(100))
         }
-        let closed = try await blocking { slow.map { $0.waitForClose(timeout: 4) } }
+        // One deadline for all 20, so a run where none is closed still ends in 4 s.
+        let closed = try await blocking { () -> [Bool] in
+            let deadline = Date().addingTimeInterval(4)
+            return slow.map { $0.waitForClose(timeout: max(0.01, deadline.timeIntervalSinceNow)) }
+        }
         let text = metrics.render()
         await listener.stop()
         XCTAssertEqual(closed.filter { $0 }.count, 20, "slow clients still open: \(closed)")
@@ -223,5 +227,27 @@ final class ListenerBoundsTests: XCTestCase {
         XCTAssertTrue(outcome.0, "an 8 KiB header over a 4 KiB limit held its connection")
         XCTAssertTrue(outcome.1.hasPrefix("HTTP/1.1 400"), outcome.1)
         XCTAssertEqual(fine.status, 200)
+    }
+
+    func testStopIsBoundedWhileClientsAreMidHeaderAndMidBody() async throws {
+        // Default timeouts (10 s header, 30 s body): stop must not wait for them.
+        let (listener, port, _) = try await startListener(ListenerLimits())
+        let midBody = try RawConnection(port: port)
+        midBody.send("POST /k8s-audit HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n{\"items\":[")
+        let midHeader = try RawConnection(port: port)
+        midHeader.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        try await Task.sleep(for: .milliseconds(200))
+        let stopped = Locked(false)
+        let began = ContinuousClock.now
+        let stopping = Task {
+            await listener.stop(gracePeriod: .milliseconds(500))
+            stopped.withLock { $0 = true }
+        }
+        await waitUntil("stop() returns", timeout: .seconds(5)) { stopped.current }
+        let took = ContinuousClock.now - began
+        XCTAssertLessThan(took, .seconds(3), "stop() took \(took) with a half-sent body open")
+        let closed = try await blocking { midBody.waitForClose(timeout: 2) && midHeader.waitForClose(timeout: 2) }
+        XCTAssertTrue(closed, "connections left open after stop()")
+        _ = stopping
     }
 }

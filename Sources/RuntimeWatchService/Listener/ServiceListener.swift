@@ -138,7 +138,8 @@ public final class ServiceListener: Sendable {
     }
 
     /// Stops accepting connections, lets in-flight requests finish for up to `gracePeriod`, then
-    /// cancels whatever is left. Returns when the listener is fully down; safe to call twice.
+    /// cancels the server, which closes every connection still open (a client in the middle of a
+    /// header or body included). Returns when the listener is fully down; safe to call twice.
     public func stop(gracePeriod: Duration = .seconds(5)) async {
         let running: (ServiceGroup, Task<Void, Never>)? = phase.withLockedValue { phase in
             defer { phase = .stopped }
@@ -147,13 +148,13 @@ public final class ServiceListener: Sendable {
         }
         guard let (group, task) = running else { return }
         await group.triggerGracefulShutdown()
-        let finishedInTime = await withTaskGroup(of: Bool.self) { race in
-            race.addTask { await task.value; return true }
-            race.addTask { try? await Task.sleep(for: gracePeriod); return false }
-            let first = await race.next() ?? false
-            race.cancelAll()
-            return first
-        }
+        // Not a task group: a group waits for all its children, and awaiting `task.value` cannot be
+        // cancelled, so the timeout would wait for the server anyway.
+        let finished = OneShot<Bool>()
+        Task { await task.value; finished.fulfil(true) }
+        let timer = Task { try? await Task.sleep(for: gracePeriod); finished.fulfil(false) }
+        let finishedInTime = await finished.value
+        timer.cancel()
         if !finishedInTime {
             logger.warning("listener did not stop within \(gracePeriod); cancelling open connections")
             task.cancel()
