@@ -155,13 +155,16 @@ final class ListenerBoundsTests: XCTestCase {
 
     func testBodiesOverTheSharedBudgetGet503WithRetryAfter() async throws {
         let gate = Gate()
+        let handling = Locked(0)
         let limits = ListenerLimits(headerTimeout: .seconds(5), idleTimeout: .seconds(30), bodyBudgetBytes: 1000)
-        let (listener, port, _) = try await startListener(limits, maxBodyBytes: 800) { _ in await gate.wait() }
+        let (listener, port, _) = try await startListener(limits, maxBodyBytes: 800) { _ in
+            handling.withLock { $0 += 1 }
+            await gate.wait()
+        }
         let body = [UInt8](repeating: 0x20, count: 600)
-        // A: 600 bytes held by a handler that waits on the gate.
+        // A: 600 bytes held by a handler that waits on the gate (its body is read and reserved).
         let first = Task { try await RawHTTPClient.request(port: port, method: "POST", path: "/k8s-audit", body: body) }
-        // Give A time to reserve its 600 bytes.
-        try await Task.sleep(for: .milliseconds(300))
+        await waitUntil("the first body reaches its handler") { handling.current == 1 }
         // B: 600 more would make 1200 > 1000 in flight.
         let refused = try await RawHTTPClient.request(port: port, method: "POST", path: "/k8s-audit", body: body, timeout: 3)
         XCTAssertEqual(refused.status, 503)

@@ -199,6 +199,8 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
         let limit: Duration
         let reason: ConnectionCloseReason?
         switch next {
+        // A next request whose first bytes came in the same read as the previous one's end is
+        // timed as idle, not as a header: it is still bounded, by the (longer) idle timeout.
         case .idle: (limit, reason) = (limits.idleTimeout, .idleTimeout)
         case .readingHeader: (limit, reason) = (limits.headerTimeout, .headerTimeout)
         case .readingBody: (limit, reason) = (limits.bodyTimeout, .bodyTimeout)
