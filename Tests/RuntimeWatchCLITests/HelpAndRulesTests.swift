@@ -31,6 +31,21 @@ final class HelpAndRulesTests: CLITestCase {
         }
     }
 
+    func testRunHelpDocumentsTheListenerBoundsAndTheWebhookDrain() throws {
+        let result = try AssertExecuteCommand(["run", "--help"])
+        for option in ["--listen-header-timeout", "--listen-idle-timeout", "--listen-body-timeout", "--listen-max-connections",
+                       "--listen-max-header-bytes", "--listen-max-body-bytes", "--listen-body-budget-bytes",
+                       "--webhook-drain-seconds"] {
+            XCTAssertTrue(result.stdout.contains(option), "run --help lacks \(option):\n\(result.stdout)")
+        }
+    }
+
+    func testWebhookDrainOutOfRangeNamesTheOption() throws {
+        let trace = try write("empty.jsonl", "")
+        let result = try AssertExecuteCommand(["replay", "--webhook-drain-seconds=-1", trace], expectedExitCode: 64, expectedStdout: "")
+        XCTAssertTrue(result.stderr.contains("--webhook-drain-seconds -1.0: expected 0 to 3600 seconds"), result.stderr)
+    }
+
     func testUnknownSubcommandOptionIsAUsageError() throws {
         // With an existing trace: given a missing one, validate()'s "no such file" wins over the
         // unknown option (swift-argument-parser runs validation first; see the report).

@@ -136,4 +136,32 @@ final class LiveRunTests: CLITestCase {
         XCTAssertEqual(request?.requestLine, "POST / HTTP/1.1")
         _ = stop(monitor)
     }
+
+    /// A receiver that accepts connections into its backlog and never answers: the alerts hang in
+    /// flight. SIGTERM waits `--webhook-drain-seconds`, not the 10 s default or the request
+    /// timeout, and the totals logged at exit account for every alert written to the file.
+    func testWebhookDrainBoundsTheExitAndTheTotalsAccountForEveryAlert() throws {
+        let hung = try LoopbackSocket.listen()
+        defer { close(hung.fd) }
+        let alerts = path("alerts.jsonl")
+        let (monitor, _) = try startMonitor(["--webhook", "http://127.0.0.1:\(hung.port)/", "--webhook-drain-seconds", "1",
+                                             "--output", alerts])
+        _ = try LiveHelpers.triggerDetectedReverseShell { !reverseShellAlerts(in: (try? String(contentsOfFile: alerts, encoding: .utf8)) ?? "", port: $0).isEmpty }
+        let began = Date()
+        let result = stop(monitor)
+        let took = Date().timeIntervalSince(began)
+        XCTAssertLessThan(took, 6, "exit took \(took) s with a 1 s drain\n\(result.stderr)")
+        let written = ((try? String(contentsOfFile: alerts, encoding: .utf8)) ?? "").split(separator: "\n").count
+        let marker = "webhook output totals:"
+        let totals = result.stderr.components(separatedBy: "\n").first { $0.contains(marker) }
+            .flatMap { $0.components(separatedBy: marker).last } ?? ""
+        let numbers = totals.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+        // sent, retried, failed, dropped, then dropped by reason.
+        XCTAssertEqual(numbers.count, 7, "no totals line:\n\(result.stderr)")
+        guard numbers.count == 7 else { return }
+        XCTAssertEqual(numbers[0], 0, "nothing can be sent to a receiver that never answers: \(totals)")
+        XCTAssertEqual(numbers[2] + numbers[3], written, "failed + dropped must be every alert written: \(totals)")
+        XCTAssertEqual(numbers[4] + numbers[5] + numbers[6], numbers[3], totals)
+    }
 }
+

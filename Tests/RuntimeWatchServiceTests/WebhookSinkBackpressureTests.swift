@@ -37,10 +37,11 @@ final class WebhookSinkBackpressureTests: XCTestCase {
 
         // 50 emitted = 1 in flight + 5 queued + 44 dropped.
         let expectedDrops = 50 - capacity - 1
-        XCTAssertEqual(sink.statistics(), WebhookSinkStatistics(sent: 0, retried: 0, failed: 0, dropped: expectedDrops,
+        XCTAssertEqual(sink.statistics(), WebhookSinkStatistics(sent: 0, retried: 0, failed: 0,
+                                                                drops: [.queueFull: expectedDrops],
                                                                 queued: capacity, inFlight: 1))
         var text = metrics.render()
-        XCTAssertTrue(text.contains("runtime_watch_output_drops_total{output=\"webhook\"} \(expectedDrops)"), text)
+        XCTAssertTrue(text.contains("runtime_watch_output_drops_total{output=\"webhook\",reason=\"queue_full\"} \(expectedDrops)"), text)
         XCTAssertTrue(text.contains("runtime_watch_output_queue_depth{output=\"webhook\"} \(capacity)"), text)
         let warnings = capture.lines.filter { $0.level == .warning }
         XCTAssertEqual(warnings.count, 1, "drops are rate-limited, not logged per alert: \(warnings.map(\.message))")
@@ -55,7 +56,7 @@ final class WebhookSinkBackpressureTests: XCTestCase {
 
         XCTAssertEqual(try receiver.acceptedAlerts(), (0...capacity).map(makeAlert), "the oldest alerts are kept, in order")
         XCTAssertEqual(sink.statistics(), WebhookSinkStatistics(sent: capacity + 1, retried: 0, failed: 0,
-                                                                dropped: expectedDrops, queued: 0, inFlight: 0))
+                                                                drops: [.queueFull: expectedDrops], queued: 0, inFlight: 0))
         XCTAssertTrue(text.contains("runtime_watch_output_queue_depth{output=\"webhook\"} 0"), text)
         XCTAssertTrue(text.contains("runtime_watch_output_sent_total{output=\"webhook\"} 6"), text)
         // The 43 drops after the first were summarised once at shutdown.
@@ -85,7 +86,7 @@ final class WebhookSinkBackpressureTests: XCTestCase {
         let stats = sink.statistics()
         // 1 in flight when shut down → failed; 3 queued → dropped; 1 emitted afterwards → dropped.
         XCTAssertEqual(stats.failed, 1)
-        XCTAssertEqual(stats.dropped, 4)
+        XCTAssertEqual(stats.drops, [.queuedAtShutdown: 3, .emittedAfterShutdown: 1])
         XCTAssertEqual(stats.sent, 0)
         XCTAssertEqual(stats.queued, 0)
         XCTAssertEqual(stats.inFlight, 0)

@@ -44,7 +44,7 @@ final class WebhookSinkDeliveryTests: XCTestCase {
             XCTAssertFalse(try XCTUnwrap(object["output_fields"] as? [String: Any]).isEmpty)
         }
         XCTAssertEqual(Set(try receiver.acceptedAlerts()), Set(alerts))
-        XCTAssertEqual(sink.statistics(), WebhookSinkStatistics(sent: 20, retried: 0, failed: 0, dropped: 0, queued: 0, inFlight: 0))
+        XCTAssertEqual(sink.statistics(), WebhookSinkStatistics(sent: 20, retried: 0, failed: 0, queued: 0, inFlight: 0))
         let text = metrics.render()
         XCTAssertTrue(text.contains("runtime_watch_output_sent_total{output=\"webhook\"} 20"), text)
         XCTAssertTrue(text.contains("runtime_watch_output_queue_depth{output=\"webhook\"} 0"), text)
@@ -68,7 +68,7 @@ final class WebhookSinkDeliveryTests: XCTestCase {
         // With one request at a time the head alert absorbs all three 503s: exactly 3 retries.
         XCTAssertEqual(receiver.received.count, 8)
         XCTAssertEqual(try receiver.acceptedAlerts(), alerts, "each alert accepted exactly once, in emit order")
-        XCTAssertEqual(sink.statistics(), WebhookSinkStatistics(sent: 5, retried: 3, failed: 0, dropped: 0, queued: 0, inFlight: 0))
+        XCTAssertEqual(sink.statistics(), WebhookSinkStatistics(sent: 5, retried: 3, failed: 0, queued: 0, inFlight: 0))
         XCTAssertTrue(metrics.render().contains("runtime_watch_output_retries_total{output=\"webhook\"} 3"))
     }
 
@@ -114,7 +114,7 @@ final class WebhookSinkDeliveryTests: XCTestCase {
 
         XCTAssertTrue(drained)
         XCTAssertEqual(receiver.received.count, 3, "one request per alert, no retries")
-        XCTAssertEqual(stats, WebhookSinkStatistics(sent: 0, retried: 0, failed: 3, dropped: 0, queued: 0, inFlight: 0))
+        XCTAssertEqual(stats, WebhookSinkStatistics(sent: 0, retried: 0, failed: 3, queued: 0, inFlight: 0))
         let errors = capture.lines.filter { $0.level == .error }
         guard errors.count == 2 else {
             return XCTFail("expected the first failure at once and the other two summarised at shutdown: \(errors)")

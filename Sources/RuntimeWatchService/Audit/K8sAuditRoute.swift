@@ -10,10 +10,12 @@ import RuntimeWatchCore
 
 public enum K8sAuditRoute {
     public static let path = "/k8s-audit"
+    /// Largest body accepted by default (32 MiB); larger gets 413.
+    public static let defaultMaxBodyBytes = 32 << 20
 
     /// The route registration for `ServiceListener`.
     /// - Parameter ingest: takes the posted body (capture's `K8sAuditInput.ingest`).
-    public static func registration(maxBodyBytes: Int = 32 << 20,
+    public static func registration(maxBodyBytes: Int = defaultMaxBodyBytes,
                                     ingest: @escaping @Sendable ([UInt8]) -> K8sAuditIngestOutcome) -> RouteRegistration {
         RouteRegistration(method: .post, path: path, maxBodyBytes: maxBodyBytes) { request in
             response(for: ingest(request.body))

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // The node's single HTTP listener: `/healthz` for probes, `/metrics` for Prometheus, and extra
 // routes registered by other components (e.g. POST /k8s-audit). Runs Hummingbird inside a
-// ServiceLifecycle group so `stop()` can shut it down gracefully, bounded in time.
+// ServiceLifecycle group so `stop()` can shut it down gracefully, bounded in time. Every client is
+// bounded by `ListenerLimits` (timeouts, connection count, header size, body size and budget).
 
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -49,6 +51,8 @@ public final class ServiceListener: Sendable {
     private let health: HealthState
     private let metrics: PrometheusMetrics
     private let routes: [RouteRegistration]
+    private let limits: ListenerLimits
+    private let bodies: BodyBudget
     private let logger: Logger
 
     private enum Phase {
@@ -60,7 +64,8 @@ public final class ServiceListener: Sendable {
 
     /// - Throws: `ServiceListenerError.duplicateRoute` / `.invalidRoutePath` for bad registrations.
     public init(address: ListenAddress, health: HealthState, metrics: PrometheusMetrics,
-                routes: [RouteRegistration] = [], logger: Logger = Logger(label: "runtime-watch.listener"))
+                routes: [RouteRegistration] = [], limits: ListenerLimits = ListenerLimits(),
+                logger: Logger = Logger(label: "runtime-watch.listener"))
         throws(ServiceListenerError)
     {
         var seen: Set<String> = ["GET /healthz", "GET /metrics"]
@@ -74,6 +79,8 @@ public final class ServiceListener: Sendable {
         self.health = health
         self.metrics = metrics
         self.routes = routes
+        self.limits = limits
+        self.bodies = BodyBudget(limit: limits.bodyBudgetBytes)
         self.logger = logger
     }
 
@@ -97,7 +104,10 @@ public final class ServiceListener: Sendable {
         let addressText = address.description
         let app = Application(
             router: makeRouter(),
-            configuration: .init(address: .hostname(address.host, port: address.port), reuseAddress: true),
+            server: makeServer(),
+            configuration: .init(address: .hostname(address.host, port: address.port), backlog: limits.backlog,
+                                 reuseAddress: true,
+                                 availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: logger)),
             onServerRunning: { channel in started.fulfil(.success(channel.localAddress?.port ?? 0)) },
             logger: logger)
         let group = ServiceGroup(services: [app], logger: logger)
@@ -128,7 +138,8 @@ public final class ServiceListener: Sendable {
     }
 
     /// Stops accepting connections, lets in-flight requests finish for up to `gracePeriod`, then
-    /// cancels whatever is left. Returns when the listener is fully down; safe to call twice.
+    /// cancels the server, which closes every connection still open (a client in the middle of a
+    /// header or body included). Returns when the listener is fully down; safe to call twice.
     public func stop(gracePeriod: Duration = .seconds(5)) async {
         let running: (ServiceGroup, Task<Void, Never>)? = phase.withLockedValue { phase in
             defer { phase = .stopped }
@@ -137,17 +148,33 @@ public final class ServiceListener: Sendable {
         }
         guard let (group, task) = running else { return }
         await group.triggerGracefulShutdown()
-        let finishedInTime = await withTaskGroup(of: Bool.self) { race in
-            race.addTask { await task.value; return true }
-            race.addTask { try? await Task.sleep(for: gracePeriod); return false }
-            let first = await race.next() ?? false
-            race.cancelAll()
-            return first
-        }
+        // Not a task group: a group waits for all its children, and awaiting `task.value` cannot be
+        // cancelled, so the timeout would wait for the server anyway.
+        let finished = OneShot<Bool>()
+        Task { await task.value; finished.fulfil(true) }
+        let timer = Task { try? await Task.sleep(for: gracePeriod); finished.fulfil(false) }
+        let finishedInTime = await finished.value
+        timer.cancel()
         if !finishedInTime {
             logger.warning("listener did not stop within \(gracePeriod); cancelling open connections")
             task.cancel()
             await task.value
+        }
+    }
+
+    // MARK: Connections
+
+    /// HTTP/1.1 with the header size bound and the per-connection deadlines of `limits`.
+    private func makeServer() -> HTTPServerBuilder {
+        let limits = self.limits
+        let closes = ConnectionCloseCounters(factory: metrics.factory)
+        let logger = self.logger
+        let http1 = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [ConnectionDeadlineHandler(limits: limits, closes: closes, logger: logger)],
+            idleTimeout: nil,
+            httpDecoderConfiguration: .init(maxHeaderFieldSize: limits.maxHeaderBytes, maxHeaderListSize: limits.maxHeaderBytes))
+        return HTTPServerBuilder { responder in
+            BoundedHTTP1Channel(http1: HTTP1Channel(responder: responder, configuration: http1))
         }
     }
 
@@ -157,6 +184,7 @@ public final class ServiceListener: Sendable {
         let router = Router()
         let health = self.health
         let metrics = self.metrics
+        let bodies = self.bodies
         router.get("/healthz") { _, _ -> Response in
             let report = health.report()
             return Self.textResponse(status: report.httpStatus, body: report.body, contentType: "text/plain; charset=utf-8")
@@ -166,23 +194,38 @@ public final class ServiceListener: Sendable {
         }
         for route in routes {
             router.on(RouterPath(route.path), method: HTTPRequest.Method(route.method.rawValue)!) { request, _ -> Response in
-                let body: ByteBuffer
                 do {
-                    body = try await request.body.collect(upTo: route.maxBodyBytes)
-                } catch is NIOTooManyBytesError {
-                    return Self.textResponse(status: 413, body: "request body larger than \(route.maxBodyBytes) bytes\n",
-                                             contentType: "text/plain; charset=utf-8")
+                    return try await bodies.withBody(of: request, maxBytes: route.maxBodyBytes) { body in
+                        let routeRequest = RouteRequest(
+                            method: route.method, path: request.uri.path,
+                            headers: request.headers.map { (name: $0.name.rawName, value: $0.value) },
+                            body: body)
+                        let answer = await route.handler(routeRequest)
+                        return Self.textResponse(status: answer.status, body: answer.body, contentType: answer.contentType,
+                                                 extraHeaders: answer.headers)
+                    }
+                } catch let refusal as BodyRefusal {
+                    return Self.response(refusing: refusal)
                 }
-                let routeRequest = RouteRequest(
-                    method: route.method, path: request.uri.path,
-                    headers: request.headers.map { (name: $0.name.rawName, value: $0.value) },
-                    body: Array(body.readableBytesView))
-                let answer = await route.handler(routeRequest)
-                return Self.textResponse(status: answer.status, body: answer.body, contentType: answer.contentType,
-                                         extraHeaders: answer.headers)
             }
         }
         return router
+    }
+
+    /// 413 or 503 for a body that was not read. `Connection: close` makes `ConnectionDeadlineHandler`
+    /// send the answer, then discard the unread body and close, so the client is never left
+    /// blocked sending a body nobody reads.
+    private static func response(refusing refusal: BodyRefusal) -> Response {
+        switch refusal {
+        case .tooLarge(let limit):
+            return textResponse(status: 413, body: "request body larger than \(limit) bytes\n",
+                                contentType: "text/plain; charset=utf-8",
+                                extraHeaders: [.init(name: "Connection", value: "close")])
+        case .overBudget(let limit):
+            return textResponse(status: 503, body: "request bodies in flight would exceed \(limit) bytes; retry later\n",
+                                contentType: "text/plain; charset=utf-8",
+                                extraHeaders: [.init(name: "Retry-After", value: "1"), .init(name: "Connection", value: "close")])
+        }
     }
 
     private static func textResponse(status: Int, body: String, contentType: String,

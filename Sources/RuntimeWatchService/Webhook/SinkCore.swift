@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The webhook's shared state: the bounded queue, in-flight count, counters and their metrics, and
 // the rate-limited drop/failure logs. `emit` (any thread) and the sender task meet here, under one lock.
+// Each drop reason has its own log summary, so a line's count is the count of its reason only and
+// the counts logged for a reason add up to its metric.
 
 import Logging
 import NIOConcurrencyHelpers
@@ -18,7 +20,7 @@ final class SinkCore: Sendable {
     private let metrics: OutputMetrics
     private let capacity: Int
     let logger: Logger
-    private let drops: RateLimitedReporter
+    private let drops: [WebhookDropReason: RateLimitedReporter]
     private let failures: RateLimitedReporter
 
     init(configuration: WebhookConfiguration, metrics: OutputMetrics, logger: Logger) {
@@ -26,31 +28,41 @@ final class SinkCore: Sendable {
         self.metrics = metrics
         self.capacity = configuration.queueCapacity
         self.logger = logger
-        drops = RateLimitedReporter(logger: logger, level: .warning, interval: configuration.logInterval,
-                                    what: "webhook alerts dropped")
+        var drops: [WebhookDropReason: RateLimitedReporter] = [:]
+        for reason in WebhookDropReason.allCases {
+            drops[reason] = RateLimitedReporter(logger: logger, level: .warning, interval: configuration.logInterval,
+                                                what: "webhook alerts dropped")
+        }
+        self.drops = drops
         failures = RateLimitedReporter(logger: logger, level: .error, interval: configuration.logInterval,
                                        what: "webhook alerts not delivered")
         metrics.queueDepth.record(0)
+        metrics.inFlight.record(0)
     }
 
     /// Appends the alert; false (counted as a drop) when full or shut down.
     func enqueue(_ alert: Alert) -> Bool {
-        let outcome: Bool? = state.withLockedValue { s in
-            guard s.accepting else { s.stats.dropped += 1; return nil }
-            guard s.queue.append(alert) else { s.stats.dropped += 1; return false }
+        let refusal: WebhookDropReason? = state.withLockedValue { s in
+            guard s.accepting else { return .emittedAfterShutdown }
+            guard s.queue.append(alert) else { return .queueFull }
             metrics.queueDepth.record(s.queue.count)
-            return true
+            return nil
         }
-        switch outcome {
-        case true?: return true
-        case false?:
-            metrics.dropped.increment()
-            drops.record(detail: "queue full at \(capacity) alerts; the receiver is slow or down")
-        case nil:
-            metrics.dropped.increment()
-            drops.record(detail: "emitted after the webhook output shut down")
-        }
+        guard let refusal else { return true }
+        recordDropped(1, reason: refusal)
         return false
+    }
+
+    /// Counts `n` drops under `reason` in the statistics, the metric and that reason's log summary.
+    private func recordDropped(_ n: Int, reason: WebhookDropReason) {
+        state.withLockedValue { $0.stats.drops[reason, default: 0] += n }
+        metrics.dropped[reason]?.increment(by: Int64(n))
+        let detail = switch reason {
+        case .queueFull: "queue full at \(capacity) alerts; the receiver is slow or down"
+        case .queuedAtShutdown: "still queued at shutdown"
+        case .emittedAfterShutdown: "emitted after the webhook output shut down"
+        }
+        drops[reason]?.record(count: n, detail: detail)
     }
 
     /// Moves up to `limit` alerts from the queue to in-flight; nil when the queue is empty.
@@ -61,13 +73,19 @@ final class SinkCore: Sendable {
             s.inFlight += batch.count
             s.stats.inFlight = s.inFlight
             metrics.queueDepth.record(s.queue.count)
+            metrics.inFlight.record(s.inFlight)
             return batch
         }
     }
 
     func recordDelivered(_ n: Int) {
         guard n > 0 else { return }
-        state.withLockedValue { s in s.stats.sent += n; s.inFlight -= n; s.stats.inFlight = s.inFlight }
+        state.withLockedValue { s in
+            s.stats.sent += n
+            s.inFlight -= n
+            s.stats.inFlight = s.inFlight
+            metrics.inFlight.record(s.inFlight)
+        }
         metrics.sent.increment(by: Int64(n))
     }
 
@@ -79,7 +97,12 @@ final class SinkCore: Sendable {
     /// Alerts that will not be sent again; `detail` goes into the rate-limited error log.
     func recordFailed(_ n: Int, detail: String) {
         guard n > 0 else { return }
-        state.withLockedValue { s in s.stats.failed += n; s.inFlight -= n; s.stats.inFlight = s.inFlight }
+        state.withLockedValue { s in
+            s.stats.failed += n
+            s.inFlight -= n
+            s.stats.inFlight = s.inFlight
+            metrics.inFlight.record(s.inFlight)
+        }
         metrics.failed.increment(by: Int64(n))
         failures.record(count: n, detail: detail)
     }
@@ -103,19 +126,22 @@ final class SinkCore: Sendable {
         }
     }
 
-    /// Counts whatever is still queued as dropped and reports all pending summaries.
+    /// Counts whatever is still queued as dropped, reports all pending summaries, and logs the
+    /// totals once (the same numbers as the metrics).
     func discardQueued() {
         let discarded = state.withLockedValue { s in
             let n = s.queue.removeAll()
-            s.stats.dropped += n
             metrics.queueDepth.record(0)
             return n
         }
-        if discarded > 0 {
-            metrics.dropped.increment(by: Int64(discarded))
-            drops.record(count: discarded, detail: "still queued at shutdown")
-        }
-        drops.reportPending()
+        if discarded > 0 { recordDropped(discarded, reason: .queuedAtShutdown) }
+        for reason in WebhookDropReason.allCases { drops[reason]?.reportPending() }
         failures.reportPending()
+        let stats = statistics()
+        let byReason = WebhookDropReason.allCases.map { "\($0.rawValue) \(stats.drops[$0, default: 0])" }
+        logger.info("""
+            webhook output totals: sent \(stats.sent), retried \(stats.retried), failed \(stats.failed), \
+            dropped \(stats.dropped) (\(byReason.joined(separator: ", ")))
+            """)
     }
 }

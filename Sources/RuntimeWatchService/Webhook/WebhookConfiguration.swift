@@ -23,7 +23,8 @@ public struct WebhookConfiguration: Sendable {
     /// TCP connect deadline.
     public var connectTimeout: Duration
     public var retry: RetryPolicy
-    /// Longest `flush()` waits for the queue to drain.
+    /// Longest `flush()` waits for the queue to drain: the drain time at exit
+    /// (`--webhook-drain-seconds`); what is still queued afterwards is dropped at shutdown.
     public var flushTimeout: Duration
     /// Drops and failures are logged at most once per this interval.
     public var logInterval: Duration

@@ -26,7 +26,19 @@ import Logging
 import NIOCore
 import RuntimeWatchCore
 
-/// Counts since the sink was created, plus the current backlog.
+/// Why an alert was dropped without being attempted; the `reason` label of
+/// `runtime_watch_output_drops_total`.
+public enum WebhookDropReason: String, Sendable, Hashable, CaseIterable {
+    /// The queue held `queueCapacity` alerts when it was emitted.
+    case queueFull = "queue_full"
+    /// Still waiting in the queue when the drain time at shutdown ran out.
+    case queuedAtShutdown = "queued_at_shutdown"
+    /// Emitted after the output shut down.
+    case emittedAfterShutdown = "emitted_after_shutdown"
+}
+
+/// Counts since the sink was created, plus the current backlog. Every alert emitted ends up in
+/// exactly one of sent, failed or `drops` (or is still queued or in flight).
 public struct WebhookSinkStatistics: Sendable, Equatable {
     /// Alerts the receiver accepted (2xx).
     public var sent = 0
@@ -34,18 +46,22 @@ public struct WebhookSinkStatistics: Sendable, Equatable {
     public var retried = 0
     /// Alerts given up: refused (4xx/3xx), still failing after `giveUpAfter`, or cut off by shutdown.
     public var failed = 0
-    /// Alerts never attempted: queue full, emitted after shutdown, or still queued at shutdown.
-    public var dropped = 0
+    /// Alerts never attempted, by reason.
+    public var drops: [WebhookDropReason: Int] = [:]
     /// Alerts waiting in the queue.
     public var queued = 0
     /// Alerts of the batch being sent.
     public var inFlight = 0
 
-    public init(sent: Int = 0, retried: Int = 0, failed: Int = 0, dropped: Int = 0, queued: Int = 0, inFlight: Int = 0) {
+    /// Alerts never attempted, all reasons together.
+    public var dropped: Int { drops.values.reduce(0, +) }
+
+    public init(sent: Int = 0, retried: Int = 0, failed: Int = 0, drops: [WebhookDropReason: Int] = [:], queued: Int = 0,
+                inFlight: Int = 0) {
         self.sent = sent
         self.retried = retried
         self.failed = failed
-        self.dropped = dropped
+        self.drops = drops
         self.queued = queued
         self.inFlight = inFlight
     }

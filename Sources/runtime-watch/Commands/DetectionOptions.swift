@@ -20,6 +20,9 @@ struct DetectionOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Also POST each alert to URL (falcosidekick's root path, e.g. http://falcosidekick:2801/).", valueName: "URL"))
     var webhook: String?
 
+    @Option(name: .long, help: ArgumentHelp("At exit, wait at most this long for the webhook to deliver its queue; what is still queued then is counted as dropped (queued_at_shutdown).", valueName: "SECONDS"))
+    var webhookDrainSeconds: Double = 10
+
     @OptionGroup var rules: ProfileOptions
 
     func disabledRuleIDs() throws -> Set<String> { try rules.disabledRuleIDs() }
@@ -29,6 +32,9 @@ struct DetectionOptions: ParsableArguments {
     func validate() throws {
         if let webhook, !(webhook.hasPrefix("http://") || webhook.hasPrefix("https://")) {
             throw ValidationError("--webhook \(webhook): expected an http:// or https:// URL")
+        }
+        guard webhookDrainSeconds.isFinite, (0...3600).contains(webhookDrainSeconds) else {
+            throw ValidationError("--webhook-drain-seconds \(webhookDrainSeconds): expected 0 to 3600 seconds")
         }
     }
 }

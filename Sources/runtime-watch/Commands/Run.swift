@@ -20,6 +20,7 @@ extension RuntimeWatch {
         @OptionGroup var capture: CaptureOptions
         @OptionGroup var audit: AuditLogOptions
         @OptionGroup var hardening: HardeningOptions
+        @OptionGroup var listenerBounds: ListenerOptions
 
         @Option(name: .long, help: ArgumentHelp("Address for /healthz and /metrics (host:port, [v6]:port, :port), or 'off'.", valueName: "ADDR"))
         var listen: String = "127.0.0.1:8765"
@@ -61,9 +62,11 @@ extension RuntimeWatch {
             if listen != "off" {
                 // POST /k8s-audit: the route hands each body to capture, which queues its events.
                 let input = live.auditInput(metrics: K8sAuditIngestMetrics(source: "webhook"))
-                let auditRoute = K8sAuditRoute.registration { input.ingest(body: $0) }
+                let auditRoute = K8sAuditRoute.registration(maxBodyBytes: listenerBounds.listenMaxBodyBytes) {
+                    input.ingest(body: $0)
+                }
                 let l = try ServiceListener(address: try ListenAddress(parsing: listen), health: health, metrics: metrics,
-                                            routes: [auditRoute], logger: logger)
+                                            routes: [auditRoute], limits: listenerBounds.limits, logger: logger)
                 _ = try await l.start()
                 listener = l
                 logger.info("serving /healthz, /metrics and POST /k8s-audit on \(listen)")

@@ -27,7 +27,8 @@ struct SinkStack {
             }
         }
         if let url = options.webhook {
-            let configuration = try WebhookConfiguration(url: url)
+            let configuration = try WebhookConfiguration(
+                url: url, flushTimeout: .milliseconds(Int64((options.webhookDrainSeconds * 1000).rounded())))
             let webhook = WebhookSink(configuration: configuration, metricsFactory: metricsFactory ?? MetricsSystem.factory, logger: logger)
             self.webhook = webhook
             sinks.append(webhook)
