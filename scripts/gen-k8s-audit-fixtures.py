@@ -34,8 +34,9 @@ def ts(t):
 
 def event(t, verb, uri, user, resource, *, namespace=None, name=None, subresource=None, group="", version="v1",
           code=200, stages=("ResponseComplete",), level="Metadata", agent=KUBECTL, ips=(ADMIN_IP,), request=None,
-          decision="allow", reason="", latency_us=2300, impersonated=None):
-    """One request, as the lines of each of its stages."""
+          decision="allow", reason="", latency_us=2300, impersonated=None, offsets_us=None):
+    """One request, as the lines of each of its stages (stage i at latency_us * i after the request,
+    or at offsets_us[i] when given)."""
     aid = audit_id()
     ref = {"resource": resource}
     if namespace is not None:
@@ -63,7 +64,7 @@ def event(t, verb, uri, user, resource, *, namespace=None, name=None, subresourc
         if request is not None and level in ("Request", "RequestResponse"):
             e["requestObject"] = request
         e["requestReceivedTimestamp"] = ts(t)
-        e["stageTimestamp"] = ts(t + datetime.timedelta(microseconds=latency_us * i))
+        e["stageTimestamp"] = ts(t + datetime.timedelta(microseconds=offsets_us[i] if offsets_us else latency_us * i))
         annotations = {"authorization.k8s.io/decision": decision, "authorization.k8s.io/reason": reason}
         if stage != "RequestReceived":
             e["annotations"] = annotations
@@ -128,7 +129,7 @@ def attacks():
     out += event(s(40), "get", "/api/v1/namespaces/prod/pods/web-0", ALICE, "pods", namespace="prod", name="web-0")
     exec_lines = event(s(40.2), "create", "/api/v1/namespaces/prod/pods/web-0/exec?command=%2Fbin%2Fbash&container=web&stdin=true&stdout=true&tty=true",
                        ALICE, "pods", namespace="prod", name="web-0", subresource="exec", code=101,
-                       stages=("RequestReceived", "ResponseStarted", "ResponseComplete"), latency_us=600_000_000)
+                       stages=("RequestReceived", "ResponseStarted", "ResponseComplete"), offsets_us=(0, 800, 600_000_000))
     out += exec_lines[:2]
     # 4. kubectl exec in a namespace that is not production, with a multi-word command.
     out += event(s(60), "create", "/api/v1/namespaces/staging/pods/api-5c9f/exec?command=sh&command=-c&command=cat%20%2Fetc%2Fpasswd&container=api&stdout=true&stderr=true",

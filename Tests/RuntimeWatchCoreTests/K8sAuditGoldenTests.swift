@@ -59,7 +59,7 @@ final class K8sAuditGoldenTests: XCTestCase {
             Expected(rule: "k8s-pod-exec", priority: .critical, fields: [
                 "ka.target.namespace": "prod", "ka.target.name": "web-0", "ka.target.subresource": "exec",
                 "ka.exec.command": "/bin/bash", "ka.uri.param[command]": "/bin/bash", "ka.exec.container": "web",
-                "ka.stage": "RequestReceived", "ka.target.production": "true", "ka.response.code": .null],
+                "ka.stage": "ResponseStarted", "ka.target.production": "true", "ka.response.code": .int(101), "ka.auth.decision": "allow"],
                      outputPrefix: "Exec into production pod (user=oidc:alice@example.com pod=web-0 ns=prod container=web command=/bin/bash"),
             Expected(rule: "k8s-pod-exec", priority: .warning, fields: [
                 "ka.target.namespace": "staging", "ka.exec.command": "sh -c cat /etc/passwd", "ka.exec.container": "api",
@@ -101,8 +101,9 @@ final class K8sAuditGoldenTests: XCTestCase {
             }
             XCTAssertEqual(a.fields["proc.pid"], .null, "an API request has no process")
         }
-        // The exec alert fires at the session's start, not at its end ten minutes later.
-        XCTAssertEqual(alerts[2].timestamp, AuditTimestamp.nanoseconds("2026-11-20T09:00:40.300000Z"))
+        // The exec alert fires once decided (ResponseStarted, 0.8 ms after the request), not at the
+        // session's end ten minutes later.
+        XCTAssertEqual(alerts[2].timestamp, AuditTimestamp.nanoseconds("2026-11-20T09:00:40.300800Z"))
     }
 
     func testWithoutTheFixtureTuningProductionAndSecretReadersChange() throws {

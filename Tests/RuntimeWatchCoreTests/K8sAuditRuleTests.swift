@@ -56,8 +56,93 @@ final class K8sAuditRuleTests: XCTestCase {
             e.process(EventRecord(timestamp: t0 + 10 + UInt64(i), event: .k8sAudit(exec(stage))))
         }
         XCTAssertEqual(sink.detections.map(\.ruleID), ["k8s-secrets-listed-all-namespaces", "k8s-pod-exec"])
-        XCTAssertEqual(sink.detections.last?.fields["ka.stage"], .string("RequestReceived"))
+        XCTAssertEqual(sink.detections.last?.fields["ka.stage"], .string("ResponseStarted"), "reported once decided")
         XCTAssertEqual(e.stats.eventsByKind["k8s_audit"], 5)
+    }
+
+    /// An exec the authorizer denied: its RequestReceived raises nothing yet; its ResponseStarted
+    /// (403, forbid) raises one lowered "Attempt (denied)" alert carrying the code.
+    func testDeniedExecIsReportedOnceAsAnAttemptWithItsCode() throws {
+        let sink = InMemoryAlertSink()
+        var e = try engine(sink: sink)
+        var exec = audit("D", stage: "RequestReceived", verb: "create", uri: "/api/v1/namespaces/a/pods/p/exec?command=sh",
+                         user: "mallory", resource: "pods", sub: "exec", ns: "a", name: "p")
+        e.process(EventRecord(timestamp: t0, event: .k8sAudit(exec)))
+        XCTAssertEqual(sink.detections.count, 0, "not decided yet")
+        exec.stage = "ResponseStarted"
+        exec.responseStatus = AuditResponseStatus(code: 403)
+        exec.annotations = ["authorization.k8s.io/decision": "forbid"]
+        e.process(EventRecord(timestamp: t0 + 1_000_000, event: .k8sAudit(exec)))
+        exec.stage = "ResponseComplete"
+        e.process(EventRecord(timestamp: t0 + 2_000_000, event: .k8sAudit(exec)))
+        e.finish()
+        XCTAssertEqual(sink.detections.count, 1)
+        let alert = try XCTUnwrap(sink.detections.first)
+        XCTAssertTrue(alert.output.hasPrefix("Attempt (denied): Exec into pod"), alert.output)
+        XCTAssertEqual(alert.fields["ka.response.code"], .int(403))
+        XCTAssertEqual(alert.fields["ka.auth.decision"], .string("forbid"))
+        XCTAssertNil(alert.fields["rw.decision"])
+    }
+
+    /// Live: audit events may be old (a log read from its start) while the node's are current. The
+    /// wait runs on the audit events' own clock, and on heartbeats only once they span it: a
+    /// heartbeat between an old RequestReceived and its ResponseStarted changes nothing, and
+    /// current process events do not expire it; heartbeats 10 s apart after a quiet source do.
+    func testLiveHeartbeatsAndCurrentEventsDoNotDecideForAnOldExec() throws {
+        let sink = InMemoryAlertSink()
+        var e = try engine(sink: sink)
+        let now = t0 + 14 * 86_400_000_000_000   // the node's clock: 14 days after the audit events
+        var exec = audit("C", stage: "RequestReceived", verb: "create", uri: "/api/v1/namespaces/a/pods/p/exec?command=id",
+                         user: "mallory", resource: "pods", sub: "exec", ns: "a", name: "p")
+        e.process(EventRecord(timestamp: t0, event: .k8sAudit(exec)))
+        e.tick(at: now)
+        e.process(EventRecord(timestamp: now + 1, event: .exec(ProcessInfo(pid: ProcessID(700), ppid: ProcessID(1), exe: "/bin/true", argv: ["true"]))))
+        XCTAssertEqual(sink.detections.count, 0, "neither a heartbeat nor a current event decides for it")
+        exec.stage = "ResponseStarted"
+        exec.responseStatus = AuditResponseStatus(code: 101)
+        e.process(EventRecord(timestamp: t0 + 1_000_000, event: .k8sAudit(exec)))
+        XCTAssertEqual(sink.detections.map { $0.fields["ka.stage"] }, [.string("ResponseStarted")])
+
+        let lone = audit("Q", stage: "RequestReceived", verb: "create", uri: "/api/v1/namespaces/a/pods/q/exec?command=id",
+                         user: "mallory", resource: "pods", sub: "exec", ns: "a", name: "q")
+        e.process(EventRecord(timestamp: t0 + 2_000_000, event: .k8sAudit(lone)))
+        e.tick(at: now + 1_000_000_000)
+        e.tick(at: now + 10_000_000_000)
+        XCTAssertEqual(sink.detections.count, 1, "9 s of heartbeats: still waiting")
+        e.tick(at: now + 11_000_000_000)
+        XCTAssertEqual(sink.detections.count, 2, "10 s of heartbeats after it was held: the source went quiet")
+        XCTAssertEqual(sink.detections.last?.fields["rw.decision"], .string("undecided"))
+    }
+
+    /// Only RequestReceived ever arrives: after the wait (event time) one alert marked undecided;
+    /// at the end of a replay, the same. kubectl 1.30+'s WebSocket exec is verb `get`.
+    func testExecWhoseDecisionNeverArrivesIsReportedUndecidedAfterTheWait() throws {
+        for viaFinish in [false, true] {
+            let sink = InMemoryAlertSink()
+            var e = try engine(sink: sink)
+            let exec = audit("U", stage: "RequestReceived", verb: "get", uri: "/api/v1/namespaces/a/pods/p/exec?command=id",
+                             user: "mallory", resource: "pods", sub: "exec", ns: "a", name: "p")
+            e.process(EventRecord(timestamp: t0, event: .k8sAudit(exec)))
+            e.process(EventRecord(timestamp: t0 + 9_000_000_000, event: .k8sAudit(audit("O", stage: "ResponseComplete", verb: "get",
+                                                                                           uri: "/api/v1/namespaces", user: "bob", resource: "namespaces"))))
+            XCTAssertEqual(sink.detections.count, 0, "still waiting at 9 s")
+            if viaFinish {
+                e.finish()
+            } else {
+                e.process(EventRecord(timestamp: t0 + 10_000_000_000, event: .k8sAudit(audit("O2", stage: "ResponseComplete", verb: "get",
+                                                                                              uri: "/api/v1/namespaces", user: "bob", resource: "namespaces"))))
+            }
+            XCTAssertEqual(sink.detections.map(\.ruleID), ["k8s-pod-exec"], viaFinish ? "at the end of input" : "after 10 s")
+            let alert = try XCTUnwrap(sink.detections.first)
+            XCTAssertTrue(alert.output.hasPrefix("Undecided: Exec into pod"), alert.output)
+            XCTAssertEqual(alert.fields["rw.decision"], .string("undecided"))
+            XCTAssertEqual(alert.fields["ka.stage"], .string("RequestReceived"))
+            // Its decided stage arriving later does not alert a second time.
+            var late = exec
+            late.stage = "ResponseStarted"
+            e.process(EventRecord(timestamp: t0 + 20_000_000_000, event: .k8sAudit(late)))
+            XCTAssertEqual(sink.detections.count, 1)
+        }
     }
 
     func testAllowlistByUserGroupAgentAndNamespace() throws {

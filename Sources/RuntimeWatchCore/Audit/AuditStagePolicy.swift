@@ -2,7 +2,10 @@
 // Which audit stages the rules evaluate. Every request is logged at up to three stages with the
 // same auditID; evaluating all of them would alert three times. ResponseComplete and Panic are the
 // final word. RequestReceived/ResponseStarted only repeat them, except for long-running requests
-// (exec, attach) whose ResponseComplete comes when the session ends, possibly hours later.
+// (exec, attach) whose ResponseComplete comes when the session ends, possibly hours later: those
+// are judged at ResponseStarted, the first stage that carries the authorizer's decision and the
+// response code (RequestReceived is logged before authorization; the detector holds it, bounded,
+// and reports it as undecided only if no later stage comes).
 
 public enum AuditStagePolicy {
     public static let evaluatedStages: Set<String> = ["ResponseComplete", "Panic"]

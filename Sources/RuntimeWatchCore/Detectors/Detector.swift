@@ -25,10 +25,14 @@ public protocol Detector: Sendable {
     /// so it must only be false when `inspect` would return `[]` and change nothing.
     /// The default is true (always inspected).
     func needsInspection(of record: EventRecord) -> Bool
+    /// Alerts this detector holds that are due by `now` when no event arrives (a live heartbeat at
+    /// wall-clock time `now`; `UInt64.max` at the end of input). The default holds nothing.
+    mutating func due(now: UInt64, context: DetectionContext) -> [Alert]
 }
 
 extension Detector {
     public func needsInspection(of record: EventRecord) -> Bool { true }
+    public mutating func due(now: UInt64, context: DetectionContext) -> [Alert] { [] }
 }
 
 // Conveniences detectors use so every alert and every allowlist check is made the same way.

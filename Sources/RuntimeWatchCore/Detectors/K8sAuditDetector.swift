@@ -3,6 +3,9 @@
 // by an unexpected identity, exec/attach into a pod, a workload that can escape to its node, and a
 // service-account TokenRequest. Identities the profile's `audit:` section expects are quiet;
 // requests the authorizer denied are reported at a lower priority as attempts.
+// Exec and attach are reported once their decision is known (ResponseStarted or a final stage, with
+// `ka.response.code`). Their RequestReceived, logged before the authorizer decided, is held for
+// `undecidedWaitNanoseconds` of event time and reported as undecided only if no later stage comes.
 
 public struct K8sAuditDetector: Detector {
     public var rules: [Rule] { Rule.k8sAuditRules }
@@ -14,19 +17,89 @@ public struct K8sAuditDetector: Detector {
 
     /// AuditIDs already evaluated, so the stages of one request alert once.
     private var evaluated = RecentAuditIDs(capacity: 8192)
+    /// How long an exec/attach seen only at RequestReceived waits for its decided stage.
+    public var undecidedWaitNanoseconds: UInt64 = 10_000_000_000
+    /// An exec/attach request seen only at RequestReceived.
+    private struct Held {
+        var record: EventRecord
+        var event: AuditEvent
+        /// In audit-event time (the audit source's own clock).
+        var deadline: UInt64
+        /// The first heartbeat after it was held (wall clock), for a live source that goes quiet.
+        var firstTick: UInt64?
+    }
+    /// Held requests, oldest first (bounded by `maxUndecided`).
+    private var undecided: [Held] = []
+    /// The latest audit event time seen: audit events may be old (a log read from its start) while
+    /// other events are current, so the wait is measured on the audit events' own clock.
+    private var auditClock: UInt64 = 0
+    private let maxUndecided = 4096
 
     public init() {}
 
-    /// Only Kubernetes audit events matter.
+    /// Only Kubernetes audit events matter (they alone move the wait's clock).
     public func needsInspection(of record: EventRecord) -> Bool {
         if case .k8sAudit = record.event { return true }
         return false
     }
 
     public mutating func inspect(_ record: EventRecord, context: DetectionContext) -> [Alert] {
-        guard case .k8sAudit(let e) = record.event, AuditStagePolicy.shouldEvaluate(e) else { return [] }
+        // A decided stage takes its request out of the wait first: stamped after the deadline (a
+        // slow API server), it is still that request's answer, not a second alert.
+        if case .k8sAudit(let e) = record.event, AuditStagePolicy.isLongRunning(e), e.stage != "RequestReceived",
+           AuditStagePolicy.shouldEvaluate(e) {
+            undecided.removeAll { $0.event.auditID == e.auditID }
+        }
+        guard case .k8sAudit(let e) = record.event else { return [] }
+        auditClock = max(auditClock, record.timestamp)
+        let clock = auditClock
+        var alerts = expire(context: context) { $0.deadline <= clock }
+        guard AuditStagePolicy.shouldEvaluate(e) else { return alerts }
+        if AuditStagePolicy.isLongRunning(e) {
+            if e.stage == "RequestReceived" {
+                // Not decided yet: wait for ResponseStarted (once per auditID).
+                if !evaluated.contains(e.auditID), !undecided.contains(where: { $0.event.auditID == e.auditID }) {
+                    if undecided.count >= maxUndecided { alerts += report(undecided.removeFirst(), context: context) }
+                    undecided.append(Held(record: record, event: e, deadline: record.timestamp &+ undecidedWaitNanoseconds))
+                }
+                return alerts
+            }
+            undecided.removeAll { $0.event.auditID == e.auditID }
+        }
+        return alerts + evaluate(e, record: record, context: context, undecided: false)
+    }
+
+    /// A heartbeat at wall-clock `now` (or the end of input, `UInt64.max`): a held request is
+    /// reported undecided once heartbeats span the wait after it was held (the audit source went
+    /// quiet), or at the end of input.
+    public mutating func due(now: UInt64, context: DetectionContext) -> [Alert] {
+        guard !undecided.isEmpty else { return [] }
+        for i in undecided.indices where undecided[i].firstTick == nil { undecided[i].firstTick = now }
+        let wait = undecidedWaitNanoseconds
+        return expire(context: context) { now == .max || ($0.firstTick.map { now >= $0 &+ wait } ?? false) }
+    }
+
+    /// Reports, as undecided and in the order they were held, the held requests `isDue` accepts.
+    private mutating func expire(context: DetectionContext, _ isDue: (Held) -> Bool) -> [Alert] {
+        guard undecided.contains(where: isDue) else { return [] }
+        let due = undecided.filter(isDue)
+        undecided.removeAll(where: isDue)
+        return due.flatMap { evaluate($0.event, record: $0.record, context: context, undecided: true) }
+    }
+
+    private mutating func report(_ held: Held, context: DetectionContext) -> [Alert] {
+        evaluate(held.event, record: held.record, context: context, undecided: true)
+    }
+
+    /// The alert for `e` (once per auditID), or none. `undecided`: an exec/attach whose decided
+    /// stage never came; it says so (`ka.auth.decision` unknown, `rw.decision` undecided).
+    private mutating func evaluate(_ e: AuditEvent, record: EventRecord, context: DetectionContext, undecided: Bool) -> [Alert] {
         guard evaluated.insert(e.auditID) else { return [] }
-        guard let (rule, template, extra, priority) = match(e, profile: context.profile) else { return [] }
+        guard var (rule, template, extra, priority) = match(e, profile: context.profile) else { return [] }
+        if undecided {
+            template = "Undecided: " + template
+            extra["rw.decision"] = .string("undecided")
+        }
         if context.profile.audit.allows(rule: rule.id, event: e) != nil { return [] }
 
         let denied = e.isDenied
@@ -111,6 +184,8 @@ struct RecentAuditIDs: Sendable {
     private var head = 0
 
     init(capacity: Int) { self.capacity = capacity }
+
+    func contains(_ id: String) -> Bool { members.contains(id) }
 
     /// Adds `id`. Returns false if it was already present.
     mutating func insert(_ id: String) -> Bool {

@@ -355,6 +355,12 @@ public struct ReverseShellDetector: Detector {
 
     // MARK: - Sessions and deadlines
 
+    /// Interpreter alerts and tool launches whose grace is over by `now` (a heartbeat, or the end of
+    /// input), when no event came to expire them.
+    public mutating func due(now: UInt64, context: DetectionContext) -> [Alert] {
+        expire(now: now, context: context)
+    }
+
     private mutating func remember(_ session: Session) {
         sessions.append(session)
         if sessions.count > maxSessions { sessions.removeFirst(sessions.count - maxSessions) }

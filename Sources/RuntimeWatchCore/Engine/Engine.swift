@@ -113,6 +113,7 @@ public struct Engine: Sendable {
     /// Quiet incidents close too, so the open-incidents gauge falls on a quiet node; ids do not
     /// depend on it (an alert after the quiet window opens a new incident either way).
     public mutating func tick(at: UInt64) {
+        collectDue(now: at)
         if at >= join.nextDeadline { for a in join.expire(now: at) { fold(a) } }
         if at >= incidents.nextClose {
             incidents.expire(now: at, settings: profile.incidents)
@@ -123,6 +124,7 @@ public struct Engine: Sendable {
     /// End of input (replay end, shutdown): emits every folded alert still open and a final drop
     /// report if drops are pending, regardless of the rate limit. The engine stays usable.
     public mutating func finish() {
+        collectDue(now: .max)
         for a in join.flushAll() { fold(a) }
         for a in folder.flushAll() { deliver(a) }
         if drops.hasReportablePending { reportDrops() }
@@ -195,6 +197,14 @@ public struct Engine: Sendable {
         guard !disabledRules.contains(admitted.ruleID) else { alertsDisabled &+= 1; return }
         guard foldable else { deliver(admitted); return }
         for a in join.offer(admitted, now: now) { fold(a) }
+    }
+
+    /// Alerts the detectors hold that are due by `now` (see `Detector.due`).
+    private mutating func collectDue(now: UInt64) {
+        let context = DetectionContext(state: state, profile: profile, hostname: configuration.hostname, nodeResolvers: nodeResolvers)
+        for i in activeDetectors {
+            for alert in detectors[i].due(now: now, context: context) { submit(alert) }
+        }
     }
 
     private mutating func fold(_ alert: Alert) {
