@@ -14,7 +14,7 @@ struct RuntimeWatch: AsyncParsableCommand {
             Alerts are JSON lines in Falco's format on stdout unless --format text or --output is given.
             """,
         version: RuntimeWatchVersion.string,
-        subcommands: [Run.self, Record.self, Replay.self, IncidentsCommand.self, Learn.self, Rules.self, ProfileCommand.self, HardeningCommand.self],
+        subcommands: [Run.self, Record.self, Replay.self, IncidentsCommand.self, Learn.self, Rules.self, ProfileCommand.self, HardeningCommand.self, Thaw.self],
         defaultSubcommand: Run.self
     )
 }

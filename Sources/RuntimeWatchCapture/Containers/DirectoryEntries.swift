@@ -11,11 +11,14 @@ import Musl
 enum DirectoryEntries {
     /// Names in `path` other than `.` and `..`, at most `limit` of them, sorted so lookups are
     /// deterministic; empty when the directory is missing or unreadable (callers treat it as "no roots").
-    static func names(in path: String, limit: Int) -> [String] {
+    /// `directoriesOnly`: skip everything readdir does not report as a directory (cgroupfs fills
+    /// d_type, so no stat per entry).
+    static func names(in path: String, limit: Int, directoriesOnly: Bool = false) -> [String] {
         guard let dir = opendir(path) else { return [] }
         defer { closedir(dir) }
         var names: [String] = []
         while names.count < limit, let entry = readdir(dir) {
+            if directoriesOnly && entry.pointee.d_type != UInt8(DT_DIR) { continue }
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
             }

@@ -61,6 +61,14 @@ extension Rule {
         description: "Alerts about one workload (a pod, or a container outside pods) within a quiet window, grouped with a risk score: rule priorities, the chain token read → API-server contact → egress → shell in that order, production namespaces and first-seen behaviour. Raised when the incident opens and each time its score enters a higher band; its output is the timeline.",
         advice: "Isolate the workload first (network policy or delete the pod), then read the timeline in order (rw.incident.timeline) and every alert carrying this rw.incident.id; rotate the service-account token and any secret the workload could reach.")
 
+    /// The monitor acted on (or refused to act on, or dry-ran) a workload because a rule with a
+    /// `respond:` in the profile alerted (Response/ResponsePlan.swift). Raised by `run` only.
+    public static let responseTaken = Rule(
+        id: "response-taken", name: "Response taken", priority: .warning, source: .internal_,
+        tags: ["runtime_watch_response"],
+        description: "A rule configured with `respond: freeze` or `respond: kill` alerted and the monitor froze the container's cgroup or killed the process; or it only said what it would do (dry run), or refused because the target was a host process, the monitor itself, a protected namespace or unknown. The alert says what, where and the result (with errno on failure).",
+        advice: "Investigate the frozen workload now (its processes and files are as the attacker left them), then delete the pod or `runtime-watch thaw` the container; rotate the service-account token. On a failure, act by hand: the response did not happen.")
+
     // MARK: k8s_audit rules (API-server audit events; K8sAuditDetector)
 
     /// list/watch of secrets across all namespaces (T1552.007).
@@ -114,7 +122,7 @@ public struct RuleCatalog: Sendable {
     /// The built-in rules (the ones with `Rule.` constants above).
     public static let builtin = RuleCatalog([
         .serviceAccountTokenRead, .reverseShell, .bindShell, .unexpectedOutboundConnection, .kubernetesAPIAfterTokenRead,
-        .internalEventDrop, .internalSyscallRefused, .incident,
+        .internalEventDrop, .internalSyscallRefused, .incident, .responseTaken,
     ] + Rule.k8sAuditRules)
 
     public init(_ rules: [Rule] = []) {

@@ -28,6 +28,9 @@
 //       quiet_window_seconds: 600
 //       weights: {critical: 40, chain_step: 25, production: 20}
 //       thresholds: {medium: 30, high: 60, critical: 100}
+//     responses:                         # opt-in actions per rule (ResponseSettings.swift)
+//       rules: {service-account-token-read: {respond: freeze, respond_dry_run: true}}
+//       namespaces_allowed: [kube-system]
 
 /// A non-fatal note from loading (a host name that did not resolve).
 public struct ProfileWarning: Sendable, Hashable, CustomStringConvertible {
@@ -52,6 +55,8 @@ public struct Profile: Sendable {
     public var audit = AuditProfile()
     /// The `incidents:` section: grouping window, score weights and bands (IncidentSettings.swift).
     public var incidents = IncidentSettings()
+    /// The `responses:` section: which rules freeze or kill what they alert about (ResponseSettings.swift).
+    public var responses = ResponseSettings()
     /// Entry indices by rule id, so a lookup scans only the entries that name the rule.
     private var index: [String: [Int]]
 
@@ -89,6 +94,7 @@ public struct Profile: Sendable {
                         sources: sources + later.sources, warnings: warnings + later.warnings)
         p.audit = audit.merged(with: later.audit)
         p.incidents = incidents.overridden(by: later.incidents)
+        p.responses = responses.overridden(by: later.responses)
         return p
     }
 }

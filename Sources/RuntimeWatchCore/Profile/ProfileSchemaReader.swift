@@ -11,7 +11,7 @@ struct ProfileSchemaReader {
     let resolver: HostResolver
     var warnings: [ProfileWarning] = []
 
-    static let topKeys = ["version", "disable", "settings", "allow", "audit", "incidents"]
+    static let topKeys = ["version", "disable", "settings", "allow", "audit", "incidents", "responses"]
     static let settingsKeys = ["fold_window_seconds", "kubernetes_api", "production_namespaces"]
     static let kubernetesAPIKeys = ["cidrs", "ports"]
     static let entryKeys = ["rules", "namespace", "pod", "container", "image", "executable", "host", "paths",
@@ -53,6 +53,7 @@ struct ProfileSchemaReader {
                               sources: [file], warnings: warnings)
         if let node = fields["audit"] { profile.audit = try audit(from: node) }
         if let node = fields["incidents"] { profile.incidents = try incidents(from: node) }
+        if let node = fields["responses"] { profile.responses = try responses(from: node) }
         return profile
     }
 

@@ -14,7 +14,9 @@ public struct KeptCapability: Sendable, Hashable {
 public enum SteadyStateCapabilities {
     /// The capabilities kept, by name, with their reason. `connectCapture`: the audit connect capture
     /// is running (it must delete its audit rule and restore the audit settings at exit).
-    public static func kept(connectCapture: Bool) -> [KeptCapability] {
+    /// `killResponse`: the profile configures a `respond: kill` (freezing needs no capability: the
+    /// cgroup control files are root's own, see ResponseActions.swift).
+    public static func kept(connectCapture: Bool, killResponse: Bool = false) -> [KeptCapability] {
         var kept = [
             KeptCapability(name: "CAP_DAC_READ_SEARCH",
                            reason: "read files and directories whatever their mode: token files and kubelet pod directories, OCI runtime state, /proc/<pid>/root paths; fanotify_mark on the 2 s token rescan needs read permission on the marked file"),
@@ -25,13 +27,17 @@ public enum SteadyStateCapabilities {
             kept.append(KeptCapability(name: "CAP_AUDIT_CONTROL",
                                        reason: "at exit, delete the connect audit rule and restore the audit enabled flag and backlog limit (otherwise the kernel keeps auditing every connect)"))
         }
+        if killResponse {
+            kept.append(KeptCapability(name: "CAP_KILL",
+                                       reason: "respond: kill in the profile: SIGKILL a container process whatever its uid"))
+        }
         return kept
     }
 
     /// The kept capabilities as a set (names libcap does not know are skipped; a unit test checks
     /// that none is).
-    public static func set(connectCapture: Bool) -> CapabilitySet {
-        CapabilitySet(numbers: kept(connectCapture: connectCapture).compactMap { Capabilities.number(named: $0.name) })
+    public static func set(connectCapture: Bool, killResponse: Bool = false) -> CapabilitySet {
+        CapabilitySet(numbers: kept(connectCapture: connectCapture, killResponse: killResponse).compactMap { Capabilities.number(named: $0.name) })
     }
 }
 

@@ -21,14 +21,14 @@ enum HardeningStartup {
     /// - Throws: `CLIError` when hardening fails: a monitor that meant to harden and could not
     ///   must not run half-privileged without saying so.
     @discardableResult
-    static func apply(_ options: HardeningOptions, connectCapture: Bool, hostname: String,
+    static func apply(_ options: HardeningOptions, connectCapture: Bool, killResponse: Bool, hostname: String,
                       sink: any AlertSink, logger: Logger) throws -> RefusalReporter? {
         defer { startTestTriggerIfRequested(logger: logger) }
         if options.noHarden {
             logger.warning("hardening off (--no-harden): all capabilities kept, no seccomp filter")
             return nil
         }
-        let plan = HardeningPlan(keep: SteadyStateCapabilities.set(connectCapture: connectCapture),
+        let plan = HardeningPlan(keep: SteadyStateCapabilities.set(connectCapture: connectCapture, killResponse: killResponse),
                                  syscalls: SeccompPolicy.allowed, refusal: options.seccompAction)
         let report: HardeningReport
         do { report = try Hardening.apply(plan) } catch { throw CLIError("hardening failed (use --no-harden to run without it): \(error)") }

@@ -84,7 +84,11 @@ extension RuntimeWatch {
 
             var engineConfiguration = EngineConfiguration(hostname: hostname, disabledRules: try detection.disabledRuleIDs())
             engineConfiguration.nodeResolvers = nodeResolvers
-            let engine = Engine(configuration: engineConfiguration, detectors: BuiltinDetectors.make(), profile: profile, sink: stack.sink)
+            // Responses act after each alert is written; the monitor's own pid and container are never targets.
+            let responder = ResponseExecutor(next: stack.sink, settings: profile.responses,
+                                             monitor: MonitorIdentity(pid: getpid(), containerID: ContainerCgroupFinder.containerID()?.rawValue),
+                                             logger: logger)
+            let engine = Engine(configuration: engineConfiguration, detectors: BuiltinDetectors.make(), profile: profile, sink: responder)
             LiveControl.deliverSignals(to: live)
             LiveControl.stop(live, after: duration)
             // A heartbeat each second: it flushes the --record trace (so it can be followed while
@@ -93,7 +97,8 @@ extension RuntimeWatch {
             // Every source is open and the listener bound: drop what the steady state does not need.
             let refusals: HardeningStartup.RefusalReporter?
             do {
-                refusals = try HardeningStartup.apply(hardening, connectCapture: live.connects != nil, hostname: hostname,
+                refusals = try HardeningStartup.apply(hardening, connectCapture: live.connects != nil,
+                                                      killResponse: profile.responses.configuresKill, hostname: hostname,
                                            sink: stack.sink, logger: logger)
             } catch {
                 live.stop()   // removes the connect audit rule before exiting
@@ -105,7 +110,7 @@ extension RuntimeWatch {
             logger.info("monitoring \(hostname): \(engine.profile.allow.count) allow entries, rules off: \(engine.disabledRules.sorted())")
 
             var loop = DriveLoop(engine: engine, recorder: recorder)
-            loop.onReload = { engine in reload(&engine, stack: stack, logger: logger) }
+            loop.onReload = { engine in reload(&engine, stack: stack, responder: responder, logger: logger) }
             var failure: (any Error)?
             do { try await loop.run(live) } catch {
                 failure = error
@@ -127,13 +132,14 @@ extension RuntimeWatch {
         }
 
         /// SIGHUP: reopen the output file, re-read the profiles; a broken profile keeps the old one.
-        private func reload(_ engine: inout Engine?, stack: SinkStack, logger: Logger) {
+        private func reload(_ engine: inout Engine?, stack: SinkStack, responder: ResponseExecutor, logger: Logger) {
             if let file = stack.file {
                 do { try file.reopen() } catch { logger.error("reopen \(file.path): \(error)") }
             }
             do {
                 let profile = try detection.loadProfile()
                 engine?.replaceProfile(profile)
+                responder.replaceSettings(profile.responses)
                 logger.notice("profile reloaded: \(profile.allow.count) allow entries")
             } catch {
                 engine?.recordProfileReloadFailure()
