@@ -83,6 +83,12 @@ final class HardeningUnitTests: XCTestCase {
         }
         XCTAssertEqual(SteadyStateCapabilities.set(connectCapture: true).description, "CAP_DAC_READ_SEARCH CAP_SYS_PTRACE CAP_AUDIT_CONTROL")
         XCTAssertEqual(SteadyStateCapabilities.set(connectCapture: false).description, "CAP_DAC_READ_SEARCH CAP_SYS_PTRACE")
+        XCTAssertEqual(SteadyStateCapabilities.set(connectCapture: false, killResponse: true).description,
+                       "CAP_DAC_READ_SEARCH CAP_KILL CAP_SYS_PTRACE", "a respond: kill keeps CAP_KILL, and only then")
+        XCTAssertNotNil(Capabilities.number(named: "CAP_KILL"))
+        XCTAssertFalse(SeccompPolicy.allowed.contains("kill"))
+        XCTAssertEqual(Set(SeccompPolicy.allowed(killResponse: true)).subtracting(SeccompPolicy.allowed), ["kill"],
+                       "respond: kill adds exactly the kill syscall")
         let startup = Set(StartupCapabilities.required.map(\.name))
         XCTAssertTrue(Set(SteadyStateCapabilities.kept(connectCapture: true).map(\.name)).isSubset(of: startup),
                       "the steady state keeps a subset of what start-up is given")

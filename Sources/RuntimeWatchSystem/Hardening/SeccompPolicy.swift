@@ -29,9 +29,9 @@ public enum SeccompPolicy {
                      syscalls: ["futex", "clone", "clone3", "set_robust_list", "rseq", "gettid", "sched_yield",
                                 "sched_getaffinity", "set_tid_address", "exit", "exit_group", "prctl", "membarrier",
                                 "setpriority"]),
-        SeccompGroup(name: "signals", reason: "SIGHUP/SIGTERM dispatch sources, the SIGSYS trap handler's return (rt_sigreturn), the main thread parked by dispatch_main in rt_sigsuspend, interrupted sleeps resumed by the kernel (restart_syscall); kill for a profile's `respond: kill` (SIGKILL to the offending container process)",
+        SeccompGroup(name: "signals", reason: "SIGHUP/SIGTERM dispatch sources, the SIGSYS trap handler's return (rt_sigreturn), the main thread parked by dispatch_main in rt_sigsuspend, interrupted sleeps resumed by the kernel (restart_syscall)",
                      syscalls: ["rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigsuspend", "restart_syscall", "sigaltstack",
-                                "tgkill", "kill", "getpid", "getppid"]),
+                                "tgkill", "getpid", "getppid"]),
         SeccompGroup(name: "time", reason: "timestamps (vDSO fallback), sleeps, timers",
                      syscalls: ["clock_gettime", "clock_getres", "clock_nanosleep", "nanosleep", "gettimeofday"]),
         SeccompGroup(name: "event loops", reason: "NIO (listener, webhook client) and the capture loops' waits",
@@ -65,6 +65,19 @@ public enum SeccompPolicy {
         #endif
     }
 
+    /// Allowed only when the profile configures a `respond: kill`: a compromised monitor that can
+    /// signal any process is a bigger prize, so the default filter leaves `kill` out.
+    public static let killResponse = SeccompGroup(name: "kill response", reason: "`respond: kill` in the profile: SIGKILL to the offending container process",
+                                                  syscalls: ["kill"])
+
+    /// The groups in force: `killResponse` adds the kill group.
+    public static func groups(killResponse: Bool) -> [SeccompGroup] { killResponse ? groups + [Self.killResponse] : groups }
+
     /// Every allowed syscall name, sorted and without duplicates.
-    public static var allowed: [String] { Array(Set(groups.flatMap(\.syscalls))).sorted() }
+    public static var allowed: [String] { allowed(killResponse: false) }
+
+    /// Every allowed syscall name with or without the kill response, sorted and without duplicates.
+    public static func allowed(killResponse: Bool) -> [String] {
+        Array(Set(groups(killResponse: killResponse).flatMap(\.syscalls))).sorted()
+    }
 }

@@ -34,10 +34,11 @@ extension RuntimeWatch {
             print(responses.rules.isEmpty ? "responses: none configured (CAP_KILL dropped)"
                   : "responses: " + responses.rules.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.action.rawValue)\($0.value.dryRun ? " (dry run)" : "")" }.joined(separator: ", "))
             print("  freeze writes cgroup.freeze (cgroup v2) or freezer.state (v1) under /sys/fs/cgroup: no capability, the files are root's own; needs /sys/fs/cgroup mounted read-write (the DaemonSet's hostPath)")
-            print("  kill sends SIGKILL: keeps CAP_KILL only when a `respond: kill` is configured at start (add KILL to the DaemonSet's capabilities.add then)")
+            print("  kill sends SIGKILL: keeps CAP_KILL and allows the kill syscall only when a `respond: kill` is configured at start (add KILL to the DaemonSet's capabilities.add then)")
             print("no_new_privs: set")
-            print("seccomp: \(SeccompPolicy.allowed.count) syscalls allowed; any other is refused with EPERM and reported (--seccomp-action errno) or kills the monitor (--seccomp-action kill)")
-            for group in SeccompPolicy.groups {
+            let groups = SeccompPolicy.groups(killResponse: responses.configuresKill)
+            print("seccomp: \(SeccompPolicy.allowed(killResponse: responses.configuresKill).count) syscalls allowed; any other is refused with EPERM and reported (--seccomp-action errno) or kills the monitor (--seccomp-action kill)")
+            for group in groups {
                 print("  \(group.name) — \(group.reason)")
                 print("    " + group.syscalls.joined(separator: " "))
             }

@@ -29,7 +29,7 @@ enum HardeningStartup {
             return nil
         }
         let plan = HardeningPlan(keep: SteadyStateCapabilities.set(connectCapture: connectCapture, killResponse: killResponse),
-                                 syscalls: SeccompPolicy.allowed, refusal: options.seccompAction)
+                                 syscalls: SeccompPolicy.allowed(killResponse: killResponse), refusal: options.seccompAction)
         let report: HardeningReport
         do { report = try Hardening.apply(plan) } catch { throw CLIError("hardening failed (use --no-harden to run without it): \(error)") }
         logger.info("hardened: kept \(report.kept.names.joined(separator: ",")) on \(report.threads) threads, dropped \(report.dropped.numbers.count) capabilities, no_new_privs set, seccomp allows \(report.allowedSyscalls) syscalls, others: \(report.refusal == .errno ? "EPERM and reported" : "kill")")
