@@ -25,6 +25,10 @@ final class ResponsePlanTests: XCTestCase {
         XCTAssertNil(ResponsePlan.make(for: alert(), settings: ResponseSettings(), monitor: monitor))
         XCTAssertNil(ResponsePlan.make(for: alert(rule: .reverseShell), settings: freeze, monitor: monitor),
                      "only the rule that has a respond: acts")
+        var summary = alert()
+        summary.count = 3
+        XCTAssertNil(ResponsePlan.make(for: summary, settings: freeze, monitor: monitor),
+                     "a folded summary of repeats does not act again (the first occurrence did)")
     }
 
     func testFreezeTargetsTheAlertsContainer() throws {

@@ -4,7 +4,8 @@
 // a token read in the container freezes its cgroup (v2 `cgroup.events` frozen 1, or v1
 // `freezer.state` FROZEN) and a counting loop in it stops; `runtime-watch thaw` resumes it. The
 // same read by a host process is refused (never touched). In dry run nothing is frozen and the
-// response-taken alert says dry_run. Teardown thaws before it stops the container.
+// response-taken alert says dry_run. A malformed respond sent by SIGHUP is refused and the running
+// responses stay. Teardown thaws before it stops the container.
 
 import Foundation
 import RuntimeWatchSystem
@@ -93,8 +94,10 @@ final class ResponseLiveTests: XCTestCase {
         let short = String(pod.container.id.prefix(12))
         XCTAssertTrue(advances(pod), "the counting loop runs before any response")
 
+        // No folding: the second read below (same busybox executable, same token) must alert again.
         let (monitor, alertsPath) = try startMonitor(profile: """
             version: 1
+            settings: {fold_window_seconds: 0}
             responses:
               rules:
                 service-account-token-read: {respond: freeze}
@@ -114,8 +117,9 @@ final class ResponseLiveTests: XCTestCase {
         XCTAssertTrue(host.isRunning, "the host reader is untouched (still sleeping)")
         XCTAssertTrue(advances(pod), "a host read froze nothing")
 
-        let token = try pod.container.exec(["cat", Self.serviceAccountPath + "/token"])
-        XCTAssertEqual(token.stdout, "eyJhbGciOiJSUzI1NiJ9.web.sig")
+        // Detached: the freeze can land before `cat` has written anything, and a frozen `cat` would
+        // hold a waiting `runc exec` until the thaw.
+        try pod.container.execDetached(["cat", Self.serviceAccountPath + "/token"])
         XCTAssertTrue(waitUntil(timeout: .seconds(10)) { isFrozen(pod, hierarchy) }, "container frozen after its token read; log:\n\(monitor.log)")
         XCTAssertTrue(waitUntil(timeout: .seconds(5)) { !responses(in: alertsPath, container: short).isEmpty })
         let response = try XCTUnwrap(responses(in: alertsPath, container: short).first, "\(all())")
@@ -136,6 +140,19 @@ final class ResponseLiveTests: XCTestCase {
         XCTAssertEqual(thaw.status, 0, "\(thaw)")
         XCTAssertFalse(isFrozen(pod, hierarchy), "thawed: \(thaw)")
         XCTAssertTrue(advances(pod), "the loop resumes after thaw")
+
+        // A malformed respond on SIGHUP is refused with file:line:column; the running responses stay.
+        let profilePath = scratch.at("profile.yaml")
+        try Data("version: 1\nresponses:\n  rules:\n    service-account-token-read: {respond: frreze}\n".utf8)
+            .write(to: URL(fileURLWithPath: profilePath))
+        kill(monitor.process.processIdentifier, SIGHUP)
+        XCTAssertTrue(monitor.waitForLog("profile reload refused", timeout: .seconds(10)), monitor.log)
+        XCTAssertTrue(monitor.log.contains("\(profilePath):4:43: unknown response 'frreze'"), monitor.log)
+        try pod.container.execDetached(["cat", Self.serviceAccountPath + "/token"])
+        XCTAssertTrue(waitUntil(timeout: .seconds(10)) { isFrozen(pod, hierarchy) }, "the running profile still freezes; log:\n\(monitor.log)")
+        XCTAssertEqual(try CommandRunner.run([try runtimeWatchBinary(), "thaw", pod.container.id], timeout: .seconds(30)).status, 0,
+                       "thaw also takes the full id")
+        XCTAssertTrue(advances(pod))
         monitor.stop()
         XCTAssertTrue(host.isRunning || host.terminationStatus == 0, "the host reader was never killed")
     }
@@ -155,7 +172,7 @@ final class ResponseLiveTests: XCTestCase {
                 service-account-token-read: {respond: freeze, respond_dry_run: true}
             """, kubelet: kubelet, scratch: scratch)
 
-        XCTAssertEqual(try pod.container.exec(["cat", Self.serviceAccountPath + "/token"]).status, 0)
+        XCTAssertEqual(try pod.container.exec(["cat", Self.serviceAccountPath + "/token"]).stdout, "eyJhbGciOiJSUzI1NiJ9.web.sig")
         XCTAssertTrue(waitUntil(timeout: .seconds(10)) { !responses(in: alertsPath, container: short).isEmpty }, "log:\n\(monitor.log)")
         let response = try XCTUnwrap(responses(in: alertsPath, container: short).first)
         XCTAssertEqual(response.string("rw.response.dry_run"), "true")

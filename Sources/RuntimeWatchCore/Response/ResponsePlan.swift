@@ -35,9 +35,11 @@ public struct ResponsePlan: Sendable, Hashable {
     /// Set when nothing may be done, with the reason.
     public var refusal: ResponseRefusal?
 
-    /// The plan for `alert` under `settings`, or nil when its rule has no `respond:`.
+    /// The plan for `alert` under `settings`, or nil when its rule has no `respond:` or the alert
+    /// is a folded summary of repeats (`count` > 1): the first occurrence already acted, and a
+    /// summary emitted when its fold window closes must not re-freeze a container an operator thawed.
     public static func make(for alert: Alert, settings: ResponseSettings, monitor: MonitorIdentity) -> ResponsePlan? {
-        guard let configured = settings.rules[alert.ruleID] else { return nil }
+        guard alert.count == 1, let configured = settings.rules[alert.ruleID] else { return nil }
         func text(_ name: String) -> String? {
             guard case .string(let s)? = alert.fields[name], !s.isEmpty else { return nil }
             return s
