@@ -5,7 +5,9 @@
 // `freezer.state` FROZEN) and a counting loop in it stops; `runtime-watch thaw` resumes it. The
 // same read by a host process is refused (never touched). In dry run nothing is frozen and the
 // response-taken alert says dry_run. A malformed respond sent by SIGHUP is refused and the running
-// responses stay. Teardown thaws before it stops the container.
+// responses stay. With `respond: kill` under hardening (CAP_KILL and the kill syscall kept), the
+// reading process is killed and the rest of the container runs on. Teardown thaws before it stops
+// the container.
 
 import Foundation
 import RuntimeWatchSystem
@@ -179,6 +181,36 @@ final class ResponseLiveTests: XCTestCase {
         XCTAssertEqual(response.string("rw.response.result"), "dry_run")
         XCTAssertFalse(isFrozen(pod, hierarchy))
         XCTAssertTrue(advances(pod), "dry run changed nothing")
+        monitor.stop()
+    }
+
+    func testKillResponseKillsTheReaderUnderHardeningAndLeavesTheContainerRunning() throws {
+        let hierarchy = try requirements()
+        let scratch = try TemporaryDirectory(prefix: "rw-response-kill")
+        addTeardownBlock { scratch.remove() }
+        let kubelet = try TemporaryDirectory(prefix: "rw-kubelet")
+        addTeardownBlock { kubelet.remove() }
+        let pod = try startPod(kubelet: kubelet, hierarchy: hierarchy)
+        let short = String(pod.container.id.prefix(12))
+        let (monitor, alertsPath) = try startMonitor(profile: """
+            version: 1
+            responses:
+              rules:
+                service-account-token-read: {respond: kill}
+            """, kubelet: kubelet, scratch: scratch)
+        XCTAssertTrue(monitor.log.contains("kept CAP_DAC_READ_SEARCH,CAP_KILL,CAP_SYS_PTRACE"), "CAP_KILL kept for a kill response:\n\(monitor.log)")
+
+        // The shell itself opens the token (a redirect), then lives on: the alert's proc.pid.
+        let reader = try pod.container.execDetached(["sh", "-c", "read t < \(Self.serviceAccountPath)/token; sleep 60"])
+        XCTAssertTrue(waitUntil(timeout: .seconds(10)) { !responses(in: alertsPath, container: short).isEmpty }, "log:\n\(monitor.log)")
+        let response = try XCTUnwrap(responses(in: alertsPath, container: short).first)
+        XCTAssertEqual(response.string("rw.response.action"), "kill")
+        XCTAssertEqual(response.string("rw.response.result"), "done", "\(response)\nlog:\n\(monitor.log)")
+        XCTAssertEqual(response.pid, reader, "the offending process, by its host pid")
+        XCTAssertTrue(waitUntil(timeout: .seconds(5)) { kill(reader, 0) != 0 }, "the reader is gone")
+        XCTAssertTrue(advances(pod), "the rest of the container runs on")
+        XCTAssertFalse(isFrozen(pod, hierarchy))
+        XCTAssertFalse(monitor.log.contains("seccomp refused"), monitor.log)
         monitor.stop()
     }
 }
