@@ -7,7 +7,8 @@
 // response-taken alert says dry_run. A malformed respond sent by SIGHUP is refused and the running
 // responses stay. With `respond: kill` under hardening (CAP_KILL and the kill syscall kept), the
 // reading process is killed and the rest of the container runs on. Teardown thaws before it stops
-// the container.
+// the container. A frozen container's HTTP listener (TEST-NET, in a network namespace the test
+// makes) stops answering until the thaw.
 
 import Foundation
 import RuntimeWatchSystem
@@ -30,8 +31,9 @@ final class ResponseLiveTests: XCTestCase {
 
     /// A started container in namespace `shop` with its token bound at the in-container path, and a
     /// loop in it that writes an increasing counter to /tmp/progress every 50 ms.
-    private func startPod(kubelet: TemporaryDirectory, hierarchy: FreezerHierarchy) throws -> Pod {
+    private func startPod(kubelet: TemporaryDirectory, hierarchy: FreezerHierarchy, network: TestNetwork? = nil) throws -> Pod {
         var configuration = RuncContainer.Configuration()
+        configuration.networkNamespacePath = network?.pathB
         configuration.podName = "web-\(RuncContainer.randomHex(bytes: 3))"
         configuration.namespace = "shop"
         let link = kubelet.at("serviceaccount-\(configuration.podName)")
@@ -211,6 +213,42 @@ final class ResponseLiveTests: XCTestCase {
         XCTAssertTrue(advances(pod), "the rest of the container runs on")
         XCTAssertFalse(isFrozen(pod, hierarchy))
         XCTAssertFalse(monitor.log.contains("seccomp refused"), monitor.log)
+        monitor.stop()
+    }
+
+    func testAFrozenContainersListenerStopsAnsweringUntilThawed() throws {
+        let hierarchy = try requirements()
+        try requireTools([(path: TestNetwork.ip, package: "iproute2"), (path: NetnsListener.python, package: "python3")])
+        let scratch = try TemporaryDirectory(prefix: "rw-response-net")
+        addTeardownBlock { scratch.remove() }
+        let kubelet = try TemporaryDirectory(prefix: "rw-kubelet")
+        addTeardownBlock { kubelet.remove() }
+        let network = try TestNetwork()
+        addTeardownBlock { network.teardown() }
+        let pod = try startPod(kubelet: kubelet, hierarchy: hierarchy, network: network)
+        // An HTTP listener in the container on 198.51.100.2:8080 (TEST-NET, namespace B only).
+        try pod.container.execDetached(["sh", "-c", "echo alive > /tmp/index.html; exec httpd -f -p 8080 -h /tmp"])
+        func ask() -> String {
+            // python3 from namespace A, 2 s timeout (busybox wget crashes on this host).
+            let get = "import urllib.request as u; print(u.urlopen('http://\(TestNetwork.addressB):8080/index.html', timeout=2).read().decode(), end='')"
+            let result = try? CommandRunner.run([TestNetwork.ip, "netns", "exec", network.namespaceA, NetnsListener.python, "-c", get],
+                                                timeout: .seconds(10))
+            return result?.stdout ?? ""
+        }
+        XCTAssertTrue(waitUntil(timeout: .seconds(5)) { ask() == "alive\n" }, "the listener answers before any response")
+
+        let (monitor, _) = try startMonitor(profile: """
+            version: 1
+            responses:
+              rules:
+                service-account-token-read: {respond: freeze}
+            """, kubelet: kubelet, scratch: scratch)
+        try pod.container.execDetached(["cat", Self.serviceAccountPath + "/token"])
+        XCTAssertTrue(waitUntil(timeout: .seconds(10)) { isFrozen(pod, hierarchy) }, "log:\n\(monitor.log)")
+        XCTAssertEqual(ask(), "", "a frozen listener does not answer")
+        let thaw = try CommandRunner.run([try runtimeWatchBinary(), "thaw", String(pod.container.id.prefix(12))], timeout: .seconds(30))
+        XCTAssertEqual(thaw.status, 0, "\(thaw)")
+        XCTAssertTrue(waitUntil(timeout: .seconds(5)) { ask() == "alive\n" }, "it answers again after thaw")
         monitor.stop()
     }
 }
