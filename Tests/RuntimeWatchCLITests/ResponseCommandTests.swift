@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The CLI side of responses: `hardening --profile` keeps CAP_KILL only for a `respond: kill`, says
 // what freezing needs, and refuses a malformed `respond` with file:line:column; `thaw` refuses
-// something that is not a container id.
+// something that is not a container id; `replay` never acts, whatever the profile says.
 
 import Foundation
 import XCTest
@@ -51,5 +51,17 @@ final class ResponseCommandTests: CLITestCase {
     func testThawRefusesSomethingThatIsNotAContainerID() throws {
         let result = try AssertExecuteCommand(["thaw", "web-0"], expectedExitCode: 64)
         XCTAssertTrue(result.stderr.contains("is not a container id"), result.stderr)
+    }
+
+    func testReplayNeverActsEvenWithARespondProfile() throws {
+        let trace = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("RuntimeWatchCoreTests/Fixtures/runc-pod-attack.jsonl").path
+        let freeze = try profile("version: 1\nresponses: {rules: {service-account-token-read: {respond: freeze}, reverse-shell: {respond: kill}}}\n")
+        let result = try AssertExecuteCommand(["replay", trace, "--profile", freeze])
+        let rules = result.stdout.split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["rule_id"] as? String
+        }
+        XCTAssertTrue(rules.contains("service-account-token-read") && rules.contains("reverse-shell"), "the trace alerts: \(rules)")
+        XCTAssertFalse(rules.contains("response-taken"), "replay has no executor: \(rules)")
     }
 }
