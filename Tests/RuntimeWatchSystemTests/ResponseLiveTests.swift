@@ -3,8 +3,8 @@
 // `runtime-watch run` with `responses: {rules: {service-account-token-read: {respond: freeze}}}`:
 // a token read in the container freezes its cgroup (v2 `cgroup.events` frozen 1, or v1
 // `freezer.state` FROZEN) and a counting loop in it stops; `runtime-watch thaw` resumes it. The
-// same read by a host process is refused (never touched). In dry run nothing is frozen and the
-// response-taken alert says dry_run. A malformed respond sent by SIGHUP is refused and the running
+// same read by a host process is refused (never touched). In dry run nothing is frozen, the
+// response-taken alert says dry_run and /metrics counts it. A malformed respond sent by SIGHUP is refused and the running
 // responses stay. With `respond: kill` under hardening (CAP_KILL and the kill syscall kept), the
 // reading process is killed and the rest of the container runs on. Teardown thaws before it stops
 // the container. A frozen container's HTTP listener (TEST-NET, in a network namespace the test
@@ -72,16 +72,24 @@ final class ResponseLiveTests: XCTestCase {
         }
     }
 
-    private func startMonitor(profile: String, kubelet: TemporaryDirectory, scratch: TemporaryDirectory) throws -> (EgressLiveChild, String) {
+    private func startMonitor(profile: String, kubelet: TemporaryDirectory, scratch: TemporaryDirectory,
+                              listen: String = "off") throws -> (EgressLiveChild, String) {
         let profilePath = scratch.at("profile.yaml"), alertsPath = scratch.at("alerts.jsonl")
         try Data(profile.utf8).write(to: URL(fileURLWithPath: profilePath))
-        let monitor = try EgressLiveChild(arguments: ["run", "--profile", profilePath, "--output", alertsPath, "--listen", "off",
+        let monitor = try EgressLiveChild(arguments: ["run", "--profile", profilePath, "--output", alertsPath, "--listen", listen,
                                                       "--kubelet-root", kubelet.path, "--duration", "90"],
                                           scratch: scratch, logName: "run.log")
         addTeardownBlock { monitor.stop() }
         guard monitor.waitForLog("monitoring", timeout: .seconds(30)) else { throw HarnessError("monitor not ready:\n\(monitor.log)") }
         usleep(1_500_000) // the token watcher marks its files after process capture starts
         return (monitor, alertsPath)
+    }
+
+    /// Runs a python3 one-liner on the host (loopback only) and returns its stdout.
+    private func python(_ code: String) throws -> String {
+        let result = try CommandRunner.run([NetnsListener.python, "-c", code], timeout: .seconds(10))
+        guard result.status == 0 else { throw HarnessError("python3 -c \(code): \(result)") }
+        return result.stdout
     }
 
     private func responses(in path: String, container: String) -> [EndToEndAlert] {
@@ -163,18 +171,21 @@ final class ResponseLiveTests: XCTestCase {
 
     func testDryRunFreezesNothingAndSaysSo() throws {
         let hierarchy = try requirements()
+        try requireTools([(path: NetnsListener.python, package: "python3")])
         let scratch = try TemporaryDirectory(prefix: "rw-response-dry")
         addTeardownBlock { scratch.remove() }
         let kubelet = try TemporaryDirectory(prefix: "rw-kubelet")
         addTeardownBlock { kubelet.remove() }
         let pod = try startPod(kubelet: kubelet, hierarchy: hierarchy)
         let short = String(pod.container.id.prefix(12))
+        let port = try python("import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
         let (monitor, alertsPath) = try startMonitor(profile: """
             version: 1
             responses:
               rules:
                 service-account-token-read: {respond: freeze, respond_dry_run: true}
-            """, kubelet: kubelet, scratch: scratch)
+            """, kubelet: kubelet, scratch: scratch, listen: "127.0.0.1:\(port)")
 
         XCTAssertEqual(try pod.container.exec(["cat", Self.serviceAccountPath + "/token"]).stdout, "eyJhbGciOiJSUzI1NiJ9.web.sig")
         XCTAssertTrue(waitUntil(timeout: .seconds(10)) { !responses(in: alertsPath, container: short).isEmpty }, "log:\n\(monitor.log)")
@@ -183,6 +194,11 @@ final class ResponseLiveTests: XCTestCase {
         XCTAssertEqual(response.string("rw.response.result"), "dry_run")
         XCTAssertFalse(isFrozen(pod, hierarchy))
         XCTAssertTrue(advances(pod), "dry run changed nothing")
+        let metrics = try python("import urllib.request as u; print(u.urlopen('http://127.0.0.1:\(port)/metrics', timeout=5).read().decode())")
+        let counted = metrics.split(separator: "\n").filter {
+            $0.hasPrefix("runtime_watch_responses_total{") && $0.contains("action=\"freeze\"") && $0.contains("result=\"dry_run\"")
+        }
+        XCTAssertEqual(counted.map { $0.split(separator: " ").last.map(String.init) }, ["1"], "one dry-run freeze counted:\n\(metrics)")
         monitor.stop()
     }
 
