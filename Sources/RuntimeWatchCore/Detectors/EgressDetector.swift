@@ -45,9 +45,7 @@ public struct EgressDetector: Detector {
             return [context.alert(rule, output: Self.template, record: record, pid: c.pid, priority: priority,
                                   extra: ["rw.reason": .string(reason)])]
         }
-        let profiled = context.profile.allow.contains { entry in
-            entry.rules.contains(rule.id) && entry.isScoped && entry.matches(subject: subject)
-        }
+        let profiled = Self.isProfiled(subject, context: context)
         let toAPIServer = context.profile.settings.kubernetesAPI?.matches(address: address, port: c.remotePort) ?? false
         let isPublic = address.isPublic
         if !profiled {
@@ -77,14 +75,19 @@ public struct EgressDetector: Detector {
             guard let own = context.state.container(id)?.resolvers else { return nil }
             expected = own
         } else {
-            let profiled = context.profile.allow.contains { entry in
-                entry.rules.contains(Rule.unexpectedOutboundConnection.id) && entry.isScoped && entry.matches(subject: subject)
-            }
-            guard profiled, !context.nodeResolvers.isEmpty else { return nil }
+            guard isProfiled(subject, context: context), !context.nodeResolvers.isEmpty else { return nil }
             expected = []
         }
         if expected.contains(where: { IPAddress($0)?.unmapped == peer }) { return nil }
         return expected + context.nodeResolvers.map(\.description)
+    }
+
+    /// True when an allow entry of this rule names the workload (its outbound destinations are
+    /// profiled, so anything else it reaches is unexpected).
+    private static func isProfiled(_ subject: ProfileSubject, context: DetectionContext) -> Bool {
+        context.profile.allow.contains { entry in
+            entry.rules.contains(Rule.unexpectedOutboundConnection.id) && entry.isScoped && entry.matches(subject: subject)
+        }
     }
 
     static let template = "Unexpected outbound connection from %proc.exepath (pid=%proc.pid cmdline=%proc.cmdline) to %fd.rip:%fd.rport (%rw.reason; container=%container.id pod=%k8s.ns.name/%k8s.pod.name image=%container.image.repository)"
