@@ -13,6 +13,7 @@
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 int rw_proc_open(const char *path) {
@@ -85,6 +86,16 @@ int rw_proc_fifo_inode(int dirfd, const char *name, uint64_t *inode) {
     if (!S_ISFIFO(st.st_mode)) return 0;
     *inode = (uint64_t)st.st_ino;
     return 1;
+}
+
+int rw_proc_exe_changes_credentials(int dirfd, const char *exe_path) {
+    struct stat st;
+    /* fstatat follows the exe magic link to the executable's own inode. */
+    if (fstatat(dirfd, "exe", &st, 0) < 0) return -errno;
+    if (st.st_mode & (S_ISUID | S_ISGID)) return 1;
+    /* File capabilities: the xattr's presence is enough (its size is not needed). */
+    if (exe_path != NULL && getxattr(exe_path, "security.capability", NULL, 0) >= 0) return 1;
+    return 0;
 }
 
 long rw_root_read(int rootfd, const char *path, void *buf, size_t cap) {

@@ -139,6 +139,11 @@ int rw_proc_close(int fd);
  * (a named pipe: both ends share that inode, as anonymous pipes share their pipe:[inode]), 0 when it
  * is anything else, or -errno. */
 int rw_proc_fifo_inode(int dirfd, const char *name, uint64_t *inode);
+/* 1 when the executable behind <dirfd>/exe is set-user-ID or set-group-ID, or carries file
+ * capabilities (the `security.capability` xattr of `exe_path`, the same file by its
+ * /proc/<pid>/exe path): an exec of it changed the credentials inherited at fork. 0 when not,
+ * -errno when the process is gone or the file cannot be examined. */
+int rw_proc_exe_changes_credentials(int dirfd, const char *exe_path);
 
 
 /* Reads the regular file `path` as the process whose root directory `rootfd` is (an rw_proc_open of

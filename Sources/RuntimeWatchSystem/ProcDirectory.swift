@@ -95,6 +95,15 @@ public struct ProcDirectory: Sendable {
         return rw_proc_fifo_inode(descriptor.rawValue, name, &inode) == 1 ? inode : nil
     }
 
+    /// True when this process's executable is set-user-ID, set-group-ID or has file capabilities,
+    /// so its exec changed the credentials it inherited at fork; nil when that cannot be told (gone).
+    ///
+    /// The corresponding C function is `rw_proc_exe_changes_credentials` (`fstatat(2)`, `getxattr(2)`).
+    public func exeChangesCredentials() -> Bool? {
+        let rc = rw_proc_exe_changes_credentials(descriptor.rawValue, path + "/exe")
+        return rc < 0 ? nil : rc == 1
+    }
+
     /// Closes the directory.
     ///
     /// The corresponding C function is `rw_proc_close`.

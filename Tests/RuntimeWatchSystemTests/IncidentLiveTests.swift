@@ -96,7 +96,8 @@ final class IncidentLiveTests: XCTestCase {
             XCTAssertEqual(result.status, 0, "\(result)")
             var byPod: [String: String] = [:]
             for pod in pods {
-                let found = result.stdout.components(separatedBy: "\n\n").filter { $0.hasPrefix("Incident ") && $0.contains(" pod shop/\(pod.configuration.podName)\n") }
+                // Blocks are separated by a blank line; the last one also ends the output with a newline.
+                let found = result.stdout.components(separatedBy: "\n\n").map { $0.trimmingCharacters(in: .newlines) }.filter { $0.hasPrefix("Incident ") && $0.contains(" pod shop/\(pod.configuration.podName)\n") }
                 XCTAssertLessThanOrEqual(found.count, 1, "incidents \(file):\n\(result.stdout)")
                 byPod[pod.configuration.podName] = found.first
             }
@@ -104,6 +105,9 @@ final class IncidentLiveTests: XCTestCase {
         }
         let live = try blocks(alertsPath), replayed = try blocks(tracePath)
         XCTAssertEqual(live, replayed, "replay of the recording gives the live incidents")
+        if live != replayed {
+            for file in [alertsPath, tracePath] { print("incidents \(file):\n\((try? CommandRunner.run([binary, "incidents", file], timeout: .seconds(60)).stdout) ?? "")") }
+        }
         XCTAssertNil(live[pods[2].configuration.podName], "no incident for the benign pod")
         for (index, pod) in pods.prefix(2).enumerated() {
             let block = live[pod.configuration.podName] ?? ""

@@ -74,6 +74,60 @@ final class ProcReaderFixtureTests: XCTestCase {
         ])
     }
 
+    /// A real executable file for a fake process's exe link (a brief read examines its mode).
+    func makeExecutable(_ name: String, mode: mode_t) throws -> String {
+        let path = root.appendingPathComponent("bin/\(name)").path
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data("#!/bin/true\n".utf8).write(to: URL(fileURLWithPath: path))
+        XCTAssertEqual(chmod(path, mode), 0)
+        return path
+    }
+
+    func testBriefReadTakesCmdlineExeAndCgroupOnly() throws {
+        let exe = try makeExecutable("true", mode: 0o755)
+        try makeProcess(4250, files: ["cmdline": "true\u{0}--version\u{0}", "cgroup": "0::/user.slice\n",
+                                      "stat": Self.stat, "status": Self.status],
+                        links: ["exe": exe, "cwd": "/root", "fd/0": "/dev/null"])
+        let reader = ProcReader(root: root.path)
+        let result = reader.finish(reader.begin(pid: 4250), depth: .brief)
+        XCTAssertEqual(result.outcome, .complete)
+        let info = try XCTUnwrap(result.info)
+        XCTAssertEqual(info.source, "brief")
+        XCTAssertEqual(info.argv, ["true", "--version"])
+        XCTAssertEqual(info.exe, exe)
+        XCTAssertEqual(info.cgroup, "/user.slice")
+        XCTAssertEqual(info.comm, "true", "comm as the kernel sets it at exec: the file's base name")
+        XCTAssertNil(info.credentials, "inherited at fork, not read")
+        XCTAssertNil(info.ppid, "known from the fork, not read")
+        XCTAssertNil(info.cwd)
+        XCTAssertNil(info.fds)
+        XCTAssertNil(info.startTicks)
+        // The same process read fully has everything.
+        XCTAssertEqual(reader.read(pid: 4250).info?.source, "proc")
+    }
+
+    func testBriefReadOfASetIDExecutableReadsFully() throws {
+        for mode: mode_t in [0o4755, 0o2755] {
+            let pid: Int32 = mode == 0o4755 ? 4251 : 4252
+            let exe = try makeExecutable("su-\(pid)", mode: mode)
+            try makeProcess(pid, files: ["cmdline": "su\u{0}", "cgroup": "0::/user.slice\n", "stat": Self.stat, "status": Self.status],
+                            links: ["exe": exe, "cwd": "/root", "fd/0": "/dev/null"])
+            let reader = ProcReader(root: root.path)
+            let result = reader.finish(reader.begin(pid: pid), depth: .brief)
+            XCTAssertEqual(result.info?.source, "proc", "mode \(String(mode, radix: 8)): the exec changed its credentials")
+            XCTAssertEqual(result.info?.credentials?.uid, 0)
+        }
+    }
+
+    func testBriefReadOfAnUnexaminableExecutableReadsFully() throws {
+        // The exe link leads nowhere (gone, or another mount namespace's path): not known to keep
+        // the inherited credentials, so read them.
+        try makeProcess(4253, files: ["cmdline": "x\u{0}", "cgroup": "0::/user.slice\n", "stat": Self.stat, "status": Self.status],
+                        links: ["exe": "/nonexistent/x", "cwd": "/root"])
+        let reader = ProcReader(root: root.path)
+        XCTAssertEqual(reader.finish(reader.begin(pid: 4253), depth: .brief).info?.source, "proc")
+    }
+
     func testMissingPidIsVanishedNotAnError() {
         let result = ProcReader(root: root.path).read(pid: 31337)
         XCTAssertEqual(result.outcome, .vanished)

@@ -61,15 +61,28 @@ public struct ProcReader: Sendable {
         }
     }
 
-    /// Second half of a read: status, stat, cwd and descriptors; closes the directory.
+    /// How much of a process the second half reads.
+    public enum Depth: Sendable, Hashable {
+        /// stat, status, cwd and descriptors.
+        case full
+        /// Nothing more, unless the exec changed the credentials inherited at fork (set-id or
+        /// file-capability executable), which status then tells. For a program no detector reads
+        /// deeper (ReadDepthPolicy): its parent comes from its fork, its credentials from its parent.
+        case brief
+    }
+
+    /// Second half of a read: status, stat, cwd and descriptors (`depth` full); closes the directory.
     /// - Returns: the process and the read's outcome; never throws.
-    public func finish(_ read: ProcReadInProgress, netTables: NetTableCache? = nil) -> ProcReadResult {
+    public func finish(_ read: ProcReadInProgress, netTables: NetTableCache? = nil, depth: Depth = .full) -> ProcReadResult {
         var session = read.session
         guard let dir = read.directory else {
             return ProcReadResult(info: nil, outcome: .vanished, issues: session.issues)
         }
         defer { dir.close() }
         var info = read.info
+        if depth == .brief, let changed = dir.exeChangesCredentials(), !changed {
+            return session.brief(info: &info)
+        }
         return session.rest(dir, info: &info, netTables: netTables)
     }
 }
@@ -168,6 +181,22 @@ struct ReadSession: Sendable {
     /// and its alerts lose their ancestry.
     func parent(_ ppid: Int32) -> ProcessID? {
         ppid == 0 && pid > 2 ? nil : ProcessID(ppid)
+    }
+
+    /// The outcome of a brief read: what `first` read, and comm as the kernel sets it at exec (the
+    /// executed file's base name, at most 15 bytes), approximated by argv[0]'s base name, which
+    /// names that file for a PATH lookup and names the applet of a multi-call binary.
+    mutating func brief(info: inout ProcessInfo) -> ProcReadResult {
+        guard readSomething else { return ProcReadResult(info: nil, outcome: .vanished, issues: issues) }
+        if gone {
+            info.source = "partial"
+            return ProcReadResult(info: info, outcome: .partial, issues: issues)
+        }
+        if let name = info.argv?.first.map(ProgramClassifier.baseName) ?? info.exe.map(ProgramClassifier.baseName), !name.isEmpty {
+            info.comm = String(decoding: name.utf8.prefix(15), as: UTF8.self)
+        }
+        info.source = "brief"
+        return ProcReadResult(info: info, outcome: .complete, issues: issues)
     }
 
     /// The rest, then the outcome.

@@ -21,8 +21,10 @@ final class CaptureLoop: @unchecked Sendable {
     private let logger: Logger?
     private let shouldStop: @Sendable () -> Bool
 
-    /// Live processes capture has reported, to find the unknown ones on resync.
-    private var known = Set<Int32>()
+    /// Live processes capture has reported (to find the unknown ones on resync), each with whether
+    /// its children get full /proc reads (ReadDepthPolicy); a forked child holds its parent's value
+    /// until its own exec is read.
+    private var known: [Int32: Bool] = [:]
     private var gaps = SequenceGapTracker()
     private var loss: LossAccounting
 
@@ -124,17 +126,19 @@ final class CaptureLoop: @unchecked Sendable {
         let time = clock.wall(fromMonotonic: raw.timestampNanoseconds)
         switch ProcEventMapper.map(raw) {
         case .exec(let pid):
-            let result = reader.finish(started ?? reader.begin(pid: pid.rawValue))
+            let first = started ?? reader.begin(pid: pid.rawValue)
+            let depth = ReadDepthPolicy.depth(first: first.info, parentWantsFull: known[pid.rawValue])
+            let result = reader.finish(first, depth: depth)
             record(result)
             let info = result.info ?? ProcessInfo(pid: pid, source: "inherited")
-            remember(pid.rawValue)
+            remember(pid.rawValue, childrenWantFull: result.info.map(ReadDepthPolicy.childrenWantFull) ?? true)
             configuration.afterRead?(info)
             emit(.exec(info), at: time)
             if let parent = ptyHolderDescriptors(of: info) { emit(.descriptors(parent), at: time) }
         case .event(let event):
             switch event {
-            case .fork(let f): remember(f.child.rawValue)
-            case .exit(let e): known.remove(e.pid.rawValue)
+            case .fork(let f): remember(f.child.rawValue, childrenWantFull: known[f.parent.rawValue] ?? true)
+            case .exit(let e): known.removeValue(forKey: e.pid.rawValue)
             default: break
             }
             emit(event, at: time)
@@ -170,10 +174,11 @@ final class CaptureLoop: @unchecked Sendable {
         }
     }
 
-    /// Bounded: past capacity new pids are not remembered (a later resync re-reports them).
-    private func remember(_ pid: Int32) {
-        if known.count >= configuration.knownProcessCapacity && !known.contains(pid) { return }
-        known.insert(pid)
+    /// Bounded: past capacity new pids are not remembered (a later resync re-reports them, and
+    /// their children are read fully).
+    private func remember(_ pid: Int32, childrenWantFull: Bool) {
+        if known.count >= configuration.knownProcessCapacity && known[pid] == nil { return }
+        known[pid] = childrenWantFull
     }
 
     // MARK: Loss and resync
@@ -200,11 +205,11 @@ final class CaptureLoop: @unchecked Sendable {
         let pids = ProcSnapshot.listPIDs(root: reader.root)
         if onlyUnknown {
             let current = Set(pids)
-            known.formIntersection(current)
+            known = known.filter { current.contains($0.key) }
         }
         let tables = NetTableCache()
         var infos: [ProcessInfo] = []
-        for pid in pids where !(onlyUnknown && known.contains(pid)) {
+        for pid in pids where !(onlyUnknown && known[pid] != nil) {
             if shouldStop() { break }
             let result = reader.read(pid: pid, netTables: tables)
             record(result)
@@ -212,7 +217,7 @@ final class CaptureLoop: @unchecked Sendable {
         }
         for info in ProcSnapshot.orderParentsFirst(infos) {
             let time = WallClock.nowNanoseconds()
-            remember(info.pid.rawValue)
+            remember(info.pid.rawValue, childrenWantFull: ReadDepthPolicy.childrenWantFull(info))
             configuration.afterRead?(info)
             emit(.snapshot(info), at: time)
         }

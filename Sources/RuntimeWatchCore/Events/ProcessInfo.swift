@@ -79,7 +79,9 @@ public struct ProcessInfo: Sendable, Hashable, Codable {
     /// Process start time in clock ticks since boot (/proc/<pid>/stat field 22); tells pid reuse apart.
     public var startTicks: UInt64?
     /// Where the fields came from: "proc" (all read), "partial" (process exited mid-read),
-    /// "inherited" (nothing readable; cgroup taken from the parent by the state).
+    /// "brief" (cmdline, exe and cgroup only: a host program no detector reads deeper, see
+    /// README "What is read for which process"; parent and credentials are the ones it inherited
+    /// at fork), "inherited" (nothing readable; cgroup taken from the parent by the state).
     public var source: String?
     public init(pid: ProcessID, ppid: ProcessID? = nil, comm: String? = nil, exe: String? = nil,
                 argv: [String]? = nil, cwd: String? = nil, credentials: Credentials? = nil,

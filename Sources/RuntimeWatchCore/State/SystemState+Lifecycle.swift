@@ -58,6 +58,10 @@ extension SystemState {
         var record = ProcessRecord(pid: info.pid, ppid: ppid, info: info, container: nil, exitedAt: base?.exitedAt,
                                    since: t, firstSeen: min(base?.firstSeen ?? t, t), attribution: .unknown, origin: origin)
         if let base {
+            // Credentials survive fork and exec unless the executable is set-id or has file
+            // capabilities; a read that did not take them (a brief read, or a process gone before
+            // its status was read) keeps the ones the record had.
+            if record.info.credentials == nil { record.info.credentials = base.info.credentials }
             record.serial = base.serial
             record.parentSerial = base.ppid == ppid ? base.parentSerial : current(ppid, at: t)?.serial
         } else {
