@@ -235,6 +235,12 @@ static int send_mcast_op(int fd, enum proc_cn_mcast_op op) {
     return n == (ssize_t)sizeof msg ? 0 : -EIO;
 }
 
+int rw_procconn_set_timeout_us(int fd, long timeout_us) {
+    if (timeout_us < 0) return -EINVAL;
+    struct timeval tv = {.tv_sec = timeout_us / 1000000, .tv_usec = timeout_us % 1000000};
+    return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0 ? -errno : 0;
+}
+
 int rw_procconn_open(int rcvbuf_bytes, int recv_timeout_ms) {
     int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR);
     if (fd < 0) return -errno;
@@ -248,11 +254,8 @@ int rw_procconn_open(int rcvbuf_bytes, int recv_timeout_ms) {
         }
     }
     if (recv_timeout_ms > 0) {
-        struct timeval tv = {.tv_sec = recv_timeout_ms / 1000, .tv_usec = (recv_timeout_ms % 1000) * 1000};
-        if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0) {
-            err = -errno;
-            goto fail;
-        }
+        err = rw_procconn_set_timeout_us(fd, (long)recv_timeout_ms * 1000);
+        if (err < 0) goto fail;
     }
     struct sockaddr_nl addr = {.nl_family = AF_NETLINK, .nl_pid = 0, .nl_groups = CN_IDX_PROC};
     if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {

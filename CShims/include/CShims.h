@@ -105,6 +105,9 @@ int rw_procconn_decode(const void *buf, size_t len, rw_proc_event *out, int max,
 /* The receive buffer size the kernel granted (getsockopt SO_RCVBUF; the kernel doubles the request
  * to account for bookkeeping). Returns bytes or -errno. */
 int rw_procconn_rcvbuf(int fd);
+/* Sets how long a blocking receive waits (SO_RCVTIMEO) before EAGAIN; 0 waits forever.
+ * Returns 0 or -errno. */
+int rw_procconn_set_timeout_us(int fd, long timeout_us);
 
 /* Unsubscribes (PROC_CN_MCAST_IGNORE, best effort) and closes fd. Returns 0 or -errno of close. */
 int rw_procconn_close(int fd);

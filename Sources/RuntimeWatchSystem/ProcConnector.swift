@@ -50,6 +50,15 @@ public struct ProcConnector: Sendable {
         Int(try shimCall("rw_procconn_rcvbuf") { rw_procconn_rcvbuf(descriptor.rawValue) })
     }
 
+    /// Changes how long `receive()` waits before `.timeout` (zero: forever).
+    ///
+    /// The corresponding C function is `rw_procconn_set_timeout_us` (`setsockopt(SO_RCVTIMEO)`).
+    public func setReceiveTimeout(_ timeout: Duration) throws(SystemError) {
+        let (seconds, attoseconds) = timeout.components
+        let micros = Int(clamping: seconds) &* 1_000_000 &+ Int(attoseconds / 1_000_000_000_000)
+        _ = try shimCall("rw_procconn_set_timeout_us") { rw_procconn_set_timeout_us(descriptor.rawValue, max(0, micros)) }
+    }
+
     /// Receives one datagram and decodes it. Blocks up to the receive timeout, or not at all when
     /// `wait` is false (to drain what is already queued). Retries EINTR.
     ///

@@ -47,10 +47,14 @@ public final class CaptureQueue: Sendable {
     // MARK: - Producers (any thread, never block)
 
     /// Queues one record from `source`.
+    /// - Parameter wake: false leaves a waiting consumer asleep: the record is taken with the next
+    ///   one that wakes it, or by `signal()`. A source uses it for records nothing waits on (the
+    ///   proc connector's forks and exits, taken with the exec that follows): a consumer woken once
+    ///   per record costs the node a thread switch per event.
     /// - Returns: false when the queue was full: the record is dropped and counted
     ///   (cause `queue_full`), and reported to the consumer as a `.drop` event.
     @discardableResult
-    public func push(_ record: EventRecord, from source: String) -> Bool {
+    public func push(_ record: EventRecord, from source: String, wake: Bool = true) -> Bool {
         let (accepted, waiter) = state.withLock { s -> (Bool, CheckedContinuation<Void, Never>?) in
             guard !s.finished else { return (false, nil) }
             guard s.queuedEvents + s.inHand < capacity else {
@@ -60,10 +64,16 @@ public final class CaptureQueue: Sendable {
             }
             s.items.append(.event(record))
             s.queuedEvents += 1
-            return (true, Self.takeWaiter(&s))
+            return (true, wake || s.queuedEvents >= Self.batch ? Self.takeWaiter(&s) : nil)
         }
         waiter?.resume()
         return accepted
+    }
+
+    /// Wakes a waiting consumer for records pushed with `wake: false`.
+    public func signal() {
+        let waiter = state.withLock { s in Self.takeWaiter(&s) }
+        waiter?.resume()
     }
 
     /// Queues all of `records` or none (a webhook batch the sender can retry as a whole).
@@ -204,8 +214,9 @@ public struct CaptureOutlet: Sendable {
     }
 
     /// Queues a record; false when the queue was full (the loss is counted and reported).
+    /// `wake: false`: see `CaptureQueue.push(_:from:wake:)`.
     @discardableResult
-    public func emit(_ record: EventRecord) -> Bool { queue.push(record, from: source) }
+    public func emit(_ record: EventRecord, wake: Bool = true) -> Bool { queue.push(record, from: source, wake: wake) }
 
     /// Reports events this source lost before they reached the queue.
     public func lose(_ count: UInt64, cause: String, reason: String, time: UInt64) {

@@ -26,6 +26,11 @@ final class CaptureLoop: @unchecked Sendable {
     /// until its own exec is read.
     private var known: [Int32: Bool] = [:]
     private var gaps = SequenceGapTracker()
+    /// When the oldest event queued without waking the consumer was queued (nil: none).
+    private var quietSince: UInt64?
+    /// Longest an event waits in the queue before the drive loop is woken for it (ProcessCapture
+    /// Configuration.handOffWindow).
+    private let handOffWindow: UInt64
     private var loss: LossAccounting
 
     init(connector: ProcConnector, configuration: ProcessCapture.Configuration, clock: WallClock,
@@ -40,8 +45,8 @@ final class CaptureLoop: @unchecked Sendable {
         self.counters = counters
         self.logger = logger
         self.shouldStop = shouldStop
-        let (seconds, attoseconds) = configuration.resyncDelay.components
-        self.loss = LossAccounting(delayNanoseconds: UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds)) / 1_000_000_000)
+        self.handOffWindow = Self.nanoseconds(configuration.handOffWindow)
+        self.loss = LossAccounting(delayNanoseconds: Self.nanoseconds(configuration.resyncDelay))
     }
 
     func run() {
@@ -66,11 +71,16 @@ final class CaptureLoop: @unchecked Sendable {
                 drainQueued(into: &events)
                 process(events)
             }
-            if loss.isDue(now: WallClock.monotonicNanoseconds(), idle: receipt == .timeout) {
+            let now = WallClock.monotonicNanoseconds()
+            // A timeout while events wait is the short hand-off one, not the source going idle.
+            let idle = receipt == .timeout && quietSince == nil
+            if let since = quietSince, receipt == .timeout || now &- since >= handOffWindow { handOff() }
+            if loss.isDue(now: now, idle: idle) {
                 reportLossAndResync()
             }
         }
         reportLossAndResync(scan: false)
+        if quietSince != nil { handOff() }
         try? connector.close()
         if finishesQueue { outlet.queue.finish() }
     }
@@ -226,12 +236,33 @@ final class CaptureLoop: @unchecked Sendable {
     // MARK: Output
 
     /// Hands one event to the capture queue; a full queue drops it there (counted and reported).
+    /// The drive loop is not woken per event: an exec storm is three datagrams per process, and a
+    /// thread woken for each costs the node more than the engine's work. Events wait in the queue
+    /// (in order with every other source's: it is one FIFO) for at most `handOffWindow`; the
+    /// receive timeout is shortened to it meanwhile, so a quiet connector does not hold them.
     private func emit(_ event: Event, at time: UInt64) {
-        if outlet.emit(EventRecord(timestamp: time, event: event)) {
+        if handOffWindow > 0 && quietSince == nil {
+            quietSince = WallClock.monotonicNanoseconds()
+            try? connector.setReceiveTimeout(.nanoseconds(handOffWindow))
+        }
+        if outlet.emit(EventRecord(timestamp: time, event: event), wake: handOffWindow == 0) {
             counters.emitted(event.kind)
         } else {
             counters.dropped("queue")
         }
+    }
+
+    /// Wakes the drive loop for the events queued since `quietSince`; the receive waits its
+    /// normal timeout again.
+    private func handOff() {
+        outlet.queue.signal()
+        quietSince = nil
+        try? connector.setReceiveTimeout(configuration.receiveTimeout)
+    }
+
+    private static func nanoseconds(_ d: Duration) -> UInt64 {
+        let (seconds, attoseconds) = d.components
+        return UInt64(max(0, seconds)) &* 1_000_000_000 &+ UInt64(max(0, attoseconds)) / 1_000_000_000
     }
 
     private func usleepBounded(_ micros: UInt32) {
