@@ -10,6 +10,8 @@
 # The machine's load average is printed before and after: the machines are shared, read ratios.
 # Bounded: N <= 100000 execs per run, every storm killed after 300 s, every monitor stopped.
 # Usage: sudo bench/overhead.sh [ROUNDS=3] [N=10000] [WORKERS="1 2"]   RUNTIME_WATCH=path (default: release build)
+#        BEFORE=path adds that runtime-watch binary (an earlier build) as a fourth monitor, "before",
+#        interleaved with the others, for before/after figures measured side by side.
 set -euo pipefail
 ROUNDS=${1:-3}
 N=${2:-10000}
@@ -38,6 +40,9 @@ storm() {
         runtime-watch)
             rw_start_monitor "$WORK/rw.log" 600 --listen off
             ;;
+        before)
+            RUNTIME_WATCH=$BEFORE rw_start_monitor "$WORK/rw.log" 600 --listen off
+            ;;
         forkstat)
             timeout 600 forkstat -e exec,fork,exit >/dev/null 2>"$WORK/forkstat.err" &
             MONITOR_PID=$!
@@ -62,7 +67,7 @@ printf "%-6s %-14s %7s %12s %14s\n" round monitor workers "execs/s" "cpu s/10k"
 : >"$WORK/rows"
 for round in $(seq "$ROUNDS"); do
     for workers in $WORKERS_LIST; do
-        for mode in none runtime-watch forkstat; do
+        for mode in none ${BEFORE:+before} runtime-watch forkstat; do
             row=$(storm "$mode" "$workers")
             echo "$round $row" >>"$WORK/rows"
             read -r m w rate cpu <<<"$row"
@@ -74,12 +79,12 @@ echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "# medians over $ROUNDS rounds (exec rate as a share of the no-monitor rate of the same rounds)"
 printf "%-14s %7s %12s %14s %10s\n" monitor workers "execs/s" "cpu s/10k" "rate/none"
-python3 - "$WORK/rows" "$WORKERS_LIST" <<'EOF'
+python3 - "$WORK/rows" "$WORKERS_LIST" "${BEFORE:+before}" <<'EOF'
 import statistics, sys
 rows = [line.split() for line in open(sys.argv[1])]
 for w in sys.argv[2].split():
     base = statistics.median(float(r[3]) for r in rows if r[1] == "none" and r[2] == w)
-    for mode in ("none", "runtime-watch", "forkstat"):
+    for mode in ["none"] + sys.argv[3].split() + ["runtime-watch", "forkstat"]:
         sel = [r for r in rows if r[1] == mode and r[2] == w]
         rate = statistics.median(float(r[3]) for r in sel)
         cpu = "-" if mode == "none" else "%.3f" % statistics.median(float(r[4]) for r in sel)
