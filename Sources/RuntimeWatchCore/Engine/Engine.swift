@@ -24,6 +24,13 @@ public struct Engine: Sendable {
     /// Indices of detectors with at least one enabled rule (or no declared rules).
     private var activeDetectors: [Int] = []
     private var folder: AlertFolder
+    /// k8s_audit alerts fold on the clock of the audit events, which can be days behind the node's
+    /// (an old log read from its start, a backlog the API server resends): on the node's clock every
+    /// window of theirs would be closed by the next process event, so live would fold nothing where
+    /// replay of the same log folds it all. One clock per source, the same live and in replay.
+    private var auditFolder: AlertFolder
+    /// The latest audit event time seen.
+    private var auditNow: UInt64 = 0
     /// Folds a shell's own egress alert into the shell's alert (see `ShellEgressJoin`).
     private var join = ShellEgressJoin()
     /// `configuration.nodeResolvers`, parsed once.
@@ -63,6 +70,7 @@ public struct Engine: Sendable {
         self.disabledRules = []
         self.nodeResolvers = configuration.nodeResolvers.compactMap(IPAddress.init)
         self.folder = AlertFolder(windowNanoseconds: Self.foldWindow(configuration, profile), capacity: configuration.foldCapacity)
+        self.auditFolder = folder
         self.drops = DropMonitor(policy: configuration.dropAlert)
         self.metrics = EngineMetrics(factory: metrics)
         self.eventCounts = Array(repeating: 0, count: EventKindTable.count)
@@ -82,6 +90,10 @@ public struct Engine: Sendable {
         }
         if now >= join.nextDeadline { for a in join.expire(now: now) { fold(a) } }
         if now >= folder.nextEnd { for a in folder.expire(now: now) { deliver(a) } }
+        if case .k8sAudit = record.event {
+            if record.timestamp > auditNow { auditNow = record.timestamp }
+            if auditNow >= auditFolder.nextEnd { for a in auditFolder.expire(now: auditNow) { deliver(a) } }
+        }
         if drops.pending > 0, drops.isDue(now: now) { reportDrops() }
 
         state.apply(record)
@@ -127,6 +139,7 @@ public struct Engine: Sendable {
         collectDue(now: .max)
         for a in join.flushAll() { fold(a) }
         for a in folder.flushAll() { deliver(a) }
+        for a in auditFolder.flushAll() { deliver(a) }
         if drops.hasReportablePending { reportDrops() }
         updateGauge()
     }
@@ -138,6 +151,7 @@ public struct Engine: Sendable {
     public mutating func replaceProfile(_ newProfile: Profile) {
         profile = newProfile
         folder.windowNanoseconds = Self.foldWindow(configuration, newProfile)
+        auditFolder.windowNanoseconds = folder.windowNanoseconds
         applyProfileSwitches()
         reloadsOK &+= 1
         metrics.reloadsOK.increment()
@@ -208,7 +222,8 @@ public struct Engine: Sendable {
     }
 
     private mutating func fold(_ alert: Alert) {
-        for a in folder.offer(alert) { deliver(a) }
+        let out = alert.source == .k8sAudit ? auditFolder.offer(alert) : folder.offer(alert)
+        for a in out { deliver(a) }
     }
 
     /// Every admitted alert leaves here: incident tracking stamps it, then it goes to the sink,
