@@ -10,8 +10,10 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "runtime-watch", targets: ["runtime-watch"]),
-        // For the benchmark package (Benchmarks/Package.swift), which depends on this one by path.
+        // For the benchmark and fuzz packages (Benchmarks/, Fuzz/), which depend on this one by path.
         .library(name: "RuntimeWatchCore", targets: ["RuntimeWatchCore"]),
+        .library(name: "RuntimeWatchCapture", targets: ["RuntimeWatchCapture"]),
+        .library(name: "RuntimeWatchSystem", targets: ["RuntimeWatchSystem"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -103,7 +103,7 @@ final class K8sAuditGoldenTests: XCTestCase {
         }
         // The exec alert fires once decided (ResponseStarted, 0.8 ms after the request), not at the
         // session's end ten minutes later.
-        XCTAssertEqual(alerts[2].timestamp, AuditTimestamp.nanoseconds("2026-11-20T09:00:40.300800Z"))
+        XCTAssertEqual(alerts[2].timestamp, RFC3339.parse("2026-11-20T09:00:40.300800Z"))
     }
 
     func testWithoutTheFixtureTuningProductionAndSecretReadersChange() throws {

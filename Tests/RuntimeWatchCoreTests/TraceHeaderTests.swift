@@ -54,6 +54,12 @@ final class TraceHeaderTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(TraceError.unsupportedVersion(2).description, "unsupported trace version 2; this build reads version 1")
     }
 
+    /// A fuzzing find: a start in year 8790 stopped `replay` with an arithmetic-overflow trap.
+    func testStartPastTheNanosecondRangeIsAMalformedHeaderNotATrap() {
+        assertThrows(#"{"format":"runtime-watch-trace","version":1,"hostname":"vm","kernel":"k","start":"8790-11-22T11:59:15.532627269Z"}"#,
+                     .malformedHeader(reason: #"field "start": "8790-11-22T11:59:15.532627269Z" is not an RFC 3339 time"#))
+    }
+
     func testBrokenHeaderIsRefusedWithTheField() {
         assertThrows(#"{"format":"runtime-watch-trace","version":1,"kernel":"k","start":"2024-05-01T12:00:00Z"}"#,
                      .malformedHeader(reason: #"missing field "hostname""#))

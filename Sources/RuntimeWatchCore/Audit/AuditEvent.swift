@@ -44,7 +44,7 @@ public struct AuditResponseStatus: Sendable, Hashable, Codable {
 }
 
 /// One audit event. `stageTimestamp` (else `requestReceivedTimestamp`) is RFC 3339 with
-/// microseconds, as the API server writes it; `AuditTimestamp` turns it into nanoseconds.
+/// microseconds, as the API server writes it; `RFC3339.parse` turns it into nanoseconds.
 public struct AuditEvent: Sendable, Hashable, Codable {
     /// `Metadata`, `Request` or `RequestResponse` (`None` events are never written).
     public var level: String?
@@ -91,8 +91,8 @@ public struct AuditEvent: Sendable, Hashable, Codable {
     /// The event's time in nanoseconds since the epoch (`stageTimestamp`, else
     /// `requestReceivedTimestamp`), or nil when neither is present and valid.
     public var timestampNanoseconds: UInt64? {
-        if let s = stageTimestamp, let t = AuditTimestamp.nanoseconds(s) { return t }
-        if let s = requestReceivedTimestamp, let t = AuditTimestamp.nanoseconds(s) { return t }
+        if let s = stageTimestamp, let t = RFC3339.parse(s) { return t }
+        if let s = requestReceivedTimestamp, let t = RFC3339.parse(s) { return t }
         return nil
     }
 }

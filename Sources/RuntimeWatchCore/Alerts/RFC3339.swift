@@ -1,12 +1,28 @@
 // SPDX-License-Identifier: Apache-2.0
-// RFC 3339 → nanoseconds since the epoch, exactly. Foundation's ISO8601DateFormatter goes through
-// Date (a Double), which rounds the microseconds the API server writes; event order within a
-// second depends on them.
+// RFC 3339 timestamps with nanosecond precision, as Falco writes an alert's `time`, a trace header its
+// `start` and the API server its audit timestamps. One parser for all of them, exact: Foundation's
+// ISO8601DateFormatter goes through Date (a Double), which rounds the microseconds the API server
+// writes, and event order within a second depends on them.
 
-public enum AuditTimestamp {
+import Foundation
+
+public enum RFC3339 {
+    /// `2026-11-22T10:15:30.123456789Z` for nanoseconds since the epoch, in UTC.
+    public static func format(nanoseconds: UInt64) -> String {
+        let seconds = time_t(nanoseconds / 1_000_000_000)
+        let fraction = nanoseconds % 1_000_000_000
+        var tmValue = tm()
+        var s = seconds
+        gmtime_r(&s, &tmValue)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%09lluZ",
+                      Int(tmValue.tm_year) + 1900, Int(tmValue.tm_mon) + 1, Int(tmValue.tm_mday),
+                      Int(tmValue.tm_hour), Int(tmValue.tm_min), Int(tmValue.tm_sec), fraction)
+    }
+
     /// Nanoseconds since the epoch for `2026-11-22T10:15:30.123456Z` (any fraction length up to 9
-    /// digits, `Z` or `±HH:MM`), or nil if `text` is not such a timestamp or is before 1970.
-    public static func nanoseconds(_ text: String) -> UInt64? {
+    /// digits, `Z` or `±HH:MM`), or nil if `text` is not such a timestamp, is before 1970 or after
+    /// what nanoseconds in a UInt64 can hold (2554).
+    public static func parse(_ text: String) -> UInt64? {
         let b = Array(text.utf8)
         func digits(_ at: Int, _ n: Int) -> Int? {
             guard at + n <= b.count else { return nil }
@@ -48,7 +64,12 @@ public enum AuditTimestamp {
         guard i == b.count else { return nil }
         let seconds = daysFromCivil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
         guard seconds >= 0 else { return nil }
-        return UInt64(seconds) * 1_000_000_000 + UInt64(fraction)
+        // Nanoseconds since the epoch fit a UInt64 until 2554: a later year is out of range, not a
+        // trap (found by fuzzing: a trace header whose start was year 8790 stopped `replay`).
+        let (whole, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
+        guard !overflow else { return nil }
+        let (total, carry) = whole.addingReportingOverflow(UInt64(fraction))
+        return carry ? nil : total
     }
 
     /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
