@@ -3,6 +3,7 @@
 // SIGHUP reload (a broken profile is refused, the old one stays), logrotate reopen, webhook.
 
 import Foundation
+import Synchronization
 import XCTest
 #if canImport(Glibc)
 import Glibc
@@ -163,5 +164,62 @@ final class LiveRunTests: CLITestCase {
         XCTAssertEqual(numbers[2] + numbers[3], written, "failed + dropped must be every alert written: \(totals)")
         XCTAssertEqual(numbers[4] + numbers[5] + numbers[6], numbers[3], totals)
     }
-}
 
+    /// Issue 19: under a saturating webhook flood, `--duration` stopped the monitor only after it had
+    /// judged its whole backlog (over a minute in a debug build), and batches were still acknowledged
+    /// after "stopping". Now the stop is bounded (--stop-drain-seconds), a batch posted after it is
+    /// refused with 503, and every acknowledged item is either judged (one k8s-secret-read alert
+    /// each: distinct secrets) or counted once as `capture_queue/unprocessed_at_stop`, the same count
+    /// in the drop alerts and in the final summary.
+    func testStopUnderAWebhookFloodIsBoundedAndEveryAcknowledgedItemIsAccountedFor() throws {
+        let alerts = path("alerts.jsonl")
+        let (monitor, port) = try startMonitor(["--duration", "3", "--stop-drain-seconds", "1", "--no-connect-watch",
+                                                "--queue-capacity", "40000", "--output", alerts])
+        let started = Date()
+        let counts = Mutex((accepted: 0, refused: 0, requests: 0))
+        let flooders = (0..<4).map { worker in
+            Thread {
+                // Bounded: at most 400 batches of 100 per client, for at most 8 s.
+                for batch in 0..<400 where Date().timeIntervalSince(started) < 8 {
+                    let items = (0..<100).map { i in
+                        let name = "s-\(worker)-\(batch)-\(i)"
+                        return #"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"\#(name)","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/shop/secrets/\#(name)","verb":"get","user":{"username":"mallory"},"sourceIPs":["192.0.2.1"],"objectRef":{"resource":"secrets","namespace":"shop","name":"\#(name)"},"responseStatus":{"code":200},"stageTimestamp":"2026-12-05T01:00:00.000001Z"}"#
+                    }
+                    guard let answer = LoopbackSocket.post(port: port, path: "/k8s-audit", body: #"{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":["# + items.joined(separator: ",") + "]}") else {
+                        if !monitor.isRunning { return }
+                        continue
+                    }
+                    let accepted = answer.status == 200
+                        ? ((try? JSONSerialization.jsonObject(with: Data(answer.body.utf8))) as? [String: Any])?["accepted"] as? Int ?? -1_000_000
+                        : 0
+                    counts.withLock { $0.requests += 1; $0.accepted += accepted; if answer.status == 503 { $0.refused += 1 } }
+                }
+            }
+        }
+        for thread in flooders { thread.start() }
+        // 3 s of duration, then at most 2 s for the sources and 1 s of drain; 6 s of slack for a busy CI machine.
+        let result = monitor.wait(timeout: 12)
+        let took = Date().timeIntervalSince(started)
+        XCTAssertFalse(result.timedOut, "run --duration 3 under a flood did not exit within 12 s\n\(result.stderr.suffix(3000))")
+        XCTAssertEqual(result.exitCode, 0, result.stderr.suffix(3000).description)
+        Thread.sleep(forTimeInterval: 0.5)   // the flooders see the closed port and end
+        let final = counts.withLock { $0 }
+        XCTAssertGreaterThan(final.refused, 0, "the flood saturated the queue (503s): \(final)")
+        XCTAssertGreaterThan(final.accepted, 0, "\(final)")
+
+        let lines = ((try? String(contentsOfFile: alerts, encoding: .utf8)) ?? "").split(separator: "\n")
+        let objects = lines.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
+        let judged = objects.filter { ($0["rule_id"] as? String) == "k8s-secret-read" }.count
+        let dropAlerts = objects.filter { ($0["rule_id"] as? String) == "internal-event-drop" }
+        let dropCause = "capture_queue/unprocessed_at_stop="
+        let droppedInAlerts = dropAlerts.flatMap { (($0["output_fields"] as? [String: Any])?["drop.causes"] as? [String]) ?? [] }
+            .filter { $0.hasPrefix(dropCause) }.compactMap { Int($0.dropFirst(dropCause.count)) }.reduce(0, +)
+        let summary = result.stderr.components(separatedBy: "\n").first { $0.contains("stopped:") } ?? ""
+        let droppedInSummary = summary.components(separatedBy: dropCause).dropFirst().first
+            .flatMap { Int($0.prefix(while: \.isNumber)) } ?? 0
+        XCTAssertEqual(droppedInAlerts, droppedInSummary, "drop alerts and summary agree: \(summary)")
+        XCTAssertEqual(judged + droppedInSummary, final.accepted,
+                       "every acknowledged item is judged or counted dropped (judged \(judged), dropped \(droppedInSummary), accepted \(final.accepted), took \(took) s)\n\(summary)")
+        print("webhook flood: \(final.requests) posts, \(final.accepted) items acknowledged, \(final.refused) batches refused (503); judged \(judged), dropped at stop \(droppedInSummary); exit after \(String(format: "%.1f", took)) s")
+    }
+}

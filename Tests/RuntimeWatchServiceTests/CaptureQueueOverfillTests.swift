@@ -82,6 +82,34 @@ final class CaptureQueueOverfillTests: XCTestCase {
         XCTAssertEqual(queue.losses, ["proc_connector/queue_full": 1], "a refused batch is not a loss: its sender retries it")
     }
 
+    /// Webhook batches fill at most `batchCapacity` (the rest is the kernel sources'); once the monitor
+    /// stops, every batch is refused; what a bounded stop leaves queued is dropped and counted once,
+    /// reported ahead of the end, and control items stay.
+    func testBatchShareRefusalAtStopAndTheCountedDropOfWhatIsLeft() async {
+        let queue = CaptureQueue(capacity: 8, batchCapacity: 4)
+        XCTAssertTrue(queue.pushAll([exec(1, at: 1), exec(2, at: 2), exec(3, at: 3)]))
+        XCTAssertFalse(queue.pushAll([exec(4, at: 4), exec(5, at: 5)]), "past the batch share")
+        XCTAssertTrue(queue.push(exec(6, at: 6), from: "proc_connector"), "the kernel sources keep the rest")
+        queue.refuseBatches()
+        XCTAssertFalse(queue.pushAll([exec(7, at: 7)]), "refused once stopping, though it fits")
+        XCTAssertTrue(queue.push(exec(8, at: 8), from: "proc_connector"), "capture threads queue until finish")
+        queue.pushControl(.tick(at: 9))
+        queue.finish()
+        XCTAssertEqual(queue.queuedEventCount, 5)
+        XCTAssertEqual(queue.dropQueued(source: "capture_queue", cause: "unprocessed_at_stop", reason: "r", time: 9), 5)
+        var seen: [String] = []
+        while let item = await queue.next() {
+            switch item {
+            case .event(let r):
+                if case .drop(let d) = r.event { seen.append("drop \(d.key) \(d.count)") } else { seen.append("event") }
+            case .reload: seen.append("reload")
+            case .tick: seen.append("tick")
+            }
+        }
+        XCTAssertEqual(seen, ["drop capture_queue/unprocessed_at_stop 5", "tick"])
+        XCTAssertEqual(queue.losses, ["capture_queue/unprocessed_at_stop": 5])
+    }
+
     /// A file follower waits for room instead of dropping: a queue of 2 and 60 lines, all delivered.
     func testAuditLogFollowerWaitsForRoomAndLosesNothing() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rw-follow-\(UUID().uuidString)")

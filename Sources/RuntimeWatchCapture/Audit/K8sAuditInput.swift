@@ -6,6 +6,7 @@
 
 import Logging
 import RuntimeWatchCore
+import Synchronization
 
 public struct K8sAuditInput: Sendable {
     let queue: CaptureQueue
@@ -13,6 +14,9 @@ public struct K8sAuditInput: Sendable {
     let metrics: K8sAuditIngestMetrics
     /// What a 503 asks the sender to wait before retrying.
     public var retryAfterSeconds = 1
+    /// One log line per second at most for refused batches: a flood refused batch by batch wrote
+    /// one line each (10,710 lines in 25 s).
+    private let busyLog = RefusalLog()
 
     public init(queue: CaptureQueue, logger: Logger, metrics: K8sAuditIngestMetrics) {
         self.queue = queue
@@ -42,7 +46,10 @@ public struct K8sAuditInput: Sendable {
             }
         }
         guard records.isEmpty || queue.pushAll(records) else {
-            logger.notice("k8s-audit: pipeline busy, batch of \(records.count) events refused with 503 (the sender retries)")
+            let why = queue.isRefusingBatches ? "monitor stopping" : "pipeline busy"
+            busyLog.note(batchOf: records.count) { refused, events in
+                logger.notice("k8s-audit: \(why): \(refused) batch(es), \(events) events, refused with 503 since the last line (the sender retries)")
+            }
             return .busy(retryAfterSeconds: retryAfterSeconds)
         }
         for m in malformed { logger.warning("k8s-audit: skipped \(m.position): \(m.reason)") }
@@ -52,5 +59,25 @@ public struct K8sAuditInput: Sendable {
             received: decoded.events.count + decoded.issues.count, accepted: records.count,
             skippedStages: events.filter { !AuditStagePolicy.shouldEvaluate($0) }.count,
             malformed: malformed, dropped: 0))
+    }
+}
+
+/// Counts refused batches and lets them be logged at most once a second, with the counts since the
+/// last line.
+final class RefusalLog: Sendable {
+    private struct Pending { var lastLine: ContinuousClock.Instant?; var batches = 0; var events = 0 }
+    private let pending = Mutex(Pending())
+
+    /// Counts one refused batch of `events`; calls `log` with the counts when a line is due.
+    func note(batchOf events: Int, _ log: (_ batches: Int, _ events: Int) -> Void) {
+        let now = ContinuousClock.now
+        let due = pending.withLock { p -> (Int, Int)? in
+            p.batches += 1
+            p.events += events
+            if let last = p.lastLine, now - last < .seconds(1) { return nil }
+            defer { p = Pending(lastLine: now) }
+            return (p.batches, p.events)
+        }
+        if let (batches, events) = due { log(batches, events) }
     }
 }

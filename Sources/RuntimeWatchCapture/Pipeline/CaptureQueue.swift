@@ -33,14 +33,23 @@ public final class CaptureQueue: Sendable {
         /// Every loss so far, by "source/cause".
         var totals: [String: UInt64] = [:]
         var finished = false
+        /// Set when the monitor begins to stop: batches (webhook posts) are refused from then on.
+        var refusesBatches = false
     }
 
     private let state: Mutex<State>
     /// The consumer's batch; only `next()` touches it (single consumer).
     private let hand = Mutex<Deque<SourceItem>>(Deque())
 
-    public init(capacity: Int) {
+    /// Most events queued at once for `pushAll` to still take a batch (webhook posts).
+    public let batchCapacity: Int
+
+    /// - Parameter batchCapacity: how full the queue may be after a batch (default: `capacity`). The
+    ///   monitor keeps the rest for the kernel sources, so a webhook flood cannot make them drop
+    ///   events, and a stop does not leave a large acknowledged backlog to drop.
+    public init(capacity: Int, batchCapacity: Int? = nil) {
         self.capacity = max(1, capacity)
+        self.batchCapacity = min(self.capacity, max(1, batchCapacity ?? capacity))
         state = Mutex(State())
     }
 
@@ -80,13 +89,40 @@ public final class CaptureQueue: Sendable {
     /// - Returns: false, queuing nothing and counting nothing, when they do not all fit.
     public func pushAll(_ records: [EventRecord]) -> Bool {
         let (accepted, waiter) = state.withLock { s -> (Bool, CheckedContinuation<Void, Never>?) in
-            guard !s.finished, s.queuedEvents + s.inHand + records.count <= capacity else { return (false, nil) }
+            guard !s.finished, !s.refusesBatches, s.queuedEvents + s.inHand + records.count <= batchCapacity else { return (false, nil) }
             s.items.append(contentsOf: records.map(SourceItem.event))
             s.queuedEvents += records.count
             return (true, Self.takeWaiter(&s))
         }
         waiter?.resume()
         return accepted
+    }
+
+    /// Refuses every later `pushAll` (the monitor is stopping: a batch acknowledged now might never
+    /// be judged). Single records from the capture threads are still queued until `finish()`.
+    public func refuseBatches() { state.withLock { $0.refusesBatches = true } }
+
+    /// True once `refuseBatches()` was called.
+    public var isRefusingBatches: Bool { state.withLock { $0.refusesBatches } }
+
+    /// Events queued and not yet taken by the consumer.
+    public var queuedEventCount: Int { state.withLock { $0.queuedEvents } }
+
+    /// Drops every queued event (control items stay) and counts them as one loss of `source`/`cause`,
+    /// reported to the consumer ahead of what follows, like any loss. For a bounded stop.
+    /// - Returns: how many events were dropped.
+    @discardableResult
+    public func dropQueued(source: String, cause: String, reason: String, time: UInt64) -> Int {
+        let (dropped, waiter) = state.withLock { s -> (Int, CheckedContinuation<Void, Never>?) in
+            let before = s.items.count
+            s.items.removeAll { if case .event = $0 { return true } else { return false } }
+            let dropped = before - s.items.count
+            s.queuedEvents -= dropped
+            if dropped > 0 { Self.lose(&s, source: source, cause: cause, count: UInt64(dropped), time: time, reason: reason) }
+            return (dropped, Self.takeWaiter(&s))
+        }
+        waiter?.resume()
+        return dropped
     }
 
     /// True while a record pushed now would be queued (followers of files wait for room rather than

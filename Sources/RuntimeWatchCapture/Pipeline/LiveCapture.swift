@@ -18,6 +18,9 @@ public final class LiveCapture: EventSource, @unchecked Sendable {
         public var receiveBufferBytes = 8 << 20
         /// The capture queue's capacity (events between the sources and the drive loop).
         public var queueCapacity = 65_536
+        /// After a stop, how long the drive loop may still take queued events; what is left then is
+        /// dropped and counted (`capture_queue/unprocessed_at_stop`), so a stop under a flood is bounded.
+        public var stopDrain: Duration = .seconds(5)
         /// Containers remembered by the announcer (the oldest is forgotten beyond it, and announced
         /// again if it shows up again).
         public var containerCapacity = 4096
@@ -43,6 +46,7 @@ public final class LiveCapture: EventSource, @unchecked Sendable {
     /// Followers of `--audit-log` files.
     public let auditFollowers: [K8sAuditLogFollower]
     private let logger: Logger
+    private let stopDrain: Duration
     private var announcer: ContainerAnnouncer
     /// A record held back while its container's announcement goes out first.
     private var heldBack: SourceItem?
@@ -52,7 +56,9 @@ public final class LiveCapture: EventSource, @unchecked Sendable {
 
     public init(options: Options, logger: Logger) {
         self.logger = logger
-        queue = CaptureQueue(capacity: options.queueCapacity)
+        // Webhook batches may fill a quarter of the queue; the rest is the kernel sources'.
+        queue = CaptureQueue(capacity: options.queueCapacity, batchCapacity: options.queueCapacity / 4)
+        stopDrain = options.stopDrain
         announcer = ContainerAnnouncer(capacity: options.containerCapacity, read: options.containerMetadata)
         var configuration = ProcessCapture.Configuration()
         configuration.receiveBufferBytes = options.receiveBufferBytes
@@ -141,6 +147,9 @@ public final class LiveCapture: EventSource, @unchecked Sendable {
         }
         guard first else { return }
         logger.info("stopping")
+        // New webhook batches are refused (503) from now on: an acknowledged batch must be judged.
+        queue.refuseBatches()
+        let drain = stopDrain
         let thread = Thread { [self] in
             processes.stop()
             tokens?.stop()
@@ -149,6 +158,12 @@ public final class LiveCapture: EventSource, @unchecked Sendable {
             running.withLock { for key in $0.keys { $0[key] = false } }
             queue.finish()
             stopState.withLock { $0 = .stopped }
+            // Bounded: what the drive loop has not taken within the drain is dropped and counted.
+            let deadline = ContinuousClock.now + drain
+            while queue.queuedEventCount > 0 && ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.02) }
+            let left = queue.dropQueued(source: "capture_queue", cause: "unprocessed_at_stop",
+                                        reason: "still queued \(drain) after the stop began", time: WallClock.nowNanoseconds())
+            if left > 0 { logger.warning("stopping: \(left) queued events not judged within \(drain); dropped and counted (capture_queue/unprocessed_at_stop)") }
         }
         thread.name = "rw-capture-stop"
         thread.start()

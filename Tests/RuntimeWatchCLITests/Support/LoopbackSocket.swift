@@ -64,6 +64,35 @@ enum LoopbackSocket {
         }
     }
 
+    /// A connected socket to 127.0.0.1:`port`, or nil when nothing listens there.
+    static func connect(port: UInt16) -> Int32? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = port.bigEndian
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else { close(fd); return nil }
+        return fd
+    }
+
+    /// One HTTP/1.1 POST (Connection: close) to 127.0.0.1:`port`; the status and body, or nil when
+    /// the connection failed or no complete answer came within `timeout` seconds.
+    static func post(port: UInt16, path: String, body: String, timeout: TimeInterval = 5) -> (status: Int, body: String)? {
+        guard let fd = connect(port: port) else { return nil }
+        defer { close(fd) }
+        send(fd, "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n" + body)
+        var answer: [UInt8] = []
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline, let chunk = receive(fd, timeout: deadline.timeIntervalSinceNow) { answer += chunk }
+        let text = String(decoding: answer, as: UTF8.self)
+        guard let statusLine = text.split(separator: "\r\n").first, let status = Int(statusLine.split(separator: " ").dropFirst().first ?? "") else { return nil }
+        return (status, text.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n"))
+    }
+
     /// Reads what is available within `timeout` seconds (nil on EOF or timeout).
     static func receive(_ fd: Int32, timeout: TimeInterval) -> [UInt8]? {
         guard waitReadable(fd, timeout: timeout) else { return nil }
