@@ -61,6 +61,46 @@ final class K8sAuditDecoderTests: XCTestCase {
         }
     }
 
+    private static let goodItem = #"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"ID","stage":"ResponseComplete","requestURI":"/api/v1/secrets","verb":"list","user":{"username":"mallory"},"objectRef":{"resource":"secrets"},"responseStatus":{"code":200},"stageTimestamp":"2026-12-05T01:00:00.000001Z"}"#
+
+    private func list(_ items: [String]) -> [UInt8] {
+        Array((#"{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":["# + items.joined(separator: ",") + "]}").utf8)
+    }
+
+    /// Issue 19: one item nested 1,000 levels deep made the whole batch a 400, dropping its siblings.
+    func testAnItemNestedPastTheDecodersLimitIsSkippedAloneAndItsSiblingsKept() throws {
+        let deep = #"{"kind":"Event","auditID":"deep","x":"# + String(repeating: "[", count: 1000) + String(repeating: "]", count: 1000) + "}"
+        let result = try AuditEventDecoder.decodeDocument(list([Self.goodItem.replacingOccurrences(of: "\"ID\"", with: "\"a\""), deep,
+                                                                Self.goodItem.replacingOccurrences(of: "\"ID\"", with: "\"b\"")]))
+        XCTAssertEqual(result.events.map(\.auditID), ["a", "b"])
+        XCTAssertEqual(result.issues.map(\.position), ["items[1]"])
+        XCTAssertTrue(result.issues.first?.reason.hasPrefix("nested more than 512 levels deep") == true, "\(result.issues)")
+    }
+
+    /// Issue 19: item reasons said "a number out of range for its field" without the field, and a
+    /// lone surrogate was not placed either.
+    func testAnItemsReasonNamesItsFieldForABadNumberOrALoneSurrogate() throws {
+        let big = Self.goodItem.replacingOccurrences(of: #""code":200"#, with: #""code":99999999999999999999"#)
+        let surrogate = Self.goodItem.replacingOccurrences(of: #""auditID":"ID""#, with: #""auditID":"\ud800""#)
+        let result = try AuditEventDecoder.decodeDocument(list([big, Self.goodItem, surrogate]))
+        XCTAssertEqual(result.events.map(\.auditID), ["ID"])
+        XCTAssertEqual(result.issues.map(\.position), ["items[0]", "items[2]"])
+        XCTAssertTrue(result.issues[0].reason.hasPrefix(#"field "responseStatus.code": the number 99999999999999999999 does not fit"#), result.issues[0].reason)
+        XCTAssertTrue(result.issues[1].reason.hasPrefix(#"field "auditID": a \u escape at column"#), result.issues[1].reason)
+        for issue in result.issues { XCTAssertFalse(issue.reason.contains("Foundation") || issue.reason.contains("JSONError"), issue.reason) }
+    }
+
+    func testEventListItemRangesFollowStringsAndDepthOnly() {
+        let text = #" { "kind" : "EventList", "note": {"items": [1]}, "items" : [ {"a":"],}\"["} , [[]], 3 ,"x"] } "#
+        let bytes = Array(text.utf8)
+        let items = EventListItems.ranges(in: bytes)?.map { String(decoding: bytes[$0], as: UTF8.self) }
+        XCTAssertEqual(items, [#"{"a":"],}\"["}"#, "[[]]", "3", #""x""#])
+        XCTAssertEqual(EventListItems.ranges(in: Array(#"{"items":[]}"#.utf8)), [])
+        for broken in [#"{"items":[{"a":1}"#, #"["items"]"#, #"{"kind":"Event"}"#, #"{"items":[{"a":"]}"#, ""] {
+            XCTAssertNil(EventListItems.ranges(in: Array(broken.utf8)), broken)
+        }
+    }
+
     func testTimestamps() {
         XCTAssertEqual(RFC3339.parse("1970-01-01T00:00:00Z"), 0)
         XCTAssertEqual(RFC3339.parse("2026-11-20T09:00:00.123456Z"), 1_795_165_200_123_456_000)

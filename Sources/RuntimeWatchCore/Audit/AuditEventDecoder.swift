@@ -34,14 +34,23 @@ public enum AuditEventDecoder {
         do {
             envelope = try decoder.decode(Envelope.self, from: data)
         } catch {
+            // One item nested past the decoder's limit fails the whole body: decode item by item.
+            if let items = EventListItems.ranges(in: bytes) { return decodeItems(items, of: bytes, position: position) }
             throw AuditDecodeIssue(position: position, reason: reason(error, bytes: bytes))
         }
         if envelope.kind == "EventList" || envelope.items != nil {
+            let items = envelope.items ?? []
+            // A failed item is decoded again from its own bytes, so its reason can name the field
+            // and column (the list decoder only says "not valid JSON" for a number out of range).
+            if items.contains(where: { if case .failure = $0.result { true } else { false } }),
+               let ranges = EventListItems.ranges(in: bytes), ranges.count == items.count {
+                return decodeItems(ranges, of: bytes, position: position)
+            }
             var result = AuditDecodeResult()
-            for (i, item) in (envelope.items ?? []).enumerated() {
+            for (i, item) in items.enumerated() {
                 switch item.result {
                 case .success(let e): result.events.append(e)
-                case .failure(let error): result.issues.append(AuditDecodeIssue(position: "\(position == "body" ? "" : position + " ")items[\(i)]", reason: reason(error, bytes: nil)))
+                case .failure(let error): result.issues.append(AuditDecodeIssue(position: itemPosition(i, position), reason: reason(error, bytes: nil)))
                 }
             }
             return result
@@ -92,6 +101,32 @@ public enum AuditEventDecoder {
     }
 
     // MARK: - Internals
+
+    private static func itemPosition(_ index: Int, _ position: String) -> String {
+        "\(position == "body" ? "" : position + " ")items[\(index)]"
+    }
+
+    /// Decodes each item from its own bytes; a bad one is an issue at `items[N]` naming its field.
+    private static func decodeItems(_ ranges: [Range<Int>], of bytes: [UInt8], position: String) -> AuditDecodeResult {
+        var result = AuditDecodeResult()
+        let decoder = JSONDecoder()
+        for (i, range) in ranges.enumerated() {
+            let item = Array(bytes[range])
+            do {
+                result.events.append(try decoder.decode(AuditEvent.self, from: Data(item)))
+            } catch {
+                let why = item.withUnsafeBytes { raw in
+                    traceDecodingReason(error, line: raw, stillFails: { variant in
+                        do { _ = try JSONDecoder().decode(AuditEvent.self, from: Data(variant)); return false } catch {
+                            return isFieldlessDataCorrupted(error) || !(error is DecodingError)
+                        }
+                    })
+                }
+                result.issues.append(AuditDecodeIssue(position: itemPosition(i, position), reason: why))
+            }
+        }
+        return result
+    }
 
     /// The outer shape, read leniently: `items` are decoded one by one so one bad item is skipped.
     private struct Envelope: Decodable {
