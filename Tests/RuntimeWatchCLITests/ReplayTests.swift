@@ -69,6 +69,15 @@ final class ReplayTests: CLITestCase {
         assertOneReverseShellAlert(result.stdout)
     }
 
+    /// Issue 19: `replay --audit-log /tmp` printed a read error and exited 0.
+    func testADirectoryAsTraceOrAuditLogIsRefused() throws {
+        for arguments in [["replay", "--audit-log", NSTemporaryDirectory()], ["replay", NSTemporaryDirectory()]] {
+            let result = try Subprocess.run(binary, arguments, timeout: 30)
+            XCTAssertNotEqual(result.exitCode, 0, "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("is a directory"), result.stderr)
+        }
+    }
+
     func testMissingTraceFileIsRefused() throws {
         let result = try AssertExecuteCommand(["replay", path("absent.jsonl")], expectedExitCode: 64, expectedStdout: "")
         XCTAssertTrue(result.stderr.contains("absent.jsonl: no such file"), result.stderr)

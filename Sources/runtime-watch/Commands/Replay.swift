@@ -39,7 +39,9 @@ extension RuntimeWatch {
                 throw ValidationError("give a TRACE, one or more --audit-log files, or both")
             }
             for path in [trace].compactMap({ $0 }) + audit.auditLogs where path != "-" {
-                if !FileManager.default.fileExists(atPath: path) { throw ValidationError("\(path): no such file") }
+                var isDirectory: ObjCBool = false
+                if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) { throw ValidationError("\(path): no such file") }
+                if isDirectory.boolValue { throw ValidationError("\(path): is a directory, not a trace or an audit log") }
             }
             if trace == "-" && audit.auditLogs.contains("-") { throw ValidationError("stdin can feed the trace or an audit log, not both") }
         }
