@@ -134,6 +134,6 @@ extension ProcMessageFault {
         default: reason = .unknown(f.reason)
         }
         self.init(reason: reason, offset: Int(f.offset), declaredLength: Int(f.declared),
-                  availableLength: Int(f.available), errno: Errno(rawValue: -f.code), kernelWhat: f.kernel_what)
+                  availableLength: Int(f.available), errno: Errno(rawValue: Int32(clamping: -Int64(f.code))), kernelWhat: f.kernel_what)
     }
 }

@@ -172,6 +172,19 @@ final class ProcConnectorDecodeTests: XCTestCase {
         XCTAssertEqual(batch.fault?.errno, .notPermitted)
     }
 
+    /// Found by fuzzing: an NLMSG_ERROR whose error is INT32_MIN trapped on negation (the errno is
+    /// clamped instead: the datagram is still reported as a netlink error, not a crash).
+    func testNetlinkErrorWithTheSmallestCodeIsReportedNotATrap() {
+        var d = D()
+        var payload: [UInt8] = []
+        payload.append(le: Int32.min)
+        payload += Array(repeating: 0, count: 16)
+        d.rawMessage(payload: payload, type: D.nlmsgError)
+        let batch = ProcConnector.decode(d.bytes)
+        XCTAssertEqual(batch.fault?.reason, .netlinkError)
+        XCTAssertEqual(batch.fault?.errno.rawValue, Int32.max)
+    }
+
     func testMoreEventsThanTheArrayHolds() {
         var d = D()
         for pid in Int32(1)...3 { d.message(data: D.event(what: KernelWhat.exec.rawValue, payload: D.words([pid, pid]))) }
