@@ -66,6 +66,8 @@ final class TraceErrorTextTests: TemporaryDirectoryTestCase {
         for reason in reasons {
             XCTAssertFalse(reason.contains("FoundationEssentials") || reason.contains("JSONError") || reason.contains("location:"), reason)
         }
-        XCTAssertTrue(reasons.first?.hasPrefix("not valid JSON: a string that is not valid UTF-8 at column ") == true, "\(reasons)")
+        // A failed item is decoded again from its own bytes: the column is the item's.
+        XCTAssertEqual(reasons, ["not valid JSON: invalid UTF-8 in string at column 11", "not valid JSON: control character in string at column 11",
+                                 #"field "level": a \u escape at column 11 is half of a UTF-16 surrogate pair, not a character"#])
     }
 }

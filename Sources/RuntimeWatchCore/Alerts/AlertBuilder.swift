@@ -121,6 +121,7 @@ public enum AlertBuilder {
         f["proc.cmdline"] = FieldValue(info.flatMap(cmdline(of:)))
         f["proc.args"] = FieldValue(info?.argv.map { $0.dropFirst().joined(separator: " ") })
         f["proc.cwd"] = FieldValue(info?.cwd)
+        if let cut = info?.truncated { f["proc.truncated"] = .list(cut) }
         f["user.uid"] = FieldValue(info?.credentials?.euid)
         f["group.gid"] = FieldValue(info?.credentials?.egid)
 

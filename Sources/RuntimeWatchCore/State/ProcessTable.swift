@@ -28,9 +28,19 @@ public struct ProcessTable: Sendable {
         var serial: UInt64
     }
 
-    public init(capacity: Int = 65_536, gracePeriodNanoseconds: UInt64 = 30_000_000_000) {
+    /// Most bytes all records may hold (their strings, plus `recordOverheadBytes` each); beyond it
+    /// records are evicted as beyond `capacity`. With `ProcessInfo.Bounds`, this keeps the table's
+    /// memory bounded whatever the trace or workload (README "Memory bounds").
+    public let byteBudget: Int
+    /// What a record costs besides its strings (the record, its dictionary slot, index entries).
+    public static let recordOverheadBytes = 512
+    /// Bytes held now, as `byteBudget` counts them.
+    public private(set) var bytes = 0
+
+    public init(capacity: Int = 65_536, byteBudget: Int = 48 << 20, gracePeriodNanoseconds: UInt64 = 30_000_000_000) {
         precondition(capacity > 0, "ProcessTable capacity must be positive")
         self.capacity = capacity
+        self.byteBudget = max(byteBudget, Self.recordOverheadBytes)
         self.gracePeriodNanoseconds = gracePeriodNanoseconds
     }
 
@@ -71,7 +81,7 @@ public struct ProcessTable: Sendable {
         record.info.ppid = record.ppid
         let old = records.updateValue(record, forKey: record.pid).map(IndexedFacts.init)
         reindex(pid: record.pid, serial: record.serial, old: old, new: IndexedFacts(record))
-        if records.count > capacity { evict(sparing: record.pid) }
+        if isOverBound { evict(sparing: record.pid) }
         return record
     }
 
@@ -176,14 +186,17 @@ public struct ProcessTable: Sendable {
         var inodes: StreamInodes
         var isAlive: Bool
         var serial: UInt64
+        var bytes: Int
         init(_ r: ProcessRecord) {
             ppid = r.ppid; inodes = r.standardStreamInodes; isAlive = r.isAlive; serial = r.serial
+            bytes = ProcessTable.recordOverheadBytes + r.info.stringBytes
         }
     }
 
     /// Brings the indexes from `old` (nil: no record) to `new` (nil: removed) for `pid`, whose
     /// stored serial is `serial` (the new one when `new` is given).
     private mutating func reindex(pid: ProcessID, serial: UInt64, old: IndexedFacts?, new: IndexedFacts?) {
+        bytes += (new?.bytes ?? 0) - (old?.bytes ?? 0)
         if old?.ppid != new?.ppid {
             if let p = old?.ppid { childIndex[p]?.remove(pid); if childIndex[p]?.isEmpty == true { childIndex[p] = nil } }
             if let p = new?.ppid { childIndex[p, default: []].insert(pid) }
@@ -207,8 +220,10 @@ public struct ProcessTable: Sendable {
     /// Brings the table back to `capacity`: oldest exits first (grace or not), then, if every
     /// record is live, a batch of the least recently defined live ones, init excepted (batching keeps the
     /// sort amortised; the table only fills with live records when exits are being lost).
+    private var isOverBound: Bool { records.count > capacity || bytes > byteBudget }
+
     private mutating func evict(sparing keep: ProcessID) {
-        while records.count > capacity, exitQueueHead < exitQueue.count {
+        while isOverBound, exitQueueHead < exitQueue.count {
             let ticket = exitQueue[exitQueueHead]
             exitQueueHead += 1
             guard ticket.pid != keep, let r = records[ticket.pid], r.serial == ticket.serial, !r.isAlive else { continue }
@@ -216,13 +231,14 @@ public struct ProcessTable: Sendable {
             evictions += 1
         }
         compactExitQueue()
-        guard records.count > capacity else { return }
-        let target = max(capacity - capacity / 16, 1)
+        guard isOverBound else { return }
+        let targetCount = max(capacity - capacity / 16, 1)
+        let targetBytes = byteBudget - byteBudget / 16
         // init is the root of every ancestry: never a victim.
         let victims = records.values.lazy.filter { $0.pid != keep && $0.pid != ProcessID(1) }
             .sorted { ($0.since, $0.pid) < ($1.since, $1.pid) }
-            .prefix(records.count - target)
         for victim in victims {
+            if records.count <= targetCount && bytes <= targetBytes { break }
             remove(victim.pid)
             evictions += 1
         }

@@ -43,7 +43,8 @@ extension SystemState {
     // MARK: - exec, snapshot
 
     /// Defines a process from what capture read (exec, snapshot, or an event's process info).
-    mutating func define(_ info: ProcessInfo, at t: UInt64, origin: RecordOrigin) {
+    mutating func define(_ unbounded: ProcessInfo, at t: UInt64, origin: RecordOrigin) {
+        let info = unbounded.bounded()
         var base: ProcessRecord?
         if let existing = processes[info.pid] {
             switch incarnation(of: existing, at: t, startTicks: info.startTicks) {
@@ -92,7 +93,8 @@ extension SystemState {
     /// Otherwise the record stays, and only what its own read missed is filled in: an exec read
     /// that lagged behind finds a short-lived process gone before its status (uids) was read,
     /// while a token watcher's read of the held opener has it.
-    mutating func learn(_ info: ProcessInfo, at t: UInt64) {
+    mutating func learn(_ unbounded: ProcessInfo, at t: UInt64) {
+        let info = unbounded.bounded()
         if let r = processes[info.pid] {
             let earlierIncarnation = r.exitedAt.map { t > $0 } ?? false
             let newerImage = info.exe != nil && info.exe != r.info.exe && r.since <= t
