@@ -33,11 +33,11 @@ public struct ProcessTable: Sendable {
     /// memory bounded whatever the trace or workload (README "Memory bounds").
     public let byteBudget: Int
     /// What a record costs besides its strings (the record, its dictionary slot, index entries).
-    public static let recordOverheadBytes = 512
+    public static let recordOverheadBytes = 1024
     /// Bytes held now, as `byteBudget` counts them.
     public private(set) var bytes = 0
 
-    public init(capacity: Int = 65_536, byteBudget: Int = 48 << 20, gracePeriodNanoseconds: UInt64 = 30_000_000_000) {
+    public init(capacity: Int = 65_536, byteBudget: Int = 24 << 20, gracePeriodNanoseconds: UInt64 = 30_000_000_000) {
         precondition(capacity > 0, "ProcessTable capacity must be positive")
         self.capacity = capacity
         self.byteBudget = max(byteBudget, Self.recordOverheadBytes)
