@@ -189,6 +189,7 @@ final class ProcReaderFixtureTests: XCTestCase {
         let info = try XCTUnwrap(result.info)
         XCTAssertEqual(info.argv?.first, "/bin/sh")
         XCTAssertEqual(info.argv?.last?.count, 1024 - "/bin/sh\u{0}".utf8.count, "the argument is cut at the cap")
+        XCTAssertEqual(info.truncated, ["argv"], "and the cut is marked for the state and alerts")
         XCTAssertEqual(info.exe, "/usr/bin/dash")
         XCTAssertEqual(info.credentials?.uid, 0, "good status lines survive a bad one")
         XCTAssertNil(info.ppid)

@@ -15,7 +15,8 @@ import RuntimeWatchSystem
 public struct ProcReader: Sendable {
     /// Size caps per file, in bytes.
     public struct Limits: Sendable, Hashable {
-        public var cmdline = 64 * 1024
+        /// The state keeps no more argv than this (ProcessInfo.Bounds), so reading more is waste.
+        public var cmdline = ProcessInfo.Bounds.argvBytes
         public var status = 16 * 1024
         public var stat = 4 * 1024
         public var cgroup = 16 * 1024
@@ -106,6 +107,8 @@ struct ReadSession: Sendable {
     var gone = false
     /// Set when something was actually read.
     var readSomething = false
+    /// Set by `text` when the file was longer than its limit.
+    var lastReadTruncated = false
 
     init(pid: Int32, limits: ProcReader.Limits) { self.pid = pid; self.limits = limits }
 
@@ -118,6 +121,7 @@ struct ReadSession: Sendable {
         guard !gone else { return nil }
         do {
             let contents = try dir.read(name, limit: limit)
+            lastReadTruncated = contents.truncated
             if contents.truncated { issue(name, "longer than \(limit) bytes; truncated") }
             readSomething = true
             return contents.bytes
@@ -146,7 +150,10 @@ struct ReadSession: Sendable {
 
     /// What matters most, while the process most likely still exists.
     mutating func first(_ dir: ProcDirectory, into info: inout ProcessInfo) {
-        if let bytes = text(dir, "cmdline", limit: limits.cmdline) { apply(cmdline: bytes, to: &info) }
+        if let bytes = text(dir, "cmdline", limit: limits.cmdline) {
+            apply(cmdline: bytes, to: &info)
+            if lastReadTruncated { info.truncated = ["argv"] }
+        }
         // exe is absent for kernel threads, so ENOENT alone does not prove the process is gone.
         info.exe = link(dir, "exe", markGone: false)
         if let bytes = text(dir, "cgroup", limit: limits.cgroup) { apply(cgroup: bytes, to: &info) }
