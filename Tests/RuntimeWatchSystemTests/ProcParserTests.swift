@@ -4,7 +4,7 @@
 // lines. Runs anywhere.
 
 import RuntimeWatchCore
-import RuntimeWatchCapture
+@testable import RuntimeWatchCapture
 import XCTest
 
 final class ProcParserTests: XCTestCase {
@@ -220,6 +220,15 @@ final class ProcParserTests: XCTestCase {
         XCTAssertThrowsError(try ProcNetParser.parseInetLine(badAddress[...], family: "inet", proto: "tcp", file: "net/tcp")) {
             XCTAssertTrue(($0 as? ProcParseError)?.reason.hasPrefix("bad local address") ?? false, "\($0)")
         }
+    }
+
+    /// Found by fuzzing: an address field of 8 bytes but fewer characters (a multi-byte character)
+    /// trapped on an index past its end; it is a bad address now.
+    func testAnAddressWithAMultiByteCharacterIsBadNotATrap() {
+        let line = "   0: 020000\u{00C3}\u{00A9}:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1"
+        XCTAssertNil(ProcNetParser.endpoint("0200\u{00E9}0A:0016"[...], family: "inet"))
+        XCTAssertThrowsError(try ProcNetParser.parseInetLine(line[...], family: "inet", proto: "tcp", file: "net/tcp"))
+        XCTAssertEqual(ProcNetParser.endpoint("0100007f:1F90"[...], family: "inet")?.0, "127.0.0.1", "lower-case hex still reads")
     }
 
     func testUnixLinesWithPathsAndPaddedInodes() throws {

@@ -131,7 +131,9 @@ public enum ProcNetParser {
         let portHex = field[field.index(after: colon)...]
         guard portHex.utf8.count == 4, let port = UInt16(portHex, radix: 16) else { return nil }
         let words = family == "inet6" ? 4 : 1
-        guard hex.utf8.count == 8 * words else { return nil }
+        // ASCII hex only: the offsets below count characters, which are bytes only then (fuzzing found
+        // a multi-byte character in an address field trapping on an index past the end).
+        guard hex.utf8.count == 8 * words, hex.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 102) }) else { return nil }
         var bytes: [UInt8] = []
         var start = hex.startIndex
         for _ in 0..<words {
