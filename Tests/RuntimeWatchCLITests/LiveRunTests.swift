@@ -169,7 +169,7 @@ final class LiveRunTests: CLITestCase {
     /// judged its whole backlog (over a minute in a debug build), and batches were still acknowledged
     /// after "stopping". Now the stop is bounded (--stop-drain-seconds), a batch posted after it is
     /// refused with 503, and every acknowledged item is either judged (one k8s-secret-read alert
-    /// each: distinct secrets) or counted once as `capture_queue/unprocessed_at_stop`, the same count
+    /// each: distinct secrets) or counted once as `k8s_audit/unprocessed_at_stop`, the same count
     /// in the drop alerts and in the final summary.
     func testStopUnderAWebhookFloodIsBoundedAndEveryAcknowledgedItemIsAccountedFor() throws {
         let alerts = path("alerts.jsonl")
@@ -211,7 +211,8 @@ final class LiveRunTests: CLITestCase {
         let objects = lines.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
         let judged = objects.filter { ($0["rule_id"] as? String) == "k8s-secret-read" }.count
         let dropAlerts = objects.filter { ($0["rule_id"] as? String) == "internal-event-drop" }
-        let dropCause = "capture_queue/unprocessed_at_stop="
+        // Audit items only: process events this host makes meanwhile are counted under their own source.
+        let dropCause = "k8s_audit/unprocessed_at_stop="
         let droppedInAlerts = dropAlerts.flatMap { (($0["output_fields"] as? [String: Any])?["drop.causes"] as? [String]) ?? [] }
             .filter { $0.hasPrefix(dropCause) }.compactMap { Int($0.dropFirst(dropCause.count)) }.reduce(0, +)
         let summary = result.stderr.components(separatedBy: "\n").first { $0.contains("stopped:") } ?? ""

@@ -96,7 +96,7 @@ final class CaptureQueueOverfillTests: XCTestCase {
         queue.pushControl(.tick(at: 9))
         queue.finish()
         XCTAssertEqual(queue.queuedEventCount, 5)
-        XCTAssertEqual(queue.dropQueued(source: "capture_queue", cause: "unprocessed_at_stop", reason: "r", time: 9), 5)
+        XCTAssertEqual(queue.dropQueued(cause: "unprocessed_at_stop", reason: "r", time: 9), 5)
         var seen: [String] = []
         while let item = await queue.next() {
             switch item {
@@ -106,8 +106,8 @@ final class CaptureQueueOverfillTests: XCTestCase {
             case .tick: seen.append("tick")
             }
         }
-        XCTAssertEqual(seen, ["drop capture_queue/unprocessed_at_stop 5", "tick"])
-        XCTAssertEqual(queue.losses, ["capture_queue/unprocessed_at_stop": 5])
+        XCTAssertEqual(seen, ["drop proc_connector/unprocessed_at_stop 5", "tick"], "counted under each event's own source")
+        XCTAssertEqual(queue.losses, ["proc_connector/unprocessed_at_stop": 5])
     }
 
     /// A file follower waits for room instead of dropping: a queue of 2 and 60 lines, all delivered.

@@ -108,17 +108,24 @@ public final class CaptureQueue: Sendable {
     /// Events queued and not yet taken by the consumer.
     public var queuedEventCount: Int { state.withLock { $0.queuedEvents } }
 
-    /// Drops every queued event (control items stay) and counts them as one loss of `source`/`cause`,
-    /// reported to the consumer ahead of what follows, like any loss. For a bounded stop.
+    /// Drops every queued event (control items stay) and counts them as losses of `cause`, under
+    /// the source each event came from (`source(of:)`), reported to the consumer ahead of what
+    /// follows, like any loss. For a bounded stop.
     /// - Returns: how many events were dropped.
     @discardableResult
-    public func dropQueued(source: String, cause: String, reason: String, time: UInt64) -> Int {
+    public func dropQueued(cause: String, reason: String, time: UInt64) -> Int {
         let (dropped, waiter) = state.withLock { s -> (Int, CheckedContinuation<Void, Never>?) in
-            let before = s.items.count
-            s.items.removeAll { if case .event = $0 { return true } else { return false } }
-            let dropped = before - s.items.count
+            var bySource: [String: UInt64] = [:]
+            s.items.removeAll { item in
+                guard case .event(let record) = item else { return false }
+                bySource[Self.source(of: record.event), default: 0] += 1
+                return true
+            }
+            let dropped = Int(bySource.values.reduce(0, +))
             s.queuedEvents -= dropped
-            if dropped > 0 { Self.lose(&s, source: source, cause: cause, count: UInt64(dropped), time: time, reason: reason) }
+            for (source, count) in bySource.sorted(by: { $0.key < $1.key }) {
+                Self.lose(&s, source: source, cause: cause, count: count, time: time, reason: reason)
+            }
             return (dropped, Self.takeWaiter(&s))
         }
         waiter?.resume()
@@ -230,6 +237,16 @@ public final class CaptureQueue: Sendable {
             s.pendingOrder.append(key)
         }
         s.totals[source + "/" + cause, default: 0] &+= count
+    }
+
+    /// The source name an event is queued under (as its outlet names it).
+    static func source(of event: Event) -> String {
+        switch event {
+        case .k8sAudit: "k8s_audit"
+        case .fileOpen: "fanotify"
+        case .connect: "connect"
+        default: "proc_connector"
+        }
     }
 
     private static func takeWaiter(_ s: inout State) -> CheckedContinuation<Void, Never>? {

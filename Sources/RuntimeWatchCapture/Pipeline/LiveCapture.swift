@@ -19,7 +19,7 @@ public final class LiveCapture: EventSource, @unchecked Sendable {
         /// The capture queue's capacity (events between the sources and the drive loop).
         public var queueCapacity = 65_536
         /// After a stop, how long the drive loop may still take queued events; what is left then is
-        /// dropped and counted (`capture_queue/unprocessed_at_stop`), so a stop under a flood is bounded.
+        /// dropped and counted (`<source>/unprocessed_at_stop`), so a stop under a flood is bounded.
         public var stopDrain: Duration = .seconds(5)
         /// Containers remembered by the announcer (the oldest is forgotten beyond it, and announced
         /// again if it shows up again).
@@ -161,9 +161,9 @@ public final class LiveCapture: EventSource, @unchecked Sendable {
             // Bounded: what the drive loop has not taken within the drain is dropped and counted.
             let deadline = ContinuousClock.now + drain
             while queue.queuedEventCount > 0 && ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.02) }
-            let left = queue.dropQueued(source: "capture_queue", cause: "unprocessed_at_stop",
+            let left = queue.dropQueued(cause: "unprocessed_at_stop",
                                         reason: "still queued \(drain) after the stop began", time: WallClock.nowNanoseconds())
-            if left > 0 { logger.warning("stopping: \(left) queued events not judged within \(drain); dropped and counted (capture_queue/unprocessed_at_stop)") }
+            if left > 0 { logger.warning("stopping: \(left) queued events not judged within \(drain); dropped and counted (<source>/unprocessed_at_stop)") }
         }
         thread.name = "rw-capture-stop"
         thread.start()

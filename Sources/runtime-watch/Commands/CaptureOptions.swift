@@ -20,7 +20,7 @@ struct CaptureOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Capacity of the capture queue between the sources and the detectors (events); beyond it events are dropped and counted.", valueName: "EVENTS"))
     var queueCapacity: Int = 65_536
 
-    @Option(name: .long, help: ArgumentHelp("On stop (--duration, SIGTERM, SIGINT), judge what is still queued for at most this long; the rest is dropped and counted (cause unprocessed_at_stop).", valueName: "SECONDS"))
+    @Option(name: .long, help: ArgumentHelp("On stop (--duration, SIGTERM, SIGINT), judge what is still queued for at most this long; the rest is dropped and counted under its source (cause unprocessed_at_stop).", valueName: "SECONDS"))
     var stopDrainSeconds: Int = 5
 
     func validate() throws {
