@@ -45,8 +45,8 @@ final class CaptureLoop: @unchecked Sendable {
         self.counters = counters
         self.logger = logger
         self.shouldStop = shouldStop
-        self.handOffWindow = Self.nanoseconds(configuration.handOffWindow)
-        self.loss = LossAccounting(delayNanoseconds: Self.nanoseconds(configuration.resyncDelay))
+        self.handOffWindow = configuration.handOffWindow.wholeNanoseconds
+        self.loss = LossAccounting(delayNanoseconds: configuration.resyncDelay.wholeNanoseconds)
     }
 
     func run() {
@@ -258,11 +258,6 @@ final class CaptureLoop: @unchecked Sendable {
         outlet.queue.signal()
         quietSince = nil
         try? connector.setReceiveTimeout(configuration.receiveTimeout)
-    }
-
-    private static func nanoseconds(_ d: Duration) -> UInt64 {
-        let (seconds, attoseconds) = d.components
-        return UInt64(max(0, seconds)) &* 1_000_000_000 &+ UInt64(max(0, attoseconds)) / 1_000_000_000
     }
 
     private func usleepBounded(_ micros: UInt32) {

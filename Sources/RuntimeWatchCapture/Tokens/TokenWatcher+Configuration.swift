@@ -53,12 +53,3 @@ extension TokenWatcher {
         "/run/secrets/kubernetes.io/serviceaccount/token",
     ]
 }
-
-extension Duration {
-    /// Whole nanoseconds (negative durations count as zero).
-    var tokenWatchNanoseconds: UInt64 {
-        let (seconds, attoseconds) = components
-        guard seconds >= 0 else { return 0 }
-        return UInt64(seconds) &* 1_000_000_000 &+ UInt64(max(0, attoseconds) / 1_000_000_000)
-    }
-}

@@ -194,8 +194,8 @@ public final class TokenWatcher: Sendable {
                 group: state.group, mode: state.mode, shared: shared, pending: pending, wakeup: state.eventWakeup,
                 outlet: TokenEventOutlet(outlet: outlet),
                 reader: ProcReader(),
-                captureBudget: configuration.captureBudget.tokenWatchNanoseconds,
-                batchBudget: configuration.batchBudget.tokenWatchNanoseconds,
+                captureBudget: configuration.captureBudget.wholeNanoseconds,
+                batchBudget: configuration.batchBudget.wholeNanoseconds,
                 ownMountNamespace: ProcReader().readTask(getpid(), extras: .mountNamespace).extras.mountNamespace)
             loop.run()
             state.eventDone.signal()
@@ -206,7 +206,7 @@ public final class TokenWatcher: Sendable {
 
     private func startRescanThread(_ state: Runtime) {
         let shared = self.shared
-        let interval = Int32(clamping: configuration.rescanInterval.tokenWatchNanoseconds / 1_000_000)
+        let interval = Int32(clamping: configuration.rescanInterval.wholeNanoseconds / 1_000_000)
         let thread = Thread {
             while shared.isScanning {
                 state.rescanWakeup?.wait(timeoutMilliseconds: max(1, interval))
@@ -222,7 +222,7 @@ public final class TokenWatcher: Sendable {
     private func startWatchdogThread(_ state: Runtime) {
         let shared = self.shared
         let pending = self.pending
-        let deadline = configuration.answerDeadline.tokenWatchNanoseconds
+        let deadline = configuration.answerDeadline.wholeNanoseconds
         let tick = Int32(clamping: max(1, deadline / 5_000_000))
         let thread = Thread {
             while shared.isRunning {
