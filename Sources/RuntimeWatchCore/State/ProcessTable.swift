@@ -118,6 +118,8 @@ public struct ProcessTable: Sendable {
             records.values[index].info.ppid = after.ppid
         }
         reindex(pid: pid, serial: before.serial, old: before, new: after)
+        // A change can grow the record (descriptors, a learned argv): the byte bound holds here too.
+        if isOverBound { evict(sparing: pid) }
         return result
     }
 
