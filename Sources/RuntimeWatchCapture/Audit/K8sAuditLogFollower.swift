@@ -85,7 +85,7 @@ public final class K8sAuditLogFollower: Sendable {
     /// The events of a follower used on its own (tests), through a queue of `capacity`.
     public func events(capacity: Int = 65_536, onIssue: @escaping @Sendable (Issue) -> Void) -> AsyncStream<EventRecord> {
         let queue = CaptureQueue(capacity: capacity)
-        start(outlet: CaptureOutlet(queue: queue, source: "k8s_audit"), ownsQueue: true, onIssue: onIssue)
+        start(outlet: CaptureOutlet(queue: queue, source: CaptureSource.k8sAudit), ownsQueue: true, onIssue: onIssue)
         return queue.records()
     }
 

@@ -122,7 +122,7 @@ public final class ConnectCapture: Sendable {
     /// stream (enriched, with `.drop` events for losses), which ends after `stop()`.
     public func start() throws(ConnectCaptureError) -> AsyncStream<EventRecord> {
         let queue = CaptureQueue(capacity: configuration.streamCapacity)
-        do throws(ConnectCaptureError) { try start(outlet: CaptureOutlet(queue: queue, source: "connect"), ownsQueue: true) } catch {
+        do throws(ConnectCaptureError) { try start(outlet: CaptureOutlet(queue: queue, source: CaptureSource.connect), ownsQueue: true) } catch {
             queue.finish()
             throw error
         }

@@ -239,13 +239,13 @@ public final class CaptureQueue: Sendable {
         s.totals[source + "/" + cause, default: 0] &+= count
     }
 
-    /// The source name an event is queued under (as its outlet names it).
+    /// The source an event was queued by: each source queues one kind of event.
     static func source(of event: Event) -> String {
         switch event {
-        case .k8sAudit: "k8s_audit"
-        case .fileOpen: "fanotify"
-        case .connect: "connect"
-        default: "proc_connector"
+        case .k8sAudit: CaptureSource.k8sAudit
+        case .fileOpen: CaptureSource.fanotify
+        case .connect: CaptureSource.connect
+        default: CaptureSource.procConnector
         }
     }
 
@@ -253,6 +253,14 @@ public final class CaptureQueue: Sendable {
         defer { s.waiter = nil }
         return s.waiter
     }
+}
+
+/// The capture sources' names: the `source` of their outlets, drop events and loss counters.
+public enum CaptureSource {
+    public static let procConnector = "proc_connector"
+    public static let fanotify = "fanotify"
+    public static let connect = "connect"
+    public static let k8sAudit = "k8s_audit"
 }
 
 /// One source's handle on the queue: its records and its losses go in under its name.

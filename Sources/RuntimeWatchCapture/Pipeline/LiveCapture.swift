@@ -63,12 +63,12 @@ public final class LiveCapture: EventSource, @unchecked Sendable {
         var configuration = ProcessCapture.Configuration()
         configuration.receiveBufferBytes = options.receiveBufferBytes
         configuration.snapshotAtStart = options.snapshotAtStart
-        processes = ProcessCapture(configuration: configuration, outlet: CaptureOutlet(queue: queue, source: "proc_connector"),
+        processes = ProcessCapture(configuration: configuration, outlet: CaptureOutlet(queue: queue, source: CaptureSource.procConnector),
                                    logger: logger)
         if options.watchTokens {
             var tokenConfiguration = TokenWatcher.Configuration()
             tokenConfiguration.kubeletRoot = options.kubeletRoot
-            tokens = TokenWatcher(configuration: tokenConfiguration, outlet: CaptureOutlet(queue: queue, source: "fanotify"))
+            tokens = TokenWatcher(configuration: tokenConfiguration, outlet: CaptureOutlet(queue: queue, source: CaptureSource.fanotify))
         } else {
             tokens = nil
         }
@@ -95,7 +95,7 @@ public final class LiveCapture: EventSource, @unchecked Sendable {
         }
         if let connects {
             register("audit")
-            do { try connects.start(outlet: CaptureOutlet(queue: queue, source: "connect")) } catch {
+            do { try connects.start(outlet: CaptureOutlet(queue: queue, source: CaptureSource.connect)) } catch {
                 processes.stop()
                 tokens?.stop()
                 throw error
@@ -106,7 +106,7 @@ public final class LiveCapture: EventSource, @unchecked Sendable {
         for follower in auditFollowers {
             let logger = self.logger
             let metrics = K8sAuditIngestMetrics(source: "file")
-            follower.start(outlet: CaptureOutlet(queue: queue, source: "k8s_audit"), metrics: metrics, onIssue: { issue in
+            follower.start(outlet: CaptureOutlet(queue: queue, source: CaptureSource.k8sAudit), metrics: metrics, onIssue: { issue in
                 logger.warning("audit log \(issue)")
                 metrics.countMalformed(1)
             })

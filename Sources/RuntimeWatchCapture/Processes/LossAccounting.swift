@@ -62,7 +62,7 @@ public struct LossAccounting: Sendable, Hashable {
             credit += 1
             reason += ": at least 1 event lost (exact count not yet known)"
         }
-        return DropEvent(source: "proc_connector", count: count, reason: reason,
+        return DropEvent(source: CaptureSource.procConnector, count: count, reason: reason,
                          cause: pendingOverflows > 0 ? "kernel_overflow" : "sequence_gap")
     }
 }

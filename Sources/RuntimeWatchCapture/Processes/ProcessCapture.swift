@@ -75,7 +75,7 @@ public final class ProcessCapture: @unchecked Sendable {
         self.configuration = configuration
         self.logger = logger
         self.ownsQueue = outlet == nil
-        self.outlet = outlet ?? CaptureOutlet(queue: CaptureQueue(capacity: configuration.queueCapacity), source: "proc_connector")
+        self.outlet = outlet ?? CaptureOutlet(queue: CaptureQueue(capacity: configuration.queueCapacity), source: CaptureSource.procConnector)
     }
 
     /// The captured events of a capture used on its own, in the order capture produced them (with

@@ -6,7 +6,7 @@ import RuntimeWatchCore
 
 /// Owned by the event thread only.
 struct TokenEventOutlet {
-    static let source = "fanotify"
+    static let source = CaptureSource.fanotify
 
     let outlet: CaptureOutlet
 
