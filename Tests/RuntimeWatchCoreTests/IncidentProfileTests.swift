@@ -50,26 +50,16 @@ final class IncidentProfileTests: XCTestCase {
         XCTAssertEqual(merged.weight(of: .warning), 20)
     }
 
-    func assertError(_ yaml: String, line: Int, column: Int, contains text: String, file: StaticString = #filePath, testLine: UInt = #line) {
-        do {
-            _ = try ProfileLoader().parse(yaml, file: "bad.yaml")
-            XCTFail("expected an error for:\n\(yaml)", file: file, line: testLine)
-        } catch {
-            XCTAssertTrue(error.description.hasPrefix("bad.yaml:\(line):\(column): "), error.description, file: file, line: testLine)
-            XCTAssertTrue(error.reason.contains(text), error.description, file: file, line: testLine)
-        }
-    }
-
     func testRefusals() {
-        assertError("version: 1\nincidents:\n  quiet_window: 5\n", line: 3, column: 3, contains: "did you mean 'quiet_window_seconds'?")
-        assertError("version: 1\nincidents:\n  quiet_window_seconds: 0\n", line: 3, column: 25, contains: "must be more than 0")
-        assertError("version: 1\nincidents:\n  quiet_window_seconds: soon\n", line: 3, column: 25, contains: "must be a number")
-        assertError("version: 1\nincidents:\n  weights: {critcal: 5}\n", line: 3, column: 13, contains: "did you mean 'critical'?")
-        assertError("version: 1\nincidents:\n  weights: {critical: -1}\n", line: 3, column: 23, contains: "weight 'critical' must be between 0 and 10000")
-        assertError("version: 1\nincidents:\n  weights: {chain_step: 2.5}\n", line: 3, column: 25, contains: "weight 'chain_step' must be an integer")
-        assertError("version: 1\nincidents:\n  thresholds: {high: 20}\n", line: 3, column: 22, contains: "threshold 'high' (20) must be above 'medium' (30)")
-        assertError("version: 1\nincidents:\n  thresholds: {low: 1}\n", line: 3, column: 16, contains: "unknown key 'low'")
-        assertError("version: 1\nincidents:\n  max_open: 0\n", line: 3, column: 13, contains: "'max_open' must be between 1 and 100000")
-        assertError("version: 1\nincidents: [a]\n", line: 2, column: 12, contains: "'incidents' must be a mapping")
+        assertProfileError("version: 1\nincidents:\n  quiet_window: 5\n", line: 3, column: 3, contains: "did you mean 'quiet_window_seconds'?")
+        assertProfileError("version: 1\nincidents:\n  quiet_window_seconds: 0\n", line: 3, column: 25, contains: "must be more than 0")
+        assertProfileError("version: 1\nincidents:\n  quiet_window_seconds: soon\n", line: 3, column: 25, contains: "must be a number")
+        assertProfileError("version: 1\nincidents:\n  weights: {critcal: 5}\n", line: 3, column: 13, contains: "did you mean 'critical'?")
+        assertProfileError("version: 1\nincidents:\n  weights: {critical: -1}\n", line: 3, column: 23, contains: "weight 'critical' must be between 0 and 10000")
+        assertProfileError("version: 1\nincidents:\n  weights: {chain_step: 2.5}\n", line: 3, column: 25, contains: "weight 'chain_step' must be an integer")
+        assertProfileError("version: 1\nincidents:\n  thresholds: {high: 20}\n", line: 3, column: 22, contains: "threshold 'high' (20) must be above 'medium' (30)")
+        assertProfileError("version: 1\nincidents:\n  thresholds: {low: 1}\n", line: 3, column: 16, contains: "unknown key 'low'")
+        assertProfileError("version: 1\nincidents:\n  max_open: 0\n", line: 3, column: 13, contains: "'max_open' must be between 1 and 100000")
+        assertProfileError("version: 1\nincidents: [a]\n", line: 2, column: 12, contains: "'incidents' must be a mapping")
     }
 }

@@ -43,34 +43,24 @@ final class ResponseProfileTests: XCTestCase {
         XCTAssertTrue(merged.mayTouch(namespace: "kube-system"))
     }
 
-    func assertError(_ yaml: String, line: Int, column: Int, contains text: String, file: StaticString = #filePath, testLine: UInt = #line) {
-        do {
-            _ = try ProfileLoader().parse(yaml, file: "bad.yaml")
-            XCTFail("expected an error for:\n\(yaml)", file: file, line: testLine)
-        } catch {
-            XCTAssertTrue(error.description.hasPrefix("bad.yaml:\(line):\(column): "), error.description, file: file, line: testLine)
-            XCTAssertTrue(error.reason.contains(text), error.description, file: file, line: testLine)
-        }
-    }
-
     func testMalformedRespondIsRefusedWithLocation() {
-        assertError("version: 1\nresponses:\n  rules:\n    reverse-shell: {respond: freez}\n",
+        assertProfileError("version: 1\nresponses:\n  rules:\n    reverse-shell: {respond: freez}\n",
                     line: 4, column: 30, contains: "unknown response 'freez'; did you mean 'freeze'?")
-        assertError("version: 1\nresponses:\n  rules:\n    reverse-shell: {respond_dry_run: true}\n",
+        assertProfileError("version: 1\nresponses:\n  rules:\n    reverse-shell: {respond_dry_run: true}\n",
                     line: 4, column: 20, contains: "has no 'respond'")
-        assertError("version: 1\nresponses:\n  rules:\n    reverse-shell: {respond: kill, respond_dry_run: yes please}\n",
+        assertProfileError("version: 1\nresponses:\n  rules:\n    reverse-shell: {respond: kill, respond_dry_run: yes please}\n",
                     line: 4, column: 53, contains: "'respond_dry_run' must be true or false")
-        assertError("version: 1\nresponses:\n  rules:\n    reverse-shel: {respond: kill}\n",
+        assertProfileError("version: 1\nresponses:\n  rules:\n    reverse-shel: {respond: kill}\n",
                     line: 4, column: 5, contains: "unknown rule id 'reverse-shel'")
-        assertError("version: 1\nresponses:\n  rules:\n    k8s-secret-read: {respond: freeze}\n",
+        assertProfileError("version: 1\nresponses:\n  rules:\n    k8s-secret-read: {respond: freeze}\n",
                     line: 4, column: 5, contains: "cannot have a response")
-        assertError("version: 1\nresponses:\n  rules:\n    response-taken: {respond: freeze}\n",
+        assertProfileError("version: 1\nresponses:\n  rules:\n    response-taken: {respond: freeze}\n",
                     line: 4, column: 5, contains: "cannot have a response")
-        assertError("version: 1\nresponses:\n  rules: [reverse-shell]\n",
+        assertProfileError("version: 1\nresponses:\n  rules: [reverse-shell]\n",
                     line: 3, column: 10, contains: "must map rule ids")
-        assertError("version: 1\nresponses:\n  namespaces_allowed: [shop]\n",
+        assertProfileError("version: 1\nresponses:\n  namespaces_allowed: [shop]\n",
                     line: 3, column: 24, contains: "'shop' is not a protected namespace")
-        assertError("version: 1\nresponses:\n  rule: {}\n",
+        assertProfileError("version: 1\nresponses:\n  rule: {}\n",
                     line: 3, column: 3, contains: "unknown key 'rule' in 'responses'")
     }
 }
