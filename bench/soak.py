@@ -12,29 +12,10 @@
 # Usage: sudo bench/soak.sh [MINUTES=10] [EXECS/s=50] [CONNECTS/s=20] [TOKENS/s=20] [AUDIT POSTS/s=5]
 import json, os, shutil, signal, socket, subprocess, sys, tempfile, threading, time, urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
+from storm import build, cpu_seconds, status_kib  # the same monitor binary and /proc readings as the storms
 
 def binary():
-    if os.environ.get("RUNTIME_WATCH"):
-        return os.environ["RUNTIME_WATCH"]
-    subprocess.run(["swift", "build", "-c", "release", "--product", "runtime-watch"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    out = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, check=True, capture_output=True, text=True)
-    return os.path.join(out.stdout.strip(), "runtime-watch")
-
-
-def proc_status(pid, key):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    return 0
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return build(None)
 
 
 def paced(rate, until, body):
@@ -136,7 +117,7 @@ def main():
         cpu_before = cpu_seconds(monitor.pid)
         for minute in range(1, minutes + 1):
             time.sleep(max(0, end - (minutes - minute) * 60 - time.monotonic()))
-            r, c = proc_status(monitor.pid, "VmRSS") / 1024, cpu_seconds(monitor.pid)
+            r, c = status_kib(monitor.pid, "VmRSS") / 1024, cpu_seconds(monitor.pid)
             rss.append(r)
             print(f"{minute:6d}  {r:9.1f}  {c - cpu_before:8.1f}", flush=True)
             cpu_before = c
@@ -145,7 +126,7 @@ def main():
         time.sleep(3)  # let the engine judge what is queued
         metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
         drops = sum(float(l.rsplit(" ", 1)[1]) for l in metrics.splitlines() if l.startswith("runtime_watch_drops_total"))
-        hwm = proc_status(monitor.pid, "VmHWM") / 1024
+        hwm = status_kib(monitor.pid, "VmHWM") / 1024
         monitor.send_signal(signal.SIGTERM)
         monitor.wait(60)
         stop.set()
