@@ -29,7 +29,7 @@ public struct ProcessTable: Sendable {
     }
 
     /// Most bytes all records may hold (their strings, plus `recordOverheadBytes` each); beyond it
-    /// records are evicted as beyond `capacity`. With `ProcessInfo.Bounds`, this keeps the table's
+    /// records are evicted as beyond `capacity`. With `EventBounds`, this keeps the table's
     /// memory bounded whatever the trace or workload (README "Memory bounds").
     public let byteBudget: Int
     /// What a record costs besides its strings (the record, its dictionary slot, index entries).
