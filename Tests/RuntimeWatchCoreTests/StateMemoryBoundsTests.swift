@@ -63,4 +63,17 @@ final class StateMemoryBoundsTests: XCTestCase {
         let recount = state.processes.all.reduce(0) { $0 + ProcessTable.recordOverheadBytes + $1.info.stringBytes }
         XCTAssertEqual(state.processes.bytes, recount)
     }
+
+    func testRecordsGrownByDescriptorEventsStayWithinTheByteBudget() {
+        var state = SystemState(processes: ProcessTable(capacity: 65_536, byteBudget: 1 << 20))
+        for pid in Int32(1000)..<1200 { state.apply(exec(pid, argvBytes: 10, at: UInt64(pid))) }
+        let fds = (0..<EventBounds.descriptorCount).map { DescriptorInfo(fd: Int32($0), kind: .file, target: String(repeating: "f", count: 4000)) }
+        for pid in Int32(1000)..<1200 {
+            state.apply(EventRecord(timestamp: 5000, event: .descriptors(DescriptorsEvent(pid: ProcessID(pid), fds: fds))))
+            XCTAssertLessThanOrEqual(state.processes.bytes, 1 << 20, "after the fds of \(pid)")
+        }
+        XCTAssertNotNil(state.process(ProcessID(1199)), "the record just changed is kept")
+        let recount = state.processes.all.reduce(0) { $0 + ProcessTable.recordOverheadBytes + $1.info.stringBytes }
+        XCTAssertEqual(state.processes.bytes, recount)
+    }
 }

@@ -102,7 +102,8 @@ public struct ProcessTable: Sendable {
 
     /// Changes the stored record of `pid` in place (no copy of the record out and back) and updates
     /// the indexes the change touches. `body` must not change `pid` or `serial`: the record stays
-    /// the same incarnation. Equivalent to reading the record, changing it and `upsert`ing it.
+    /// the same incarnation. Equivalent to reading the record, changing it and `upsert`ing it
+    /// (so it may evict other records, never this one).
     /// - Returns: what `body` returned, or nil (and `body` not called) when `pid` is unknown.
     @discardableResult
     mutating func modify<Result>(_ pid: ProcessID, _ body: (inout ProcessRecord) -> Result) -> Result? {
@@ -118,6 +119,9 @@ public struct ProcessTable: Sendable {
             records.values[index].info.ppid = after.ppid
         }
         reindex(pid: pid, serial: before.serial, old: before, new: after)
+        // A change can grow a record (an fds event brings up to 16 descriptors): the byte budget
+        // holds after it as after an upsert.
+        if isOverBound { evict(sparing: pid) }
         return result
     }
 
