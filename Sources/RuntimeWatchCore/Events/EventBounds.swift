@@ -18,14 +18,14 @@ public enum EventBounds {
     /// say more; this leaves room for any honest name.
     public static let commBytes = 256
     /// Descriptors per process or event: capture reads 0, 1 and 2.
-    public static let descriptorCount = 16
+    public static let descriptorCount = 3
     /// Names and words: container id, runtime, pod name and UID, namespace, QoS class, container
     /// name, socket family, protocol and state (Kubernetes names are at most 253 bytes).
     public static let nameBytes = 256
     /// An IP address as text (the longest IPv6 form with a zone is well under this).
     public static let addressBytes = 64
-    /// DNS resolvers of one container (glibc reads 3).
-    public static let resolverCount = 16
+    /// DNS resolvers of one container (glibc reads 3; capture keeps this many).
+    public static let resolverCount = 8
 }
 
 /// Cuts values to their bounds and remembers which fields it cut.
