@@ -65,19 +65,28 @@ extension ProcessInfo {
 extension DescriptorInfo {
     /// At most `EventBounds.descriptorCount` descriptors, each string cut; any cut marks "fds".
     static func bounded(_ fds: [DescriptorInfo], _ cut: inout Truncation) -> [DescriptorInfo] {
-        var kept = Array(fds.prefix(EventBounds.descriptorCount))
+        // Written back only when changed: an exec's descriptors are within bounds and keep their
+        // storage (no copy of the array per event).
+        var kept = fds.count > EventBounds.descriptorCount ? Array(fds.prefix(EventBounds.descriptorCount)) : fds
         if kept.count < fds.count { cut.mark("fds") }
         for i in kept.indices {
-            kept[i].target = cut.cut(kept[i].target, EventBounds.pathBytes, "fds")
-            guard var s = kept[i].socket else { continue }
-            s.family = cut.cut(s.family, EventBounds.nameBytes, "fds")
-            s.proto = cut.cut(s.proto, EventBounds.nameBytes, "fds")
-            s.state = cut.cut(s.state, EventBounds.nameBytes, "fds")
-            s.localAddress = cut.cut(s.localAddress, EventBounds.addressBytes, "fds")
-            s.remoteAddress = cut.cut(s.remoteAddress, EventBounds.addressBytes, "fds")
-            kept[i].socket = s
+            let d = kept[i].bounded(&cut)
+            if d != kept[i] { kept[i] = d }
         }
         return kept
+    }
+
+    private func bounded(_ cut: inout Truncation) -> DescriptorInfo {
+        var out = self
+        out.target = cut.cut(target, EventBounds.pathBytes, "fds")
+        guard var s = socket else { return out }
+        s.family = cut.cut(s.family, EventBounds.nameBytes, "fds")
+        s.proto = cut.cut(s.proto, EventBounds.nameBytes, "fds")
+        s.state = cut.cut(s.state, EventBounds.nameBytes, "fds")
+        s.localAddress = cut.cut(s.localAddress, EventBounds.addressBytes, "fds")
+        s.remoteAddress = cut.cut(s.remoteAddress, EventBounds.addressBytes, "fds")
+        out.socket = s
+        return out
     }
 
     var stringBytes: Int {
