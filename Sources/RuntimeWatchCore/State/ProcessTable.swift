@@ -119,8 +119,8 @@ public struct ProcessTable: Sendable {
             records.values[index].info.ppid = after.ppid
         }
         reindex(pid: pid, serial: before.serial, old: before, new: after)
-        // A change can grow a record (an fds event brings up to 16 descriptors): the byte budget
-        // holds after it as after an upsert.
+        // A change can grow a record (an fds event brings descriptors of up to 4 KiB each): the
+        // byte budget holds after it as after an upsert.
         if isOverBound { evict(sparing: pid) }
         return result
     }
