@@ -103,7 +103,14 @@ final class EventBoundsTests: TemporaryDirectoryTestCase {
             records.append(Fixture.record(0.5 + Double(i) / 1000, .exec(ProcessInfo(pid: pid, ppid: ProcessID(100), exe: "/bin/x",
                                                                                     argv: ["x", big], cgroup: Fixture.cgroup))))
         }
-        records.append(Fixture.tokenOpen(1))
+        // Container metadata with an image reference past its bound, and a token open whose host
+        // path is past its bound: the alert says both were cut.
+        var container = Fixture.container
+        container.image = "registry.example.com/" + big
+        records.append(Fixture.record(0.6, .container(container)))
+        let token = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+        records.append(Fixture.record(1, .fileOpen(FileOpenEvent(pid: ProcessID(130), path: "/var/lib/kubelet/pods/" + big,
+                                                                 containerPath: token))))
         for r in records { try writer.write(r) }
         try writer.close()
 
@@ -130,6 +137,9 @@ final class EventBoundsTests: TemporaryDirectoryTestCase {
 
         let alert = try XCTUnwrap(sink.alerts.first { $0.ruleID == "service-account-token-read" }, "\(sink.alerts.map(\.ruleID))")
         XCTAssertEqual(alert.fields["proc.truncated"], .list(["argv"]))
+        XCTAssertEqual(alert.fields["container.truncated"], .list(["image"]))
+        XCTAssertEqual(alert.fields["fd.truncated"], .list(["path"]))
+        XCTAssertEqual(alert.fields["fd.name"], .string(token))
         guard case .string(let cmdline)? = alert.fields["proc.cmdline"] else { return XCTFail("no proc.cmdline") }
         XCTAssertLessThanOrEqual(cmdline.utf8.count, EventBounds.argvBytes + 16)
 
@@ -138,6 +148,7 @@ final class EventBoundsTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(lines.count, records.count + 1)
         XCTAssertLessThan(lines.map(\.utf8.count).max() ?? .max, 20_000)
         XCTAssertEqual(lines.filter { $0.contains(#""truncated":["argv"]"#) }.count, 21)
+        XCTAssertEqual(lines.filter { $0.contains(#""truncated":["image"]"#) || $0.contains(#""truncated":["path"]"#) }.count, 2)
     }
 
     /// 2,000 execs with 900 KB argv each (the string is shared, so the test itself stays small):
