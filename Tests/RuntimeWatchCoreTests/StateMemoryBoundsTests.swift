@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Issue 19 item 2: the state's memory is bounded in bytes as well as records. A trace of 5,000 execs
-// with 900 KB of argv each grew replay to 4.46 GB: each process's strings are cut to
-// ProcessInfo.Bounds (and say so), and the table evicts past its byte budget as past its capacity.
+// with 900 KB of argv each grew replay to 4.46 GB: each process's strings are cut to EventBounds
+// where the event enters (and say so), and the table evicts past its byte budget as past its capacity.
 
 @testable import RuntimeWatchCore
 import XCTest
@@ -16,23 +16,23 @@ final class StateMemoryBoundsTests: XCTestCase {
         var state = SystemState()
         let path = "/" + String(repeating: "d", count: 10_000)
         state.apply(EventRecord(timestamp: 1, event: .exec(ProcessInfo(pid: ProcessID(10), ppid: ProcessID(1), exe: path,
-                                                                        argv: ["x", String(repeating: "é", count: 450_000)], cwd: "/tmp", cgroup: "/"))))
+                                                                        argv: ["x", String(repeating: "é", count: 450_000)], cwd: "/tmp", cgroup: "/"))).bounded())
         let info = try XCTUnwrap(state.process(ProcessID(10))?.info)
         XCTAssertEqual(info.argv?.first, "x")
-        XCTAssertLessThanOrEqual(info.argv?.reduce(0) { $0 + $1.utf8.count } ?? .max, ProcessInfo.Bounds.argvBytes)
+        XCTAssertLessThanOrEqual(info.argv?.reduce(0) { $0 + $1.utf8.count } ?? .max, EventBounds.argvBytes)
         XCTAssertTrue(info.argv?[1].allSatisfy { $0 == "é" } == true, "cut at a character boundary")
-        XCTAssertEqual(info.exe?.utf8.count, ProcessInfo.Bounds.pathBytes)
+        XCTAssertEqual(info.exe?.utf8.count, EventBounds.pathBytes)
         XCTAssertEqual(info.cwd, "/tmp")
         XCTAssertEqual(info.truncated, ["argv", "exe"])
         // An ordinary process is untouched and unmarked.
-        state.apply(exec(11, argvBytes: 100, at: 2))
+        state.apply(exec(11, argvBytes: 100, at: 2).bounded())
         XCTAssertNil(state.process(ProcessID(11))?.info.truncated)
     }
 
     func testTooManyArgumentsAreCut() {
         var state = SystemState()
-        state.apply(EventRecord(timestamp: 1, event: .exec(ProcessInfo(pid: ProcessID(10), argv: Array(repeating: "a", count: 5000)))))
-        XCTAssertEqual(state.process(ProcessID(10))?.info.argv?.count, ProcessInfo.Bounds.argvCount)
+        state.apply(EventRecord(timestamp: 1, event: .exec(ProcessInfo(pid: ProcessID(10), argv: Array(repeating: "a", count: 5000)))).bounded())
+        XCTAssertEqual(state.process(ProcessID(10))?.info.argv?.count, EventBounds.argvCount)
         XCTAssertEqual(state.process(ProcessID(10))?.info.truncated, ["argv"])
     }
 
@@ -75,6 +75,19 @@ final class StateMemoryBoundsTests: XCTestCase {
         }
         XCTAssertLessThanOrEqual(state.processes.bytes, 1 << 20)
         // The byte counter matches what the records hold.
+        let recount = state.processes.all.reduce(0) { $0 + ProcessTable.recordOverheadBytes + $1.info.stringBytes }
+        XCTAssertEqual(state.processes.bytes, recount)
+    }
+
+    func testRecordsGrownByDescriptorEventsStayWithinTheByteBudget() {
+        var state = SystemState(processes: ProcessTable(capacity: 65_536, byteBudget: 1 << 20))
+        for pid in Int32(1000)..<1200 { state.apply(exec(pid, argvBytes: 10, at: UInt64(pid))) }
+        let fds = (0..<EventBounds.descriptorCount).map { DescriptorInfo(fd: Int32($0), kind: .file, target: String(repeating: "f", count: 4000)) }
+        for pid in Int32(1000)..<1200 {
+            state.apply(EventRecord(timestamp: 5000, event: .descriptors(DescriptorsEvent(pid: ProcessID(pid), fds: fds))))
+            XCTAssertLessThanOrEqual(state.processes.bytes, 1 << 20, "after the fds of \(pid)")
+        }
+        XCTAssertNotNil(state.process(ProcessID(1199)), "the record just changed is kept")
         let recount = state.processes.all.reduce(0) { $0 + ProcessTable.recordOverheadBytes + $1.info.stringBytes }
         XCTAssertEqual(state.processes.bytes, recount)
     }

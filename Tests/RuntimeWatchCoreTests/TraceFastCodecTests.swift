@@ -64,6 +64,30 @@ final class TraceFastCodecTests: TemporaryDirectoryTestCase {
         for record in SyntheticTrace(count: 3_000, liveProcesses: 200) { try assertAgrees(record) }
     }
 
+    /// Records cut to `EventBounds` carry `truncated` marks: the fast codec writes and reads them
+    /// as JSONEncoder and JSONDecoder do.
+    func testBoundedRecordsWithTheirMarksAgree() throws {
+        let huge = String(repeating: "x", count: EventBounds.pathBytes + 1)
+        for record in EventSamples.records {
+            var big = record
+            switch record.event {
+            case .snapshot(var p), .exec(var p):
+                p.argv = [huge, huge, huge, huge, huge]
+                big.event = record.event.kind == "exec" ? .exec(p) : .snapshot(p)
+            case .comm(var e): e.comm = huge; big.event = .comm(e)
+            case .container(var e): e.image = huge + huge; e.podName = huge; big.event = .container(e)
+            case .fileOpen(var e): e.path = huge + huge; e.process?.exe = huge + huge; big.event = .fileOpen(e)
+            case .connect(var e): e.remoteAddress = huge; big.event = .connect(e)
+            case .descriptors(var e): e.fds[0].target = huge + huge; big.event = .descriptors(e)
+            default: continue
+            }
+            let bounded = big.bounded()
+            XCTAssertNotEqual(bounded, big, "\(record.event.kind): nothing was cut")
+            XCTAssertTrue(String(decoding: fastLine(bounded), as: UTF8.self).contains("\"truncated\":["), "\(record.event.kind)")
+            try assertAgrees(bounded)
+        }
+    }
+
     func testRandomRecordsAgree() throws {
         var random = RandomRecords(seed: 42)
         for _ in 0..<2_000 { try assertAgrees(random.record()) }
@@ -209,11 +233,13 @@ struct RandomRecords {
     }
 
     private mutating func process() -> RuntimeWatchCore.ProcessInfo {
-        RuntimeWatchCore.ProcessInfo(pid: pid(), ppid: maybe { $0.pid() }, comm: maybe { $0.string() }, exe: maybe { $0.string() },
+        var p = RuntimeWatchCore.ProcessInfo(pid: pid(), ppid: maybe { $0.pid() }, comm: maybe { $0.string() }, exe: maybe { $0.string() },
                     argv: maybe { $0.strings() }, cwd: maybe { $0.string() },
                     credentials: maybe { r in Credentials(uid: r.int(), euid: r.int(), gid: r.int(), egid: r.int(), capEff: r.maybe { $0.int() }) },
                     cgroup: maybe { $0.string() }, fds: maybe { $0.descriptors() }, startTicks: maybe { $0.int() },
                     source: maybe { $0.string() })
+        p.truncated = maybe { $0.strings() }
+        return p
     }
 
     mutating func record() -> EventRecord {
@@ -242,6 +268,19 @@ struct RandomRecords {
                                                result: int(), process: maybe { $0.process() }))
         default: event = .descriptors(DescriptorsEvent(pid: pid(), fds: descriptors()))
         }
-        return EventRecord(timestamp: int(), event: event)
+        return EventRecord(timestamp: int(), event: markedTruncated(event))
+    }
+
+    /// `event` with random `truncated` marks on the payloads that have them.
+    private mutating func markedTruncated(_ event: Event) -> Event {
+        let marks = maybe { $0.strings() }
+        switch event {
+        case .comm(var e): e.truncated = marks; return .comm(e)
+        case .container(var e): e.truncated = marks; return .container(e)
+        case .fileOpen(var e): e.truncated = marks; return .fileOpen(e)
+        case .connect(var e): e.truncated = marks; return .connect(e)
+        case .descriptors(var e): e.truncated = marks; return .descriptors(e)
+        default: return event
+        }
     }
 }

@@ -8,8 +8,9 @@ import RuntimeWatchSystem
 public enum ResolvConf {
     /// A real resolv.conf is a few hundred bytes; anything past this is not read.
     public static let fileLimit = 64 * 1024
-    /// glibc uses the first 3 (MAXNS); a few more are kept for resolvers that read further.
-    public static let maxResolvers = 8
+    /// glibc uses the first 3 (MAXNS); a few more are kept for resolvers that read further (the
+    /// engine keeps no more either).
+    public static let maxResolvers = EventBounds.resolverCount
 
     /// The addresses of the `nameserver` lines, in order, canonical (`IPAddress` text), without
     /// duplicates, at most `maxResolvers`. Comments (`#`, `;`) and other options are skipped, and so

@@ -15,8 +15,8 @@ import RuntimeWatchSystem
 public struct ProcReader: Sendable {
     /// Size caps per file, in bytes.
     public struct Limits: Sendable, Hashable {
-        /// The state keeps no more argv than this (ProcessInfo.Bounds), so reading more is waste.
-        public var cmdline = ProcessInfo.Bounds.argvBytes
+        /// The engine keeps no more argv than this (`EventBounds`), so reading more is waste.
+        public var cmdline = EventBounds.argvBytes
         public var status = 16 * 1024
         public var stat = 4 * 1024
         public var cgroup = 16 * 1024

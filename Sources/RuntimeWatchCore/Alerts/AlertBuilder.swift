@@ -20,6 +20,8 @@
 ///   `fd.rport`, and for connects `fd.lip`, `fd.lport`, `fd.l4proto`, `fd.type` (`ipv4`/`ipv6`)
 ///
 /// Every key above is always present (null when unknown), so SIEM parsers see a stable shape.
+/// Only when a value was cut to `EventBounds` (a hostile or broken input): `proc.truncated`,
+/// `container.truncated` and `fd.truncated` list the fields cut (`["argv"]`, `["image"]`, `["path"]`).
 public enum AlertBuilder {
     /// Highest `proc.aname[N]`/`proc.apid[N]` level emitted.
     public static let maxAncestorLevel = 5
@@ -159,6 +161,7 @@ public enum AlertBuilder {
                 pod = FieldValue(c.podName)
                 namespace = FieldValue(c.namespace)
                 podUID = FieldValue(c.podUID)
+                if let cut = c.truncated { f["container.truncated"] = .list(cut) }
             }
         case .none:
             break
@@ -188,6 +191,7 @@ public enum AlertBuilder {
         switch event {
         case .fileOpen(let o):
             f["fd.name"] = .string(o.containerPath ?? o.path)
+            if let cut = o.truncated { f["fd.truncated"] = .list(cut) }
         case .connect(let c):
             func endpoint(_ address: String, _ port: UInt16) -> String {
                 address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)"
@@ -204,6 +208,7 @@ public enum AlertBuilder {
             f["fd.lport"] = FieldValue(c.localPort)
             f["fd.l4proto"] = .string(c.proto)
             f["fd.type"] = .string(c.remoteAddress.contains(":") ? "ipv6" : "ipv4")
+            if let cut = c.truncated { f["fd.truncated"] = .list(cut) }
         default:
             break
         }

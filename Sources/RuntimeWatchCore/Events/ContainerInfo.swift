@@ -22,6 +22,9 @@ public struct ContainerInfo: Sendable, Hashable, Codable {
     /// /etc/resolv.conf, read by capture when the container is first seen). Nil when they could not
     /// be read: DNS from the container is then not judged by resolver.
     public var resolvers: [String]?
+    /// The fields cut to `EventBounds` (by their names here: "image", "entrypoint", …); nil when
+    /// nothing was cut.
+    public var truncated: [String]?
     public init(id: ContainerID, runtime: String, podUID: String? = nil, qosClass: String? = nil,
                 podName: String? = nil, namespace: String? = nil, containerName: String? = nil,
                 image: String? = nil, entrypoint: [String]? = nil, bundle: String? = nil, resolvers: [String]? = nil) {

@@ -37,6 +37,8 @@ public struct PIDEvent: Sendable, Hashable, Codable {
 public struct CommEvent: Sendable, Hashable, Codable {
     public var pid: ProcessID
     public var comm: String
+    /// ["comm"] when the name was cut to `EventBounds.commBytes`; nil otherwise.
+    public var truncated: [String]?
     public init(pid: ProcessID, comm: String) { self.pid = pid; self.comm = comm }
 }
 
@@ -75,6 +77,8 @@ public struct FileOpenEvent: Sendable, Hashable, Codable {
     public var write: Bool
     /// What capture read of the opener at the time, for openers that exit before anything else sees them.
     public var process: ProcessInfo?
+    /// The fields cut to `EventBounds` ("path", "containerPath"); nil when nothing was cut.
+    public var truncated: [String]?
     public init(pid: ProcessID, path: String, containerPath: String? = nil, write: Bool = false, process: ProcessInfo? = nil) {
         self.pid = pid; self.path = path; self.containerPath = containerPath; self.write = write; self.process = process
     }
@@ -92,6 +96,8 @@ public struct ConnectEvent: Sendable, Hashable, Codable {
     /// 0 on success, otherwise the errno (EINPROGRESS for a non-blocking connect in flight).
     public var result: Int32
     public var process: ProcessInfo?
+    /// The fields cut to `EventBounds` ("proto", "localAddress", "remoteAddress"); nil when nothing was cut.
+    public var truncated: [String]?
     public init(pid: ProcessID, proto: String, localAddress: String? = nil, localPort: UInt16? = nil,
                 remoteAddress: String, remotePort: UInt16, result: Int32 = 0, process: ProcessInfo? = nil) {
         self.pid = pid; self.proto = proto; self.localAddress = localAddress; self.localPort = localPort
@@ -103,6 +109,8 @@ public struct ConnectEvent: Sendable, Hashable, Codable {
 public struct DescriptorsEvent: Sendable, Hashable, Codable {
     public var pid: ProcessID
     public var fds: [DescriptorInfo]
+    /// ["fds"] when the list or a descriptor's string was cut to `EventBounds`; nil otherwise.
+    public var truncated: [String]?
     public init(pid: ProcessID, fds: [DescriptorInfo]) { self.pid = pid; self.fds = fds }
 }
 

@@ -83,8 +83,9 @@ public struct ProcessInfo: Sendable, Hashable, Codable {
     /// README "What is read for which process"; parent and credentials are the ones it inherited
     /// at fork), "inherited" (nothing readable; cgroup taken from the parent by the state).
     public var source: String?
-    /// The fields the state cut to its bounds (`ProcessInfo.Bounds`): "argv", "exe", "cwd", "cgroup",
-    /// "comm". Nil when nothing was cut (so traces and alerts of ordinary processes are unchanged).
+    /// The fields cut to `EventBounds` where the event entered (`EventRecord.bounded()`): "argv",
+    /// "exe", "cwd", "cgroup", "comm", "fds". Nil when nothing was cut (so traces and alerts of
+    /// ordinary processes are unchanged). Shown in alerts as `proc.truncated`.
     public var truncated: [String]?
     public init(pid: ProcessID, ppid: ProcessID? = nil, comm: String? = nil, exe: String? = nil,
                 argv: [String]? = nil, cwd: String? = nil, credentials: Credentials? = nil,

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The one loop that moves events from a source into the engine, for `run`, `record`, `learn`,
-// `replay` and the golden tests alike: source → (record) → engine → observers. Whatever differs
-// between the commands is a hook here, never a loop of their own, so replay runs exactly what
-// live runs from the source onward.
+// `replay` and the golden tests alike: source → bounds (`EventBounds`) → (record) → engine →
+// observers. Whatever differs between the commands is a hook here, never a loop of their own, so
+// replay runs exactly what live runs from the source onward.
 
 /// Where `record` and `run --record` write every event (a `TraceWriter`).
 public protocol EventRecorder: AnyObject {
@@ -49,7 +49,10 @@ public struct DriveLoop {
         var stopping = false
         while let item = try await source.next() {
             switch item {
-            case .event(let record):
+            case .event(let incoming):
+                // The one place every event enters, live or replayed: cut to `EventBounds` before
+                // it is recorded or judged, so a trace replays exactly what the engine saw live.
+                let record = incoming.bounded()
                 if let recorder {
                     do throws(TraceError) { try recorder.write(record) } catch {
                         source.stop()

@@ -14,9 +14,18 @@ public struct ContainerDirectory: Sendable {
     private var queueHead = 0
     private var clock: UInt64 = 0
 
-    public init(capacity: Int = 4096) {
+    /// Most bytes all entries may hold (their strings plus `entryOverheadBytes` each); beyond it
+    /// entries are evicted as beyond `capacity` (README "Memory bounds").
+    public let byteBudget: Int
+    /// What an entry costs besides its strings (the value, its slots in the maps and the queue).
+    public static let entryOverheadBytes = 512
+    /// Bytes held now, as `byteBudget` counts them.
+    public private(set) var bytes = 0
+
+    public init(capacity: Int = 4096, byteBudget: Int = 8 << 20) {
         precondition(capacity > 0, "ContainerDirectory capacity must be positive")
         self.capacity = capacity
+        self.byteBudget = byteBudget
     }
 
     public var count: Int { byID.count }
@@ -42,14 +51,14 @@ public struct ContainerDirectory: Sendable {
 
     private mutating func store(_ info: ContainerInfo) {
         clock += 1
-        byID[info.id] = info
+        bytes += Self.cost(info) - (byID.updateValue(info, forKey: info.id).map(Self.cost) ?? 0)
         stamps[info.id] = clock
         queue.append((info.id, clock))
-        while byID.count > capacity, queueHead < queue.count {
+        while byID.count > capacity || bytes > byteBudget, queueHead < queue.count {
             let entry = queue[queueHead]
             queueHead += 1
             guard stamps[entry.id] == entry.stamp, entry.id != info.id else { continue }
-            byID[entry.id] = nil
+            if let gone = byID.removeValue(forKey: entry.id) { bytes -= Self.cost(gone) }
             stamps[entry.id] = nil
             evictions += 1
         }
@@ -60,4 +69,6 @@ public struct ContainerDirectory: Sendable {
             queueHead = 0
         }
     }
+
+    private static func cost(_ info: ContainerInfo) -> Int { entryOverheadBytes + info.stringBytes }
 }

@@ -29,7 +29,7 @@ public struct ProcessTable: Sendable {
     }
 
     /// Most bytes all records may hold (their strings, plus `recordOverheadBytes` each); beyond it
-    /// records are evicted as beyond `capacity`. With `ProcessInfo.Bounds`, this keeps the table's
+    /// records are evicted as beyond `capacity`. With `EventBounds`, this keeps the table's
     /// memory bounded whatever the trace or workload (README "Memory bounds").
     public let byteBudget: Int
     /// What a record costs besides its strings (the record, its dictionary slot, index entries).
@@ -102,7 +102,8 @@ public struct ProcessTable: Sendable {
 
     /// Changes the stored record of `pid` in place (no copy of the record out and back) and updates
     /// the indexes the change touches. `body` must not change `pid` or `serial`: the record stays
-    /// the same incarnation. Equivalent to reading the record, changing it and `upsert`ing it.
+    /// the same incarnation. Equivalent to reading the record, changing it and `upsert`ing it
+    /// (so it may evict other records, never this one).
     /// - Returns: what `body` returned, or nil (and `body` not called) when `pid` is unknown.
     @discardableResult
     mutating func modify<Result>(_ pid: ProcessID, _ body: (inout ProcessRecord) -> Result) -> Result? {
@@ -118,7 +119,8 @@ public struct ProcessTable: Sendable {
             records.values[index].info.ppid = after.ppid
         }
         reindex(pid: pid, serial: before.serial, old: before, new: after)
-        // A change can grow the record (descriptors, a learned argv): the byte bound holds here too.
+        // A change can grow a record (an fds event brings descriptors of up to 4 KiB each): the
+        // byte budget holds after it as after an upsert.
         if isOverBound { evict(sparing: pid) }
         return result
     }

@@ -43,8 +43,7 @@ extension SystemState {
     // MARK: - exec, snapshot
 
     /// Defines a process from what capture read (exec, snapshot, or an event's process info).
-    mutating func define(_ unbounded: ProcessInfo, at t: UInt64, origin: RecordOrigin) {
-        let info = unbounded.bounded()
+    mutating func define(_ info: ProcessInfo, at t: UInt64, origin: RecordOrigin) {
         var base: ProcessRecord?
         if let existing = processes[info.pid] {
             switch incarnation(of: existing, at: t, startTicks: info.startTicks) {
@@ -93,17 +92,26 @@ extension SystemState {
     /// Otherwise the record stays, and only what its own read missed is filled in: an exec read
     /// that lagged behind finds a short-lived process gone before its status (uids) was read,
     /// while a token watcher's read of the held opener has it.
-    mutating func learn(_ unbounded: ProcessInfo, at t: UInt64) {
-        let info = unbounded.bounded()
+    mutating func learn(_ info: ProcessInfo, at t: UInt64) {
         if let r = processes[info.pid] {
             let earlierIncarnation = r.exitedAt.map { t > $0 } ?? false
             let newerImage = info.exe != nil && info.exe != r.info.exe && r.since <= t
             guard r.origin == .exit || r.origin == .fork || earlierIncarnation || newerImage else {
                 _ = processes.modify(info.pid) { r in
+                    // A field taken from `info` brings its truncation mark along.
+                    let taken = (info.truncated ?? []).filter { field in
+                        switch field {
+                        case "argv": r.info.argv == nil
+                        case "exe": r.info.exe == nil
+                        case "comm": r.info.comm == nil
+                        default: false
+                        }
+                    }
                     r.info.credentials = r.info.credentials ?? info.credentials
                     r.info.argv = r.info.argv ?? info.argv
                     r.info.exe = r.info.exe ?? info.exe
                     r.info.comm = r.info.comm ?? info.comm
+                    r.info.markTruncated(taken)
                 }
                 return
             }

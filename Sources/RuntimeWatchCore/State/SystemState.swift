@@ -76,9 +76,9 @@ public struct SystemState: Sendable {
         case .gid(let c):
             update(c.pid, at: t) { $0.credentials?.gid = c.real; $0.credentials?.egid = c.effective }
         case .comm(let c):
-            update(c.pid, at: t) { $0.comm = c.comm }
+            update(c.pid, at: t) { $0.comm = c.comm; $0.setTruncated("comm", c.truncated != nil) }
         case .descriptors(let d):
-            update(d.pid, at: t) { $0.fds = d.fds }
+            update(d.pid, at: t) { $0.fds = d.fds; $0.setTruncated("fds", d.truncated != nil) }
         case .container(let info):
             containerDirectory.record(info)
         case .fileOpen(let o):

@@ -156,15 +156,18 @@ private struct PIDFields: FieldReader {
 }
 
 private struct CommFields: FieldReader {
-    var pid = Slot<ProcessID>(), comm = Slot<String>()
+    var pid = Slot<ProcessID>(), comm = Slot<String>(), truncated = Slot<[String]>()
     mutating func read(_ key: UnsafeRawBufferPointer, _ c: inout JSONLineCursor) -> Bool {
         if key.equals("pid") { return pid.fill(&c, RuntimeWatchCore.pid) }
         if key.equals("comm") { return comm.fill(&c) { $0.string() } }
+        if key.equals("truncated") { return truncated.fill(&c, optional: true) { $0.stringArray() } }
         return false
     }
     func build() -> CommEvent? {
         guard let pid = pid.value, let comm = comm.value else { return nil }
-        return CommEvent(pid: pid, comm: comm)
+        var e = CommEvent(pid: pid, comm: comm)
+        e.truncated = truncated.value
+        return e
     }
 }
 
@@ -267,7 +270,7 @@ private func descriptorArray(_ c: inout JSONLineCursor) -> [DescriptorInfo]? {
 private struct ProcessFields: FieldReader {
     var pid = Slot<ProcessID>(), ppid = Slot<ProcessID>(), comm = Slot<String>(), exe = Slot<String>()
     var argv = Slot<[String]>(), cwd = Slot<String>(), credentials = Slot<Credentials>(), cgroup = Slot<String>()
-    var fds = Slot<[DescriptorInfo]>(), startTicks = Slot<UInt64>(), source = Slot<String>()
+    var fds = Slot<[DescriptorInfo]>(), startTicks = Slot<UInt64>(), source = Slot<String>(), truncated = Slot<[String]>()
     mutating func read(_ key: UnsafeRawBufferPointer, _ c: inout JSONLineCursor) -> Bool {
         switch key.count {
         case 3:
@@ -283,6 +286,7 @@ private struct ProcessFields: FieldReader {
             if key.equals("cgroup") { return cgroup.fill(&c, optional: true) { $0.string() } }
             if key.equals("source") { return source.fill(&c, optional: true) { $0.string() } }
             if key.equals("startTicks") { return startTicks.fill(&c, optional: true) { $0.integer() } }
+            if key.equals("truncated") { return truncated.fill(&c, optional: true) { $0.stringArray() } }
             if key.equals("credentials") {
                 return credentials.fill(&c, optional: true) { FastTraceDecoder.nested(&$0, CredentialsFields()) }
             }
@@ -291,16 +295,18 @@ private struct ProcessFields: FieldReader {
     }
     func build() -> ProcessInfo? {
         guard let pid = pid.value else { return nil }
-        return ProcessInfo(pid: pid, ppid: ppid.value, comm: comm.value, exe: exe.value, argv: argv.value, cwd: cwd.value,
-                           credentials: credentials.value, cgroup: cgroup.value, fds: fds.value,
-                           startTicks: startTicks.value, source: source.value)
+        var p = ProcessInfo(pid: pid, ppid: ppid.value, comm: comm.value, exe: exe.value, argv: argv.value, cwd: cwd.value,
+                            credentials: credentials.value, cgroup: cgroup.value, fds: fds.value,
+                            startTicks: startTicks.value, source: source.value)
+        p.truncated = truncated.value
+        return p
     }
 }
 
 private struct ContainerFields: FieldReader {
     var id = Slot<String>(), runtime = Slot<String>(), podUID = Slot<String>(), qosClass = Slot<String>()
     var podName = Slot<String>(), namespace = Slot<String>(), containerName = Slot<String>(), image = Slot<String>()
-    var entrypoint = Slot<[String]>(), bundle = Slot<String>(), resolvers = Slot<[String]>()
+    var entrypoint = Slot<[String]>(), bundle = Slot<String>(), resolvers = Slot<[String]>(), truncated = Slot<[String]>()
     mutating func read(_ key: UnsafeRawBufferPointer, _ c: inout JSONLineCursor) -> Bool {
         if key.equals("id") { return id.fill(&c) { $0.string() } }
         if key.equals("runtime") { return runtime.fill(&c) { $0.string() } }
@@ -313,22 +319,26 @@ private struct ContainerFields: FieldReader {
         if key.equals("entrypoint") { return entrypoint.fill(&c, optional: true) { $0.stringArray() } }
         if key.equals("bundle") { return bundle.fill(&c, optional: true) { $0.string() } }
         if key.equals("resolvers") { return resolvers.fill(&c, optional: true) { $0.stringArray() } }
+        if key.equals("truncated") { return truncated.fill(&c, optional: true) { $0.stringArray() } }
         return false
     }
     func build() -> ContainerInfo? {
         guard let id = id.value, let runtime = runtime.value else { return nil }
-        return ContainerInfo(id: ContainerID(id), runtime: runtime, podUID: podUID.value, qosClass: qosClass.value,
-                             podName: podName.value, namespace: namespace.value, containerName: containerName.value,
-                             image: image.value, entrypoint: entrypoint.value, bundle: bundle.value, resolvers: resolvers.value)
+        var info = ContainerInfo(id: ContainerID(id), runtime: runtime, podUID: podUID.value, qosClass: qosClass.value,
+                                 podName: podName.value, namespace: namespace.value, containerName: containerName.value,
+                                 image: image.value, entrypoint: entrypoint.value, bundle: bundle.value, resolvers: resolvers.value)
+        info.truncated = truncated.value
+        return info
     }
 }
 
 private struct FileOpenFields: FieldReader {
     var pid = Slot<ProcessID>(), path = Slot<String>(), containerPath = Slot<String>(), write = Slot<Bool>()
-    var process = Slot<ProcessInfo>()
+    var process = Slot<ProcessInfo>(), truncated = Slot<[String]>()
     mutating func read(_ key: UnsafeRawBufferPointer, _ c: inout JSONLineCursor) -> Bool {
         if key.equals("pid") { return pid.fill(&c, RuntimeWatchCore.pid) }
         if key.equals("path") { return path.fill(&c) { $0.string() } }
+        if key.equals("truncated") { return truncated.fill(&c, optional: true) { $0.stringArray() } }
         if key.equals("containerPath") { return containerPath.fill(&c, optional: true) { $0.string() } }
         if key.equals("write") { return write.fill(&c) { $0.bool() } }
         if key.equals("process") { return process.fill(&c, optional: true) { FastTraceDecoder.nested(&$0, ProcessFields()) } }
@@ -336,13 +346,16 @@ private struct FileOpenFields: FieldReader {
     }
     func build() -> FileOpenEvent? {
         guard let pid = pid.value, let path = path.value, let write = write.value else { return nil }
-        return FileOpenEvent(pid: pid, path: path, containerPath: containerPath.value, write: write, process: process.value)
+        var e = FileOpenEvent(pid: pid, path: path, containerPath: containerPath.value, write: write, process: process.value)
+        e.truncated = truncated.value
+        return e
     }
 }
 
 private struct ConnectFields: FieldReader {
     var pid = Slot<ProcessID>(), proto = Slot<String>(), localAddress = Slot<String>(), localPort = Slot<UInt16>()
     var remoteAddress = Slot<String>(), remotePort = Slot<UInt16>(), result = Slot<Int32>(), process = Slot<ProcessInfo>()
+    var truncated = Slot<[String]>()
     mutating func read(_ key: UnsafeRawBufferPointer, _ c: inout JSONLineCursor) -> Bool {
         if key.equals("pid") { return pid.fill(&c, RuntimeWatchCore.pid) }
         if key.equals("proto") { return proto.fill(&c) { $0.string() } }
@@ -351,26 +364,32 @@ private struct ConnectFields: FieldReader {
         if key.equals("remoteAddress") { return remoteAddress.fill(&c) { $0.string() } }
         if key.equals("remotePort") { return remotePort.fill(&c) { $0.integer() } }
         if key.equals("result") { return result.fill(&c) { $0.integer() } }
+        if key.equals("truncated") { return truncated.fill(&c, optional: true) { $0.stringArray() } }
         if key.equals("process") { return process.fill(&c, optional: true) { FastTraceDecoder.nested(&$0, ProcessFields()) } }
         return false
     }
     func build() -> ConnectEvent? {
         guard let pid = pid.value, let proto = proto.value, let remoteAddress = remoteAddress.value,
               let remotePort = remotePort.value, let result = result.value else { return nil }
-        return ConnectEvent(pid: pid, proto: proto, localAddress: localAddress.value, localPort: localPort.value,
-                            remoteAddress: remoteAddress, remotePort: remotePort, result: result, process: process.value)
+        var e = ConnectEvent(pid: pid, proto: proto, localAddress: localAddress.value, localPort: localPort.value,
+                             remoteAddress: remoteAddress, remotePort: remotePort, result: result, process: process.value)
+        e.truncated = truncated.value
+        return e
     }
 }
 
 private struct DescriptorsFields: FieldReader {
-    var pid = Slot<ProcessID>(), fds = Slot<[DescriptorInfo]>()
+    var pid = Slot<ProcessID>(), fds = Slot<[DescriptorInfo]>(), truncated = Slot<[String]>()
     mutating func read(_ key: UnsafeRawBufferPointer, _ c: inout JSONLineCursor) -> Bool {
         if key.equals("pid") { return pid.fill(&c, RuntimeWatchCore.pid) }
         if key.equals("fds") { return fds.fill(&c, descriptorArray) }
+        if key.equals("truncated") { return truncated.fill(&c, optional: true) { $0.stringArray() } }
         return false
     }
     func build() -> DescriptorsEvent? {
         guard let pid = pid.value, let fds = fds.value else { return nil }
-        return DescriptorsEvent(pid: pid, fds: fds)
+        var e = DescriptorsEvent(pid: pid, fds: fds)
+        e.truncated = truncated.value
+        return e
     }
 }

@@ -136,6 +136,7 @@ extension EventRecord {
         case .comm(let e):
             w.member("comm", e.comm)
             w.member("pid", e.pid)
+            w.member("truncated", e.truncated)
         case .ptrace(let e):
             w.member("attach", e.attach)
             w.member("pid", e.pid)
@@ -152,6 +153,7 @@ extension EventRecord {
             w.member("qosClass", e.qosClass)
             w.member("resolvers", e.resolvers)
             w.member("runtime", e.runtime)
+            w.member("truncated", e.truncated)
         case .drop(let e):
             w.member("cause", e.cause)
             w.member("count", e.count)
@@ -165,6 +167,7 @@ extension EventRecord {
                 w.key("process")
                 w.processObject(p)
             }
+            w.member("truncated", e.truncated)
             w.member("write", e.write)
         case .connect(let e):
             w.member("localAddress", e.localAddress)
@@ -178,10 +181,12 @@ extension EventRecord {
             w.member("remoteAddress", e.remoteAddress)
             w.member("remotePort", e.remotePort)
             w.member("result", e.result)
+            w.member("truncated", e.truncated)
         case .descriptors(let e):
             w.key("fds")
             w.descriptorArray(e.fds)
             w.member("pid", e.pid)
+            w.member("truncated", e.truncated)
         case .k8sAudit:
             break   // written above
         }
@@ -221,6 +226,7 @@ extension JSONLineBuilder {
         member("ppid", p.ppid)
         member("source", p.source)
         member("startTicks", p.startTicks)
+        member("truncated", p.truncated)
     }
 
     mutating func descriptorArray(_ fds: [DescriptorInfo]) {
