@@ -31,7 +31,8 @@ for target in $TARGETS; do
     cp -r "Fuzz/corpus/$target" "$WORK/$target"
     log="$WORK/$target.log"
     status=0
-    RW_FUZZ_TARGET=$target "$FUZZER" "$WORK/$target" -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 \
+    # halt_on_error: UBSan reports in the C shim and continues by default, which libFuzzer never sees.
+    RW_FUZZ_TARGET=$target UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 "$FUZZER" "$WORK/$target" -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 \
         -max_len=16384 -detect_leaks=0 -print_final_stats=1 -artifact_prefix="Fuzz/crashes/$target-" >"$log" 2>&1 || status=$?
     if [ "$status" != 0 ]; then
         echo "fuzz.sh: target $target failed (exit $status); the input is in Fuzz/crashes/:" >&2
