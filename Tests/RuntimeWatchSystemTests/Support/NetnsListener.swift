@@ -33,7 +33,9 @@ final class NetnsListener {
         }
     }
 
-    /// The port the kernel chose (the listener binds port 0, so parallel tests never collide).
+    /// The port listened on: the one asked for, or (port 0, the default) the one the kernel chose, so
+    /// parallel tests never collide. A fixed port is for a service whose port is its identity (the
+    /// API server's 6443); each test network namespace has its own ports.
     let port: UInt16
     let address: String
     private let process: Process
@@ -43,7 +45,7 @@ final class NetnsListener {
     /// Accepts one connection; sends `commandLine` + "\n"; reads until EOF, `maxBytes`, 0.5 s of
     /// silence after the first byte, or the deadline `timeout` after start, whichever comes first.
     /// Returns once the socket is listening (waits at most 10 s for that).
-    init(namespace: String, address: String, sending commandLine: String, timeout: Duration, maxBytes: Int,
+    init(namespace: String, address: String, port: UInt16 = 0, sending commandLine: String, timeout: Duration, maxBytes: Int,
          transport: Transport = .tcp) throws {
         let scratch = try TemporaryDirectory(prefix: "rw-listener")
         let readyFile = scratch.at("port"), resultFile = scratch.at("result.json"), errPath = scratch.at("stderr")
@@ -52,7 +54,7 @@ final class NetnsListener {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestNetwork.ip)
         process.arguments = ["netns", "exec", namespace, Self.python, "-c", Self.script,
-                             address, readyFile, resultFile, commandLine, String(seconds), String(maxBytes)] + transport.arguments
+                             address, readyFile, resultFile, commandLine, String(seconds), String(maxBytes)] + transport.arguments + [String(port)]
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         do {
@@ -110,7 +112,7 @@ final class NetnsListener {
         _ = CommandRunner.waitForExit(process, timeout: .seconds(2))
     }
 
-    /// argv: address ready_file result_file command timeout_seconds max_bytes transport cert key.
+    /// argv: address ready_file result_file command timeout_seconds max_bytes transport cert key port.
     private static let script = #"""
 import json, os, socket, sys, time
 address, ready_file, result_file, command = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
@@ -118,7 +120,7 @@ deadline = time.monotonic() + float(sys.argv[5])
 max_bytes = int(sys.argv[6])
 transport = sys.argv[7] if len(sys.argv) > 7 else "tcp"
 server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if transport == "udp" else socket.SOCK_STREAM)
-server.bind((address, 0))
+server.bind((address, int(sys.argv[10]) if len(sys.argv) > 10 else 0))
 if transport != "udp":
     server.listen(1)
 with open(ready_file + ".tmp", "w") as f:

@@ -50,9 +50,9 @@ final class TestNetwork {
 
     /// Starts a one-connection TCP listener on 198.51.100.1 in namespace A that sends `commandLine`
     /// to whoever connects and captures the reply. See `NetnsListener` for its bounds.
-    func startListener(sending commandLine: String, timeout: Duration = .seconds(15), maxBytes: Int = 64 * 1024,
+    func startListener(port: UInt16 = 0, sending commandLine: String, timeout: Duration = .seconds(15), maxBytes: Int = 64 * 1024,
                        transport: NetnsListener.Transport = .tcp) throws -> NetnsListener {
-        try NetnsListener(namespace: namespaceA, address: Self.addressA, sending: commandLine, timeout: timeout, maxBytes: maxBytes,
+        try NetnsListener(namespace: namespaceA, address: Self.addressA, port: port, sending: commandLine, timeout: timeout, maxBytes: maxBytes,
                           transport: transport)
     }
 
