@@ -13,6 +13,8 @@
 // - An alert after the window closed starts a new window and is emitted at once.
 // - At most `capacity` windows are open; a new key past that closes the window ending soonest.
 // - Windows closing together are emitted in (end time, key) order, so output is deterministic.
+// - A new window is opened only if its rule and identity have not opened `AlertFlood.burst` windows
+//   already in their own window; past that, the alert goes into that identity's summary (AlertFlood).
 
 struct AlertFolder: Sendable {
     struct Key: Hashable, Sendable, Comparable {
@@ -43,12 +45,21 @@ struct AlertFolder: Sendable {
     var windowNanoseconds: UInt64
     let capacity: Int
     private(set) var windows: [Key: Window] = [:]
-    /// The soonest window end, or UInt64.max with no window open. Lets the engine skip `expire`.
-    private(set) var nextEnd: UInt64 = .max
+    private(set) var flood: AlertFlood
+    /// The soonest window end (fold or flood), or UInt64.max with none open. Lets the engine skip `expire`.
+    var nextEnd: UInt64 { min(nextFoldEnd, flood.nextEnd) }
+    private var nextFoldEnd: UInt64 = .max
 
-    init(windowNanoseconds: UInt64, capacity: Int) {
+    /// Fold windows one rule and identity may open per window before the rest is summarised (0: never).
+    var floodBurst: Int {
+        get { flood.burst }
+        set { flood.burst = newValue }
+    }
+
+    init(windowNanoseconds: UInt64, capacity: Int, floodBurst: Int = 0) {
         self.windowNanoseconds = windowNanoseconds
         self.capacity = capacity
+        self.flood = AlertFlood(burst: floodBurst, capacity: capacity)
     }
 
     /// Offers an alert. Returns the alerts to emit now, in order: folded alerts of windows closed early
@@ -62,26 +73,36 @@ struct AlertFolder: Sendable {
             windows[key] = w
             return []
         }
-        var out: [Alert] = []
+        let admitted = flood.admit(alert, window: windowNanoseconds)
+        var out = admitted.closed
+        guard admitted.emit else { return out }
         if windows.count >= capacity, let victim = windows.min(by: { ($0.value.end, $0.key) < ($1.value.end, $1.key) }) {
             if let folded = Self.folded(victim.value) { out.append(folded) }
             windows[victim.key] = nil
         }
         let end = alert.timestamp &+ windowNanoseconds
         windows[key] = Window(end: end < alert.timestamp ? .max : end)
-        nextEnd = windows.values.lazy.map(\.end).min() ?? .max
+        nextFoldEnd = windows.values.lazy.map(\.end).min() ?? .max
         out.append(alert)
         return out
     }
 
-    /// Closes every window whose end is at or before `now`.
-    /// - Returns: the folded alerts of closed windows that held repeats, in (end, key) order.
+    /// Closes every window (fold or flood) whose end is at or before `now`.
+    /// - Returns: the folded alerts of closed windows that held repeats, in (end, key) order, and the
+    ///   flood summaries; at the same end, folded alerts come first.
     mutating func expire(now: UInt64) -> [Alert] {
         guard now >= nextEnd else { return [] }
-        let closing = windows.filter { $0.value.end <= now }.sorted { ($0.value.end, $0.key) < ($1.value.end, $1.key) }
-        for (key, _) in closing { windows[key] = nil }
-        nextEnd = windows.values.lazy.map(\.end).min() ?? .max
-        return closing.compactMap { Self.folded($0.value) }
+        var out: [(end: UInt64, alert: Alert)] = []
+        if now >= nextFoldEnd {
+            let closing = windows.filter { $0.value.end <= now }.sorted { ($0.value.end, $0.key) < ($1.value.end, $1.key) }
+            for (key, _) in closing { windows[key] = nil }
+            nextFoldEnd = windows.values.lazy.map(\.end).min() ?? .max
+            out = closing.compactMap { entry in Self.folded(entry.value).map { (entry.value.end, $0) } }
+        }
+        let summaries = flood.expire(now: now)
+        guard !summaries.isEmpty else { return out.map(\.alert) }
+        // Stable merge by end: each list is already in order.
+        return (out + summaries).enumerated().sorted { ($0.element.end, $0.offset) < ($1.element.end, $1.offset) }.map(\.element.alert)
     }
 
     /// Closes every window (end of input).

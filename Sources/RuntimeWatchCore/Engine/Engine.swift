@@ -69,7 +69,8 @@ public struct Engine: Sendable {
         self.catalog = catalog
         self.disabledRules = []
         self.nodeResolvers = configuration.nodeResolvers.compactMap(IPAddress.init)
-        self.folder = AlertFolder(windowNanoseconds: Self.foldWindow(configuration, profile), capacity: configuration.foldCapacity)
+        self.folder = AlertFolder(windowNanoseconds: Self.foldWindow(configuration, profile), capacity: configuration.foldCapacity,
+                                  floodBurst: Self.floodBurst(configuration, profile))
         self.auditFolder = folder
         self.drops = DropMonitor(policy: configuration.dropAlert)
         self.metrics = EngineMetrics(factory: metrics)
@@ -152,6 +153,8 @@ public struct Engine: Sendable {
         profile = newProfile
         folder.windowNanoseconds = Self.foldWindow(configuration, newProfile)
         auditFolder.windowNanoseconds = folder.windowNanoseconds
+        folder.floodBurst = Self.floodBurst(configuration, newProfile)
+        auditFolder.floodBurst = folder.floodBurst
         applyProfileSwitches()
         reloadsOK &+= 1
         metrics.reloadsOK.increment()
@@ -191,6 +194,10 @@ public struct Engine: Sendable {
     private static func foldWindow(_ configuration: EngineConfiguration, _ profile: Profile) -> UInt64 {
         guard let seconds = profile.settings.foldWindowSeconds else { return configuration.foldWindowNanoseconds }
         return UInt64((seconds * 1e9).rounded())
+    }
+
+    private static func floodBurst(_ configuration: EngineConfiguration, _ profile: Profile) -> Int {
+        profile.settings.floodBurst ?? configuration.floodBurst
     }
 
     private mutating func applyProfileSwitches() {

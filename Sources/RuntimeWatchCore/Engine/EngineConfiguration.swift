@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The engine's knobs that do not come from the profile: host name, the node's resolvers, `--disable`,
-// fold window default, bounds, and the drop-alert rate limit.
+// fold window and flood burst defaults, bounds, and the drop-alert rate limit.
 
 public struct EngineConfiguration: Sendable {
     /// Written into every alert's `hostname`.
@@ -11,6 +11,9 @@ public struct EngineConfiguration: Sendable {
     public var foldWindowNanoseconds: UInt64
     /// Most fold windows open at once; past it the window closing soonest is closed early.
     public var foldCapacity: Int
+    /// Distinct alerts one rule and identity may emit per fold window before the rest is summarised
+    /// into one alert (AlertFlood), when the profile sets no `flood_burst`. 0 turns it off.
+    public var floodBurst: Int = 20
     /// When the internal event-drop alert fires.
     public var dropAlert: DropAlertPolicy
     /// Names a capability number (`21` → `CAP_SYS_ADMIN`). When set, alerts about a process whose

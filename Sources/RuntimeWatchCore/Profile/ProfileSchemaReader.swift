@@ -12,7 +12,7 @@ struct ProfileSchemaReader {
     var warnings: [ProfileWarning] = []
 
     static let topKeys = ["version", "disable", "settings", "allow", "audit", "incidents", "responses"]
-    static let settingsKeys = ["fold_window_seconds", "kubernetes_api", "production_namespaces"]
+    static let settingsKeys = ["fold_window_seconds", "flood_burst", "kubernetes_api", "production_namespaces"]
     static let kubernetesAPIKeys = ["cidrs", "ports"]
     static let entryKeys = ["rules", "namespace", "pod", "container", "image", "executable", "host", "paths",
                             "destinations", "reason"]
@@ -68,6 +68,13 @@ struct ProfileSchemaReader {
                 throw error(at: n, "'fold_window_seconds' must be between 0 and 86400, found \(seconds)")
             }
             s.foldWindowSeconds = seconds
+        }
+        if let n = fields["flood_burst"] {
+            let burst = try number(n, what: "'flood_burst'")
+            guard burst >= 0, burst <= 1_000_000, burst == burst.rounded() else {
+                throw error(at: n, "'flood_burst' must be a whole number between 0 and 1000000, found \(burst)")
+            }
+            s.floodBurst = Int(burst)
         }
         if let n = fields["kubernetes_api"] {
             let api = try mapping(n, what: "'kubernetes_api'", allowed: Self.kubernetesAPIKeys)

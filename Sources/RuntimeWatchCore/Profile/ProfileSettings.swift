@@ -17,20 +17,24 @@ public struct KubernetesAPISettings: Sendable, Hashable {
 public struct ProfileSettings: Sendable, Hashable {
     /// `fold_window_seconds`: how long repeats of the same alert are folded into one (engine; default 60).
     public var foldWindowSeconds: Double?
+    /// `flood_burst`: distinct alerts one rule and identity may emit per fold window before the rest
+    /// is summarised into one alert (engine; default 20; 0: never summarise).
+    public var floodBurst: Int?
     /// `kubernetes_api: {cidrs: [...], ports: "443,6443"}`.
     public var kubernetesAPI: KubernetesAPISettings?
     /// `production_namespaces: [glob, ...]`: namespaces whose alerts detectors may raise in priority.
     public var productionNamespaces: [Glob]?
 
-    public init(foldWindowSeconds: Double? = nil, kubernetesAPI: KubernetesAPISettings? = nil,
+    public init(foldWindowSeconds: Double? = nil, floodBurst: Int? = nil, kubernetesAPI: KubernetesAPISettings? = nil,
                 productionNamespaces: [Glob]? = nil) {
-        self.foldWindowSeconds = foldWindowSeconds; self.kubernetesAPI = kubernetesAPI
+        self.foldWindowSeconds = foldWindowSeconds; self.floodBurst = floodBurst; self.kubernetesAPI = kubernetesAPI
         self.productionNamespaces = productionNamespaces
     }
 
     /// These settings with every key that `later` sets taken from `later`.
     public func overridden(by later: ProfileSettings) -> ProfileSettings {
         ProfileSettings(foldWindowSeconds: later.foldWindowSeconds ?? foldWindowSeconds,
+                        floodBurst: later.floodBurst ?? floodBurst,
                         kubernetesAPI: later.kubernetesAPI ?? kubernetesAPI,
                         productionNamespaces: later.productionNamespaces ?? productionNamespaces)
     }
