@@ -23,10 +23,10 @@ final class K8sAuditWebhookTests: XCTestCase {
         let queue: CaptureQueue
         let input: K8sAuditInput
         private let engine: Engine
-        init(capacity: Int = 1024, metrics: K8sAuditIngestMetrics, logger: Logger) throws {
+        init(capacity: Int = 1024, batchCapacity: Int? = nil, metrics: K8sAuditIngestMetrics, logger: Logger) throws {
             engine = Engine(configuration: EngineConfiguration(hostname: "node-1"), detectors: BuiltinDetectors.make(),
                             profile: try ProfileLoader().embeddedDefault(), sink: sink)
-            queue = CaptureQueue(capacity: capacity)
+            queue = CaptureQueue(capacity: capacity, batchCapacity: batchCapacity)
             input = K8sAuditInput(queue: queue, logger: logger, metrics: metrics)
         }
         /// Ends the input and runs everything queued through the engine.
@@ -112,6 +112,35 @@ final class K8sAuditWebhookTests: XCTestCase {
             try await pipeline.drain()
             XCTAssertEqual(pipeline.sink.alerts.map { $0.fields["ka.auditid"] }, [.string("a1"), .string("a3")],
                            "only the batch that was acknowledged reached the engine")
+        } catch {
+            await listener.stop()
+            throw error
+        }
+        await listener.stop()
+    }
+
+    /// A batch of more events than one batch may ever queue gets 413 at once, not a 503 the sender
+    /// would retry forever; a batch within the share is taken.
+    func testBatchLargerThanABatchMayEverQueueIsRefusedWith413() async throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"), "needs /usr/bin/curl (apt-get install curl)")
+        let pipeline = try Pipeline(capacity: 8, batchCapacity: 2, metrics: K8sAuditIngestMetrics(source: "webhook", factory: PrometheusMetrics().factory),
+                                    logger: LogCapture().logger())
+        let route = K8sAuditRoute.registration { [input = pipeline.input] in input.ingest(body: $0) }
+        let listener = try ServiceListener(address: ListenAddress(host: "127.0.0.1", port: 0), health: HealthState(),
+                                           metrics: PrometheusMetrics(), routes: [route], logger: Logger(label: "test"))
+        let port = try await listener.start()
+        do {
+            func batch(_ items: [String]) -> String {
+                #"{"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":["# + items.joined(separator: ",") + "]}"
+            }
+            let (status, body, headers) = try curlWithHeaders(port: port, body: batch([Self.listSecrets, Self.exec, Self.leaseEarly]))
+            XCTAssertEqual(status, 413, body)
+            XCTAssertTrue(body.contains("batch of 3 audit events is more than the 2 one batch may queue"), body)
+            XCTAssertFalse(headers.lowercased().contains("retry-after"), headers)
+            let (okStatus, okBody) = try curl(port: port, body: batch([Self.listSecrets, Self.exec]))
+            XCTAssertEqual(okStatus, 200, okBody)
+            try await pipeline.drain()
+            XCTAssertEqual(pipeline.sink.alerts.map { $0.fields["ka.auditid"] }, [.string("a1"), .string("a3")])
         } catch {
             await listener.stop()
             throw error

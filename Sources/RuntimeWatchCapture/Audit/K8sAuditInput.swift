@@ -17,6 +17,7 @@ public struct K8sAuditInput: Sendable {
     /// One log line per second at most for refused batches: a flood refused batch by batch wrote
     /// one line each (10,710 lines in 25 s).
     private let busyLog = RefusalLog()
+    private let oversizeLog = RefusalLog()
 
     public init(queue: CaptureQueue, logger: Logger, metrics: K8sAuditIngestMetrics) {
         self.queue = queue
@@ -44,6 +45,13 @@ public struct K8sAuditInput: Sendable {
             } catch {
                 malformed.append(.init(position: "event \(i)", reason: error.reason))
             }
+        }
+        // Refused for good, not "busy": a 503 would have the sender retry a batch that never fits.
+        guard records.count <= queue.batchCapacity else {
+            oversizeLog.note(batchOf: records.count) { refused, events in
+                logger.warning("k8s-audit: \(refused) batch(es), \(events) events, refused with 413 since the last line: a batch may hold at most \(queue.batchCapacity) events")
+            }
+            return .tooLarge(events: records.count, limit: queue.batchCapacity)
         }
         guard records.isEmpty || queue.pushAll(records) else {
             let why = queue.isRefusingBatches ? "monitor stopping" : "pipeline busy"

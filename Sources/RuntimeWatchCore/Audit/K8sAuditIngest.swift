@@ -11,6 +11,10 @@ public enum K8sAuditIngestOutcome: Sendable, Equatable {
     /// The pipeline cannot take the batch now; nothing of it was queued: answer 503 with
     /// `Retry-After`, and the API server's webhook backend sends the batch again.
     case busy(retryAfterSeconds: Int)
+    /// The batch holds more events than one batch may ever queue (a quarter of the capture queue):
+    /// answer 413, since a retry of the same batch would be refused forever. The API server's
+    /// `--audit-webhook-batch-max-size` (default 400) keeps real batches far below it.
+    case tooLarge(events: Int, limit: Int)
 }
 
 /// The body of a 200 answer.

@@ -2,7 +2,7 @@
 // POST /k8s-audit: the API server's audit webhook backend sends `EventList` batches here. The route
 // only hands the body to capture (`K8sAuditInput`) and answers for what happened to it: 200 with a
 // JSON summary (malformed items listed by position and reason), 400 for a body that is not an audit
-// document, 503 with Retry-After when the pipeline cannot take the batch now (the API server retries
+// document, 413 for a batch of more events than one batch may ever queue, 503 with Retry-After when the pipeline cannot take the batch now (the API server retries
 // non-2xx batches, so nothing acknowledged is ever lost).
 
 import Foundation
@@ -32,6 +32,9 @@ public enum K8sAuditRoute {
         case .busy(let seconds):
             return RouteResponse(status: 503, body: json(["error": "pipeline busy; retry the batch"]), contentType: "application/json",
                                  headers: [("Retry-After", "\(seconds)")])
+        case .tooLarge(let events, let limit):
+            return RouteResponse(status: 413, body: json(["error": "batch of \(events) audit events is more than the \(limit) one batch may queue; send smaller batches (--audit-webhook-batch-max-size) or raise --queue-capacity"]),
+                                 contentType: "application/json")
         }
     }
 
