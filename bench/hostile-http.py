@@ -102,8 +102,11 @@ def alerts_in(path):
 
 def row_posts(work):
     mon = Monitor(work, ["--output", os.path.join(work, "alerts.jsonl")], 120)
-    item = len(secret_get("s%07d-" % 0 + "x" * 200)) + 1
-    body = event_list([secret_get("s%07d-" % i + "x" * 200) for i in range(30_000_000 // item)])  # valid JSON, ~30 MB
+    # Valid JSON, ~30 MB, of items of ~2 KB: fewer than the 16,384 events one batch may queue, so
+    # every body is decoded (the worst case for memory), and the ones that fit are taken.
+    pad = "x" * 600
+    item = len(secret_get("s%07d-" % 0 + pad)) + 1
+    body = event_list([secret_get("s%07d-" % i + pad) for i in range(30_000_000 // item)])
     results = []
     threads = [threading.Thread(target=lambda: results.append(request(mon.port, "POST", "/k8s-audit", body, timeout=60)[0]))
                for _ in range(16)]

@@ -18,6 +18,10 @@ public struct K8sAuditInput: Sendable {
     /// one line each (10,710 lines in 25 s).
     private let busyLog = RefusalLog()
     private let oversizeLog = RefusalLog()
+    /// One body decoded at a time: decoding amplifies a body several times over (a 30 MB batch
+    /// takes about 100 MB while it is decoded), and the listener's body budget (64 MiB) lets two
+    /// such bodies in at once; 16 concurrent 30 MB POSTs peaked at 255 MiB without this.
+    private let decoding = OneAtATime()
 
     public init(queue: CaptureQueue, logger: Logger, metrics: K8sAuditIngestMetrics) {
         self.queue = queue
@@ -27,6 +31,13 @@ public struct K8sAuditInput: Sendable {
 
     /// Decodes a posted body (an `EventList` or a single `Event`) and queues its events.
     public func ingest(body: [UInt8]) -> K8sAuditIngestOutcome {
+        if queue.isFullForBatches { return refuseBusy(events: 0) }
+        return decoding.run { ingestDecoding(body) }
+    }
+
+    private func ingestDecoding(_ body: [UInt8]) -> K8sAuditIngestOutcome {
+        // Checked again: the queue may have filled while this body waited for its turn.
+        if queue.isFullForBatches { return refuseBusy(events: 0) }
         let decoded: AuditDecodeResult
         do {
             decoded = try AuditEventDecoder.decodeDocument(body)
@@ -53,13 +64,7 @@ public struct K8sAuditInput: Sendable {
             }
             return .tooLarge(events: records.count, limit: queue.batchCapacity)
         }
-        guard records.isEmpty || queue.pushAll(records) else {
-            let why = queue.isRefusingBatches ? "monitor stopping" : "pipeline busy"
-            busyLog.note(batchOf: records.count) { refused, events in
-                logger.notice("k8s-audit: \(why): \(refused) batch(es), \(events) events, refused with 503 since the last line (the sender retries)")
-            }
-            return .busy(retryAfterSeconds: retryAfterSeconds)
-        }
+        guard records.isEmpty || queue.pushAll(records) else { return refuseBusy(events: records.count) }
         for m in malformed { logger.warning("k8s-audit: skipped \(m.position): \(m.reason)") }
         metrics.count(events)
         metrics.countMalformed(malformed.count)
@@ -68,6 +73,21 @@ public struct K8sAuditInput: Sendable {
             skippedStages: events.filter { !AuditStagePolicy.shouldEvaluate($0) }.count,
             malformed: malformed, dropped: 0))
     }
+
+    /// A 503 the sender retries; `events` is 0 when the body was refused before it was decoded.
+    private func refuseBusy(events: Int) -> K8sAuditIngestOutcome {
+        let why = queue.isRefusingBatches ? "monitor stopping" : "pipeline busy"
+        busyLog.note(batchOf: events) { refused, events in
+            logger.notice("k8s-audit: \(why): \(refused) batch(es), \(events) decoded events, refused with 503 since the last line (the sender retries)")
+        }
+        return .busy(retryAfterSeconds: retryAfterSeconds)
+    }
+}
+
+/// A lock a struct can hold (Mutex is not copyable).
+final class OneAtATime: Sendable {
+    private let lock = Mutex(())
+    func run<T>(_ body: () -> T) -> T { lock.withLock { _ in body() } }
 }
 
 /// Counts refused batches and lets them be logged at most once a second, with the counts since the

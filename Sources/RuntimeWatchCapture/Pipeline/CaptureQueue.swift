@@ -102,6 +102,12 @@ public final class CaptureQueue: Sendable {
     /// be judged). Single records from the capture threads are still queued until `finish()`.
     public func refuseBatches() { state.withLock { $0.refusesBatches = true } }
 
+    /// True when `pushAll` would refuse any batch now (stopping, finished, or the batch share is
+    /// full): lets a webhook answer 503 before it spends memory and time decoding the body.
+    public var isFullForBatches: Bool {
+        state.withLock { s in s.finished || s.refusesBatches || s.queuedEvents + s.inHand >= batchCapacity }
+    }
+
     /// True once `refuseBatches()` was called.
     public var isRefusingBatches: Bool { state.withLock { $0.refusesBatches } }
 
