@@ -60,6 +60,42 @@ final class CaptureQueueOverfillTests: XCTestCase {
         XCTAssertTrue(text.contains(#"runtime_watch_drops_total{source="proc_connector",cause="kernel_overflow"} 4"#), text)
     }
 
+    /// Bounded in bytes as well as in events: execs with long command lines fill the byte budget
+    /// long before the event capacity; what does not fit is dropped and counted like a full queue,
+    /// small events still fit, and the room comes back once the consumer has moved on.
+    func testTheQueueIsBoundedInBytesAndCountsWhatItRefuses() async throws {
+        let queue = CaptureQueue(capacity: 1000, byteBudget: 100_000)
+        func longExec(_ pid: Int32) -> EventRecord {
+            EventRecord(timestamp: 1_000 + UInt64(pid), event: .exec(RuntimeWatchCore.ProcessInfo(
+                pid: ProcessID(pid), exe: "/bin/sh", argv: ["sh", "-c", String(repeating: "x", count: 16_000)])))
+        }
+        let bytes = longExec(1).queuedBytes
+        XCTAssertGreaterThan(bytes, 16_000)
+        let fit = 100_000 / bytes
+        for pid in 1...Int32(fit + 4) { XCTAssertEqual(queue.push(longExec(pid), from: "proc_connector"), Int(pid) <= fit, "exec \(pid)") }
+        XCTAssertTrue(queue.push(exec(900, at: 5_000), from: "proc_connector"), "a small event still fits")
+        XCTAssertEqual(queue.losses, ["proc_connector/queue_full": 4])
+        XCTAssertFalse(queue.push(longExec(901), from: "proc_connector"), "no room for another long one")
+        XCTAssertEqual(queue.losses, ["proc_connector/queue_full": 5])
+
+        // The consumer takes everything (its batch in hand still counts), then asks for more: room again.
+        var source = QueueSource(queue: queue)
+        var execs = 0
+        while execs < fit + 1, let item = try await source.next() {
+            if case .event(let r) = item, case .exec = r.event { execs += 1 }
+        }
+        let more = Task { try await source.next() }
+        XCTAssertTrue(waitUntilTrue { queue.hasRoom }, "the taken batch no longer counts once the consumer asks for more")
+        XCTAssertTrue(queue.push(longExec(902), from: "proc_connector"))
+        _ = try await more.value
+        queue.finish()
+    }
+
+    private func waitUntilTrue(_ condition: () -> Bool) -> Bool {
+        for _ in 0..<500 { if condition() { return true }; usleep(10_000) }
+        return condition()
+    }
+
     func testWebhookBatchesAreAllOrNothingAndControlItemsAreNeverRefused() async {
         let queue = CaptureQueue(capacity: 3)
         XCTAssertTrue(queue.pushAll([exec(1, at: 1), exec(2, at: 2)]))

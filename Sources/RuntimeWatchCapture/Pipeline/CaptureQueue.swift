@@ -14,6 +14,11 @@ import Synchronization
 public final class CaptureQueue: Sendable {
     /// Most events queued at once (the consumer's batch in hand counts too).
     public let capacity: Int
+    /// Most bytes queued at once (`EventRecord.queuedBytes`, the batch in hand counts too): 65,536
+    /// execs with 16 KiB command lines would hold over a gigabyte; past the budget an event is
+    /// dropped and counted like one that found the queue full.
+    public let byteBudget: Int
+    public static let defaultByteBudget = 64 << 20
     /// Most items the consumer takes per lock acquisition.
     static let batch = 256
 
@@ -26,6 +31,9 @@ public final class CaptureQueue: Sendable {
         var queuedEvents = 0
         /// Events the consumer took with its last batch (still counted against the capacity).
         var inHand = 0
+        /// `queuedBytes` of the events in `items`, and of those in hand.
+        var queuedBytes = 0
+        var inHandBytes = 0
         var waiter: CheckedContinuation<Void, Never>?
         var pending: [LossKey: PendingLoss] = [:]
         /// Order in which pending losses were first seen, so reports come out in a stable order.
@@ -47,8 +55,9 @@ public final class CaptureQueue: Sendable {
     /// - Parameter batchCapacity: how full the queue may be after a batch (default: `capacity`). The
     ///   monitor keeps the rest for the kernel sources, so a webhook flood cannot make them drop
     ///   events, and a stop does not leave a large acknowledged backlog to drop.
-    public init(capacity: Int, batchCapacity: Int? = nil) {
+    public init(capacity: Int, batchCapacity: Int? = nil, byteBudget: Int = CaptureQueue.defaultByteBudget) {
         self.capacity = max(1, capacity)
+        self.byteBudget = max(1, byteBudget)
         self.batchCapacity = min(self.capacity, max(1, batchCapacity ?? capacity))
         state = Mutex(State())
     }
@@ -64,6 +73,7 @@ public final class CaptureQueue: Sendable {
     ///   (cause `queue_full`), and reported to the consumer as a `.drop` event.
     @discardableResult
     public func push(_ record: EventRecord, from source: String, wake: Bool = true) -> Bool {
+        let bytes = record.queuedBytes
         let (accepted, waiter) = state.withLock { s -> (Bool, CheckedContinuation<Void, Never>?) in
             guard !s.finished else { return (false, nil) }
             guard s.queuedEvents + s.inHand < capacity else {
@@ -71,8 +81,14 @@ public final class CaptureQueue: Sendable {
                           reason: "capture queue full (capacity \(capacity)): the pipeline fell behind")
                 return (false, Self.takeWaiter(&s))
             }
+            guard s.queuedBytes + s.inHandBytes + bytes <= byteBudget else {
+                Self.lose(&s, source: source, cause: "queue_full", count: 1, time: record.timestamp,
+                          reason: "capture queue full (\(byteBudget >> 20) MiB of events): the pipeline fell behind")
+                return (false, Self.takeWaiter(&s))
+            }
             s.items.append(.event(record))
             s.queuedEvents += 1
+            s.queuedBytes += bytes
             return (true, wake || s.queuedEvents >= Self.batch ? Self.takeWaiter(&s) : nil)
         }
         waiter?.resume()
@@ -88,10 +104,14 @@ public final class CaptureQueue: Sendable {
     /// Queues all of `records` or none (a webhook batch the sender can retry as a whole).
     /// - Returns: false, queuing nothing and counting nothing, when they do not all fit.
     public func pushAll(_ records: [EventRecord]) -> Bool {
+        let bytes = records.reduce(0) { $0 + $1.queuedBytes }
         let (accepted, waiter) = state.withLock { s -> (Bool, CheckedContinuation<Void, Never>?) in
+            // Bounded by count only: a batch's bytes are bounded by the request body it came from.
+            // They are counted, so the kernel sources see the room they take.
             guard !s.finished, !s.refusesBatches, s.queuedEvents + s.inHand + records.count <= batchCapacity else { return (false, nil) }
             s.items.append(contentsOf: records.map(SourceItem.event))
             s.queuedEvents += records.count
+            s.queuedBytes += bytes
             return (true, Self.takeWaiter(&s))
         }
         waiter?.resume()
@@ -127,6 +147,7 @@ public final class CaptureQueue: Sendable {
                 bySource[Self.source(of: record.event), default: 0] += 1
                 return true
             }
+            s.queuedBytes = 0
             let dropped = Int(bySource.values.reduce(0, +))
             s.queuedEvents -= dropped
             for (source, count) in bySource.sorted(by: { $0.key < $1.key }) {
@@ -140,7 +161,9 @@ public final class CaptureQueue: Sendable {
 
     /// True while a record pushed now would be queued (followers of files wait for room rather than
     /// drop: the file keeps what they have not read yet).
-    public var hasRoom: Bool { state.withLock { $0.queuedEvents + $0.inHand < capacity } }
+    public var hasRoom: Bool {
+        state.withLock { $0.queuedEvents + $0.inHand < capacity && $0.queuedBytes + $0.inHandBytes < byteBudget }
+    }
 
     /// Records a loss that happened before the queue (the kernel's buffer overflowed, a sequence gap,
     /// a fanotify overflow): it is counted and reported like the queue's own.
@@ -213,14 +236,16 @@ public final class CaptureQueue: Sendable {
             s.pending.removeAll(keepingCapacity: true)
             s.pendingOrder.removeAll(keepingCapacity: true)
             let n = min(Self.batch, s.items.count)
-            var events = 0
+            var events = 0, bytes = 0
             for item in s.items.prefix(n) {
-                if case .event = item { events += 1 }
+                if case .event(let record) = item { events += 1; bytes += record.queuedBytes }
                 out.append(item)
             }
             s.items.removeFirst(n)
             s.queuedEvents -= events
             s.inHand = events
+            s.queuedBytes -= bytes
+            s.inHandBytes = bytes
             if out.isEmpty { return s.finished ? nil : [] }
             return out
         }
