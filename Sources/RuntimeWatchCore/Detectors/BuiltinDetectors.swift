@@ -5,6 +5,6 @@ public enum BuiltinDetectors {
     public static func make() -> [any Detector] {
         // Egress before the shell rule: when one connect raises both, the egress alert is held first
         // and the shell alert takes it in (`ShellEgressJoin`), so the one line says so.
-        [TokenReadDetector(), EgressDetector(), ReverseShellDetector(), K8sAuditDetector()]
+        [TokenReadDetector(), EgressDetector(), ReverseShellDetector(), K8sAuditDetector(), K8sTokenUseDetector()]
     }
 }

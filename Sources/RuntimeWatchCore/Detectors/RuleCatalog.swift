@@ -106,6 +106,13 @@ extension Rule {
         description: "An identity other than the kubelet and the control-plane controllers created a service-account token (TokenRequest, kubectl create token), minting credentials for that service account.",
         advice: "Find why ka.user.name needed a token for ka.target.name; if unexpected, delete the service account's tokens (recreate the account) and review who may create serviceaccounts/token.")
 
+    /// A pod's bound service-account token used from an address that is not the pod's.
+    public static let k8sTokenUsedElsewhere = Rule(
+        id: "k8s-token-used-elsewhere", name: "K8s service account token used from another address", priority: .critical, source: .k8sAudit,
+        tags: ["T1528", "T1550.001", "mitre_credential_access", "mitre_lateral_movement", "k8s_audit", "k8s"],
+        description: "A request authenticated with a pod's bound service-account token (the pod named in user.extra) came from the address of another pod on this node, or, for a pod on this node, from an address that is not the pod's own.",
+        advice: "Treat the token as stolen: delete the token's pod (its bound token dies with it), look for service-account-token-read alerts in that pod to find how it was taken, and review what the requests did with ka.user.name's rights.")
+
     /// Every k8s_audit rule, in catalog order.
     public static let k8sAuditRules: [Rule] = [
         .k8sSecretsListedAllNamespaces, .k8sSecretRead, .k8sPodExec, .k8sPrivilegedWorkload, .k8sTokenRequest,
@@ -123,7 +130,7 @@ public struct RuleCatalog: Sendable {
     public static let builtin = RuleCatalog([
         .serviceAccountTokenRead, .reverseShell, .bindShell, .unexpectedOutboundConnection, .kubernetesAPIAfterTokenRead,
         .internalEventDrop, .internalSyscallRefused, .incident, .responseTaken,
-    ] + Rule.k8sAuditRules)
+    ] + Rule.k8sAuditRules + [.k8sTokenUsedElsewhere])
 
     public init(_ rules: [Rule] = []) {
         self.rules = []

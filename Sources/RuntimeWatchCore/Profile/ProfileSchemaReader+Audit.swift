@@ -26,7 +26,7 @@ extension ProfileSchemaReader {
     func auditEntry(from node: Node) throws(ProfileError) -> AuditAllowEntry {
         let fields = try mapping(node, what: "an audit allow entry", allowed: Self.auditEntryKeys)
         var entry = AuditAllowEntry(origin: location(of: node))
-        let auditRules = Set(Rule.k8sAuditRules.map(\.id))
+        let auditRules = Set(RuleCatalog.builtin.rules.filter { $0.source == .k8sAudit }.map(\.id))
         if let n = fields["rules"] {
             for (id, idNode) in try stringList(n, what: "'rules'") {
                 let known = try ruleID(id, at: idNode)
