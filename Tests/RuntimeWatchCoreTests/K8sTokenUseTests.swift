@@ -112,4 +112,44 @@ final class K8sTokenUseTests: XCTestCase {
         e.finish()
         XCTAssertEqual(sink.detections, [])
     }
+
+    // MARK: - A token read linked to the requests made with that token (k8s-api-after-token-read)
+
+    /// A shell in web-0 reads the token at t0 + 5 s.
+    private func shellReadsToken() -> [EventRecord] {
+        [EventRecord(timestamp: t0 + 4_000_000_000, event: .exec(ProcessInfo(pid: ProcessID(700), ppid: ProcessID(500), exe: "/bin/sh",
+                                                                          argv: ["sh"], cgroup: "/kubepods/besteffort/poduid-web/\(web.rawValue)"))),
+         EventRecord(timestamp: t0 + 5_000_000_000, event: .fileOpen(FileOpenEvent(
+             pid: ProcessID(700), path: "/var/lib/kubelet/pods/uid-web/volumes/token",
+             containerPath: "/var/run/secrets/kubernetes.io/serviceaccount/token")))]
+    }
+
+    func testAShellsTokenReadAndTheRequestsMadeWithTheTokenAreOneAlertListingThem() throws {
+        let web0 = (name: "web-0", uid: "uid-web")
+        let alerts = try run(shellReadsToken() + [request("q1", tokenOf: web0, from: "10.244.1.23", at: 8),
+                                                  request("q2", tokenOf: web0, from: "10.244.1.23", at: 9),
+                                                  request("q2", tokenOf: web0, from: "10.244.1.23", stage: "ResponseStarted", at: 9),
+                                                  request("q3", tokenOf: web0, from: "10.244.1.23", at: 12)])
+        let linked = alerts.filter { $0.ruleID == "k8s-api-after-token-read" }
+        XCTAssertEqual(linked.count, 1, "\(alerts.map(\.ruleID))")
+        XCTAssertEqual(linked.first?.fields["ka.requests"], .list(Array(repeating: "get configmaps shop/app 200", count: 3)))
+        XCTAssertEqual(linked.first?.fields["ka.requests.count"], .int(3))
+        XCTAssertEqual(linked.first?.fields["rw.token.reader_exepath"], .string("/bin/sh"))
+        XCTAssertEqual(linked.first?.fields["k8s.pod.name"], .string("web-0"))
+        XCTAssertEqual(alerts.filter { $0.ruleID == "service-account-token-read" }.count, 1)
+        XCTAssertTrue(linked.first?.output.contains("then used for 3 API requests: get configmaps shop/app 200;") == true, linked.first?.output ?? "")
+    }
+
+    func testARequestThatReachesTheEngineBeforeTheReadIsStillLinked() throws {
+        let web0 = (name: "web-0", uid: "uid-web")
+        let read = shellReadsToken()
+        let alerts = try run([read[0], request("q1", tokenOf: web0, from: "10.244.1.23", at: 8), read[1]])
+        XCTAssertEqual(alerts.filter { $0.ruleID == "k8s-api-after-token-read" }.map { $0.fields["ka.requests.count"] }, [.int(1)])
+    }
+
+    func testRequestsWithAnotherPodsTokenOrBeforeTheReadAreNotLinked() throws {
+        let alerts = try run([request("early", tokenOf: ("web-0", "uid-web"), from: "10.244.1.23", at: 2)] + shellReadsToken()
+                             + [request("q1", tokenOf: ("db-0", "uid-db"), from: "10.244.1.24", at: 8)])
+        XCTAssertEqual(alerts.filter { $0.ruleID == "k8s-api-after-token-read" }, [])
+    }
 }

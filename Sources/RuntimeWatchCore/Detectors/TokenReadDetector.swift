@@ -24,6 +24,10 @@ public struct TokenReadDetector: Detector {
     /// Last unexpected token read per container (or per host pid for host processes). Bounded.
     private var unexpectedReads: [String: TokenRead] = [:]
     private let maxTracked = 4096
+    /// Reads linked, by pod UID, to the API requests made with the pod's token (audit events).
+    private var auditLink = TokenUseLink(windowNanoseconds: 600_000_000_000)
+    /// The latest audit event time (audit events run on the API server's clock).
+    private var auditClock: UInt64 = 0
 
     public init() {}
 
@@ -33,6 +37,8 @@ public struct TokenReadDetector: Detector {
             return tokenRead(open, record: record, context: context)
         case .connect(let c) where c.result == 0 || c.result == 115:
             return apiAfterRead(c, record: record, context: context)
+        case .k8sAudit(let e):
+            return requestWithPodToken(e, record: record, context: context)
         default:
             return []
         }
@@ -43,6 +49,7 @@ public struct TokenReadDetector: Detector {
         switch record.event {
         case .fileOpen(let open): !open.write
         case .connect(let c): (c.result == 0 || c.result == 115) && !unexpectedReads.isEmpty
+        case .k8sAudit(let e): e.user.extraValue(K8sTokenUseDetector.podUIDExtra) != nil
         default: false
         }
     }
@@ -64,6 +71,9 @@ public struct TokenReadDetector: Detector {
         let key = correlationKey(pid, context: context)
         if unexpectedReads.count >= maxTracked { unexpectedReads.removeAll(keepingCapacity: true) }
         unexpectedReads[key] = TokenRead(time: record.timestamp, pid: pid, exe: info?.exe, path: seenPath)
+        if let podUID = context.state.process(pid)?.container.flatMap({ context.state.container($0)?.podUID }) {
+            auditLink.noteRead(TokenUseLink.Read(time: record.timestamp, pid: pid, exe: info?.exe, path: seenPath), podUID: podUID, record: record)
+        }
 
         let extra: [String: FieldValue] = [
             "fd.name": .string(seenPath),
@@ -90,6 +100,43 @@ public struct TokenReadDetector: Detector {
             "rw.token.path": .string(read.path),
         ]
         return [context.alert(.kubernetesAPIAfterTokenRead, output: Self.apiTemplate, record: record, pid: c.pid, extra: extra)]
+    }
+
+    /// An audit event made with a pod's bound token: linked to a suspicious read in that pod.
+    private mutating func requestWithPodToken(_ e: AuditEvent, record: EventRecord, context: DetectionContext) -> [Alert] {
+        auditClock = max(auditClock, record.timestamp)
+        if AuditStagePolicy.shouldEvaluate(e), let podUID = e.user.extraValue(K8sTokenUseDetector.podUIDExtra) {
+            let ref = e.objectRef
+            let object = [ref?.namespace, ref?.name].compactMap { $0.flatMap { $0.isEmpty ? nil : $0 } }.joined(separator: "/")
+            let line = "\(e.verb) \([ref?.resource, ref?.subresource].compactMap { $0 }.joined(separator: "/")) \(object.isEmpty ? "-" : object) "
+                + (e.responseStatus?.code.map(String.init) ?? "-")
+            auditLink.noteRequest(TokenUseLink.Request(time: record.timestamp, auditID: e.auditID, line: line), podUID: podUID, record: record)
+        }
+        return auditLink.due(auditNow: auditClock, tick: nil).map { linkedAlert($0, context: context) }
+    }
+
+    /// Requests still being collected when the audit source goes quiet (or the input ends).
+    public mutating func due(now: UInt64, context: DetectionContext) -> [Alert] {
+        guard !auditLink.isIdle else { return [] }
+        return auditLink.due(auditNow: auditClock, tick: now).map { linkedAlert($0, context: context) }
+    }
+
+    private func linkedAlert(_ linked: TokenUseLink.Linked, context: DetectionContext) -> Alert {
+        let more = linked.total > linked.requests.count ? "; \(linked.total - linked.requests.count) more" : ""
+        let extra: [String: FieldValue] = [
+            "rw.token.read_time": .int(Int64(clamping: linked.read.time)),
+            "rw.token.reader_pid": .int(Int64(linked.read.pid.rawValue)),
+            "rw.token.reader_exepath": FieldValue(linked.read.exe),
+            "rw.token.path": .string(linked.read.path),
+            "rw.token.pod_uid": .string(linked.podUID),
+            "rw.evidence": .string("audit"),
+            "ka.requests": .list(linked.requests.map(\.line)),
+            "ka.requests.count": .int(Int64(linked.total)),
+        ]
+        let output = "Service account token read by %rw.token.reader_exepath (pid=%rw.token.reader_pid) then used for "
+            + "\(linked.total) API request\(linked.total == 1 ? "" : "s"): \(linked.requests.map(\.line).joined(separator: "; "))\(more) "
+            + "(container=%container.id pod=%k8s.ns.name/%k8s.pod.name)"
+        return context.alert(.kubernetesAPIAfterTokenRead, output: output, record: linked.record, pid: linked.read.pid, extra: extra)
     }
 
     /// The API server: the profile's `kubernetes_api` setting, else any address on 443/6443 once a
