@@ -152,4 +152,19 @@ final class K8sTokenUseTests: XCTestCase {
                              + [request("q1", tokenOf: ("db-0", "uid-db"), from: "10.244.1.24", at: 8)])
         XCTAssertEqual(alerts.filter { $0.ruleID == "k8s-api-after-token-read" }, [])
     }
+
+    /// Every audit rule ties a request made with a pod's bound token to that pod (exact), before
+    /// trying the source address or the service account's namespace.
+    func testAnAuditAlertIsLinkedToTheTokensPodByItsUID() throws {
+        let sink = InMemoryAlertSink()
+        var e = try engine(sink: sink)
+        let user = AuditUser(username: "system:serviceaccount:shop:default", extra: [K8sTokenUseDetector.podUIDExtra: ["uid-db"]])
+        e.process(EventRecord(timestamp: t0 + 10_000_000_000, event: .k8sAudit(AuditEvent(
+            level: "Metadata", auditID: "s1", stage: "ResponseComplete", requestURI: "/api/v1/secrets", verb: "list", user: user,
+            sourceIPs: ["10.244.1.24"], objectRef: AuditObjectReference(resource: "secrets"), responseStatus: AuditResponseStatus(code: 403)))))
+        e.finish()
+        let listed = sink.detections.filter { $0.ruleID == "k8s-secrets-listed-all-namespaces" }
+        XCTAssertEqual(listed.first?.fields["ka.correlation"], .string("token-pod-uid"))
+        XCTAssertEqual(listed.first?.fields["k8s.pod.name"], .string("db-0"))
+    }
 }

@@ -7,7 +7,8 @@
 /// How an audit event was tied to a pod known to the runtime side.
 public struct AuditPodLink: Sendable, Hashable {
     public var container: ContainerID
-    /// `source-ip` (exact: the request came from the pod's address) or `service-account-namespace`
+    /// `token-pod-uid` (exact: the request was made with the pod's bound token), `source-ip` (exact:
+    /// the request came from the pod's address) or `service-account-namespace`
     /// (the requester is a service account of the only pod known in that namespace).
     public var method: String
     public init(container: ContainerID, method: String) { self.container = container; self.method = method }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Links an audit event to a pod the runtime side knows. Exact: a source IP that is a pod's own
+// Links an audit event to a pod the runtime side knows. Exact: a bound service-account token names
+// its pod (`user.extra` pod-uid), when that pod runs here; or a source IP that is a pod's own
 // address on this node (learned from its connects). Heuristic, and labelled so: the requester is a
 // service account `system:serviceaccount:NS:NAME` and exactly one pod of namespace NS is known
 // (CRI annotations do not carry the service-account name, so with several pods we cannot tell).
@@ -7,6 +8,10 @@
 public enum AuditPodCorrelation {
     /// The pod link for `event`, or nil when nothing on this node can be tied to it.
     public static func link(_ event: AuditEvent, state: SystemState) -> AuditPodLink? {
+        if let uid = event.user.extraValue(K8sTokenUseDetector.podUIDExtra),
+           let pod = state.containers.values.filter({ $0.podUID == uid }).min(by: { $0.id.rawValue < $1.id.rawValue }) {
+            return AuditPodLink(container: pod.id, method: "token-pod-uid")
+        }
         for ip in event.sourceIPs ?? [] {
             if let id = state.podAddresses.container(forAddress: ip) { return AuditPodLink(container: id, method: "source-ip") }
         }
