@@ -30,6 +30,14 @@ public struct AuditRequestObject: Sendable, Hashable, Codable {
         spec = try c.decodeIfPresent(AuditObjectSpec.self, forKey: .spec)
     }
 
+    /// `Kind/name` of what this workload belongs to: its owner (a pod's ReplicaSet, DaemonSet, Job,
+    /// ...), or the object itself when it has none (a Deployment, a bare Pod).
+    public var workloadOwner: String? {
+        if let o = metadata?.owner, let kind = o.kind, let name = o.name { return "\(kind)/\(name)" }
+        guard let kind, let name = metadata?.name ?? metadata?.generateName else { return nil }
+        return "\(kind)/\(name)"
+    }
+
     /// The pod spec this object creates: the spec itself for a Pod, else the template's.
     public var podSpec: AuditPodSpec? {
         guard let spec else { return nil }
@@ -43,8 +51,25 @@ public struct AuditObjectMetadata: Sendable, Hashable, Codable {
     public var name: String?
     public var namespace: String?
     public var generateName: String?
-    public init(name: String? = nil, namespace: String? = nil, generateName: String? = nil) {
-        self.name = name; self.namespace = namespace; self.generateName = generateName
+    /// Who owns the object (a controller's pods name their ReplicaSet, DaemonSet, Job, ...).
+    public var ownerReferences: [AuditOwnerReference]?
+    public init(name: String? = nil, namespace: String? = nil, generateName: String? = nil,
+                ownerReferences: [AuditOwnerReference]? = nil) {
+        self.name = name; self.namespace = namespace; self.generateName = generateName; self.ownerReferences = ownerReferences
+    }
+
+    /// The managing owner (`controller: true`), else the first owner.
+    public var owner: AuditOwnerReference? {
+        ownerReferences?.first { $0.controller == true } ?? ownerReferences?.first
+    }
+}
+
+public struct AuditOwnerReference: Sendable, Hashable, Codable {
+    public var kind: String?
+    public var name: String?
+    public var controller: Bool?
+    public init(kind: String? = nil, name: String? = nil, controller: Bool? = nil) {
+        self.kind = kind; self.name = name; self.controller = controller
     }
 }
 

@@ -34,6 +34,8 @@ public struct K8sAuditDetector: Detector {
     /// other events are current, so the wait is measured on the audit events' own clock.
     private var auditClock: UInt64 = 0
     private let maxUndecided = 4096
+    /// Workload writers and the risky templates already reported (k8s-privileged-workload).
+    private var workloads = WorkloadTemplates()
 
     public init() {}
 
@@ -95,12 +97,24 @@ public struct K8sAuditDetector: Detector {
     /// stage never came; it says so (`ka.auth.decision` unknown, `rw.decision` undecided).
     private mutating func evaluate(_ e: AuditEvent, record: EventRecord, context: DetectionContext, undecided: Bool) -> [Alert] {
         guard evaluated.insert(e.auditID) else { return [] }
+        if Self.workloadResources.contains(e.objectRef?.resource ?? ""), ["create", "update", "patch"].contains(e.verb) {
+            workloads.noteWrite(e)
+        }
         guard var (rule, template, extra, priority) = match(e, profile: context.profile) else { return [] }
         if undecided {
             template = "Undecided: " + template
             extra["rw.decision"] = .string("undecided")
         }
         if context.profile.audit.allows(rule: rule.id, event: e) != nil { return [] }
+        if rule == .k8sPrivilegedWorkload {
+            guard let spec = e.requestObject?.podSpec,
+                  workloads.isNew(PodSpecRisk.analyse(spec), images: spec.allContainers.map { $0.image ?? "" },
+                                  namespace: e.objectRef?.namespace, at: record.timestamp) else { return [] }
+            let owner = e.requestObject?.metadata?.owner
+            extra["ka.req.owner"] = FieldValue(e.requestObject?.workloadOwner)
+            extra["ka.req.owner.last_writer"] = FieldValue(owner.flatMap { workloads.lastWriter(ofOwner: $0, namespace: e.objectRef?.namespace) })
+            if owner != nil { template += " owner=%ka.req.owner owner_written_by=%ka.req.owner.last_writer" }
+        }
 
         let denied = e.isDenied
         var effective = priority ?? rule.priority

@@ -23,6 +23,10 @@ public struct AuditAllowEntry: Sendable, Hashable {
     /// Target (objectRef) namespaces; a cluster-wide request (no namespace) never matches a
     /// non-empty list.
     public var namespaces: [Glob]
+    /// Workload entries (`k8s-privileged-workload`): globs on the pod's container images (every
+    /// container must match one) and on its owner, `Kind/name` (`DaemonSet/kube-proxy`).
+    public var images: [Glob] = []
+    public var owners: [Glob] = []
     public var reason: String?
     public var origin: ProfileLocation
 
@@ -33,11 +37,15 @@ public struct AuditAllowEntry: Sendable, Hashable {
         self.namespaces = namespaces; self.reason = reason; self.origin = origin
     }
 
-    /// True if this entry expects `event` for `rule`: the rule is covered, the requesting user
+    /// True if this entry expects `event` for `rule`: the rule is covered (an identity-scoped entry
+    /// never covers k8s-privileged-workload), the requesting user
     /// (`user.username`) or one of its groups matches (when any are given), and the user agent
     /// and target namespace match (when given).
     public func matches(rule: String, event: AuditEvent) -> Bool {
         guard rules.isEmpty || rules.contains(rule) else { return false }
+        // Workload risk is allowed by the workload, never by who created it (a controller creates
+        // every pod of a Deployment): an entry scoped by identity does not cover it.
+        if rule == Rule.k8sPrivilegedWorkload.id, !users.isEmpty || !groups.isEmpty || !userAgents.isEmpty { return false }
         if !users.isEmpty || !groups.isEmpty {
             let name = event.user.username ?? ""
             let byName = users.contains { $0.matches(name) }
@@ -49,6 +57,13 @@ public struct AuditAllowEntry: Sendable, Hashable {
         }
         if !namespaces.isEmpty {
             guard let ns = event.objectRef?.namespace, !ns.isEmpty, namespaces.contains(where: { $0.matches(ns) }) else { return false }
+        }
+        if !images.isEmpty {
+            let podImages = event.requestObject?.podSpec?.allContainers.map { $0.image ?? "" } ?? []
+            guard !podImages.isEmpty, podImages.allSatisfy({ image in images.contains { $0.matches(image) } }) else { return false }
+        }
+        if !owners.isEmpty {
+            guard let owner = event.requestObject?.workloadOwner, owners.contains(where: { $0.matches(owner) }) else { return false }
         }
         return true
     }

@@ -94,23 +94,28 @@ allow:
     reason: "loopback is not outbound"
 
 # --- Kubernetes API audit (k8s_audit rules) ----------------------------------------------
-# The control plane's own identities are expected to read secrets, mint tokens and create
-# pods from templates; people and workloads are not. Exec/attach is never allowlisted here.
+# The control plane's own identities are expected to read secrets and mint tokens; people and
+# workloads are not. Exec/attach is never allowlisted here. Workload risk (privileged, host
+# namespaces, hostPath) is allowed by the WORKLOAD, never by who created it: every pod of a
+# Deployment, DaemonSet or Job is created by a kube-system controller.
 audit:
   allow:
-    - rules: [k8s-secrets-listed-all-namespaces, k8s-secret-read, k8s-privileged-workload, k8s-token-request]
+    - rules: [k8s-secrets-listed-all-namespaces, k8s-secret-read, k8s-token-request]
       users: ["system:kube-controller-manager", "system:kube-scheduler", "system:apiserver", "system:kube-proxy"]
       reason: "control-plane components authenticate as their system: users"
-    - rules: [k8s-secrets-listed-all-namespaces, k8s-secret-read, k8s-privileged-workload, k8s-token-request]
+    - rules: [k8s-secrets-listed-all-namespaces, k8s-secret-read, k8s-token-request]
       users: ["system:serviceaccount:kube-system:*"]
       reason: "controllers (daemon-set-controller, replicaset-controller, generic-garbage-collector, ...) and kube-system add-ons"
-    - rules: [k8s-secrets-listed-all-namespaces, k8s-secret-read, k8s-privileged-workload, k8s-token-request]
+    - rules: [k8s-secrets-listed-all-namespaces, k8s-secret-read, k8s-token-request]
       users: ["system:node:*"]
       groups: ["system:nodes"]
       reason: "the kubelet reads its pods' secrets, requests their projected tokens and creates mirror pods"
-    - rules: [k8s-secrets-listed-all-namespaces, k8s-secret-read, k8s-privileged-workload, k8s-token-request]
+    - rules: [k8s-secrets-listed-all-namespaces, k8s-secret-read, k8s-token-request]
       users: ["eks:*"]
       reason: "EKS control-plane components (eks:certificate-controller, eks:node-manager, eks:addon-manager, ...)"
+    - rules: [k8s-privileged-workload]
+      namespaces: [kube-system]
+      reason: "node agents (kube-proxy, CNI and CSI node plugins) and static control-plane pods run privileged in kube-system"
 
 """#
 }
