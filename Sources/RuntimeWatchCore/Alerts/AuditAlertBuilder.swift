@@ -20,7 +20,7 @@ public enum AuditAlertBuilder {
     /// `ka.verb`, `ka.uri`, `ka.useragent`, `ka.sourceips`, `ka.target.resource`,
     /// `ka.target.subresource`, `ka.target.namespace`, `ka.target.name`, `ka.response.code`,
     /// `ka.auth.decision`, `ka.auth.reason`, `ka.user.extra.arn`, `ka.user.extra.canonicalArn`,
-    /// `ka.user.extra.sessionName`, `ka.correlation`.
+    /// `ka.user.extra.sessionName`, `ka.correlation`, and `rw.actor` (human, workload, control-plane).
     public static func auditFields(_ e: AuditEvent) -> [String: FieldValue] {
         var f: [String: FieldValue] = [:]
         f["ka.auditid"] = .string(e.auditID)
@@ -43,6 +43,7 @@ public enum AuditAlertBuilder {
         f["ka.user.extra.canonicalArn"] = FieldValue(e.user.extraValue("canonicalArn"))
         f["ka.user.extra.sessionName"] = FieldValue(e.user.extraValue("sessionName"))
         f["ka.correlation"] = .null
+        f["rw.actor"] = .string(AuditActor(e.user).rawValue)
         return f
     }
 

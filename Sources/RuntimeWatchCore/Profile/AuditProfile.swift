@@ -27,6 +27,8 @@ public struct AuditAllowEntry: Sendable, Hashable {
     /// container must match one) and on its owner, `Kind/name` (`DaemonSet/kube-proxy`).
     public var images: [Glob] = []
     public var owners: [Glob] = []
+    /// Who is behind the request (`AuditActor`); if given, must be one of these.
+    public var actors: Set<AuditActor> = []
     public var reason: String?
     public var origin: ProfileLocation
 
@@ -45,13 +47,14 @@ public struct AuditAllowEntry: Sendable, Hashable {
         guard rules.isEmpty || rules.contains(rule) else { return false }
         // Workload risk is allowed by the workload, never by who created it (a controller creates
         // every pod of a Deployment): an entry scoped by identity does not cover it.
-        if rule == Rule.k8sPrivilegedWorkload.id, !users.isEmpty || !groups.isEmpty || !userAgents.isEmpty { return false }
+        if rule == Rule.k8sPrivilegedWorkload.id, !users.isEmpty || !groups.isEmpty || !userAgents.isEmpty || !actors.isEmpty { return false }
         if !users.isEmpty || !groups.isEmpty {
             let name = event.user.username ?? ""
             let byName = users.contains { $0.matches(name) }
             let byGroup = !byName && groups.contains { g in (event.user.groups ?? []).contains { g.matches($0) } }
             guard byName || byGroup else { return false }
         }
+        if !actors.isEmpty, !actors.contains(AuditActor(event.user)) { return false }
         if !userAgents.isEmpty {
             guard let agent = event.userAgent, userAgents.contains(where: { $0.matches(agent) }) else { return false }
         }

@@ -6,7 +6,7 @@ import Yams
 
 extension ProfileSchemaReader {
     static let auditKeys = ["production_namespaces", "allow"]
-    static let auditEntryKeys = ["rules", "users", "groups", "user_agents", "namespaces", "images", "owners", "reason"]
+    static let auditEntryKeys = ["rules", "users", "groups", "user_agents", "namespaces", "images", "owners", "actors", "reason"]
 
     func audit(from node: Node) throws(ProfileError) -> AuditProfile {
         let fields = try mapping(node, what: "'audit'", allowed: Self.auditKeys)
@@ -51,19 +51,27 @@ extension ProfileSchemaReader {
         entry.namespaces = try globs("namespaces")
         entry.images = try globs("images")
         entry.owners = try globs("owners")
+        if let n = fields["actors"] {
+            for (text, itemNode) in try stringList(n, what: "'actors'") {
+                guard let actor = AuditActor(rawValue: text) else {
+                    throw error(at: itemNode, "unknown actor '\(text)'; actors are: \(AuditActor.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                entry.actors.insert(actor)
+            }
+        }
         let workload = Rule.k8sPrivilegedWorkload.id
         if entry.rules.contains(workload) {
             // Pods of a Deployment, DaemonSet or Job are created by a kube-system controller: an
             // identity would allow every workload those controllers create.
-            for key in ["users", "groups", "user_agents"] where fields[key] != nil {
+            for key in ["users", "groups", "user_agents", "actors"] where fields[key] != nil {
                 throw error(at: fields[key]!, "'\(key)' cannot scope \(workload): workload risk is allowed by the workload (namespaces, images, owners), not by who created it; put \(workload) in an entry of its own")
             }
         } else if !entry.rules.isEmpty, !entry.images.isEmpty || !entry.owners.isEmpty {
             throw error(at: fields["images"] ?? fields["owners"]!, "'images' and 'owners' scope only \(workload)")
         }
         if entry.users.isEmpty && entry.groups.isEmpty && entry.userAgents.isEmpty && entry.namespaces.isEmpty
-            && entry.images.isEmpty && entry.owners.isEmpty {
-            throw error(at: node, "audit allow entry matches every request; give at least one of users, groups, user_agents, namespaces, images, owners")
+            && entry.images.isEmpty && entry.owners.isEmpty && entry.actors.isEmpty {
+            throw error(at: node, "audit allow entry matches every request; give at least one of users, groups, user_agents, actors, namespaces, images, owners")
         }
         if let n = fields["reason"] { entry.reason = try string(n, what: "'reason'") }
         return entry
