@@ -155,7 +155,7 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(c.ruleIDs, ["service-account-token-read", "reverse-shell", "bind-shell", "unexpected-outbound-connection",
                                    "k8s-api-after-token-read", "internal-event-drop", "internal-syscall-refused", "incident", "response-taken",
                                    "k8s-secrets-listed-all-namespaces", "k8s-secret-read", "k8s-pod-exec", "k8s-privileged-workload", "k8s-token-request",
-                                   "k8s-token-used-elsewhere"])
+                                   "k8s-abnormal-rate", "k8s-token-used-elsewhere"])
         XCTAssertEqual(c.rule(id: "reverse-shell")?.name, "Reverse shell")
         XCTAssertEqual(c.rule(named: "REVERSE SHELL")?.id, "reverse-shell")
         XCTAssertEqual(c.rule(idOrName: "runtime-watch internal: event drop")?.source, .internal_)

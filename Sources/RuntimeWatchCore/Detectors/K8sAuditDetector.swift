@@ -36,8 +36,16 @@ public struct K8sAuditDetector: Detector {
     private let maxUndecided = 4096
     /// Workload writers and the risky templates already reported (k8s-privileged-workload).
     private var workloads = WorkloadTemplates()
+    /// What identities normally do (`--audit-baseline`); nil: no history tuning, no rate rule.
+    public var baseline: AuditBaseline?
+    /// Requests per "identity|category" in the current hour (audit time), and those already raised.
+    private var rateHour: UInt64 = 0
+    private var rateCounts: [String: Int] = [:]
+    private var rateRaised: Set<String> = []
+    /// Below this many requests an hour, no rate is abnormal.
+    public static let minimumAbnormalRate = 10
 
-    public init() {}
+    public init(baseline: AuditBaseline? = nil) { self.baseline = baseline }
 
     /// Only Kubernetes audit events matter (they alone move the wait's clock).
     public func needsInspection(of record: EventRecord) -> Bool {
@@ -100,16 +108,17 @@ public struct K8sAuditDetector: Detector {
         if Self.workloadResources.contains(e.objectRef?.resource ?? ""), ["create", "update", "patch"].contains(e.verb) {
             workloads.noteWrite(e)
         }
-        guard var (rule, template, extra, priority) = match(e, profile: context.profile) else { return [] }
+        let rateAlerts = abnormalRate(e, record: record, context: context)
+        guard var (rule, template, extra, priority) = match(e, profile: context.profile) else { return rateAlerts }
         if undecided {
             template = "Undecided: " + template
             extra["rw.decision"] = .string("undecided")
         }
-        if context.profile.audit.allows(rule: rule.id, event: e) != nil { return [] }
+        if context.profile.audit.allows(rule: rule.id, event: e) != nil { return rateAlerts }
         if rule == .k8sPrivilegedWorkload {
             guard let spec = e.requestObject?.podSpec,
                   workloads.isNew(PodSpecRisk.analyse(spec), images: spec.allContainers.map { $0.image ?? "" },
-                                  namespace: e.objectRef?.namespace, at: record.timestamp) else { return [] }
+                                  namespace: e.objectRef?.namespace, at: record.timestamp) else { return rateAlerts }
             let owner = e.requestObject?.metadata?.owner
             extra["ka.req.owner"] = FieldValue(e.requestObject?.workloadOwner)
             extra["ka.req.owner.last_writer"] = FieldValue(owner.flatMap { workloads.lastWriter(ofOwner: $0, namespace: e.objectRef?.namespace) })
@@ -118,6 +127,14 @@ public struct K8sAuditDetector: Detector {
 
         let denied = e.isDenied
         var effective = priority ?? rule.priority
+        if let baseline {
+            // History: what this identity has done before is expected; exec and workload risk are
+            // judged every time.
+            let seen = baseline.contains(e)
+            if seen, rule != .k8sPodExec, rule != .k8sPrivilegedWorkload { return rateAlerts }
+            extra["rw.first_seen"] = .string(seen ? "false" : "true")
+            if !seen { effective = Priority.allCases[max(effective.level - 1, 0)] }
+        }
         if denied { effective = Self.lowered(effective) }
         let link = AuditPodCorrelation.link(e, state: context.state)
         var text = (denied ? "Attempt (denied): " : "") + template
@@ -125,8 +142,36 @@ public struct K8sAuditDetector: Detector {
         text += " sourceips=%ka.sourceips useragent=%ka.useragent decision=%ka.auth.decision code=%ka.response.code"
         if link != nil { text += " linked_pod=%k8s.ns.name/%k8s.pod.name via=%ka.correlation" }
         text += ")"
-        return [AuditAlertBuilder.build(rule: rule, output: text, record: record, event: e, link: link,
-                                        state: context.state, hostname: context.hostname, priority: effective, extra: extra)]
+        return rateAlerts + [AuditAlertBuilder.build(rule: rule, output: text, record: record, event: e, link: link,
+                                                     state: context.state, hostname: context.hostname, priority: effective, extra: extra)]
+    }
+
+    /// k8s-abnormal-rate: once an hour (audit time) per identity and category, when the identity's
+    /// requests of the category exceed `rate_factor` × its busiest learned hour (at least 10).
+    private mutating func abnormalRate(_ e: AuditEvent, record: EventRecord, context: DetectionContext) -> [Alert] {
+        guard let baseline, let category = AuditBaseline.Category(e) else { return [] }
+        let hour = record.timestamp / 3_600_000_000_000
+        if hour != rateHour { rateHour = hour; rateCounts.removeAll(); rateRaised.removeAll() }
+        let identity = e.user.username ?? ""
+        let key = "\(identity)|\(category.rawValue)"
+        if rateCounts[key] == nil, rateCounts.count >= 65_536 { return [] }
+        let count = (rateCounts[key] ?? 0) + 1
+        rateCounts[key] = count
+        let learned = baseline.hourlyMaximum(of: identity, category)
+        let factor = context.profile.audit.rateFactor ?? 3
+        let limit = max(Int((Double(learned) * factor).rounded(.up)), Self.minimumAbnormalRate)
+        guard count > limit, !rateRaised.contains(key) else { return [] }
+        let rule = Rule.k8sAbnormalRate
+        if context.profile.audit.allows(rule: rule.id, event: e) != nil { return [] }
+        rateRaised.insert(key)
+        let extra: [String: FieldValue] = [
+            "rw.rate.category": .string(category.rawValue), "rw.rate.count": .int(Int64(count)),
+            "rw.rate.learned_max": .int(Int64(learned)), "rw.rate.limit": .int(Int64(limit)),
+        ]
+        let text = "Abnormal request rate (user=%ka.user.name category=%rw.rate.category count=%rw.rate.count in this hour, "
+            + "learned busiest hour %rw.rate.learned_max, limit %rw.rate.limit; latest uri=%ka.uri)"
+        return [AuditAlertBuilder.build(rule: rule, output: text, record: record, event: e, link: AuditPodCorrelation.link(e, state: context.state),
+                                        state: context.state, hostname: context.hostname, extra: extra)]
     }
 
     /// Two steps less severe, never below Informational.

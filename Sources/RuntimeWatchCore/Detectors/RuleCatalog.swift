@@ -113,9 +113,16 @@ extension Rule {
         description: "A request authenticated with a pod's bound service-account token (the pod named in user.extra) came from the address of another pod on this node, or, for a pod on this node, from an address that is not the pod's own.",
         advice: "Treat the token as stolen: delete the token's pod (its bound token dies with it), look for service-account-token-read alerts in that pod to find how it was taken, and review what the requests did with ka.user.name's rights.")
 
+    /// An identity's hourly secret reads, secret lists, exec or TokenRequests far above its baseline.
+    public static let k8sAbnormalRate = Rule(
+        id: "k8s-abnormal-rate", name: "K8s abnormal request rate", priority: .warning, source: .k8sAudit,
+        tags: ["T1552.007", "T1528", "mitre_credential_access", "mitre_discovery", "k8s_audit", "k8s"],
+        description: "An identity made more secret reads, secret lists, exec/attach or TokenRequests in one hour than its learned baseline's busiest hour times the profile's audit.rate_factor (at least 10).",
+        advice: "Compare with the identity's usual work (rw.rate.learned_max); a sudden burst of secret reads is typical of a stolen credential enumerating what it can reach.")
+
     /// Every k8s_audit rule, in catalog order.
     public static let k8sAuditRules: [Rule] = [
-        .k8sSecretsListedAllNamespaces, .k8sSecretRead, .k8sPodExec, .k8sPrivilegedWorkload, .k8sTokenRequest,
+        .k8sSecretsListedAllNamespaces, .k8sSecretRead, .k8sPodExec, .k8sPrivilegedWorkload, .k8sTokenRequest, .k8sAbnormalRate,
     ]
 }
 

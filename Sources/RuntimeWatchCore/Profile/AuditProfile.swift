@@ -78,6 +78,9 @@ public struct AuditProfile: Sendable, Hashable {
     public var productionNamespaces: [Glob]?
     /// Entries in load order.
     public var allow: [AuditAllowEntry]
+    /// `audit.rate_factor`: k8s-abnormal-rate fires above this many times an identity's busiest
+    /// learned hour (default 3).
+    public var rateFactor: Double?
 
     public init(productionNamespaces: [Glob]? = nil, allow: [AuditAllowEntry] = []) {
         self.productionNamespaces = productionNamespaces; self.allow = allow
@@ -90,7 +93,9 @@ public struct AuditProfile: Sendable, Hashable {
 
     /// This section extended by `later`: entries appended, production namespaces overridden if set.
     public func merged(with later: AuditProfile) -> AuditProfile {
-        AuditProfile(productionNamespaces: later.productionNamespaces ?? productionNamespaces, allow: allow + later.allow)
+        var out = AuditProfile(productionNamespaces: later.productionNamespaces ?? productionNamespaces, allow: allow + later.allow)
+        out.rateFactor = later.rateFactor ?? rateFactor
+        return out
     }
 }
 

@@ -5,7 +5,7 @@
 import Yams
 
 extension ProfileSchemaReader {
-    static let auditKeys = ["production_namespaces", "allow"]
+    static let auditKeys = ["production_namespaces", "allow", "rate_factor"]
     static let auditEntryKeys = ["rules", "users", "groups", "user_agents", "namespaces", "images", "owners", "actors", "reason"]
 
     func audit(from node: Node) throws(ProfileError) -> AuditProfile {
@@ -13,6 +13,11 @@ extension ProfileSchemaReader {
         var section = AuditProfile()
         if let n = fields["production_namespaces"] {
             section.productionNamespaces = try globList(n, what: "'production_namespaces'")
+        }
+        if let n = fields["rate_factor"] {
+            let factor = try number(n, what: "'rate_factor'")
+            guard factor >= 1, factor <= 1000 else { throw error(at: n, "'rate_factor' must be between 1 and 1000, found \(factor)") }
+            section.rateFactor = factor
         }
         if let n = fields["allow"] {
             guard case .sequence(let seq) = n else {

@@ -3,6 +3,7 @@
 // which format, under which profile (ProfileOptions), with which rules switched off.
 
 import ArgumentParser
+import Foundation
 import RuntimeWatchCore
 import RuntimeWatchCapture
 
@@ -50,6 +51,19 @@ struct ProfileOptions: ParsableArguments {
 
     @Option(name: .long, help: ArgumentHelp("Switch a rule off by id or name; repeatable. See `runtime-watch rules`.", valueName: "RULE"))
     var disable: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("API-server baseline from `learn --audit-log … --audit-baseline FILE`: requests an identity made before are expected, new ones are marked rw.first_seen, and k8s-abnormal-rate is judged against it.", valueName: "FILE"))
+    var auditBaseline: String?
+
+    /// The `--audit-baseline` file, or nil without the option. A file that cannot be read is
+    /// reported (path and reason) on stderr and an empty baseline is used: the monitor still starts.
+    func loadAuditBaseline() -> AuditBaseline? {
+        guard let auditBaseline else { return nil }
+        do throws(AuditBaselineError) { return try AuditBaseline.load(path: auditBaseline) } catch {
+            FileHandle.standardError.write(Data("runtime-watch: warning: --audit-baseline \(error); starting with an empty baseline\n".utf8))
+            return AuditBaseline()
+        }
+    }
 
     /// Rule ids for `--disable` values given by id or by human name.
     func disabledRuleIDs() throws -> Set<String> {

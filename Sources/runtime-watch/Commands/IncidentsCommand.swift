@@ -55,7 +55,8 @@ extension RuntimeWatch {
             } catch { throw CLIError("\(file): \(error)") }
             let sink = InMemoryAlertSink()
             var loop = DriveLoop(engine: Replay.engine(hostname: header?.hostname ?? "", nodeResolvers: header?.resolvers ?? [],
-                                                       disabledRules: try rules.disabledRuleIDs(), profile: profile, sink: sink))
+                                                       disabledRules: try rules.disabledRuleIDs(), profile: profile,
+                                                       auditBaseline: rules.loadAuditBaseline(), sink: sink))
             do { try await loop.run(TraceSource(reader: reader)) } catch { throw CLIError("\(file): \(error)") }
             return sink.alerts
         }

@@ -20,7 +20,13 @@ extension RuntimeWatch {
         var duration: String = "10m"
 
         @Option(name: .shortAndLong, help: ArgumentHelp("Profile file to write (- for stdout).", valueName: "FILE"))
-        var output: String
+        var output: String?
+
+        @Option(name: .long, help: ArgumentHelp("API-server audit log (JSON lines) to learn the --audit-baseline from; repeatable.", valueName: "FILE"))
+        var auditLog: [String] = []
+
+        @Option(name: .long, help: ArgumentHelp("Write what the --audit-log identities did (combinations and hourly rates) to FILE, for run/replay --audit-baseline.", valueName: "FILE"))
+        var auditBaseline: String?
 
         @Option(name: .long, help: ArgumentHelp("Learn from a recorded trace instead of live events.", valueName: "TRACE"))
         var from: String?
@@ -31,6 +37,12 @@ extension RuntimeWatch {
         @OptionGroup var capture: CaptureOptions
 
         func validate() throws {
+            if !auditLog.isEmpty || auditBaseline != nil {
+                guard !auditLog.isEmpty, auditBaseline != nil else { throw ValidationError("--audit-log and --audit-baseline go together") }
+                guard output == nil, from == nil else { throw ValidationError("learn an audit baseline (--audit-log) or a profile (-o), not both at once") }
+                return
+            }
+            guard output != nil else { throw ValidationError("give -o FILE (a profile) or --audit-log with --audit-baseline") }
             guard Self.seconds(duration) != nil else { throw ValidationError("--duration \(duration): expected e.g. 90s, 10m, 1h") }
             if from == nil, let missing = LivePrerequisites.check() { throw ValidationError(missing) }
         }
@@ -45,6 +57,8 @@ extension RuntimeWatch {
 
         func run() async throws {
             let logger = makeLogger(label: "runtime-watch.learn", level: .info)
+            if let auditBaseline { return try learnAuditBaseline(to: auditBaseline, logger: logger) }
+            let output = output!
             let loaded: Profile
             do { loaded = try ProfileLoader(resolver: SystemHostResolver.resolve).load(files: profile) } catch { throw CLIError("profile refused: \(error)") }
             let alerts = InMemoryAlertSink()

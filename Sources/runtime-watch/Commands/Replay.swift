@@ -97,7 +97,7 @@ extension RuntimeWatch {
                 }
             }
             var loop = DriveLoop(engine: Self.engine(hostname: host, nodeResolvers: nodeResolvers, disabledRules: try detection.disabledRuleIDs(),
-                                                     profile: profile, sink: stack.sink))
+                                                     profile: profile, auditBaseline: detection.rules.loadAuditBaseline(), sink: stack.sink))
             do { try await loop.run(source) } catch { throw CLIError("\(trace ?? "-"): \(error)") }
             if source.wasStopped { FileHandle.standardError.write(Data("runtime-watch: replay stopped by signal after \(loop.progress.events) events\n".utf8)) }
             malformed += source.reader?.counts.malformed ?? 0
@@ -114,10 +114,10 @@ extension RuntimeWatch {
         /// The replay engine, configured like `run`'s, so replayed alerts (and incidents) match live ones.
         /// `nodeResolvers` are the recording node's (its trace header), not this machine's.
         static func engine(hostname: String, nodeResolvers: [String], disabledRules: Set<String>, profile: Profile,
-                           sink: any AlertSink) -> Engine {
+                           auditBaseline: AuditBaseline?, sink: any AlertSink) -> Engine {
             var configuration = EngineConfiguration(hostname: hostname, disabledRules: disabledRules)
             configuration.nodeResolvers = nodeResolvers
-            return Engine(configuration: configuration, detectors: BuiltinDetectors.make(), profile: profile, sink: sink,
+            return Engine(configuration: configuration, detectors: BuiltinDetectors.make(auditBaseline: auditBaseline), profile: profile, sink: sink,
                           metrics: NOOPMetricsHandler.instance)
         }
 

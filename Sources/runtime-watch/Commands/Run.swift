@@ -88,7 +88,8 @@ extension RuntimeWatch {
             let responder = ResponseExecutor(next: stack.sink, settings: profile.responses,
                                              monitor: MonitorIdentity(pid: getpid(), containerID: ContainerCgroupFinder.containerID()?.rawValue),
                                              logger: logger)
-            let engine = Engine(configuration: engineConfiguration, detectors: BuiltinDetectors.make(), profile: profile, sink: responder)
+            let engine = Engine(configuration: engineConfiguration, detectors: BuiltinDetectors.make(auditBaseline: detection.rules.loadAuditBaseline()),
+                                profile: profile, sink: responder)
             LiveControl.deliverSignals(to: live)
             LiveControl.stop(live, after: duration)
             // A heartbeat each second: it flushes the --record trace (so it can be followed while
