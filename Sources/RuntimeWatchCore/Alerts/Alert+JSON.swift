@@ -47,12 +47,8 @@ extension Alert: Codable {
             count: try c.decodeIfPresent(Int.self, forKey: .count) ?? 1)
     }
 
-    /// One JSON line (no trailing newline), keys sorted so output is stable and diffable.
-    public func jsonLine() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Alert's fields are all encodable; a failure here is a programming error.
-        let data = try! encoder.encode(self)
-        return String(decoding: data, as: UTF8.self)
-    }
+    /// One JSON line (no trailing newline), keys sorted so output is stable and diffable; written
+    /// by `AlertJSONWriter`, byte-identical to JSONEncoder over `encode(to:)` (which stays for
+    /// Codable users and as the reference of the writer's differential test).
+    public func jsonLine() -> String { AlertJSONWriter.line(self) }
 }
