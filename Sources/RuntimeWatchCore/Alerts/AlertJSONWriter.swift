@@ -25,7 +25,11 @@ enum AlertJSONWriter {
         key("output_fields", &out)
         out.append(UInt8(ascii: "{"))
         var first = true
-        for name in a.fields.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+        // Field names are ASCII, whose String order is byte order (the fast comparison); a name
+        // with other characters is ordered by its bytes, as JSONEncoder orders it.
+        let names = Array(a.fields.keys)
+        let sorted = names.allSatisfy(\.isASCIIOnly) ? names.sorted() : names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        for name in sorted {
             key(name, first: first, &out)
             first = false
             value(a.fields[name]!, &out)
@@ -64,8 +68,22 @@ enum AlertJSONWriter {
         out.append(UInt8(ascii: "]"))
     }
 
+    /// Decimal digits, written without building a String.
     private static func integer(_ i: Int64, _ out: inout [UInt8]) {
-        out.append(contentsOf: String(i).utf8)
+        if i < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = i.magnitude
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[19 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            out.append(contentsOf: buffer[(20 - count)...])
+        }
     }
 
     private static let hex = Array("0123456789abcdef".utf8)
@@ -90,4 +108,9 @@ enum AlertJSONWriter {
         }
         out.append(UInt8(ascii: "\""))
     }
+}
+
+private extension String {
+    /// True when every byte is ASCII (a quick scan of the UTF-8 view).
+    var isASCIIOnly: Bool { utf8.allSatisfy { $0 < 0x80 } }
 }
