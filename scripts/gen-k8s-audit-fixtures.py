@@ -4,6 +4,8 @@
 #   Tests/RuntimeWatchCoreTests/Fixtures/k8s-audit/attacks.jsonl  - the attack requests, one scenario each
 #   Tests/RuntimeWatchCoreTests/Fixtures/k8s-audit/benign.jsonl   - 3 hours of control-plane, kubelet and
 #                                                                   ordinary user traffic (no alert expected)
+#   Tests/RuntimeWatchCoreTests/Fixtures/k8s-audit/workloads.jsonl - every risky pod variant created directly
+#                                                                   and by each controller (one alert each)
 # Events follow the audit.k8s.io/v1 Event schema exactly as the API server's log backend writes them
 # (compact JSON, one per line, RFC 3339 microsecond timestamps, Metadata level unless a rule needs the
 # request body). Usage: scripts/gen-k8s-audit-fixtures.py [output-dir]
@@ -105,6 +107,13 @@ WEB_SA = {"username": "system:serviceaccount:shop:web", "uid": "9d1c2a3b-0000-40
 KUBELET_USER = {"username": "system:node:node-1", "groups": ["system:nodes", "system:authenticated"]}
 
 
+def owned_by(kind, name, api="apps/v1"):
+    """metadata.ownerReferences as the controllers set it on what they create (the uid derived from
+    the name, not from rng, so adding owners leaves every other generated value unchanged)."""
+    return [{"apiVersion": api, "kind": kind, "name": name, "uid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{kind}/{name}")),
+             "controller": True, "blockOwnerDeletion": True}]
+
+
 def sa(ns, name):
     return {"username": f"system:serviceaccount:{ns}:{name}", "uid": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             "groups": ["system:serviceaccounts", f"system:serviceaccounts:{ns}", "system:authenticated"]}
@@ -158,7 +167,8 @@ def attacks():
                  level="RequestResponse", request=ds, ips=("203.0.113.77",),
                  reason='EKS Access Policy: allowed by ClusterRoleBinding "arn:aws:iam::111122223333:role/EKSAdmin+arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy" of ClusterRole "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy" to User "mallory"')
     #    ... and the daemon-set-controller creates its pod from the template (expected: no alert).
-    pod = {"kind": "Pod", "apiVersion": "v1", "metadata": {"generateName": "node-agent-", "namespace": "default"},
+    pod = {"kind": "Pod", "apiVersion": "v1", "metadata": {"generateName": "node-agent-", "namespace": "default",
+                                                           "ownerReferences": owned_by("DaemonSet", "node-agent")},
            "spec": ds["spec"]["template"]["spec"]}
     out += event(s(100.3), "create", "/api/v1/namespaces/default/pods", sa("kube-system", "daemon-set-controller"), "pods",
                  namespace="default", code=201, level="RequestResponse", request=pod, ips=(NODE_IP,),
@@ -223,7 +233,8 @@ def benign():
                                                ips=(NODE_IP,))
         # replicaset-controller scales the shop deployment: ordinary pods.
         if minute % 30 == 0:
-            web = {"kind": "Pod", "apiVersion": "v1", "metadata": {"generateName": "web-7d4b9c-", "namespace": "shop"},
+            web = {"kind": "Pod", "apiVersion": "v1", "metadata": {"generateName": "web-7d4b9c-", "namespace": "shop",
+                                                                   "ownerReferences": owned_by("ReplicaSet", "web-7d4b9c")},
                    "spec": pod_spec([container("web", "registry.example.com/shop/web:2.4.1", allowPrivilegeEscalation=False,
                                                capabilities={"drop": ["ALL"]})])}
             add(second + 17, "create", "/api/v1/namespaces/shop/pods", kcm("replicaset-controller"), "pods",
@@ -231,7 +242,8 @@ def benign():
                                                agent=kcm_agent("replicaset-controller"), ips=(NODE_IP,))
         # daemon-set-controller recreates kube-proxy (hostNetwork, privileged): expected.
         if minute % 90 == 45:
-            proxy = {"kind": "Pod", "apiVersion": "v1", "metadata": {"generateName": "kube-proxy-", "namespace": "kube-system"},
+            proxy = {"kind": "Pod", "apiVersion": "v1", "metadata": {"generateName": "kube-proxy-", "namespace": "kube-system",
+                                                                     "ownerReferences": owned_by("DaemonSet", "kube-proxy")},
                      "spec": pod_spec([container("kube-proxy", "registry.k8s.io/kube-proxy:v1.31.2", privileged=True)],
                                       hostNetwork=True, volumes=[{"name": "xtables-lock", "hostPath": {"path": "/run/xtables.lock", "type": "FileOrCreate"}},
                                                                  {"name": "lib-modules", "hostPath": {"path": "/lib/modules", "type": ""}}])}
@@ -270,6 +282,82 @@ def benign():
     return [line for _, lines in out for line in lines]
 
 
+def workloads():
+    """Each risky pod variant (privileged, hostPID, hostNetwork, hostIPC, hostPath /), all in one
+    namespace with one image so only the workload tells them apart, created directly by a person
+    and by each controller from a template a person wrote: Deployment (its ReplicaSet and 2 pods),
+    DaemonSet, Job, StatefulSet, bare ReplicaSet. Last, a CronJob logged at Metadata level whose
+    Job (also Metadata) makes a pod: only the pod shows the risk, and names the CronJob's writer."""
+    t0 = datetime.datetime(2026, 11, 21, 10, 0, 0, 200000)
+    out = []
+    clock = [0.0]
+    def add(*args, **kwargs):
+        clock[0] += 0.5
+        out.extend(event(t0 + datetime.timedelta(seconds=clock[0]), *args, **kwargs))
+    image = "registry.example.com/tools/debug:3.2"
+    variants = [
+        ("privileged", lambda: pod_spec([container("tool", image, privileged=True)])),
+        ("hostpid", lambda: pod_spec([container("tool", image)], hostPID=True)),
+        ("hostnetwork", lambda: pod_spec([container("tool", image)], hostNetwork=True)),
+        ("hostipc", lambda: pod_spec([container("tool", image)], hostIPC=True)),
+        ("hostpath", lambda: pod_spec([container("tool", image)], volumes=[{"name": "host", "hostPath": {"path": "/", "type": ""}}])),
+    ]
+    ns = "tools"
+    kcm_agent = lambda name: f"kube-controller-manager/v1.31.2 (linux/amd64) kubernetes/5864a46/system:serviceaccount:kube-system:{name}"
+    def pod(generate, spec, owner):
+        return {"kind": "Pod", "apiVersion": "v1",
+                "metadata": {"generateName": generate, "namespace": ns, "ownerReferences": owner}, "spec": spec}
+    def workload(kind, name, spec, api="apps/v1", owner=None):
+        meta = {"name": name, "namespace": ns}
+        if owner:
+            meta["ownerReferences"] = owner
+        body = {"selector": {"matchLabels": {"app": name}}, "template": {"metadata": {"labels": {"app": name}}, "spec": spec}}
+        return {"kind": kind, "apiVersion": api, "metadata": meta, "spec": body}
+    def by_person(resource, kind, name, spec, group="apps"):
+        add("create", f"/apis/{group}/v1/namespaces/{ns}/{resource}?fieldManager=kubectl-client-side-apply&fieldValidation=Strict",
+            ALICE, resource, namespace=ns, name=name, group=group, code=201, level="RequestResponse",
+            request=workload(kind, name, spec, api=f"{group}/v1"))
+    def by_controller(controller, resource, body, group="", version="v1", name=None):
+        path = f"/apis/{group}/{version}" if group else "/api/v1"
+        add("create", f"{path}/namespaces/{ns}/{resource}", sa("kube-system", controller), resource, namespace=ns, name=name,
+            group=group, version=version, code=201, level="RequestResponse", request=body, agent=kcm_agent(controller), ips=(NODE_IP,))
+    for i, (variant, spec) in enumerate(variants):
+        # Each variant two minutes after the last: past the 60 s fold window, so one person's six
+        # workloads are never the engine's flood summary (a burst of 20 per window).
+        clock[0] = max(clock[0], i * 120.0)
+        # Created directly.
+        add("create", f"/api/v1/namespaces/{ns}/pods?fieldManager=kubectl-client-side-apply&fieldValidation=Strict", ALICE, "pods",
+            namespace=ns, name=f"{variant}-pod", code=201, level="RequestResponse",
+            request={"kind": "Pod", "apiVersion": "v1", "metadata": {"name": f"{variant}-pod", "namespace": ns}, "spec": spec()})
+        # Deployment -> ReplicaSet -> 2 pods.
+        by_person("deployments", "Deployment", f"{variant}-deploy", spec())
+        rs = f"{variant}-deploy-6b8f7c"
+        by_controller("deployment-controller", "replicasets", workload("ReplicaSet", rs, spec(), owner=owned_by("Deployment", f"{variant}-deploy")),
+                      group="apps", name=rs)
+        for _ in range(2):
+            by_controller("replicaset-controller", "pods", pod(f"{rs}-", spec(), owned_by("ReplicaSet", rs)))
+        # DaemonSet, StatefulSet, bare ReplicaSet -> their pod.
+        for resource, kind, controller in (("daemonsets", "DaemonSet", "daemon-set-controller"),
+                                           ("statefulsets", "StatefulSet", "statefulset-controller"),
+                                           ("replicasets", "ReplicaSet", "replicaset-controller")):
+            name = f"{variant}-{kind.lower()}"
+            by_person(resource, kind, name, spec())
+            by_controller(controller, "pods", pod(f"{name}-", spec(), owned_by(kind, name)))
+        # Job -> its pod.
+        name = f"{variant}-job"
+        by_person("jobs", "Job", name, spec(), group="batch")
+        by_controller("job-controller", "pods", pod(f"{name}-", spec(), owned_by("Job", name, api="batch/v1")))
+    # CronJob and its Job at Metadata level (no body): the pod alone shows the risk.
+    clock[0] = len(variants) * 120.0
+    add("create", f"/apis/batch/v1/namespaces/{ns}/cronjobs?fieldManager=kubectl-client-side-apply", ALICE, "cronjobs",
+        namespace=ns, name="nightly", group="batch", code=201)
+    job = {"kind": "Job", "apiVersion": "batch/v1", "metadata": {"name": "nightly-29400000", "namespace": ns,
+                                                                  "ownerReferences": owned_by("CronJob", "nightly", api="batch/v1")}}
+    by_controller("cronjob-controller", "jobs", job, group="batch", name="nightly-29400000")
+    by_controller("job-controller", "pods", pod("nightly-29400000-", variants[0][1](), owned_by("Job", "nightly-29400000", api="batch/v1")))
+    return out
+
+
 def write(name, events):
     path = os.path.join(OUT, name)
     with open(path, "w") as f:
@@ -281,3 +369,4 @@ def write(name, events):
 os.makedirs(OUT, exist_ok=True)
 write("attacks.jsonl", attacks())
 write("benign.jsonl", benign())
+write("workloads.jsonl", workloads())

@@ -18,7 +18,27 @@ final class AuditActorTests: XCTestCase {
             (AuditUser(username: "kubernetes-admin", groups: ["system:masters", "system:authenticated"]), .human),
             (AuditUser(username: "arn:aws:sts::111122223333:assumed-role/admin/bob"), .human),
         ]
-        for (user, expected) in cases { XCTAssertEqual(AuditActor(user), expected, user.username ?? "") }
+        for (user, expected) in cases { XCTAssertEqual(AuditActor(user: user, userAgent: nil), expected, user.username ?? "") }
+    }
+
+    func testTheUserAgentAndTheSystemUsers() {
+        let kubectl = "kubectl/v1.31.2 (linux/amd64) kubernetes/5864a46"
+        let web = AuditUser(username: "system:serviceaccount:shop:web", groups: ["system:serviceaccounts"])
+        let node = AuditUser(username: "system:node:node-1", groups: ["system:nodes"])
+        let cases: [(AuditUser, String?, AuditActor)] = [
+            (web, "Go-http-client/1.1", .workload),
+            (web, kubectl, .human),                                    // a person with a workload's token
+            (node, kubectl, .human),                                   // a person with the kubelet's credential
+            (node, "kubelet/v1.31.2 (linux/amd64) kubernetes/5864a46", .controlPlane),
+            (AuditUser(username: "system:kube-proxy"), "kube-proxy/v1.31.2", .controlPlane),
+            (AuditUser(username: "system:kube-scheduler"), nil, .controlPlane),
+            (AuditUser(username: "system:apiserver", groups: ["system:masters"]), "kube-apiserver/v1.31.2", .controlPlane),
+            (AuditUser(username: "break-glass", groups: ["system:masters"]), "curl/8.5.0", .human),
+            (AuditUser(username: "system:anonymous", groups: ["system:unauthenticated"]), "curl/8.5.0", .human),
+        ]
+        for (user, agent, expected) in cases {
+            XCTAssertEqual(AuditActor(user: user, userAgent: agent), expected, "\(user.username ?? "") \(agent ?? "-")")
+        }
     }
 
     func testEveryAuditAlertSaysItsActorAndEntriesCanBeScopedByActor() throws {

@@ -120,6 +120,34 @@ final class K8sAuditGoldenTests: XCTestCase {
         XCTAssertGreaterThan(events, 1000)
         XCTAssertEqual(alerts.map { "\($0.ruleID): \($0.output)" }, [])
     }
+
+    /// workloads.jsonl: every risky variant in one namespace with one image, created directly and by
+    /// each controller. One alert per workload a person wrote (the Deployment's ReplicaSet and pods
+    /// and every controller's pod folded into it); the CronJob logged without its body alerts on its
+    /// pod, naming the Job and the person who wrote the CronJob.
+    func testEveryRiskyVariantAlertsOnceWhetherCreatedDirectlyOrByAController() throws {
+        let (alerts, events) = try Self.run("workloads.jsonl", profile: try Self.profile())
+        XCTAssertEqual(events, 68)
+        let alice = "oidc:alice@example.com"
+        var expected: [[String]] = []
+        for (variant, risk) in [("privileged", "privileged container tool"), ("hostpid", "hostPID"), ("hostnetwork", "hostNetwork"),
+                                ("hostipc", "hostIPC"), ("hostpath", "hostPath /")] {
+            for owner in ["Pod/\(variant)-pod", "Deployment/\(variant)-deploy", "DaemonSet/\(variant)-daemonset",
+                          "StatefulSet/\(variant)-statefulset", "ReplicaSet/\(variant)-replicaset", "Job/\(variant)-job"] {
+                expected.append([owner, alice, "-", risk])
+            }
+        }
+        expected.append(["Job/nightly-29400000", "system:serviceaccount:kube-system:job-controller", alice, "privileged container tool"])
+        func text(_ v: FieldValue?) -> String { if case .string(let s)? = v { return s }; return "-" }
+        XCTAssertEqual(alerts.map { a -> [String] in
+            guard case .list(let risks)? = a.fields["ka.req.pod.risks"] else { return [] }
+            return [text(a.fields["ka.req.owner"]), text(a.fields["ka.user.name"]), text(a.fields["ka.req.owner.last_writer"]),
+                    risks.joined(separator: ",")]
+        }, expected)
+        XCTAssertTrue(alerts.allSatisfy { $0.ruleID == "k8s-privileged-workload" })
+        XCTAssertEqual(alerts.last?.fields["rw.actor"], "control-plane")
+        XCTAssertEqual(alerts.first?.fields["rw.actor"], "human")
+    }
 }
 
 extension FieldValue: ExpressibleByStringLiteral {

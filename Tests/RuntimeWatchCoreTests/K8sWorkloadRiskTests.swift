@@ -100,13 +100,53 @@ final class K8sWorkloadRiskTests: XCTestCase {
         }
     }
 
-    func testKubeSystemNodeAgentsAreAllowedByTheirNamespaceNotByTheController() throws {
+    func testKubeSystemNodeAgentsAreAllowedAsDaemonSetsNotByTheController() throws {
         let agent = create("p", "pods", "kube-proxy-x", ns: "kube-system", by: Self.controllers + "daemon-set-controller",
                            owner: ("DaemonSet", "kube-proxy"))
-        XCTAssertEqual(try run([agent]), [])
+        let mirror = create("m", "pods", "kube-apiserver-node-1", ns: "kube-system", by: "system:node:node-1", owner: ("Node", "node-1"))
+        XCTAssertEqual(try run([agent, mirror]), [])
+        // A bare privileged pod, or a Deployment's pod, hidden in kube-system is judged.
+        let bare = create("b", "pods", "kube-proxy-debug", ns: "kube-system", by: "mallory")
+        let deployed = create("d", "pods", "metrics-7f-0", ns: "kube-system", by: Self.controllers + "replicaset-controller",
+                              owner: ("ReplicaSet", "metrics-7f"))
+        XCTAssertEqual(try run([bare, deployed]).map { $0.fields["ka.auditid"] }, [.string("b"), .string("d")])
         // The same controller creating the same pod elsewhere is judged.
         XCTAssertEqual(try run([create("p", "pods", "kube-proxy-x", ns: "default", by: Self.controllers + "daemon-set-controller",
                                        owner: ("DaemonSet", "kube-proxy"))]).count, 1)
+    }
+
+    func testTheSameSpecInAnotherWorkloadIsItsOwnAlert() throws {
+        // Same namespace, same image, same risk: only the workload tells them apart.
+        let alerts = try run([create("d1", "deployments", "web", by: "alice"),
+                              create("d2", "deployments", "web-copy", by: "mallory", at: 2),
+                              create("p", "pods", "shell", by: "mallory", at: 3),
+                              create("d1u", "deployments", "web", by: "alice", at: 4)])
+        XCTAssertEqual(alerts.map { $0.fields["ka.req.owner"] }, [.string("Deployment/web"), .string("Deployment/web-copy"), .string("Pod/shell")],
+                       "an update of web with the same template is not a new alert")
+    }
+
+    func testPodsDoNotPushTheirOwnersOutOfTheWriterBound() throws {
+        var records = [create("d", "deployments", "web", by: "alice", spec: AuditPodSpec(containers: [AuditContainer(image: "web:1")])),
+                       create("rs", "replicasets", "web-5d4f", by: Self.controllers + "deployment-controller",
+                              spec: AuditPodSpec(containers: [AuditContainer(image: "web:1")]), owner: ("Deployment", "web"))]
+        records += (0..<(WorkloadTemplates.capacity + 10)).map {
+            create("q\($0)", "pods", "other-\($0)", by: Self.controllers + "replicaset-controller",
+                   spec: AuditPodSpec(containers: [AuditContainer(image: "other:1")]), owner: ("ReplicaSet", "other"))
+        }
+        records.append(create("p", "pods", "web-5d4f-0", by: Self.controllers + "replicaset-controller", owner: ("ReplicaSet", "web-5d4f"), at: 5))
+        let alerts = try run(records)
+        XCTAssertEqual(alerts.count, 1)
+        XCTAssertEqual(alerts.first?.fields["ka.req.owner.last_writer"], .string("alice"))
+    }
+
+    func testAnOwnerEntryCoversTheWholeChainBelowIt() throws {
+        let profile = "version: 1\naudit:\n  allow:\n    - rules: [k8s-privileged-workload]\n      owners: [\"Deployment/web\"]\n"
+        let chain = [create("d", "deployments", "web", by: "alice"),
+                     create("rs", "replicasets", "web-5d4f", by: Self.controllers + "deployment-controller", owner: ("Deployment", "web"), at: 2),
+                     create("p", "pods", "web-5d4f-0", by: Self.controllers + "replicaset-controller", owner: ("ReplicaSet", "web-5d4f"), at: 3)]
+        XCTAssertEqual(try run(chain, profile: profile), [])
+        // Without the Deployment's write seen, its ReplicaSet's pod cannot be tied to it.
+        XCTAssertEqual(try run([chain[2]], profile: profile).count, 1)
     }
 
     func testAllowEntriesMatchTheWorkloadByOwnerAndImage() throws {

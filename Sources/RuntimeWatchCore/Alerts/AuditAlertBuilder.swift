@@ -43,7 +43,7 @@ public enum AuditAlertBuilder {
         f["ka.user.extra.canonicalArn"] = FieldValue(e.user.extraValue("canonicalArn"))
         f["ka.user.extra.sessionName"] = FieldValue(e.user.extraValue("sessionName"))
         f["ka.correlation"] = .null
-        f["rw.actor"] = .string(AuditActor(e.user).rawValue)
+        f["rw.actor"] = .string(AuditActor(e).rawValue)
         return f
     }
 

@@ -30,14 +30,6 @@ public struct AuditRequestObject: Sendable, Hashable, Codable {
         spec = try c.decodeIfPresent(AuditObjectSpec.self, forKey: .spec)
     }
 
-    /// `Kind/name` of what this workload belongs to: its owner (a pod's ReplicaSet, DaemonSet, Job,
-    /// ...), or the object itself when it has none (a Deployment, a bare Pod).
-    public var workloadOwner: String? {
-        if let o = metadata?.owner, let kind = o.kind, let name = o.name { return "\(kind)/\(name)" }
-        guard let kind, let name = metadata?.name ?? metadata?.generateName else { return nil }
-        return "\(kind)/\(name)"
-    }
-
     /// The pod spec this object creates: the spec itself for a Pod, else the template's.
     public var podSpec: AuditPodSpec? {
         guard let spec else { return nil }

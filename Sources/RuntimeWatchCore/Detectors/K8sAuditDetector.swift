@@ -114,15 +114,19 @@ public struct K8sAuditDetector: Detector {
             template = "Undecided: " + template
             extra["rw.decision"] = .string("undecided")
         }
-        if context.profile.audit.allows(rule: rule.id, event: e) != nil { return rateAlerts }
+        // Workload risk is allowed, and deduplicated, by the workload: the object and its owner chain.
+        let object = rule == .k8sPrivilegedWorkload ? WorkloadTemplates.object(of: e) : nil
+        let owners = rule == .k8sPrivilegedWorkload ? workloads.owners(of: e) : []
+        let chain = (object.map { [$0] } ?? []) + owners
+        if context.profile.audit.allows(rule: rule.id, event: e, workloads: chain.map(\.description)) != nil { return rateAlerts }
         if rule == .k8sPrivilegedWorkload {
+            let namespace = e.objectRef?.namespace
             guard let spec = e.requestObject?.podSpec,
-                  workloads.isNew(PodSpecRisk.analyse(spec), images: spec.allContainers.map { $0.image ?? "" },
-                                  namespace: e.objectRef?.namespace, at: record.timestamp) else { return rateAlerts }
-            let owner = e.requestObject?.metadata?.owner
-            extra["ka.req.owner"] = FieldValue(e.requestObject?.workloadOwner)
-            extra["ka.req.owner.last_writer"] = FieldValue(owner.flatMap { workloads.lastWriter(ofOwner: $0, namespace: e.objectRef?.namespace) })
-            if owner != nil { template += " owner=%ka.req.owner owner_written_by=%ka.req.owner.last_writer" }
+                  workloads.isNew(WorkloadTemplates.hash(PodSpecRisk.analyse(spec), images: spec.allContainers.map { $0.image ?? "" }),
+                                  chain: chain, namespace: namespace, at: record.timestamp) else { return rateAlerts }
+            extra["ka.req.owner"] = FieldValue((owners.first ?? object)?.description)
+            extra["ka.req.owner.last_writer"] = FieldValue(workloads.lastWriter(of: owners, namespace: namespace))
+            if !owners.isEmpty { template += " owner=%ka.req.owner owner_written_by=%ka.req.owner.last_writer" }
         }
 
         let denied = e.isDenied

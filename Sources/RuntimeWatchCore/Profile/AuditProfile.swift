@@ -24,7 +24,8 @@ public struct AuditAllowEntry: Sendable, Hashable {
     /// non-empty list.
     public var namespaces: [Glob]
     /// Workload entries (`k8s-privileged-workload`): globs on the pod's container images (every
-    /// container must match one) and on its owner, `Kind/name` (`DaemonSet/kube-proxy`).
+    /// container must match one) and on the workload, `Kind/name`: the object written or any owner
+    /// up its chain (`DaemonSet/kube-proxy` covers its pods, `Deployment/x` its ReplicaSets' pods).
     public var images: [Glob] = []
     public var owners: [Glob] = []
     /// Who is behind the request (`AuditActor`); if given, must be one of these.
@@ -41,9 +42,10 @@ public struct AuditAllowEntry: Sendable, Hashable {
 
     /// True if this entry expects `event` for `rule`: the rule is covered (an identity-scoped entry
     /// never covers k8s-privileged-workload), the requesting user
-    /// (`user.username`) or one of its groups matches (when any are given), and the user agent
-    /// and target namespace match (when given).
-    public func matches(rule: String, event: AuditEvent) -> Bool {
+    /// (`user.username`) or one of its groups matches (when any are given), and the user agent,
+    /// actor, target namespace, images and workloads match (when given). `workloads`: `Kind/name`
+    /// of the object written and its owners (k8s-privileged-workload only; empty for other rules).
+    public func matches(rule: String, event: AuditEvent, workloads: [String] = []) -> Bool {
         guard rules.isEmpty || rules.contains(rule) else { return false }
         // Workload risk is allowed by the workload, never by who created it (a controller creates
         // every pod of a Deployment): an entry scoped by identity does not cover it.
@@ -54,7 +56,7 @@ public struct AuditAllowEntry: Sendable, Hashable {
             let byGroup = !byName && groups.contains { g in (event.user.groups ?? []).contains { g.matches($0) } }
             guard byName || byGroup else { return false }
         }
-        if !actors.isEmpty, !actors.contains(AuditActor(event.user)) { return false }
+        if !actors.isEmpty, !actors.contains(AuditActor(event)) { return false }
         if !userAgents.isEmpty {
             guard let agent = event.userAgent, userAgents.contains(where: { $0.matches(agent) }) else { return false }
         }
@@ -66,7 +68,7 @@ public struct AuditAllowEntry: Sendable, Hashable {
             guard !podImages.isEmpty, podImages.allSatisfy({ image in images.contains { $0.matches(image) } }) else { return false }
         }
         if !owners.isEmpty {
-            guard let owner = event.requestObject?.workloadOwner, owners.contains(where: { $0.matches(owner) }) else { return false }
+            guard workloads.contains(where: { w in owners.contains { $0.matches(w) } }) else { return false }
         }
         return true
     }
@@ -86,9 +88,10 @@ public struct AuditProfile: Sendable, Hashable {
         self.productionNamespaces = productionNamespaces; self.allow = allow
     }
 
-    /// The first entry expecting `event` for `rule`, or nil (then alert).
-    public func allows(rule: String, event: AuditEvent) -> AuditAllowEntry? {
-        allow.first { $0.matches(rule: rule, event: event) }
+    /// The first entry expecting `event` for `rule`, or nil (then alert). `workloads`: see
+    /// `AuditAllowEntry.matches`.
+    public func allows(rule: String, event: AuditEvent, workloads: [String] = []) -> AuditAllowEntry? {
+        allow.first { $0.matches(rule: rule, event: event, workloads: workloads) }
     }
 
     /// This section extended by `later`: entries appended, production namespaces overridden if set.

@@ -115,7 +115,8 @@ audit:
       reason: "EKS control-plane components (eks:certificate-controller, eks:node-manager, eks:addon-manager, ...)"
     - rules: [k8s-privileged-workload]
       namespaces: [kube-system]
-      reason: "node agents (kube-proxy, CNI and CSI node plugins) and static control-plane pods run privileged in kube-system"
+      owners: ["DaemonSet/*", "Node/*"]
+      reason: "node agents (kube-proxy, CNI and CSI node plugins) are kube-system DaemonSets; static control-plane pods are mirrored with their Node as owner. A bare pod or a Deployment in kube-system is still judged"
 
 """#
 }
