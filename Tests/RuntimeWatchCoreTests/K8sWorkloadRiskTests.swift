@@ -125,6 +125,17 @@ final class K8sWorkloadRiskTests: XCTestCase {
                        "an update of web with the same template is not a new alert")
     }
 
+    func testAScalingDeploymentStaysOneAlertAndAnIdleOneIsReportedAnew() throws {
+        let minute: UInt64 = 60
+        let pod = { (i: UInt64) in self.create("p\(i)", "pods", "web-5d4f-\(i)", by: Self.controllers + "replicaset-controller",
+                                          owner: ("ReplicaSet", "web-5d4f"), at: i * 50 * minute) }
+        var records = [create("d", "deployments", "web", by: "alice"),
+                       create("rs", "replicasets", "web-5d4f", by: Self.controllers + "deployment-controller", owner: ("Deployment", "web"), at: 2)]
+        records += (1...3).map(pod)    // every 50 minutes for 150 minutes: folded, each refreshing the template
+        records.append(pod(6))         // 150 minutes after the last: reported anew
+        XCTAssertEqual(try run(records).map { $0.fields["ka.auditid"] }, [.string("d"), .string("p6")])
+    }
+
     func testPodsDoNotPushTheirOwnersOutOfTheWriterBound() throws {
         var records = [create("d", "deployments", "web", by: "alice", spec: AuditPodSpec(containers: [AuditContainer(image: "web:1")])),
                        create("rs", "replicasets", "web-5d4f", by: Self.controllers + "deployment-controller",

@@ -10,7 +10,8 @@
 //   images), so a Deployment, its ReplicaSet and its three pods are one alert, not five, while a
 //   second Deployment or a bare pod with the same spec is its own alert.
 // Bounds: `capacity` (4096) workload writers and 4096 reported workloads, oldest first out; a
-// reported template is forgotten an hour (audit time) after it was seen.
+// reported template is forgotten an hour (audit time) after it was last seen (reported or folded),
+// so a Deployment that keeps scaling stays one alert, and one idle for an hour is reported anew.
 
 struct WorkloadTemplates: Sendable {
     static let capacity = 4096
@@ -83,7 +84,10 @@ struct WorkloadTemplates: Sendable {
     mutating func isNew(_ hash: String, chain: [WorkloadRef], namespace: String?, at time: UInt64) -> Bool {
         let keys = chain.map { Self.key($0, namespace: namespace) }
         for key in keys {
-            if let seen = reported[key], seen.hash == hash, time >= seen.time, time - seen.time < Self.templateLifetimeNanoseconds { return false }
+            if let seen = reported[key], seen.hash == hash, time >= seen.time, time - seen.time < Self.templateLifetimeNanoseconds {
+                reported[key]?.time = time
+                return false
+            }
         }
         for key in keys {
             if reported[key] == nil {
