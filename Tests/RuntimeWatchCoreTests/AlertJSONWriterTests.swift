@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The byte-level alert writer against the JSONEncoder path it replaced (sortedKeys,
-// withoutEscapingSlashes over Alert's Codable shape): byte-identical on every alert of the golden
+// withoutEscapingSlashes over the Codable shape Alert had, kept here as ReferenceAlert): byte-identical
+// on the synthetic workload's alerts, on every alert of the golden
 // fixtures and on alerts full of hostile strings.
 
 import Foundation
@@ -92,6 +93,17 @@ final class AlertJSONWriterTests: XCTestCase {
                               tags: ["T1", text], fields: fields, advice: "advice \(text)", count: i)
             try assertSame(alert)
         }
+    }
+
+    /// The benchmark's alerts: what the builtin detectors raise over the synthetic node workload.
+    func testSyntheticWorkloadAlerts() throws {
+        let sink = InMemoryAlertSink()
+        var engine = Engine(configuration: EngineConfiguration(hostname: "bench"), detectors: BuiltinDetectors.make(),
+                            profile: try ProfileLoader().embeddedDefault(), sink: sink)
+        for record in SyntheticTrace(count: 20_000, liveProcesses: 200) { engine.process(record) }
+        engine.finish()
+        XCTAssertFalse(sink.alerts.isEmpty, "the synthetic workload raised alerts to compare")
+        for alert in sink.alerts { try assertSame(alert) }
     }
 
     func testEveryGoldenFixtureAlert() async throws {
