@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The byte-level alert writer against the JSONEncoder path it replaced (sortedKeys,
-// withoutEscapingSlashes over the Codable shape Alert had, kept here as ReferenceAlert): byte-identical
-// on the synthetic workload's alerts, on every alert of the golden
-// fixtures and on alerts full of hostile strings.
+// withoutEscapingSlashes over the Codable shape Alert had, kept here as ReferenceAlert):
+// byte-identical on the synthetic workload's alerts, on every alert of the golden fixtures and on
+// alerts full of hostile strings.
 
 import Foundation
 import XCTest
