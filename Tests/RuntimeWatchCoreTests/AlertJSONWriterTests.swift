@@ -1,21 +1,81 @@
 // SPDX-License-Identifier: Apache-2.0
 // The byte-level alert writer against the JSONEncoder path it replaced (sortedKeys,
-// withoutEscapingSlashes over Alert's Codable shape): byte-identical on every alert of the golden
-// fixtures and on alerts full of hostile strings.
+// withoutEscapingSlashes over the Codable shape Alert had, kept here as ReferenceAlert):
+// byte-identical on the synthetic workload's alerts, on every alert of the golden fixtures and on
+// alerts full of hostile strings.
 
 import Foundation
 import XCTest
 @testable import RuntimeWatchCore
 
+/// The Codable shape `Alert.encode(to:)` had before the byte writer replaced it: the reference the
+/// writer must match, kept here only. Its time is formatted independently of `RFC3339.append`.
+private struct ReferenceAlert: Encodable {
+    let alert: Alert
+    private enum Keys: String, CodingKey {
+        case time, rule, priority, source, hostname, output, tags
+        case outputFields = "output_fields"
+        case ruleID = "rule_id", advice, count
+    }
+    private struct Value: Encodable {
+        let value: FieldValue
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.singleValueContainer()
+            switch value {
+            case .string(let s): try c.encode(s)
+            case .int(let i): try c.encode(i)
+            case .list(let l): try c.encode(l)
+            case .null: try c.encodeNil()
+            }
+        }
+    }
+    static func time(_ nanoseconds: UInt64) -> String {
+        var seconds = time_t(nanoseconds / 1_000_000_000)
+        var t = tm()
+        gmtime_r(&seconds, &t)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%09lluZ", Int(t.tm_year) + 1900, Int(t.tm_mon) + 1, Int(t.tm_mday),
+                      Int(t.tm_hour), Int(t.tm_min), Int(t.tm_sec), nanoseconds % 1_000_000_000)
+    }
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(Self.time(alert.timestamp), forKey: .time)
+        try c.encode(alert.ruleName, forKey: .rule)
+        try c.encode(alert.priority, forKey: .priority)
+        try c.encode(alert.source, forKey: .source)
+        try c.encode(alert.hostname, forKey: .hostname)
+        try c.encode(alert.output, forKey: .output)
+        try c.encode(alert.tags, forKey: .tags)
+        try c.encode(alert.fields.mapValues(Value.init), forKey: .outputFields)
+        try c.encode(alert.ruleID, forKey: .ruleID)
+        try c.encode(alert.advice, forKey: .advice)
+        if alert.count > 1 { try c.encode(alert.count, forKey: .count) }
+    }
+}
+
 final class AlertJSONWriterTests: XCTestCase {
     private func reference(_ alert: Alert) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(alert), as: UTF8.self)
+        return String(decoding: try encoder.encode(ReferenceAlert(alert: alert)), as: UTF8.self)
     }
 
     private func assertSame(_ alert: Alert, file: StaticString = #filePath, line: UInt = #line) throws {
-        XCTAssertEqual(AlertJSONWriter.line(alert), try reference(alert), file: file, line: line)
+        let expected = try reference(alert)
+        XCTAssertEqual(alert.jsonLine(), expected, file: file, line: line)
+        // The appending path, into a buffer that already holds a line: appends, never overwrites.
+        var buffer = Array("previous\n".utf8)
+        alert.appendJSONLine(to: &buffer)
+        XCTAssertEqual(String(decoding: buffer, as: UTF8.self), "previous\n" + expected, file: file, line: line)
+    }
+
+    /// Times at the edges: the epoch, fractions with leading zeros, the last second before 2000,
+    /// a leap day, and the largest time nanoseconds in a UInt64 hold (2554).
+    func testTimesAtTheEdges() throws {
+        for ns: UInt64 in [0, 1, 999_999_999, 946_684_799_000_000_001, 1_709_164_800_050_000_000, .max] {
+            XCTAssertEqual(RFC3339.format(nanoseconds: ns), ReferenceAlert.time(ns))
+            try assertSame(Alert(timestamp: ns, ruleID: "r", ruleName: "R", priority: .notice, source: .syscall, hostname: "h",
+                                 output: "o", tags: [], fields: [:], advice: ""))
+        }
     }
 
     func testHostileStringsAndEveryValueKind() throws {
@@ -33,6 +93,17 @@ final class AlertJSONWriterTests: XCTestCase {
                               tags: ["T1", text], fields: fields, advice: "advice \(text)", count: i)
             try assertSame(alert)
         }
+    }
+
+    /// The benchmark's alerts: what the builtin detectors raise over the synthetic node workload.
+    func testSyntheticWorkloadAlerts() throws {
+        let sink = InMemoryAlertSink()
+        var engine = Engine(configuration: EngineConfiguration(hostname: "bench"), detectors: BuiltinDetectors.make(),
+                            profile: try ProfileLoader().embeddedDefault(), sink: sink)
+        for record in SyntheticTrace(count: 20_000, liveProcesses: 200) { engine.process(record) }
+        engine.finish()
+        XCTAssertFalse(sink.alerts.isEmpty, "the synthetic workload raised alerts to compare")
+        for alert in sink.alerts { try assertSame(alert) }
     }
 
     func testEveryGoldenFixtureAlert() async throws {

@@ -5,26 +5,13 @@
 
 import Foundation
 
-extension Alert: Codable {
+// Alerts are written by `AlertJSONWriter` (one way to encode); Decodable reads them back
+// (`incidents FILE` over an `--output` alert file, tests).
+extension Alert: Decodable {
     private enum Keys: String, CodingKey {
         case time, rule, priority, source, hostname, output, tags
         case outputFields = "output_fields"
         case ruleID = "rule_id", advice, count
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: Keys.self)
-        try c.encode(RFC3339.format(nanoseconds: timestamp), forKey: .time)
-        try c.encode(ruleName, forKey: .rule)
-        try c.encode(priority, forKey: .priority)
-        try c.encode(source, forKey: .source)
-        try c.encode(hostname, forKey: .hostname)
-        try c.encode(output, forKey: .output)
-        try c.encode(tags, forKey: .tags)
-        try c.encode(fields, forKey: .outputFields)
-        try c.encode(ruleID, forKey: .ruleID)
-        try c.encode(advice, forKey: .advice)
-        if count > 1 { try c.encode(count, forKey: .count) }
     }
 
     public init(from decoder: Decoder) throws {
@@ -47,8 +34,9 @@ extension Alert: Codable {
             count: try c.decodeIfPresent(Int.self, forKey: .count) ?? 1)
     }
 
-    /// One JSON line (no trailing newline), keys sorted so output is stable and diffable; written
-    /// by `AlertJSONWriter`, byte-identical to JSONEncoder over `encode(to:)` (which stays for
-    /// Codable users and as the reference of the writer's differential test).
+    /// One JSON line (no trailing newline), keys sorted so output is stable and diffable.
     public func jsonLine() -> String { AlertJSONWriter.line(self) }
+
+    /// Appends the JSON line (no newline) to `out`: for writers that keep one buffer for many alerts.
+    public func appendJSONLine(to out: inout [UInt8]) { AlertJSONWriter.append(self, to: &out) }
 }

@@ -3,7 +3,7 @@
 // Field names follow Falco (`proc.pid`, `container.id`, `k8s.pod.name`, `fd.rip`, …).
 
 /// A value in `output_fields`: Falco emits strings, numbers, lists and null.
-public enum FieldValue: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum FieldValue: Sendable, Hashable, Decodable, CustomStringConvertible {
     case string(String)
     case int(Int64)
     case list([String])
@@ -18,15 +18,6 @@ public enum FieldValue: Sendable, Hashable, Codable, CustomStringConvertible {
         else if let i = try? c.decode(Int64.self) { self = .int(i) }
         else if let s = try? c.decode(String.self) { self = .string(s) }
         else { self = .list(try c.decode([String].self)) }
-    }
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.singleValueContainer()
-        switch self {
-        case .string(let s): try c.encode(s)
-        case .int(let i): try c.encode(i)
-        case .list(let l): try c.encode(l)
-        case .null: try c.encodeNil()
-        }
     }
     /// Text form used in `output` sentences; "<NA>" for null, as Falco prints it.
     public var description: String {

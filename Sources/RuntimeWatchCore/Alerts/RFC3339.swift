@@ -9,14 +9,35 @@ import Foundation
 public enum RFC3339 {
     /// `2026-11-22T10:15:30.123456789Z` for nanoseconds since the epoch, in UTC.
     public static func format(nanoseconds: UInt64) -> String {
-        let seconds = time_t(nanoseconds / 1_000_000_000)
-        let fraction = nanoseconds % 1_000_000_000
-        var tmValue = tm()
-        var s = seconds
-        gmtime_r(&s, &tmValue)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%09lluZ",
-                      Int(tmValue.tm_year) + 1900, Int(tmValue.tm_mon) + 1, Int(tmValue.tm_mday),
-                      Int(tmValue.tm_hour), Int(tmValue.tm_min), Int(tmValue.tm_sec), fraction)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(30)
+        append(nanoseconds: nanoseconds, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends the `format(nanoseconds:)` text to `out` digit by digit: the alert writer's path,
+    /// which must not build a String (or go through `String(format:)`) per alert.
+    static func append(nanoseconds: UInt64, to out: inout [UInt8]) {
+        var seconds = time_t(nanoseconds / 1_000_000_000)
+        var t = tm()
+        gmtime_r(&seconds, &t)
+        func digits(_ value: Int, _ width: Int) {
+            var divisor = 1
+            for _ in 1..<width { divisor *= 10 }
+            var v = value
+            while divisor > 0 {
+                out.append(UInt8(ascii: "0") + UInt8(v / divisor % 10))
+                v %= divisor
+                divisor /= 10
+            }
+        }
+        digits(Int(t.tm_year) + 1900, 4); out.append(UInt8(ascii: "-"))
+        digits(Int(t.tm_mon) + 1, 2); out.append(UInt8(ascii: "-"))
+        digits(Int(t.tm_mday), 2); out.append(UInt8(ascii: "T"))
+        digits(Int(t.tm_hour), 2); out.append(UInt8(ascii: ":"))
+        digits(Int(t.tm_min), 2); out.append(UInt8(ascii: ":"))
+        digits(Int(t.tm_sec), 2); out.append(UInt8(ascii: "."))
+        digits(Int(nanoseconds % 1_000_000_000), 9); out.append(UInt8(ascii: "Z"))
     }
 
     /// Nanoseconds since the epoch for `2026-11-22T10:15:30.123456Z` (any fraction length up to 9

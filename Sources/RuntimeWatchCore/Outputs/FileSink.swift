@@ -23,8 +23,10 @@ public final class FileSink: AlertSink, @unchecked Sendable {
 
     public func emit(_ alert: Alert) {
         if !writer.isOpen { try? reopen() }
-        let line = format == .json ? alert.jsonLine() : HumanSink.line(for: alert, colour: false)
-        writer.write(line)
+        switch format {
+        case .json: writer.write { alert.appendJSONLine(to: &$0) }
+        case .text: writer.write(HumanSink.line(for: alert, colour: false))
+        }
     }
 
     /// Closes the current descriptor and opens `path` again (logrotate's `create` or `copytruncate`-free

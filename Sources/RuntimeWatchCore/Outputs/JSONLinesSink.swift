@@ -14,7 +14,7 @@ public final class JSONLinesSink: AlertSink, @unchecked Sendable {
     }
 
     public func emit(_ alert: Alert) {
-        writer.write(alert.jsonLine())
+        writer.write { alert.appendJSONLine(to: &$0) }
     }
 
     /// Lines that could not be written (closed pipe, full disk).

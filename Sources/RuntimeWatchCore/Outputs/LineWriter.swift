@@ -12,6 +12,8 @@ final class LineWriter: @unchecked Sendable {
     private var handle: FileHandle?
     private var failures: UInt64 = 0
     private var firstError: String?
+    /// The line being written, reused (under the lock) so its storage is allocated once.
+    private var buffer: [UInt8] = []
     /// The output as a person names it ("standard output", a path), for error texts.
     let name: String
 
@@ -20,14 +22,20 @@ final class LineWriter: @unchecked Sendable {
     /// Writes `line` plus a newline. Returns false (and counts a failure) if there is no handle or
     /// the write failed (EPIPE, ENOSPC, EBADF).
     @discardableResult
-    func write(_ line: String) -> Bool {
-        var data = Data(line.utf8)
-        data.append(0x0A)
+    func write(_ line: String) -> Bool { write { $0.append(contentsOf: line.utf8) } }
+
+    /// Writes the line `fill` appends (no newline; one is added) to a buffer kept between lines, so
+    /// a JSON alert goes out without a String or Data per alert. `fill` runs under the lock.
+    @discardableResult
+    func write(_ fill: (inout [UInt8]) -> Void) -> Bool {
         lock.lock()
         defer { lock.unlock() }
+        buffer.removeAll(keepingCapacity: true)
+        fill(&buffer)
+        buffer.append(0x0A)
         guard let handle else { fail("it is not open"); return false }
         do {
-            try handle.write(contentsOf: data)
+            try handle.write(contentsOf: buffer)
             return true
         } catch {
             fail(Self.reason(error))

@@ -33,6 +33,14 @@ struct JSONLineBuilder {
         bytes.append(0x3A)
     }
 
+    /// Writes `"key":` for a key known only at run time (an alert's field name), escaped as a string.
+    mutating func key(_ name: String) {
+        if !first { bytes.append(0x2C) }
+        first = false
+        string(name)
+        bytes.append(0x3A)
+    }
+
     mutating func integer<T: FixedWidthInteger>(_ value: T) {
         if value == 0 {
             bytes.append(0x30)
@@ -51,6 +59,8 @@ struct JSONLineBuilder {
             bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[n..<20]))
         }
     }
+
+    mutating func null() { bytes.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C]) }
 
     mutating func bool(_ value: Bool) {
         if value { bytes.append(contentsOf: [0x74, 0x72, 0x75, 0x65]) } else { bytes.append(contentsOf: [0x66, 0x61, 0x6C, 0x73, 0x65]) }
@@ -77,14 +87,16 @@ struct JSONLineBuilder {
                 case 0x0D: bytes.append(0x72)
                 case 0x09: bytes.append(0x74)
                 default:
-                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                    bytes.append(contentsOf: [0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
+                    bytes.append(contentsOf: [0x75, 0x30, 0x30, Self.hex(b >> 4), Self.hex(b & 0xF)])
                 }
             }
             if runStart < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...])) }
         }
         bytes.append(0x22)
     }
+
+    /// The lowercase hex digit of a nibble, as JSONEncoder writes \u00xx (no table to allocate).
+    private static func hex(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 0x30 + nibble : 0x61 + nibble - 10 }
 
     mutating func stringArray(_ values: [String]) {
         bytes.append(0x5B)

@@ -26,7 +26,12 @@ struct WebhookSender: Sendable {
     /// Sends one batch until each alert is delivered, refused or given up. See the file header
     /// for why the next batch waits for this one.
     private func deliver(_ batch: [Alert]) async {
-        let bodies = batch.map { ByteBuffer(string: $0.jsonLine()) }
+        var line: [UInt8] = []  // one encoding buffer for the batch; each body gets its own copy
+        let bodies = batch.map { alert in
+            line.removeAll(keepingCapacity: true)
+            alert.appendJSONLine(to: &line)
+            return ByteBuffer(bytes: line)
+        }
         var pending = Array(bodies.indices)
         let firstAttempt = ContinuousClock.now
         var retry = 0
