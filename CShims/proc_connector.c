@@ -4,7 +4,10 @@
 #define _GNU_SOURCE
 #include "CShims.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <linux/filter.h>
+#include <poll.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -241,10 +244,42 @@ int rw_procconn_set_timeout_us(int fd, long timeout_us) {
     return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0 ? -errno : 0;
 }
 
+/* Byte offset of proc_event.what in a connector datagram: nlmsghdr, then cn_msg, then the event. */
+#define WHAT_OFFSET (sizeof(struct nlmsghdr) + sizeof(struct cn_msg))
+_Static_assert(WHAT_OFFSET == 36, "proc_event.what offset in a datagram");
+
+/* Attaches the classic BPF filter for `filter` (RW_PROCCONN_EXEC_ONLY or _ALL_BUT_EXEC). The
+ * program loads proc_event.what and keeps or drops the datagram. BPF word loads read network byte
+ * order, so the constant compared is htonl(PROC_EVENT_EXEC): the kernel writes `what` in host order.
+ * A datagram too short to hold `what` fails the load, which drops it in either socket: the kernel
+ * never sends one (every connector message carries a proc_event header). */
+static int attach_filter(int fd, int filter) {
+    uint32_t keep_exec = filter == RW_PROCCONN_EXEC_ONLY ? 0xffffffffu : 0;
+    uint32_t keep_other = filter == RW_PROCCONN_EXEC_ONLY ? 0 : 0xffffffffu;
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, WHAT_OFFSET),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(PROC_EVENT_EXEC), 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, keep_exec),
+        BPF_STMT(BPF_RET | BPF_K, keep_other),
+    };
+    struct sock_fprog prog = {.len = sizeof code / sizeof code[0], .filter = code};
+    return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0 ? -errno : 0;
+}
+
 int rw_procconn_open(int rcvbuf_bytes, int recv_timeout_ms) {
+    return rw_procconn_open_filtered(rcvbuf_bytes, recv_timeout_ms, RW_PROCCONN_ALL);
+}
+
+int rw_procconn_open_filtered(int rcvbuf_bytes, int recv_timeout_ms, int filter) {
+    if (filter != RW_PROCCONN_ALL && filter != RW_PROCCONN_EXEC_ONLY && filter != RW_PROCCONN_ALL_BUT_EXEC)
+        return -EINVAL;
     int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR);
     if (fd < 0) return -errno;
     int err = 0;
+    if (filter != RW_PROCCONN_ALL) {
+        err = attach_filter(fd, filter);
+        if (err < 0) goto fail;
+    }
     if (rcvbuf_bytes > 0) {
         /* SO_RCVBUFFORCE ignores net.core.rmem_max but needs CAP_NET_ADMIN; SO_RCVBUF is capped. */
         if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf_bytes, sizeof rcvbuf_bytes) < 0 &&
@@ -300,4 +335,13 @@ int rw_procconn_rcvbuf(int fd) {
 int rw_procconn_close(int fd) {
     (void)send_mcast_op(fd, PROC_CN_MCAST_IGNORE); /* best effort: closing unsubscribes anyway */
     return close(fd) < 0 ? -errno : 0;
+}
+
+int rw_procconn_wait(int fd_a, int fd_b, int64_t timeout_ns) {
+    struct pollfd fds[2] = {{.fd = fd_a, .events = POLLIN}, {.fd = fd_b, .events = POLLIN}};
+    struct timespec ts = {.tv_sec = timeout_ns / 1000000000, .tv_nsec = timeout_ns % 1000000000};
+    int n = ppoll(fds, 2, timeout_ns < 0 ? NULL : &ts, NULL);
+    if (n < 0) return -errno;
+    /* POLLERR (ENOBUFS pending) counts as readable: the receive reports the overflow. */
+    return ((fds[0].revents & (POLLIN | POLLERR)) ? 1 : 0) | ((fds[1].revents & (POLLIN | POLLERR)) ? 2 : 0);
 }

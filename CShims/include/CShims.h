@@ -86,6 +86,24 @@ typedef struct rw_procconn_fault {
  * Returns the descriptor, or -errno (-EPERM without CAP_NET_ADMIN). */
 int rw_procconn_open(int rcvbuf_bytes, int recv_timeout_ms);
 
+/* Which proc connector events a socket is given, chosen in the kernel by a classic BPF socket filter
+ * on proc_event.what (the kernel applies it per listener before queueing, so a filtered event
+ * neither wakes the reader nor takes buffer space). The two filters split the stream exactly: the
+ * union of an EXEC_ONLY and an ALL_BUT_EXEC socket is what one unfiltered socket receives, with the
+ * same per-CPU sequence numbers. */
+#define RW_PROCCONN_ALL 0
+#define RW_PROCCONN_EXEC_ONLY 1
+#define RW_PROCCONN_ALL_BUT_EXEC 2
+
+/* rw_procconn_open with a filter (RW_PROCCONN_*), attached before subscribing. Returns the
+ * descriptor, or -errno (-EINVAL for an unknown filter). */
+int rw_procconn_open_filtered(int rcvbuf_bytes, int recv_timeout_ms, int filter);
+
+/* Waits until fd_a or fd_b (either may be -1: not watched) has a datagram queued, for at most
+ * timeout_ns nanoseconds (< 0: forever). Returns a mask: 1 when fd_a is readable, 2 when fd_b is;
+ * 0 on timeout; -errno on failure (-EINTR included: the caller decides). */
+int rw_procconn_wait(int fd_a, int fd_b, int64_t timeout_ns);
+
 /* Receives one datagram and decodes it like rw_procconn_decode. dontwait != 0 returns -EAGAIN at
  * once when nothing is queued (MSG_DONTWAIT); otherwise it blocks up to the receive timeout.
  * Returns the number of events written (0 is possible: a datagram from a foreign sender, see

@@ -16,6 +16,23 @@ public enum ProcConnectorReceipt: Sendable, Hashable {
     case timeout
 }
 
+/// Which of the kernel's process events a connector socket is given. The kernel applies the choice
+/// (a socket filter) before queueing, so a filtered-out event never wakes the reader. `execOnly`
+/// and `allButExec` split the stream exactly, with the kernel's sequence numbers intact.
+public enum ProcEventSelection: Sendable, Hashable {
+    case all
+    case execOnly
+    case allButExec
+
+    var shimValue: Int32 {
+        switch self {
+        case .all: return RW_PROCCONN_ALL
+        case .execOnly: return RW_PROCCONN_EXEC_ONLY
+        case .allButExec: return RW_PROCCONN_ALL_BUT_EXEC
+        }
+    }
+}
+
 /// A subscription to the kernel's process events (fork, exec, exit, uid, gid, sid, comm, ptrace,
 /// coredump). Needs CAP_NET_ADMIN. Close it with `close()`.
 public struct ProcConnector: Sendable {
@@ -36,10 +53,14 @@ public struct ProcConnector: Sendable {
     /// - Throws: `SystemError` (EPERM without CAP_NET_ADMIN, EPROTONOSUPPORT without CONFIG_PROC_EVENTS).
     ///
     /// The corresponding C function is `rw_procconn_open`.
-    public static func open(receiveBuffer: Int = 8 << 20, receiveTimeout: Duration = .milliseconds(200)) throws(SystemError) -> ProcConnector {
+    ///   - selection: which events this socket is given (filtered in the kernel, see `ProcEventSelection`).
+    public static func open(receiveBuffer: Int = 8 << 20, receiveTimeout: Duration = .milliseconds(200),
+                            selection: ProcEventSelection = .all) throws(SystemError) -> ProcConnector {
         let (seconds, attoseconds) = receiveTimeout.components
         let millis = Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
-        let fd = try shimCall("rw_procconn_open") { rw_procconn_open(Int32(clamping: receiveBuffer), millis) }
+        let fd = try shimCall("rw_procconn_open_filtered") {
+            rw_procconn_open_filtered(Int32(clamping: receiveBuffer), millis, selection.shimValue)
+        }
         return ProcConnector(descriptor: FileDescriptor(rawValue: fd))
     }
 

@@ -10,7 +10,7 @@ import RuntimeWatchSystem
 /// State confined to the receive thread.
 final class CaptureLoop: @unchecked Sendable {
     // @unchecked: created by `start()` and from then on used only by the receive thread.
-    private let connector: ProcConnector
+    private let connector: SplitProcConnector
     private let configuration: ProcessCapture.Configuration
     private let reader: ProcReader
     private let clock: WallClock
@@ -33,7 +33,7 @@ final class CaptureLoop: @unchecked Sendable {
     private let handOffWindow: UInt64
     private var loss: LossAccounting
 
-    init(connector: ProcConnector, configuration: ProcessCapture.Configuration, clock: WallClock,
+    init(connector: SplitProcConnector, configuration: ProcessCapture.Configuration, clock: WallClock,
          outlet: CaptureOutlet, finishesQueue: Bool,
          counters: CaptureCounters, logger: Logger?, shouldStop: @escaping @Sendable () -> Bool) {
         self.connector = connector
@@ -51,31 +51,40 @@ final class CaptureLoop: @unchecked Sendable {
 
     func run() {
         if configuration.snapshotAtStart { scan(onlyUnknown: false) }
+        var lastActivity: UInt64 = 0
+        var moreQueued = false
         while !shouldStop() {
-            let receipt: ProcConnectorReceipt
-            do {
-                receipt = try connector.receive()
-            } catch {
-                counters.update { $0.receiveErrors += 1 }
-                logger?.error("proc connector receive failed; retrying", metadata: ["error": "\(error)"])
-                usleepBounded(50_000)
-                continue
-            }
-            switch receipt {
-            case .timeout:
-                break
-            case .overflow:
-                overflowed()
-            case .batch(let batch):
-                var events = accept(batch)
-                drainQueued(into: &events)
-                process(events)
-            }
+            // Busy (something arrived within the hand-off window): sleep on the exec socket only,
+            // until the window ends; forks, exits and the rest are collected on that wake-up. Idle:
+            // sleep on both, so the first event of any kind is seen at once.
             let now = WallClock.monotonicNanoseconds()
-            // A timeout while events wait is the short hand-off one, not the source going idle.
-            let idle = receipt == .timeout && quietSince == nil
-            if let since = quietSince, receipt == .timeout || now &- since >= handOffWindow { handOff() }
-            if loss.isDue(now: now, idle: idle) {
+            let busy = now &- lastActivity < handOffWindow
+            if !moreQueued {
+                // Wake by the end of the busy window and of the hand-off window, whichever is first.
+                var deadline = now &+ configuration.receiveTimeout.wholeNanoseconds
+                if busy { deadline = min(deadline, lastActivity &+ handOffWindow) }
+                if let since = quietSince { deadline = min(deadline, since &+ handOffWindow) }
+                let timeout = deadline > now ? deadline - now : 0
+                do {
+                    _ = try connector.wait(execsOnly: busy, timeoutNanoseconds: timeout)
+                } catch {
+                    receiveFailed(error)
+                    continue
+                }
+            }
+            var execs: [RawProcEvent] = []
+            var others: [RawProcEvent] = []
+            // Others first: a process's fork is queued before it can exec, so it is taken with it.
+            let fromOthers = drain(connector.others, into: &others)
+            let fromExecs = drain(connector.execs, into: &execs)
+            moreQueued = fromOthers.full || fromExecs.full
+            let received = fromOthers.datagrams + fromExecs.datagrams
+            if received > 0 { process(SplitProcConnector.mergeInKernelOrder(others, execs)) }
+            // Taken after processing: the events it emitted are not older than this.
+            let after = WallClock.monotonicNanoseconds()
+            if received > 0 { lastActivity = after }
+            if let since = quietSince, received == 0 || after &- since >= handOffWindow { handOff() }
+            if loss.isDue(now: after, idle: received == 0 && quietSince == nil) {
                 reportLossAndResync()
             }
         }
@@ -87,8 +96,39 @@ final class CaptureLoop: @unchecked Sendable {
 
     // MARK: Events
 
-    /// Most datagrams taken per wake-up; bounds the time before the first of them is emitted.
-    private static let drainLimit = 64
+    /// Most datagrams taken from one socket per wake-up; bounds the time before the first of them is
+    /// emitted. A drain that stops at the limit is followed at once by another, without waiting.
+    private static let drainLimit = 256
+
+    /// Takes the datagrams already queued on `socket` (without waiting), up to `drainLimit`.
+    private func drain(_ socket: ProcConnector, into events: inout [RawProcEvent]) -> (datagrams: Int, full: Bool) {
+        var datagrams = 0
+        while datagrams < Self.drainLimit {
+            let receipt: ProcConnectorReceipt
+            do {
+                receipt = try socket.receive(wait: false)
+            } catch {
+                receiveFailed(error)
+                return (datagrams, false)
+            }
+            switch receipt {
+            case .timeout:
+                return (datagrams, false)
+            case .overflow:
+                overflowed()
+            case .batch(let batch):
+                events += accept(batch)
+            }
+            datagrams += 1
+        }
+        return (datagrams, true)
+    }
+
+    private func receiveFailed(_ error: SystemError) {
+        counters.update { $0.receiveErrors += 1 }
+        logger?.error("proc connector receive failed; retrying", metadata: ["error": "\(error)"])
+        usleepBounded(50_000)
+    }
 
     private func accept(_ batch: ProcMessageBatch) -> [RawProcEvent] {
         if let fault = batch.fault {
@@ -96,22 +136,6 @@ final class CaptureLoop: @unchecked Sendable {
             logger?.warning("malformed proc connector datagram", metadata: ["fault": "\(fault)"])
         }
         return batch.events
-    }
-
-    /// Takes the datagrams already queued behind the one just received (without waiting), so a
-    /// burst can be handled exec-first.
-    private func drainQueued(into events: inout [RawProcEvent]) {
-        for _ in 1..<Self.drainLimit {
-            guard let receipt = try? connector.receive(wait: false) else { return }
-            switch receipt {
-            case .timeout:
-                return
-            case .overflow:
-                overflowed()
-            case .batch(let batch):
-                events += accept(batch)
-            }
-        }
     }
 
     /// Handles a burst in order, but reads the first, most important /proc fields of EVERY exec in
@@ -238,12 +262,11 @@ final class CaptureLoop: @unchecked Sendable {
     /// Hands one event to the capture queue; a full queue drops it there (counted and reported).
     /// The drive loop is not woken per event: an exec storm is three datagrams per process, and a
     /// thread woken for each costs the node more than the engine's work. Events wait in the queue
-    /// (in order with every other source's: it is one FIFO) for at most `handOffWindow`; the
-    /// receive timeout is shortened to it meanwhile, so a quiet connector does not hold them.
+    /// (in order with every other source's: it is one FIFO) for at most `handOffWindow`: the wait
+    /// for the next datagram ends by then, so a quiet connector does not hold them.
     private func emit(_ event: Event, at time: UInt64) {
         if handOffWindow > 0 && quietSince == nil {
             quietSince = WallClock.monotonicNanoseconds()
-            try? connector.setReceiveTimeout(.nanoseconds(handOffWindow))
         }
         if outlet.emit(EventRecord(timestamp: time, event: event), wake: handOffWindow == 0) {
             counters.emitted(event.kind)
@@ -252,12 +275,10 @@ final class CaptureLoop: @unchecked Sendable {
         }
     }
 
-    /// Wakes the drive loop for the events queued since `quietSince`; the receive waits its
-    /// normal timeout again.
+    /// Wakes the drive loop for the events queued since `quietSince`.
     private func handOff() {
         outlet.queue.signal()
         quietSince = nil
-        try? connector.setReceiveTimeout(configuration.receiveTimeout)
     }
 
     private func usleepBounded(_ micros: UInt32) {

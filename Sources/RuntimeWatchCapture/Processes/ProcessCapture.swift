@@ -20,7 +20,8 @@ public final class ProcessCapture: @unchecked Sendable {
     // in `CaptureLoop`, which only the receive thread touches.
 
     public struct Configuration: Sendable {
-        /// Kernel socket receive buffer: absorbs bursts while the thread reads /proc.
+        /// Kernel receive buffer of each of the two connector sockets (exec events, the rest): absorbs
+        /// bursts while the thread reads /proc.
         public var receiveBufferBytes = 8 << 20
         /// Capacity of the queue a capture used on its own creates (inside the monitor, the shared
         /// capture queue's capacity applies).
@@ -32,7 +33,7 @@ public final class ProcessCapture: @unchecked Sendable {
         /// After a loss, wait this long (collecting the exact loss count) before the drop event and
         /// the /proc resync; also limits how often a storm can trigger resyncs.
         public var resyncDelay: Duration = .milliseconds(250)
-        /// How often the blocked receive wakes up to check for stop.
+        /// How often an idle receive thread wakes up to check for stop.
         public var receiveTimeout: Duration = .milliseconds(100)
         /// Longest a process event waits in the capture queue before the drive loop is woken for it
         /// (zero: woken for every event). Waking a thread per event cost more CPU than judging it
@@ -93,10 +94,9 @@ public final class ProcessCapture: @unchecked Sendable {
         precondition(!started, "ProcessCapture.start() called twice")
         started = true
         lock.unlock()
-        let connector: ProcConnector
+        let connector: SplitProcConnector
         do {
-            connector = try ProcConnector.open(receiveBuffer: configuration.receiveBufferBytes,
-                                               receiveTimeout: configuration.receiveTimeout)
+            connector = try SplitProcConnector.open(receiveBuffer: configuration.receiveBufferBytes)
         } catch {
             // Nothing will ever be produced: end the stream so a waiting consumer is released.
             if ownsQueue { outlet.queue.finish() }
@@ -105,7 +105,7 @@ public final class ProcessCapture: @unchecked Sendable {
         let loop = CaptureLoop(connector: connector, configuration: configuration, clock: .measure(),
                                outlet: outlet, finishesQueue: ownsQueue, counters: counters, logger: logger,
                                shouldStop: { [weak self] in self?.isStopRequested ?? true })
-        if let granted = try? connector.grantedReceiveBuffer() {
+        if let granted = try? connector.execs.grantedReceiveBuffer() {
             logger?.debug("proc connector subscribed", metadata: ["receive_buffer": "\(granted)"])
         }
         lock.lock()
