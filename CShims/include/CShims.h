@@ -112,6 +112,16 @@ int rw_procconn_wait(int fd_a, int fd_b, int64_t timeout_ns);
  * malformed. `fault` (may be NULL) says where and why decoding stopped early. */
 int rw_procconn_recv(int fd, rw_proc_event *events, int max, int dontwait, rw_procconn_fault *fault);
 
+/* Receives every datagram already queued on fd, up to nslots, in one recvmmsg(2) (MSG_DONTWAIT),
+ * each into its own slot_size bytes of `slots`, and decodes them all into events[0..max_events).
+ * A datagram from a foreign sender is skipped; a malformed one loses only itself and what follows it
+ * in that datagram, and the first such fault is described in *fault (may be NULL). *datagrams (may
+ * be NULL) receives how many datagrams were taken. Returns the number of events written, or -errno:
+ * -EAGAIN when nothing was queued, -ENOBUFS when the receive buffer had overflowed (the socket stays
+ * usable), -EINTR. Stops early, with those datagrams decoded, when events[] is full. */
+int rw_procconn_recv_batch(int fd, unsigned char *slots, int slot_size, int nslots,
+                           rw_proc_event *events, int max_events, int *datagrams, rw_procconn_fault *fault);
+
 /* Decodes every netlink/connector/proc_event message in buf[0..len). Strict: no length field is
  * trusted without checking it against the bytes that are really there.
  * Returns the number of events written to out. Decoding stops at the first malformed message;

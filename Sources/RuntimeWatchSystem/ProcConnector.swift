@@ -115,6 +115,38 @@ public struct ProcConnector: Sendable {
         }
     }
 
+    /// Receives every datagram already queued, up to `buffers.datagramSlots`, in one system call
+    /// (`recvmmsg`), without waiting, and decodes them all.
+    ///
+    /// - Returns: `.batch` with the events of every datagram taken (`datagrams` says how many; fewer
+    ///   than the slots means the queue was empty), and the first fault if one was malformed (it lost
+    ///   only its own rest); `.overflow` on ENOBUFS; `.timeout` when nothing was queued.
+    /// - Throws: `SystemError` for anything else (the socket is unusable).
+    ///
+    /// The corresponding C function is `rw_procconn_recv_batch`.
+    public func receiveQueued(into buffers: ProcReceiveBuffers) throws(SystemError) -> ProcConnectorReceipt {
+        while true {
+            var fault = rw_procconn_fault()
+            var datagrams: Int32 = 0
+            let rc = rw_procconn_recv_batch(descriptor.rawValue, buffers.slots.baseAddress, Int32(ProcReceiveBuffers.slotSize),
+                                            Int32(ProcReceiveBuffers.datagramSlots), buffers.events.baseAddress,
+                                            Int32(buffers.events.count), &datagrams, &fault)
+            if rc >= 0 {
+                let events = buffers.events.prefix(Int(rc)).map(RawProcEvent.init)
+                let problem = fault.reason == UInt32(RW_PROCCONN_OK) ? nil : ProcMessageFault(fault)
+                return .batch(ProcMessageBatch(events: events, fault: problem, datagrams: Int(datagrams)))
+            }
+            switch Errno(rawValue: -rc) {
+            case .interrupted: continue
+            case .noBufferSpace: return .overflow
+            case .resourceTemporarilyUnavailable: return .timeout
+            case let errno:
+                precondition(errno != .badFileDescriptor && errno != .badAddress && errno != .invalidArgument, "rw_procconn_recv_batch: \(errno)")
+                throw SystemError(operation: "rw_procconn_recv_batch", errno: errno)
+            }
+        }
+    }
+
     /// Decodes a datagram's bytes exactly as `receive()` does, without a socket (for tests and
     /// for replaying captured datagrams). Never throws: malformed input comes back as `fault`.
     ///
@@ -156,5 +188,29 @@ extension ProcMessageFault {
         }
         self.init(reason: reason, offset: Int(f.offset), declaredLength: Int(f.declared),
                   availableLength: Int(f.available), errno: Errno(rawValue: Int32(clamping: -Int64(f.code))), kernelWhat: f.kernel_what)
+    }
+}
+
+/// The memory `ProcConnector.receiveQueued` receives into: one slot per datagram and the decoded
+/// events, allocated once by the receiving thread and reused (no allocation per receive).
+public final class ProcReceiveBuffers: @unchecked Sendable {
+    // @unchecked: used by one thread at a time (the receive thread that owns it).
+    /// Most datagrams one receive takes.
+    public static let datagramSlots = 64
+    /// Bytes per datagram slot. A proc connector datagram is one event, 76 bytes today; a longer one
+    /// would be reported as truncated.
+    static let slotSize = 1024
+    let slots: UnsafeMutableBufferPointer<UInt8>
+    let events: UnsafeMutableBufferPointer<rw_proc_event>
+
+    public init() {
+        slots = .allocate(capacity: Self.datagramSlots * Self.slotSize)
+        // Enough for every slot filled with the smallest messages (56 bytes each).
+        events = .allocate(capacity: Self.datagramSlots * (Self.slotSize / 56 + 1))
+    }
+
+    deinit {
+        slots.deallocate()
+        events.deallocate()
     }
 }

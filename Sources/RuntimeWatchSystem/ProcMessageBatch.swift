@@ -76,7 +76,12 @@ public struct ProcMessageFault: Error, Hashable, Sendable, CustomStringConvertib
 public struct ProcMessageBatch: Sendable, Hashable {
     /// Every event decoded before the fault (all of them when `fault` is nil).
     public var events: [RawProcEvent]
-    /// Where and why decoding stopped early; nil when the whole datagram decoded.
+    /// Where and why decoding stopped early; nil when the whole datagram decoded. For several
+    /// datagrams (`ProcConnector.receiveQueued`), the first fault; each lost only its own datagram's rest.
     public var fault: ProcMessageFault?
-    public init(events: [RawProcEvent], fault: ProcMessageFault? = nil) { self.events = events; self.fault = fault }
+    /// How many datagrams the events came from.
+    public var datagrams: Int
+    public init(events: [RawProcEvent], fault: ProcMessageFault? = nil, datagrams: Int = 1) {
+        self.events = events; self.fault = fault; self.datagrams = datagrams
+    }
 }

@@ -96,4 +96,82 @@ final class SplitProcConnectorTests: XCTestCase {
             XCTAssertEqual(kinds.filter { [.fork, .exec, .exit].contains($0) }, [.fork, .exec, .exit], "child \(child)")
         }
     }
+
+    /// Live: `receiveQueued` takes many datagrams per system call and gets exactly what one-by-one
+    /// `receive` gets on a second socket; a datagram that a user process sent to the socket is
+    /// refused (foreign sender, reported) without losing the kernel's datagrams around it.
+    func testBatchedReceiveGetsWhatOneByOneGetsAndRefusesAForeignSender() throws {
+        try requireRoot()
+        let batched = try ProcConnector.open(receiveBuffer: 4 << 20, receiveTimeout: .zero)
+        defer { try? batched.close() }
+        let single = try ProcConnector.open(receiveBuffer: 4 << 20, receiveTimeout: .zero)
+        defer { try? single.close() }
+
+        var children: Set<Int32> = []
+        func spawnSome(_ n: Int) throws {
+            for _ in 0..<n {
+                let pid = try Spawn.run(["/bin/true"])
+                children.insert(pid)
+                Spawn.reap(pid)
+            }
+        }
+        try spawnSome(10)
+        try sendForeignExec(to: batched, pid: 424_242)
+        try spawnSome(10)
+
+        func ours(_ e: RawProcEvent) -> Bool { e.kind == .fork ? children.contains(e.childTGID) : children.contains(e.tgid) }
+        let buffers = ProcReceiveBuffers()
+        var fromBatches: [RawProcEvent] = []
+        var faults: [ProcMessageFault] = []
+        var calls = 0, datagrams = 0
+        while true {
+            guard case .batch(let batch) = try batched.receiveQueued(into: buffers) else { break }
+            calls += 1
+            datagrams += batch.datagrams
+            fromBatches += batch.events
+            if let f = batch.fault { faults.append(f) }
+            if batch.datagrams < ProcReceiveBuffers.datagramSlots { break }
+        }
+        var oneByOne: [RawProcEvent] = []
+        while case .batch(let batch) = try single.receive(wait: false) { oneByOne += batch.events }
+
+        XCTAssertEqual(fromBatches.filter(ours).count, 60, "fork, exec and exit of 20 children")
+        XCTAssertEqual(keys(fromBatches.filter(ours)), keys(oneByOne.filter(ours)), "batched and one-by-one receives differ")
+        XCTAssertLessThan(calls * 10, datagrams, "expected many datagrams per call, got \(datagrams) in \(calls)")
+        XCTAssertEqual(faults.map(\.reason), [.foreignSender], "the user-sent datagram must be refused and reported")
+        XCTAssertFalse(fromBatches.contains { $0.tgid == 424_242 }, "the forged exec was decoded")
+    }
+
+    /// Sends a well-formed exec event for `pid` to `socket`'s port from a user netlink socket.
+    private func sendForeignExec(to socket: ProcConnector, pid: Int32) throws {
+        var address = NetlinkAddress()
+        var length = socklen_t(MemoryLayout<NetlinkAddress>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket.descriptor.rawValue, $0, &length) }
+        }
+        XCTAssertEqual(named, 0, "getsockname: \(errno)")
+        let sender = Glibc.socket(AF_NETLINK, Int32(SOCK_DGRAM.rawValue), 11 /* NETLINK_CONNECTOR */)
+        XCTAssertGreaterThanOrEqual(sender, 0)
+        defer { close(sender) }
+        var d = ProcConnectorDatagram()
+        d.message(data: ProcConnectorDatagram.event(what: KernelWhat.exec.rawValue, payload: ProcConnectorDatagram.words([pid, pid])), seq: 1)
+        var target = NetlinkAddress()
+        target.pid = address.pid
+        let sent = d.bytes.withUnsafeBytes { bytes in
+            withUnsafePointer(to: &target) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(sender, bytes.baseAddress, bytes.count, 0, $0, socklen_t(MemoryLayout<NetlinkAddress>.size))
+                }
+            }
+        }
+        XCTAssertEqual(sent, d.bytes.count, "sendto: \(String(cString: strerror(errno)))")
+    }
+}
+
+/// `struct sockaddr_nl` (linux/netlink.h), which Glibc's Swift module does not import.
+private struct NetlinkAddress {
+    var family = sa_family_t(AF_NETLINK)
+    var pad: UInt16 = 0
+    var pid: UInt32 = 0
+    var groups: UInt32 = 0
 }

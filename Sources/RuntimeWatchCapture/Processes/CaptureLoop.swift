@@ -32,6 +32,7 @@ final class CaptureLoop: @unchecked Sendable {
     /// Configuration.handOffWindow).
     private let handOffWindow: UInt64
     private var loss: LossAccounting
+    private let buffers = ProcReceiveBuffers()
 
     init(connector: SplitProcConnector, configuration: ProcessCapture.Configuration, clock: WallClock,
          outlet: CaptureOutlet, finishesQueue: Bool,
@@ -100,13 +101,14 @@ final class CaptureLoop: @unchecked Sendable {
     /// emitted. A drain that stops at the limit is followed at once by another, without waiting.
     private static let drainLimit = 256
 
-    /// Takes the datagrams already queued on `socket` (without waiting), up to `drainLimit`.
+    /// Takes the datagrams already queued on `socket` (without waiting), up to `drainLimit`, many
+    /// per system call.
     private func drain(_ socket: ProcConnector, into events: inout [RawProcEvent]) -> (datagrams: Int, full: Bool) {
         var datagrams = 0
         while datagrams < Self.drainLimit {
             let receipt: ProcConnectorReceipt
             do {
-                receipt = try socket.receive(wait: false)
+                receipt = try socket.receiveQueued(into: buffers)
             } catch {
                 receiveFailed(error)
                 return (datagrams, false)
@@ -116,10 +118,13 @@ final class CaptureLoop: @unchecked Sendable {
                 return (datagrams, false)
             case .overflow:
                 overflowed()
+                datagrams += 1
             case .batch(let batch):
                 events += accept(batch)
+                datagrams += batch.datagrams
+                // Fewer than a full receive: the socket's queue was empty.
+                if batch.datagrams < ProcReceiveBuffers.datagramSlots { return (datagrams, false) }
             }
-            datagrams += 1
         }
         return (datagrams, true)
     }
@@ -131,7 +136,9 @@ final class CaptureLoop: @unchecked Sendable {
     }
 
     private func accept(_ batch: ProcMessageBatch) -> [RawProcEvent] {
-        if let fault = batch.fault {
+        if let fault = batch.fault, fault.reason == .netlinkOverrun {
+            overflowed()
+        } else if let fault = batch.fault {
             counters.update { $0.malformedDatagrams += 1 }
             logger?.warning("malformed proc connector datagram", metadata: ["fault": "\(fault)"])
         }
