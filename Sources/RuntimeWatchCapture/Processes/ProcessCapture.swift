@@ -35,11 +35,13 @@ public final class ProcessCapture: @unchecked Sendable {
         public var resyncDelay: Duration = .milliseconds(250)
         /// How often an idle receive thread wakes up to check for stop.
         public var receiveTimeout: Duration = .milliseconds(100)
-        /// Longest a process event waits in the capture queue before the drive loop is woken for it
-        /// (zero: woken for every event). Waking a thread per event cost more CPU than judging it
-        /// (BENCHMARKS.md section 5); 2 ms batches a storm's events and adds at most 2 ms to an
-        /// alert about a process (file opens and connects wake at once).
-        public var handOffWindow: Duration = .milliseconds(2)
+        /// Longest a process event waits before the drive loop is woken for it (zero: woken for
+        /// every event), and, while events keep coming, longest a fork, exit or other non-exec event
+        /// waits in its socket (execs are read at once). Waking a thread per event cost more CPU
+        /// than judging it (BENCHMARKS.md sections 5, 8): 10 ms instead of 2 cut the monitor's CPU
+        /// per exec of a storm by 7-9% (section 8), and adds at most 10 ms to an alert about a
+        /// process (file opens and connects wake the drive loop at once).
+        public var handOffWindow: Duration = .milliseconds(10)
         /// Nice value for the receive thread (nil: inherit). The default -10 matters: under load, a
         /// receive thread at nice 0 loses CFS wakeup preemption to the processes it races, and
         /// reads /proc too late (exec storm, 1 worker, busy host: argv for 39-70% of execs at nice 0 vs 88-89%
