@@ -61,6 +61,24 @@ final class K8sAuditDecoderTests: XCTestCase {
         }
     }
 
+    /// An `audit.k8s.io/v1beta1` event from an API server before 1.10 has neither
+    /// `requestReceivedTimestamp` nor `stageTimestamp`, only `timestamp` (to the second): the first
+    /// line of liggitt/audit2rbac's `testdata/demo.log` (Fixtures/k8s-audit/public). It was refused
+    /// ("no valid stageTimestamp or requestReceivedTimestamp"); its `timestamp` is its time.
+    func testAV1beta1EventWithOnlyTimestampIsTimedByIt() throws {
+        let line = #"{"kind":"Event","apiVersion":"audit.k8s.io/v1beta1","metadata":{"creationTimestamp":"2017-09-11T19:55:05Z"},"level":"Metadata","timestamp":"2017-09-11T19:55:05Z","auditID":"033d17af-082d-4b24-aa22-627752e83d71","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/default/pods","verb":"list","user":{"username":"system:admin","groups":["system:masters","system:authenticated"]},"impersonatedUser":{"username":"bob","groups":["system:authenticated"]},"sourceIPs":["::1"],"objectRef":{"resource":"pods","namespace":"default","apiVersion":"v1"},"responseStatus":{"metadata":{},"status":"Failure","message":"pods is forbidden: User \"bob\" cannot list pods in the namespace \"default\"","reason":"Forbidden","details":{"kind":"pods"},"code":403}}"#
+        let decoded = AuditEventDecoder.decodeLines(Array(line.utf8))
+        XCTAssertEqual(decoded.issues, [])
+        let e = try XCTUnwrap(decoded.events.first)
+        XCTAssertEqual(try AuditEventDecoder.record(e, position: "line 1").timestamp, 1_505_159_705_000_000_000)
+        // The later fields win when present (Falco's v1beta1 traces carry all three).
+        var later = e
+        later.requestReceivedTimestamp = "2017-09-11T19:55:05.250000Z"
+        XCTAssertEqual(later.timestampNanoseconds, 1_505_159_705_250_000_000)
+        later.stageTimestamp = "2017-09-11T19:55:05.500000Z"
+        XCTAssertEqual(later.timestampNanoseconds, 1_505_159_705_500_000_000)
+    }
+
     private static let goodItem = #"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"ID","stage":"ResponseComplete","requestURI":"/api/v1/secrets","verb":"list","user":{"username":"mallory"},"objectRef":{"resource":"secrets"},"responseStatus":{"code":200},"stageTimestamp":"2026-12-05T01:00:00.000001Z"}"#
 
     private func list(_ items: [String]) -> [UInt8] {

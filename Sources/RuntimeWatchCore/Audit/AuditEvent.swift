@@ -44,7 +44,8 @@ public struct AuditResponseStatus: Sendable, Hashable, Codable {
 }
 
 /// One audit event. `stageTimestamp` (else `requestReceivedTimestamp`) is RFC 3339 with
-/// microseconds, as the API server writes it; `RFC3339.parse` turns it into nanoseconds.
+/// microseconds, as the API server writes it; `RFC3339.parse` turns it into nanoseconds. Early
+/// `audit.k8s.io/v1beta1` events (Kubernetes 1.7–1.9) carry neither, only `timestamp`, to the second.
 public struct AuditEvent: Sendable, Hashable, Codable {
     /// `Metadata`, `Request` or `RequestResponse` (`None` events are never written).
     public var level: String?
@@ -65,18 +66,22 @@ public struct AuditEvent: Sendable, Hashable, Codable {
     public var annotations: [String: String]?
     public var requestReceivedTimestamp: String?
     public var stageTimestamp: String?
+    /// `audit.k8s.io/v1beta1`'s event time (whole seconds; dropped in v1): the only time an API
+    /// server before 1.10 wrote, e.g. `liggitt/audit2rbac`'s `testdata/demo.log`.
+    public var timestamp: String?
 
     public init(level: String? = nil, auditID: String, stage: String, requestURI: String, verb: String,
                 user: AuditUser, impersonatedUser: AuditUser? = nil, sourceIPs: [String]? = nil,
                 userAgent: String? = nil, objectRef: AuditObjectReference? = nil,
                 responseStatus: AuditResponseStatus? = nil, requestObject: AuditRequestObject? = nil,
                 annotations: [String: String]? = nil, requestReceivedTimestamp: String? = nil,
-                stageTimestamp: String? = nil) {
+                stageTimestamp: String? = nil, timestamp: String? = nil) {
         self.level = level; self.auditID = auditID; self.stage = stage; self.requestURI = requestURI
         self.verb = verb; self.user = user; self.impersonatedUser = impersonatedUser; self.sourceIPs = sourceIPs
         self.userAgent = userAgent; self.objectRef = objectRef; self.responseStatus = responseStatus
         self.requestObject = requestObject; self.annotations = annotations
         self.requestReceivedTimestamp = requestReceivedTimestamp; self.stageTimestamp = stageTimestamp
+        self.timestamp = timestamp
     }
 
     /// The annotation key the authorizer writes its decision under.
@@ -89,10 +94,11 @@ public struct AuditEvent: Sendable, Hashable, Codable {
     public var isDenied: Bool { authorizationDecision == "forbid" || responseStatus?.code == 403 }
 
     /// The event's time in nanoseconds since the epoch (`stageTimestamp`, else
-    /// `requestReceivedTimestamp`), or nil when neither is present and valid.
+    /// `requestReceivedTimestamp`, else v1beta1's `timestamp`), or nil when none is present and valid.
     public var timestampNanoseconds: UInt64? {
         if let s = stageTimestamp, let t = RFC3339.parse(s) { return t }
         if let s = requestReceivedTimestamp, let t = RFC3339.parse(s) { return t }
+        if let s = timestamp, let t = RFC3339.parse(s) { return t }
         return nil
     }
 }
@@ -117,6 +123,7 @@ extension AuditEvent {
                   requestObject: (try? c.decodeIfPresent(AuditRequestObject.self, forKey: .requestObject)) ?? nil,
                   annotations: try c.decodeIfPresent([String: String].self, forKey: .annotations),
                   requestReceivedTimestamp: try c.decodeIfPresent(String.self, forKey: .requestReceivedTimestamp),
-                  stageTimestamp: try c.decodeIfPresent(String.self, forKey: .stageTimestamp))
+                  stageTimestamp: try c.decodeIfPresent(String.self, forKey: .stageTimestamp),
+                  timestamp: try c.decodeIfPresent(String.self, forKey: .timestamp))
     }
 }

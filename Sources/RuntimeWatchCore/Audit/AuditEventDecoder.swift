@@ -91,11 +91,11 @@ public enum AuditEventDecoder {
     }
 
     /// The event as a pipeline record stamped with its own time.
-    /// - Throws: `AuditDecodeIssue` when the event has no valid `stageTimestamp` or
-    ///   `requestReceivedTimestamp` (without a time it cannot be ordered or replayed).
+    /// - Throws: `AuditDecodeIssue` when the event has no valid `stageTimestamp`,
+    ///   `requestReceivedTimestamp` or (v1beta1) `timestamp` (without a time it cannot be ordered or replayed).
     public static func record(_ event: AuditEvent, position: String) throws(AuditDecodeIssue) -> EventRecord {
         guard let t = event.timestampNanoseconds, t > 0 else {
-            throw AuditDecodeIssue(position: position, reason: "auditID \(event.auditID): no valid stageTimestamp or requestReceivedTimestamp (RFC 3339 expected)")
+            throw AuditDecodeIssue(position: position, reason: "auditID \(event.auditID): no valid stageTimestamp, requestReceivedTimestamp or timestamp (RFC 3339 expected)")
         }
         return EventRecord(timestamp: t, event: .k8sAudit(event))
     }

@@ -70,7 +70,8 @@ enum EventSamples {
                           responseStatus: AuditResponseStatus(code: 201, status: "Success", reason: "Created"),
                           requestObject: AuditRequestObject(kind: "CronJob", metadata: AuditObjectMetadata(name: "x", namespace: "prod", generateName: "x-"), spec: spec),
                           annotations: ["authorization.k8s.io/decision": "allow", "authorization.k8s.io/reason": awkward],
-                          requestReceivedTimestamp: "2026-11-22T10:00:00.000001Z", stageTimestamp: "2026-11-22T10:00:00.999999Z")
+                          requestReceivedTimestamp: "2026-11-22T10:00:00.000001Z", stageTimestamp: "2026-11-22T10:00:00.999999Z",
+                          timestamp: "2026-11-22T10:00:00Z")
     }
 
     static var all: [Event] {
