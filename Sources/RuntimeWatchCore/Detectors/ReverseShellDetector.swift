@@ -98,7 +98,7 @@ public struct ReverseShellDetector: Detector {
             alerts += judgeCommandLoop(child: child, record: record, context: context)
             // A command whose output is a network socket, or could not be read (it finished first):
             // its shell may be a read loop on that peer.
-            let output = (child.info.fds ?? []).filter { $0.fd == 1 || $0.fd == 2 }
+            let output = (child.info.fds ?? []).lazy.filter { $0.fd == 1 || $0.fd == 2 }
             if let ppid = child.ppid, output.isEmpty || output.contains(where: { $0.socket?.isConnectedInet == true }) {
                 alerts += judge(ppid, record: record, context: context)
             }

@@ -53,24 +53,29 @@ struct ReverseShellEvidence {
                                inbound: s.inbound == true)
         }
         guard fd.kind == .pipe, let inode = fd.inode else { return nil }
-        var visited: Set<ProcessID> = [holder.pid]
+        var visited = SmallSet<ProcessID>()
+        visited.insert(holder.pid)
         // Which end each reached pipe is held at: fd 0 reads, fds 1-2 write. Only a process holding
         // the OTHER end relays; one holding the same end (the parent we forked from, a sibling that
         // inherited the same stdin) merely shares it.
         var frontier: [(inode: UInt64, reads: Bool)] = [(inode, fd.fd == 0)]
-        var seenInodes: Set<UInt64> = [inode]
+        var seenInodes = SmallSet<UInt64>()
+        seenInodes.insert(inode)
         for _ in 0..<2 {
             var next: [(inode: UInt64, reads: Bool)] = []
             for (ino, reads) in frontier {
                 for other in state.processes(holdingInode: ino, aliveAt: now) where !visited.contains(other.pid) {
                     // The shell's own forks share its pipes; they are the same session, not a relay.
                     if isDescendant(other, of: holder) { continue }
-                    let otherFDs = (other.info.fds ?? []).filter { (0...2).contains($0.fd) }
+                    let otherFDs = (other.info.fds ?? []).lazy.filter { (0...2).contains($0.fd) }
                     guard otherFDs.contains(where: { $0.inode == ino && ($0.fd == 0) != reads }) else { continue }
                     visited.insert(other.pid)
                     if let p = networked(other) { return p }
                     for f in otherFDs where f.kind == .pipe {
-                        if let i = f.inode, seenInodes.insert(i).inserted { next.append((i, f.fd == 0)) }
+                        if let i = f.inode, !seenInodes.contains(i) {
+                            seenInodes.insert(i)
+                            next.append((i, f.fd == 0))
+                        }
                     }
                 }
             }

@@ -11,9 +11,9 @@ public struct ProcessTable: Sendable {
     public let gracePeriodNanoseconds: UInt64
     private var records: [ProcessID: ProcessRecord] = [:]
     /// Parent pid → pids of records whose `ppid` is that pid (live and exited).
-    private var childIndex: [ProcessID: Set<ProcessID>] = [:]
+    private var childIndex: [ProcessID: SmallSet<ProcessID>] = [:]
     /// Pipe/socket inode → live processes holding it on descriptors 0-2.
-    private var inodeIndex: [UInt64: Set<ProcessID>] = [:]
+    private var inodeIndex: [UInt64: SmallSet<ProcessID>] = [:]
     /// Exited records in the order their exits were applied; stale entries are skipped.
     private var exitQueue: [ExitTicket] = []
     private var exitQueueHead = 0
@@ -51,17 +51,32 @@ public struct ProcessTable: Sendable {
     /// Records whose current parent is this incarnation of `pid` (children whose `parentSerial`
     /// names another incarnation are left out), sorted by pid.
     public func children(of pid: ProcessID) -> [ProcessRecord] {
-        guard let parent = records[pid], let pids = childIndex[pid] else { return [] }
-        return pids.compactMap { records[$0] }
-            .filter { $0.parentSerial == nil || $0.parentSerial == parent.serial }
-            .sorted { $0.pid < $1.pid }
+        guard let pids = childIndex[pid], let parentSerial = records[pid]?.serial else { return [] }
+        var children: [ProcessRecord] = []
+        children.reserveCapacity(pids.count)
+        for child in pids {
+            guard let r = records[child], r.parentSerial == nil || r.parentSerial == parentSerial else { continue }
+            children.append(r)
+        }
+        children.sort { $0.pid < $1.pid }
+        return children
     }
 
     /// Processes that hold the pipe or socket `inode` on descriptor 0, 1 or 2, or held it when
-    /// they exited (until reaped), sorted by pid. Maintained incrementally, so this costs O(holders).
-    public func holders(ofInode inode: UInt64) -> [ProcessRecord] {
+    /// they exited (until reaped), sorted by pid; with `t`, only those alive at time `t`. Maintained
+    /// incrementally, so this costs O(holders).
+    public func holders(ofInode inode: UInt64, aliveAt t: UInt64? = nil) -> [ProcessRecord] {
         guard let pids = inodeIndex[inode] else { return [] }
-        return pids.compactMap { records[$0] }.sorted { $0.pid < $1.pid }
+        // One allocation: built at its final size and sorted in place.
+        var holders: [ProcessRecord] = []
+        holders.reserveCapacity(pids.count)
+        for pid in pids {
+            guard let r = records[pid] else { continue }
+            if let t, !r.wasAlive(at: t) { continue }
+            holders.append(r)
+        }
+        holders.sort { $0.pid < $1.pid }
+        return holders
     }
 
     /// Inserts or replaces the record for `record.pid` and updates every index.
@@ -130,17 +145,11 @@ public struct ProcessTable: Sendable {
     /// `SystemState` picks and capture's next read of the child corrects it).
     public mutating func reparentChildren(of pid: ProcessID, to newParent: ProcessID) {
         guard let pids = childIndex[pid], let parentSerial = records[pid]?.serial else { return }
-        // Collected first: moving a child edits `childIndex[pid]`. Same children as
-        // `children(of:)`; the order does not matter, each move touches only its own child.
-        var moving: [ProcessID] = []
-        for child in pids where child != newParent {
-            guard let index = records.index(forKey: child) else { continue }
-            let r = records.values[index]
-            if r.isAlive && (r.parentSerial == nil || r.parentSerial == parentSerial) { moving.append(child) }
-        }
-        guard !moving.isEmpty else { return }
+        // A copy of the (usually inline) member set: moving a child edits `childIndex[pid]`. Same
+        // children as `children(of:)`; the order does not matter, each move touches only its own child.
         let newParentSerial = records[newParent]?.serial
-        for child in moving {
+        for child in pids where child != newParent {
+            guard let r = records[child], r.isAlive, r.parentSerial == nil || r.parentSerial == parentSerial else { continue }
             modify(child) { $0.ppid = newParent; $0.parentSerial = newParentSerial }
         }
     }
@@ -202,21 +211,33 @@ public struct ProcessTable: Sendable {
     private mutating func reindex(pid: ProcessID, serial: UInt64, old: IndexedFacts?, new: IndexedFacts?) {
         bytes += (new?.bytes ?? 0) - (old?.bytes ?? 0)
         if old?.ppid != new?.ppid {
-            if let p = old?.ppid { childIndex[p]?.remove(pid); if childIndex[p]?.isEmpty == true { childIndex[p] = nil } }
-            if let p = new?.ppid { childIndex[p, default: []].insert(pid) }
+            if let p = old?.ppid { Self.remove(pid, from: p, in: &childIndex) }
+            if let p = new?.ppid { Self.insert(pid, at: p, in: &childIndex) }
         }
         let oldInodes = old?.inodes ?? StreamInodes()
         let newInodes = new?.inodes ?? StreamInodes()
         if oldInodes != newInodes {
-            for inode in oldInodes where !newInodes.contains(inode) {
-                inodeIndex[inode]?.remove(pid)
-                if inodeIndex[inode]?.isEmpty == true { inodeIndex[inode] = nil }
-            }
-            for inode in newInodes where !oldInodes.contains(inode) { inodeIndex[inode, default: []].insert(pid) }
+            for inode in oldInodes where !newInodes.contains(inode) { Self.remove(pid, from: inode, in: &inodeIndex) }
+            for inode in newInodes where !oldInodes.contains(inode) { Self.insert(pid, at: inode, in: &inodeIndex) }
         }
         if let n = new, !n.isAlive, old == nil || old!.isAlive || old!.serial != n.serial {
             exitQueue.append(ExitTicket(pid: pid, serial: serial))
         }
+    }
+
+    // The value is taken out and put back rather than changed through the dictionary's `modify`
+    // accessor: for a value as large as a `SmallSet`, that accessor allocates its coroutine frame
+    // on every call (one malloc per index change, measured).
+    private static func insert<Key: Hashable>(_ pid: ProcessID, at key: Key, in index: inout [Key: SmallSet<ProcessID>]) {
+        var members = index.removeValue(forKey: key) ?? SmallSet()
+        members.insert(pid)
+        index[key] = members
+    }
+
+    private static func remove<Key: Hashable>(_ pid: ProcessID, from key: Key, in index: inout [Key: SmallSet<ProcessID>]) {
+        guard var members = index.removeValue(forKey: key) else { return }
+        members.remove(pid)
+        if !members.isEmpty { index[key] = members }
     }
 
     // MARK: - Bounds

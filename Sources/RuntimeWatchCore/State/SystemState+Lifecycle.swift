@@ -68,7 +68,7 @@ extension SystemState {
             record.parentSerial = current(ppid, at: t)?.serial
         }
         if let cgroup = info.cgroup {
-            let match = CgroupParser.parse(cgroup)
+            let match = cgroupMatches.match(cgroup)
             record.container = match?.id
             record.attribution = .cgroup
             if let match { containerDirectory.noteCgroup(match) }

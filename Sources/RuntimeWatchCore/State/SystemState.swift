@@ -27,6 +27,8 @@ public struct SystemState: Sendable {
     public internal(set) var podAddresses = PodAddressIndex()
     /// Per container, the process the state takes for its pid-namespace init (orphans go there).
     var containerInits: [ContainerID: InitReference] = [:]
+    /// Cgroup paths already parsed (see `CgroupMatchCache`).
+    var cgroupMatches = CgroupMatchCache()
 
     struct InitReference: Sendable {
         var pid: ProcessID
@@ -54,7 +56,7 @@ public struct SystemState: Sendable {
     /// sorted by pid: the other ends of a `mkfifo`/pipe pipeline when an event of time `t` happened
     /// (it may be delivered after some of them exited). Cost O(holders).
     public func processes(holdingInode inode: UInt64, aliveAt t: UInt64) -> [ProcessRecord] {
-        processes.holders(ofInode: inode).filter { $0.wasAlive(at: t) }
+        processes.holders(ofInode: inode, aliveAt: t)
     }
 
     /// Applies one event. Never fails: an event that cannot be applied is counted
