@@ -31,6 +31,8 @@ public enum EventBounds {
 /// Cuts values to their bounds and remembers which fields it cut.
 struct Truncation {
     private(set) var fields: [String]
+    /// Whether anything was cut through this value (a field listed already may be cut again).
+    private(set) var cutAny = false
 
     /// Starts from the fields an earlier cut already listed.
     init(_ already: [String]?) { fields = already ?? [] }
@@ -38,7 +40,10 @@ struct Truncation {
     /// The list for a payload's `truncated`: nil when nothing was cut.
     var marks: [String]? { fields.isEmpty ? nil : fields }
 
-    mutating func mark(_ field: String) { if !fields.contains(field) { fields.append(field) } }
+    mutating func mark(_ field: String) {
+        cutAny = true
+        if !fields.contains(field) { fields.append(field) }
+    }
 
     mutating func cut(_ value: String, _ limit: Int, _ field: String) -> String {
         guard value.utf8.count > limit else { return value }

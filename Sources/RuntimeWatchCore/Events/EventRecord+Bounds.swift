@@ -26,14 +26,17 @@ extension EventRecord {
 extension ProcessInfo {
     /// This process cut to `EventBounds`: "argv", "exe", "cwd", "cgroup", "comm", "fds".
     public func bounded() -> ProcessInfo {
-        var out = self
         var cut = Truncation(truncated)
-        out.argv = cut.cut(argv, count: EventBounds.argvCount, bytes: EventBounds.argvBytes, "argv")
-        out.exe = cut.cut(exe, EventBounds.pathBytes, "exe")
-        out.cwd = cut.cut(cwd, EventBounds.pathBytes, "cwd")
-        out.cgroup = cut.cut(cgroup, EventBounds.pathBytes, "cgroup")
-        out.comm = cut.cut(comm, EventBounds.commBytes, "comm")
-        out.fds = fds.map { DescriptorInfo.bounded($0, &cut) }
+        let argv = cut.cut(argv, count: EventBounds.argvCount, bytes: EventBounds.argvBytes, "argv")
+        let exe = cut.cut(exe, EventBounds.pathBytes, "exe")
+        let cwd = cut.cut(cwd, EventBounds.pathBytes, "cwd")
+        let cgroup = cut.cut(cgroup, EventBounds.pathBytes, "cgroup")
+        let comm = cut.cut(comm, EventBounds.commBytes, "comm")
+        let fds = fds.map { DescriptorInfo.bounded($0, &cut) }
+        // Within bounds (every ordinary process): unchanged, still sharing its image.
+        guard cut.cutAny else { return self }
+        var out = self
+        out.argv = argv; out.exe = exe; out.cwd = cwd; out.cgroup = cgroup; out.comm = comm; out.fds = fds
         out.truncated = cut.marks
         return out
     }

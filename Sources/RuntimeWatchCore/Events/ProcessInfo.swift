@@ -60,22 +60,16 @@ public struct Credentials: Sendable, Hashable, Codable {
 }
 
 /// A process as read from /proc at exec time or during the startup snapshot.
+///
+/// A value type whose strings and lists live in one shared, copy-on-write `Image`: the state copies
+/// a process's info on every fork (the child runs its parent's image) and detectors copy records
+/// to read them, so a copy must cost one reference, not one per string (issue 17's profile:
+/// record copies and their reference counting were a third of the engine's time). What changes
+/// at fork (pid, ppid, start time, source) is stored inline, so a fork shares its parent's image.
 public struct ProcessInfo: Sendable, Hashable, Codable {
     public var pid: ProcessID
     /// Parent pid as /proc reports it (`PPid`), or as the fork event said when /proc was gone.
     public var ppid: ProcessID?
-    /// Kernel `comm` (at most 15 bytes).
-    public var comm: String?
-    /// Resolved /proc/<pid>/exe.
-    public var exe: String?
-    /// Arguments from /proc/<pid>/cmdline (or the audit EXECVE record).
-    public var argv: [String]?
-    public var cwd: String?
-    public var credentials: Credentials?
-    /// The cgroup path that names the process's container (see `CgroupSelection`); "/" for the root.
-    public var cgroup: String?
-    /// Descriptors 0, 1 and 2.
-    public var fds: [DescriptorInfo]?
     /// Process start time in clock ticks since boot (/proc/<pid>/stat field 22); tells pid reuse apart.
     public var startTicks: UInt64?
     /// Where the fields came from: "proc" (all read), "partial" (process exited mid-read),
@@ -83,17 +77,143 @@ public struct ProcessInfo: Sendable, Hashable, Codable {
     /// README "What is read for which process"; parent and credentials are the ones it inherited
     /// at fork), "inherited" (nothing readable; cgroup taken from the parent by the state).
     public var source: String?
+    private var image: Image
+
+    /// Kernel `comm` (at most 15 bytes).
+    public var comm: String? {
+        get { image.comm }
+        set { uniqueImage().comm = newValue }
+    }
+    /// Resolved /proc/<pid>/exe.
+    public var exe: String? {
+        get { image.exe }
+        set { uniqueImage().exe = newValue }
+    }
+    /// Arguments from /proc/<pid>/cmdline (or the audit EXECVE record).
+    public var argv: [String]? {
+        get { image.argv }
+        set { uniqueImage().argv = newValue }
+    }
+    public var cwd: String? {
+        get { image.cwd }
+        set { uniqueImage().cwd = newValue }
+    }
+    public var credentials: Credentials? {
+        get { image.credentials }
+        set { uniqueImage().credentials = newValue }
+    }
+    /// The cgroup path that names the process's container (see `CgroupSelection`); "/" for the root.
+    public var cgroup: String? {
+        get { image.cgroup }
+        set { uniqueImage().cgroup = newValue }
+    }
+    /// Descriptors 0, 1 and 2.
+    public var fds: [DescriptorInfo]? {
+        get { image.fds }
+        set { uniqueImage().fds = newValue }
+    }
     /// The fields cut to `EventBounds` where the event entered (`EventRecord.bounded()`): "argv",
     /// "exe", "cwd", "cgroup", "comm", "fds". Nil when nothing was cut (so traces and alerts of
     /// ordinary processes are unchanged). Shown in alerts as `proc.truncated`.
-    public var truncated: [String]?
+    public var truncated: [String]? {
+        get { image.truncated }
+        set { uniqueImage().truncated = newValue }
+    }
+
     public init(pid: ProcessID, ppid: ProcessID? = nil, comm: String? = nil, exe: String? = nil,
                 argv: [String]? = nil, cwd: String? = nil, credentials: Credentials? = nil,
                 cgroup: String? = nil, fds: [DescriptorInfo]? = nil, startTicks: UInt64? = nil,
                 source: String? = nil) {
-        self.pid = pid; self.ppid = ppid; self.comm = comm; self.exe = exe; self.argv = argv
-        self.cwd = cwd; self.credentials = credentials; self.cgroup = cgroup; self.fds = fds
-        self.startTicks = startTicks; self.source = source
+        self.pid = pid; self.ppid = ppid; self.startTicks = startTicks; self.source = source
+        self.image = Image(comm: comm, exe: exe, argv: argv, cwd: cwd, credentials: credentials, cgroup: cgroup,
+                           fds: fds, truncated: nil)
+    }
+
+    /// The image, copied first if another value shares it (copy on write).
+    private mutating func uniqueImage() -> Image {
+        if !isKnownUniquelyReferenced(&image) { image = image.copy() }
+        return image
+    }
+
+    /// Whether two values share one image (then every field of it is equal without comparing).
+    func sharesImage(with other: ProcessInfo) -> Bool { image === other.image }
+
+    /// The strings and lists of a process. Changed only through `uniqueImage()`, i.e. only while a
+    /// single value holds it; shared images are never written, which is what makes it Sendable.
+    private final class Image: @unchecked Sendable {
+        var comm: String?
+        var exe: String?
+        var argv: [String]?
+        var cwd: String?
+        var credentials: Credentials?
+        var cgroup: String?
+        var fds: [DescriptorInfo]?
+        var truncated: [String]?
+
+        init(comm: String?, exe: String?, argv: [String]?, cwd: String?, credentials: Credentials?, cgroup: String?,
+             fds: [DescriptorInfo]?, truncated: [String]?) {
+            self.comm = comm; self.exe = exe; self.argv = argv; self.cwd = cwd; self.credentials = credentials
+            self.cgroup = cgroup; self.fds = fds; self.truncated = truncated
+        }
+
+        func copy() -> Image {
+            Image(comm: comm, exe: exe, argv: argv, cwd: cwd, credentials: credentials, cgroup: cgroup, fds: fds, truncated: truncated)
+        }
+
+        func hasSameFields(as other: Image) -> Bool {
+            comm == other.comm && exe == other.exe && argv == other.argv && cwd == other.cwd && credentials == other.credentials
+                && cgroup == other.cgroup && fds == other.fds && truncated == other.truncated
+        }
+    }
+
+    // Equality, hashing and coding see the fields, never the image's identity: the same as when
+    // they were stored properties (same keys, same order, absent optionals left out).
+
+    public static func == (lhs: ProcessInfo, rhs: ProcessInfo) -> Bool {
+        lhs.pid == rhs.pid && lhs.ppid == rhs.ppid && lhs.startTicks == rhs.startTicks && lhs.source == rhs.source
+            && (lhs.image === rhs.image || lhs.image.hasSameFields(as: rhs.image))
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(pid); hasher.combine(ppid); hasher.combine(comm); hasher.combine(exe); hasher.combine(argv)
+        hasher.combine(cwd); hasher.combine(credentials); hasher.combine(cgroup); hasher.combine(fds)
+        hasher.combine(startTicks); hasher.combine(source); hasher.combine(truncated)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case pid, ppid, comm, exe, argv, cwd, credentials, cgroup, fds, startTicks, source, truncated
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(pid: try c.decode(ProcessID.self, forKey: .pid),
+                  ppid: try c.decodeIfPresent(ProcessID.self, forKey: .ppid),
+                  comm: try c.decodeIfPresent(String.self, forKey: .comm),
+                  exe: try c.decodeIfPresent(String.self, forKey: .exe),
+                  argv: try c.decodeIfPresent([String].self, forKey: .argv),
+                  cwd: try c.decodeIfPresent(String.self, forKey: .cwd),
+                  credentials: try c.decodeIfPresent(Credentials.self, forKey: .credentials),
+                  cgroup: try c.decodeIfPresent(String.self, forKey: .cgroup),
+                  fds: try c.decodeIfPresent([DescriptorInfo].self, forKey: .fds),
+                  startTicks: try c.decodeIfPresent(UInt64.self, forKey: .startTicks),
+                  source: try c.decodeIfPresent(String.self, forKey: .source))
+        if let truncated = try c.decodeIfPresent([String].self, forKey: .truncated) { self.truncated = truncated }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(pid, forKey: .pid)
+        try c.encodeIfPresent(ppid, forKey: .ppid)
+        try c.encodeIfPresent(comm, forKey: .comm)
+        try c.encodeIfPresent(exe, forKey: .exe)
+        try c.encodeIfPresent(argv, forKey: .argv)
+        try c.encodeIfPresent(cwd, forKey: .cwd)
+        try c.encodeIfPresent(credentials, forKey: .credentials)
+        try c.encodeIfPresent(cgroup, forKey: .cgroup)
+        try c.encodeIfPresent(fds, forKey: .fds)
+        try c.encodeIfPresent(startTicks, forKey: .startTicks)
+        try c.encodeIfPresent(source, forKey: .source)
+        try c.encodeIfPresent(truncated, forKey: .truncated)
     }
 
     /// Base name of the executable, falling back to comm.

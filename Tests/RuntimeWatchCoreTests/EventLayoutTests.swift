@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: Apache-2.0
+// Events and records are copied at every stage (source → bounds → engine → state → detectors), so
+// their inline size is a cost per event. A rare payload stored inline (the audit event was ~450
+// bytes) made every event that size; a process's strings copied one by one made every record copy
+// retain each of them. These guard the sizes the engine's throughput was measured with.
+
+import XCTest
+@testable import RuntimeWatchCore
+
+final class EventLayoutTests: XCTestCase {
+    func testAnEventIsNoLargerThanItsLargestCommonPayload() {
+        XCTAssertLessThanOrEqual(MemoryLayout<EventRecord>.size, 160, "a rare large payload belongs behind `indirect`")
+    }
+
+    func testProcessInfoSharesItsStringsAcrossCopies() {
+        XCTAssertLessThanOrEqual(MemoryLayout<RuntimeWatchCore.ProcessInfo>.size, 64)
+        var parent = RuntimeWatchCore.ProcessInfo(pid: ProcessID(10), exe: "/usr/bin/python3.12", argv: ["python3", "-c", "print(1)"],
+                                                  cgroup: "/kubepods/pod1/abc", source: "proc")
+        var child = parent
+        child.pid = ProcessID(11)
+        child.source = "inherited"
+        XCTAssertTrue(child.sharesImage(with: parent), "a fork's copy changes only inline fields")
+        child.exe = "/bin/sh"
+        XCTAssertFalse(child.sharesImage(with: parent), "writing a shared field copies first")
+        XCTAssertEqual(parent.exe, "/usr/bin/python3.12", "the parent is unchanged by the child's write")
+        parent.argv?.append("x")
+        XCTAssertEqual(child.argv, ["python3", "-c", "print(1)"])
+        XCTAssertNotEqual(child, parent)
+        var same = child
+        same.comm = "sh"
+        same.comm = nil
+        XCTAssertEqual(same, child, "equality compares fields, not which image holds them")
+        XCTAssertEqual(same.hashValue, child.hashValue)
+    }
+}
