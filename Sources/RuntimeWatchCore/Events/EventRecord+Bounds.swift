@@ -56,13 +56,6 @@ extension ProcessInfo {
         if isCut { kept.append(field) }
         truncated = kept.isEmpty ? nil : kept
     }
-
-    /// Bytes of strings this process holds (what the process table's byte budget counts); an
-    /// argument or descriptor also costs its array slot and fixed fields.
-    var stringBytes: Int {
-        (argv?.reduce(0) { $0 + $1.utf8.count + 16 } ?? 0) + (exe?.utf8.count ?? 0) + (cwd?.utf8.count ?? 0)
-            + (cgroup?.utf8.count ?? 0) + (comm?.utf8.count ?? 0) + (fds?.reduce(0) { $0 + $1.stringBytes } ?? 0)
-    }
 }
 
 extension DescriptorInfo {

@@ -135,25 +135,48 @@ public struct ProcessInfo: Sendable, Hashable, Codable {
         return image
     }
 
+    /// Bytes of strings this process holds (what the process table's byte budget counts); an
+    /// argument or descriptor also costs its array slot and fixed fields.
+    var stringBytes: Int { image.stringBytes }
+
+    /// Inodes of the pipes and sockets on descriptors 0-2 (what `ProcessTable.holders(ofInode:)`
+    /// indexes).
+    var standardStreamInodes: StreamInodes { image.streamInodes }
+
     /// Whether two values share one image (then every field of it is equal without comparing).
     func sharesImage(with other: ProcessInfo) -> Bool { image === other.image }
 
     /// The strings and lists of a process. Changed only through `uniqueImage()`, i.e. only while a
     /// single value holds it; shared images are never written, which is what makes it Sendable.
     private final class Image: @unchecked Sendable {
-        var comm: String?
-        var exe: String?
-        var argv: [String]?
-        var cwd: String?
+        var comm: String? { didSet { measure() } }
+        var exe: String? { didSet { measure() } }
+        var argv: [String]? { didSet { measure() } }
+        var cwd: String? { didSet { measure() } }
         var credentials: Credentials?
-        var cgroup: String?
-        var fds: [DescriptorInfo]?
+        var cgroup: String? { didSet { measure() } }
+        var fds: [DescriptorInfo]? { didSet { measure() } }
         var truncated: [String]?
+        /// `ProcessInfo.stringBytes` and `standardStreamInodes`, kept with the fields they come
+        /// from: the process table reads both before and after every change of a record.
+        private(set) var stringBytes = 0
+        private(set) var streamInodes = StreamInodes()
 
         init(comm: String?, exe: String?, argv: [String]?, cwd: String?, credentials: Credentials?, cgroup: String?,
              fds: [DescriptorInfo]?, truncated: [String]?) {
             self.comm = comm; self.exe = exe; self.argv = argv; self.cwd = cwd; self.credentials = credentials
             self.cgroup = cgroup; self.fds = fds; self.truncated = truncated
+            measure()
+        }
+
+        private func measure() {
+            stringBytes = (argv?.reduce(0) { $0 + $1.utf8.count + 16 } ?? 0) + (exe?.utf8.count ?? 0) + (cwd?.utf8.count ?? 0)
+                + (cgroup?.utf8.count ?? 0) + (comm?.utf8.count ?? 0) + (fds?.reduce(0) { $0 + $1.stringBytes } ?? 0)
+            var inodes = StreamInodes()
+            for fd in fds ?? [] where (0...2).contains(fd.fd) && (fd.kind == .pipe || fd.kind == .socket) {
+                if let inode = fd.inode { inodes.insert(inode) }
+            }
+            streamInodes = inodes
         }
 
         func copy() -> Image {

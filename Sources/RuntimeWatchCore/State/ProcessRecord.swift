@@ -74,14 +74,7 @@ public struct ProcessRecord: Sendable, Hashable {
     /// Inodes of the pipes and sockets on descriptors 0-2 (what `ProcessTable.holders(ofInode:)`
     /// indexes). Kept after the exit, until the record is reaped: an event delivered late is
     /// judged by who held what when it happened.
-    var standardStreamInodes: StreamInodes {
-        var inodes = StreamInodes()
-        guard let fds = info.fds else { return inodes }
-        for fd in fds where (0...2).contains(fd.fd) && (fd.kind == .pipe || fd.kind == .socket) {
-            if let inode = fd.inode { inodes.insert(inode) }
-        }
-        return inodes
-    }
+    var standardStreamInodes: StreamInodes { info.standardStreamInodes }
 }
 
 /// Up to three distinct inodes (one per standard descriptor), stored inline: the table computes
