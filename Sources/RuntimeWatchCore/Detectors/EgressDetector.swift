@@ -33,10 +33,10 @@ public struct EgressDetector: Detector {
               let address = IPAddress(c.remoteAddress) else { return [] }
         let rule = Rule.unexpectedOutboundConnection
         let target = ProfileTarget.destination(address: c.remoteAddress, port: c.remotePort)
-        if context.allowEntry(for: rule, pid: c.pid, target: target) != nil { return [] }
+        let subject = context.subject(of: c.pid)   // built once: the allowlist and the regime both ask
+        if context.profile.allows(rule: rule.id, subject: subject, target: target) != nil { return [] }
         if address.isLoopback { return [] }
 
-        let subject = context.subject(of: c.pid)
         if c.remotePort == 53 {
             guard let unexpected = Self.unexpectedResolver(address, pid: c.pid, subject: subject, context: context) else { return [] }
             // Only a socket known to be TCP is raised: a UDP sender often closes before its type is read.
@@ -85,17 +85,10 @@ public struct EgressDetector: Detector {
     /// True when an allow entry of this rule names the workload (its outbound destinations are
     /// profiled, so anything else it reaches is unexpected).
     private static func isProfiled(_ subject: ProfileSubject, context: DetectionContext) -> Bool {
-        context.profile.allow.contains { entry in
-            entry.rules.contains(Rule.unexpectedOutboundConnection.id) && entry.isScoped && entry.matches(subject: subject)
-        }
+        context.profile.scopes(rule: Rule.unexpectedOutboundConnection.id, to: subject)
     }
 
     static let template = "Unexpected outbound connection from %proc.exepath (pid=%proc.pid cmdline=%proc.cmdline) to %fd.rip:%fd.rport (%rw.reason; container=%container.id pod=%k8s.ns.name/%k8s.pod.name image=%container.image.repository)"
-}
-
-extension AllowEntry {
-    /// True when the entry names a workload (any scope key), as opposed to a global destination rule.
-    var isScoped: Bool { namespace != nil || pod != nil || container != nil || image != nil || executable != nil || host }
 }
 
 extension IPAddress {

@@ -59,6 +59,10 @@ public struct AllowEntry: Sendable, Hashable {
         self.destinations = destinations; self.reason = reason; self.origin = origin
     }
 
+    /// True when the entry names a workload (namespace, pod, container, image or executable) or host
+    /// processes, rather than applying to every container.
+    var isScoped: Bool { namespace != nil || pod != nil || container != nil || image != nil || executable != nil || host }
+
     /// True if this entry covers `rule` for `subject` acting on `target`.
     public func matches(rule: String, subject: ProfileSubject, target: ProfileTarget) -> Bool {
         rules.contains(rule) && matches(subject: subject) && matches(target: target)

@@ -86,6 +86,15 @@ public struct Profile: Sendable {
         return nil
     }
 
+    /// Whether an entry for `rule` is scoped to `subject` (names its namespace, pod, container, image
+    /// or executable, or host processes): such a workload is profiled, and judged strictly. Walks
+    /// the rule's entries in place (no copy of an entry per check).
+    public func scopes(rule: String, to subject: ProfileSubject) -> Bool {
+        guard let candidates = index[rule] else { return false }
+        for i in candidates where allow[i].isScoped && allow[i].matches(subject: subject) { return true }
+        return false
+    }
+
     /// This profile extended by `later`: disables are united, entries appended, settings overridden
     /// key by key, sources and warnings concatenated.
     public func merged(with later: Profile) -> Profile {
