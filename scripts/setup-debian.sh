@@ -12,6 +12,7 @@ packages=(
   gawk nodejs openssl                # live tests: awk /inet, node child_process and TLS reverse shells
   ruby php-cli lua5.4 lua-socket     # live tests: command loops in more interpreter families
   forkstat                           # benchmarks: the side-by-side reference for exec capture
+  xz-utils                           # tests and benchmarks: unpack bench/traces/busy-host.jsonl.xz
 )
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
