@@ -152,7 +152,7 @@ public struct ReverseShellDetector: Detector {
     }
 
     private func evidence(_ context: DetectionContext, now: UInt64) -> ReverseShellEvidence {
-        ReverseShellEvidence(state: context.state, connects: connected, now: now, connectMemory: connectMemoryNanoseconds,
+        ReverseShellEvidence(context: context, connects: connected, now: now, connectMemory: connectMemoryNanoseconds,
                              relayConnectWindow: relayConnectWindowNanoseconds)
     }
 

@@ -36,7 +36,9 @@ struct RememberedConnect: Sendable {
 
 /// Read-only view used to follow descriptors; built per judgement.
 struct ReverseShellEvidence {
-    let state: SystemState
+    /// The judged event's context (shared, not copied: see `DetectionContext`).
+    let context: DetectionContext
+    var state: SystemState { context.state }
     let connects: [ProcessID: RememberedConnect]
     let now: UInt64
     /// How long a process counts as networked after an outbound connect.
