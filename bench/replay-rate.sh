@@ -16,6 +16,11 @@ N=${1:-1000000}
 LIVE=${2:-1000}
 ROUNDS=${3:-3}
 [ -n "${TRACE:-}" ] || (( N > 0 && N <= 10000000 )) || { echo "replay-rate.sh: N must be 1..10000000" >&2; exit 1; }
+if [ -n "${TRACE:-}" ]; then
+    # TRACE is named relative to where the caller stands; the script then moves to the repository.
+    [ -f "$TRACE" ] || { echo "replay-rate.sh: TRACE=$TRACE: no such file" >&2; exit 1; }
+    TRACE=$(realpath "$TRACE")
+fi
 cd "$(dirname "$0")/.."
 swift build -c release --product runtime-watch >/dev/null
 swift build -c release --product rw-capture-bench >/dev/null

@@ -12,6 +12,9 @@ echo
 echo "## Replay (1,000,000 synthetic events)"
 bench/replay-rate.sh 1000000 1000 1
 echo
+echo "## Replay (the recorded busy-host trace, 143,468 real events)"
+TRACE=bench/traces/busy-host.jsonl.xz MODES="decode-only full" bench/replay-rate.sh 0 0 1
+echo
 echo "## Storms (runtime-watch run, release; forkstat side by side on the exec storm)"
 python3 bench/storm.py exec --count "$N" --workers 1 --header
 python3 bench/storm.py exec --count "$N" --workers 2
