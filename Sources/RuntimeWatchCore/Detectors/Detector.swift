@@ -2,20 +2,28 @@
 // The detector seam. A detector is a pure rule over (event, state, profile): no I/O, no clocks.
 // The engine applies the event to the state first, then asks every enabled detector.
 
-/// What a detector may look at besides the event. Read-only.
+/// What a detector may look at besides the event. Read-only for detectors.
 ///
-/// A class: the engine builds one per event that a detector inspects and every detector, and every
-/// helper a detector builds, shares it. As a struct it was copied at each hand-over (the state and
-/// the profile with it, ~500 bytes and a dozen reference counts each time: ten copies per event,
-/// measured with a probe on memmove).
-public final class DetectionContext: Sendable {
-    public let state: SystemState
-    public let profile: Profile
+/// A class, and one per engine: the engine keeps its state and profile in it and hands the same
+/// object to every detector for every event, and every helper a detector builds shares it. As a
+/// struct it was copied at each hand-over (the state and the profile with it, ~500 bytes and a
+/// dozen reference counts each time: ten copies per event, measured with a probe on memmove); as a
+/// class built per inspected event it cost one allocation per event.
+public final class DetectionContext: @unchecked Sendable {
+    // @unchecked: the engine changes `state` and `profile` only after making sure it holds the one
+    // reference (`Engine.ownedContext`), so a context that is shared is never changed.
+    public internal(set) var state: SystemState
+    public internal(set) var profile: Profile
     public let hostname: String
     /// The node's own DNS resolvers (see `EngineConfiguration.nodeResolvers`).
     public let nodeResolvers: [IPAddress]
     public init(state: SystemState, profile: Profile, hostname: String, nodeResolvers: [IPAddress] = []) {
         self.state = state; self.profile = profile; self.hostname = hostname; self.nodeResolvers = nodeResolvers
+    }
+
+    /// An independent copy (what a copied engine gets before its first change).
+    func copy() -> DetectionContext {
+        DetectionContext(state: state, profile: profile, hostname: hostname, nodeResolvers: nodeResolvers)
     }
 }
 

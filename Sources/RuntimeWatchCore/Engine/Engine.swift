@@ -11,8 +11,11 @@ import CoreMetrics
 public struct Engine: Sendable {
     public let configuration: EngineConfiguration
     /// Process, container and pod state, updated by every event before detectors run.
-    public private(set) var state: SystemState
-    public private(set) var profile: Profile
+    public var state: SystemState { context.state }
+    public var profile: Profile { context.profile }
+    /// Holds `state` and `profile`; the one context every detector is handed (see
+    /// `DetectionContext`). Changed only through `ownedContext`, which keeps `Engine` a value.
+    private var context: DetectionContext
     /// Every rule known: built-ins plus what the detectors declare.
     public let catalog: RuleCatalog
     /// Where alerts go (use `MultiplexSink` for several).
@@ -33,8 +36,6 @@ public struct Engine: Sendable {
     private var auditNow: UInt64 = 0
     /// Folds a shell's own egress alert into the shell's alert (see `ShellEgressJoin`).
     private var join = ShellEgressJoin()
-    /// `configuration.nodeResolvers`, parsed once.
-    private let nodeResolvers: [IPAddress]
     /// Groups delivered alerts into incidents and stamps `rw.incident.id` on them.
     public private(set) var incidents = IncidentTracker()
     private var drops: DropMonitor
@@ -60,15 +61,14 @@ public struct Engine: Sendable {
                 sink: any AlertSink, state: SystemState = SystemState(),
                 metrics: any MetricsFactory = MetricsSystem.factory) {
         self.configuration = configuration
-        self.state = state
-        self.profile = profile
+        self.context = DetectionContext(state: state, profile: profile, hostname: configuration.hostname,
+                                        nodeResolvers: configuration.nodeResolvers.compactMap(IPAddress.init))
         self.sink = sink
         self.detectors = detectors
         var catalog = RuleCatalog.builtin
         catalog.register(detectors: detectors)
         self.catalog = catalog
         self.disabledRules = []
-        self.nodeResolvers = configuration.nodeResolvers.compactMap(IPAddress.init)
         self.folder = AlertFolder(windowNanoseconds: Self.foldWindow(configuration, profile), capacity: configuration.foldCapacity,
                                   floodBurst: Self.floodBurst(configuration, profile))
         self.auditFolder = folder
@@ -76,6 +76,16 @@ public struct Engine: Sendable {
         self.metrics = EngineMetrics(factory: metrics)
         self.eventCounts = Array(repeating: 0, count: EventKindTable.count)
         applyProfileSwitches()
+    }
+
+    /// The context, first copied if another engine value shares it (a copied `Engine` stays
+    /// independent, as a struct should). Detectors do not keep it past `inspect`, so here it is
+    /// normally the one reference and nothing is copied.
+    private var ownedContext: DetectionContext {
+        mutating get {
+            if !isKnownUniquelyReferenced(&context) { context = context.copy() }
+            return context
+        }
     }
 
     // MARK: - Events
@@ -97,7 +107,7 @@ public struct Engine: Sendable {
         }
         if drops.pending > 0, drops.isDue(now: now) { reportDrops() }
 
-        state.apply(record)
+        ownedContext.state.apply(record)
         let kind = EventKindTable.index(of: record.event)
         eventCounts[kind] &+= 1
         metrics.eventsByKind[kind].increment()
@@ -105,11 +115,9 @@ public struct Engine: Sendable {
         if case .drop(let d) = record.event { recordDrop(d) }
         if now >= nextGaugeUpdate { updateGauge() }
 
-        // Most events interest no detector (forks, comm changes): then no context is built.
-        var context: DetectionContext?
+        // Most events interest no detector (forks, comm changes): they skip the loop's body.
         for i in activeDetectors where detectors[i].needsInspection(of: record) {
-            if context == nil { context = DetectionContext(state: state, profile: profile, hostname: configuration.hostname, nodeResolvers: nodeResolvers) }
-            let alerts = detectors[i].inspect(record, context: context!)
+            let alerts = detectors[i].inspect(record, context: context)
             for alert in alerts {
                 if let namer = configuration.capabilityName {
                     submit(AlertBuilder.addingCapabilityNames(to: alert, record: record, state: state, name: namer))
@@ -150,7 +158,7 @@ public struct Engine: Sendable {
     /// Swaps in a new profile (SIGHUP reload) and counts a successful reload. Fold windows already
     /// open keep their end; new windows use the new fold window.
     public mutating func replaceProfile(_ newProfile: Profile) {
-        profile = newProfile
+        ownedContext.profile = newProfile
         folder.windowNanoseconds = Self.foldWindow(configuration, newProfile)
         auditFolder.windowNanoseconds = folder.windowNanoseconds
         folder.floodBurst = Self.floodBurst(configuration, newProfile)
@@ -222,7 +230,6 @@ public struct Engine: Sendable {
 
     /// Alerts the detectors hold that are due by `now` (see `Detector.due`).
     private mutating func collectDue(now: UInt64) {
-        let context = DetectionContext(state: state, profile: profile, hostname: configuration.hostname, nodeResolvers: nodeResolvers)
         for i in activeDetectors {
             for alert in detectors[i].due(now: now, context: context) { submit(alert) }
         }
