@@ -22,8 +22,11 @@ final class TraceFastCodecTests: TemporaryDirectoryTestCase {
         return bytes
     }
 
+    /// One cursor for every line of a test, as TraceReader keeps one for every line of a trace.
+    private var cursor = JSONLineCursor()
+
     private func fastDecode(_ line: [UInt8]) -> EventRecord? {
-        line.withUnsafeBytes { FastTraceDecoder.decode($0) }
+        line.withUnsafeBytes { FastTraceDecoder.decode($0, reusing: &cursor) }
     }
 
     private func codableDecode(_ line: [UInt8]) -> EventRecord? {

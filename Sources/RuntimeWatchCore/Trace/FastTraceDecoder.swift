@@ -9,8 +9,10 @@
 
 enum FastTraceDecoder {
     /// The record on `line` (one trimmed trace line), or nil when the line must go to JSONDecoder.
-    static func decode(_ line: UnsafeRawBufferPointer) -> EventRecord? {
-        var c = JSONLineCursor(line)
+    /// - Parameter c: the cursor that read the previous lines (its buffers and string cache are
+    ///   reused), or a new one.
+    static func decode(_ line: UnsafeRawBufferPointer, reusing c: inout JSONLineCursor) -> EventRecord? {
+        c.start(line)
         guard c.consume(0x7B) else { return nil }
         // Our writer puts ts and type first; a line that does not is left to JSONDecoder.
         var timestamp: UInt64?
@@ -258,13 +260,14 @@ private struct DescriptorFields: FieldReader {
 /// An array of descriptor objects. - Returns: nil if any element does not decode.
 private func descriptorArray(_ c: inout JSONLineCursor) -> [DescriptorInfo]? {
     guard c.consume(0x5B) else { return nil }
-    var out: [DescriptorInfo] = []
-    if c.consume(0x5D) { return out }
+    if c.consume(0x5D) { return [] }
+    c.descriptorElements.removeAll(keepingCapacity: true)
     repeat {
         guard let d = FastTraceDecoder.nested(&c, DescriptorFields()) else { return nil }
-        out.append(d)
+        c.descriptorElements.append(d)
     } while c.consume(0x2C)
-    return c.consume(0x5D) ? out : nil
+    guard c.consume(0x5D) else { return nil }
+    return JSONLineCursor.exactCopy(of: &c.descriptorElements)
 }
 
 private struct ProcessFields: FieldReader {

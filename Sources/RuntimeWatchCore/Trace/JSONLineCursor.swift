@@ -14,17 +14,37 @@ import Darwin
 
 /// A position in one line's bytes. Every read returns nil on anything it does not accept; after a
 /// nil the cursor's position is unspecified and the line must go to the fallback decoder.
+///
+/// One cursor is meant to read every line of a trace (`start(_:)` per line): its buffers and its
+/// string cache are kept across lines, which is what makes a typical line cost no allocation
+/// beyond the values it returns.
 struct JSONLineCursor {
-    private let base: UnsafePointer<UInt8>
-    private let count: Int
+    private var base: UnsafePointer<UInt8>
+    private var count: Int
     private(set) var index = 0
     /// Reused for strings with escapes, so they cost no extra allocation after the first.
     private var scratch: [UInt8] = []
+    /// Strings seen on earlier lines, handed out again instead of allocated again.
+    private(set) var strings: TraceStringCache
+    /// Elements of the array being read; the result is an exactly sized copy (one allocation,
+    /// where appending to a new array grows it two or three times).
+    private var stringElements: [String] = []
+    /// The same, for arrays of descriptors (`FastTraceDecoder`).
+    var descriptorElements: [DescriptorInfo] = []
 
-    init(_ bytes: UnsafeRawBufferPointer) {
+    /// A cursor with no line yet (`start(_:)` gives it one).
+    init(strings: TraceStringCache = TraceStringCache()) {
+        base = JSONLineCursor.emptyBase
+        count = 0
+        self.strings = strings
+    }
+
+    /// Reads `bytes` from their start; they must stay valid until the next `start`.
+    mutating func start(_ bytes: UnsafeRawBufferPointer) {
         // An empty buffer may have no base address; point at a static byte instead (count is 0).
         base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? JSONLineCursor.emptyBase
         count = bytes.count
+        index = 0
     }
 
     nonisolated(unsafe) private static let emptyBase: UnsafePointer<UInt8> = {
@@ -102,7 +122,7 @@ struct JSONLineCursor {
             if b == 0x22 {
                 let bytes = UnsafeBufferPointer(start: base + start, count: index - start)
                 index += 1
-                return validString(bytes)
+                return strings.string(bytes, make: Self.validString)
             }
             if b == 0x5C { return escapedString(from: start) }
             if b < 0x20 { return nil }
@@ -120,7 +140,8 @@ struct JSONLineCursor {
             switch b {
             case 0x22:
                 index += 1
-                return scratch.withUnsafeBufferPointer { validString($0) }
+                let decoded = scratch
+                return decoded.withUnsafeBufferPointer { strings.string($0, make: Self.validString) }
             case 0x5C:
                 guard index + 1 < count else { return nil }
                 let e = base[index + 1]
@@ -160,7 +181,7 @@ struct JSONLineCursor {
 
     /// The string of `bytes` if they are well-formed UTF-8, else nil. (`String(validating:)` is
     /// generic and showed up in profiles as metadata lookups; this is the same check, specialised.)
-    private func validString(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+    private static func validString(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
         var i = 0
         let n = bytes.count
         while i < n {
@@ -259,13 +280,23 @@ struct JSONLineCursor {
     /// An array of strings. - Returns: nil if any element is not a string.
     mutating func stringArray() -> [String]? {
         guard consume(0x5B) else { return nil }
-        var out: [String] = []
-        if consume(0x5D) { return out }
+        if consume(0x5D) { return [] }
+        stringElements.removeAll(keepingCapacity: true)
         repeat {
             guard let s = string() else { return nil }
-            out.append(s)
+            stringElements.append(s)
         } while consume(0x2C)
-        return consume(0x5D) ? out : nil
+        guard consume(0x5D) else { return nil }
+        return Self.exactCopy(of: &stringElements)
+    }
+
+    /// The elements of `scratch` in a new array of exactly their count; `scratch` is emptied, its
+    /// capacity kept for the next array.
+    static func exactCopy<T>(of scratch: inout [T]) -> [T] {
+        // Array(scratch) would share scratch's buffer, and the next append would copy it.
+        let copy = scratch.withUnsafeBufferPointer { Array($0) }
+        scratch.removeAll(keepingCapacity: true)
+        return copy
     }
 
     /// Walks the members of an object: calls `member` with each key, which must read the value

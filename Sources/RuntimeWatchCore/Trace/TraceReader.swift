@@ -49,6 +49,8 @@ public final class TraceReader {
     private let lines: LineReader
     private let onIssue: (TraceError) -> Void
     private let decoder = JSONDecoder()
+    /// The fast decoder's cursor, kept across lines for its buffers and string cache.
+    private var cursor = JSONLineCursor()
     private let handle: FileHandle?
     private let ownedDescriptor: Int32?
     private var headerRead = false
@@ -176,7 +178,7 @@ public final class TraceReader {
     /// Decodes one event line; on failure reports it and returns nil. The byte-level decoder reads
     /// the lines it is sure of; JSONDecoder (the reference) reads the rest and explains failures.
     private func decodeRecord(_ bytes: UnsafeRawBufferPointer) -> EventRecord? {
-        if usesFastDecoder, let record = FastTraceDecoder.decode(bytes) {
+        if usesFastDecoder, let record = FastTraceDecoder.decode(bytes, reusing: &cursor) {
             counts.records += 1
             return record
         }
