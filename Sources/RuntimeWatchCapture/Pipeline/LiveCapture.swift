@@ -60,7 +60,11 @@ public final class LiveCapture: EventSource, @unchecked Sendable {
         queue = CaptureQueue(capacity: options.queueCapacity, batchCapacity: options.queueCapacity / 4)
         stopDrain = options.stopDrain
         announcer = ContainerAnnouncer(capacity: options.containerCapacity, read: options.containerMetadata)
+        // One set of open /proc/<pid> directories for the sources that read the same processes
+        // again and again (connects, token opens); a pid is forgotten when its process exits.
+        let directories = ProcDirectoryCache()
         var configuration = ProcessCapture.Configuration()
+        configuration.exited = { directories.forget(pid: $0) }
         configuration.receiveBufferBytes = options.receiveBufferBytes
         configuration.snapshotAtStart = options.snapshotAtStart
         processes = ProcessCapture(configuration: configuration, outlet: CaptureOutlet(queue: queue, source: CaptureSource.procConnector),
@@ -68,11 +72,14 @@ public final class LiveCapture: EventSource, @unchecked Sendable {
         if options.watchTokens {
             var tokenConfiguration = TokenWatcher.Configuration()
             tokenConfiguration.kubeletRoot = options.kubeletRoot
+            tokenConfiguration.directories = directories
             tokens = TokenWatcher(configuration: tokenConfiguration, outlet: CaptureOutlet(queue: queue, source: CaptureSource.fanotify))
         } else {
             tokens = nil
         }
-        connects = options.watchConnects ? ConnectCapture() : nil
+        var connectConfiguration = ConnectCapture.Configuration()
+        connectConfiguration.directories = directories
+        connects = options.watchConnects ? ConnectCapture(configuration: connectConfiguration) : nil
         var auditConfiguration = K8sAuditLogFollower.Configuration()
         auditConfiguration.startAtEnd = true
         auditFollowers = options.auditLogs.map { K8sAuditLogFollower(path: $0, configuration: auditConfiguration) }

@@ -36,6 +36,12 @@ extension ProcReader {
             return read
         }
         defer { dir.close() }
+        return readTask(taskID, in: dir, extras: extras, extrasDeadline: extrasDeadline)
+    }
+
+    /// `readTask` through a directory already open (`ProcDirectoryCache`), which stays open.
+    func readTask(_ taskID: Int32, in dir: ProcDirectory, extras: TaskExtras, extrasDeadline: ContinuousClock.Instant?) -> TaskRead {
+        var read = TaskRead(taskID: taskID, session: ReadSession(pid: taskID, limits: limits))
         read.opened = true
         read.readEssentials(dir)
         read.readExtras(dir, extras, deadline: extrasDeadline)

@@ -50,16 +50,21 @@ public struct ProcReader: Sendable {
     /// most important fields are read as early as possible.
     /// - Returns: the read in progress; pass it to `finish`, which closes the directory.
     public func begin(pid: Int32) -> ProcReadInProgress {
+        do {
+            return begin(pid: pid, in: try ProcDirectory.open("\(root)/\(pid)"), closing: true)
+        } catch {
+            var session = ReadSession(pid: pid, limits: limits)
+            if !error.isProcessGone { session.issue("", "\(error)") }
+            return ProcReadInProgress(directory: nil, closesDirectory: false, session: session, info: ProcessInfo(pid: ProcessID(pid)))
+        }
+    }
+
+    /// `begin` through a directory already open (`ProcDirectoryCache`); `closing`: `finish` closes it.
+    func begin(pid: Int32, in dir: ProcDirectory, closing: Bool) -> ProcReadInProgress {
         var session = ReadSession(pid: pid, limits: limits)
         var info = ProcessInfo(pid: ProcessID(pid))
-        do {
-            let dir = try ProcDirectory.open("\(root)/\(pid)")
-            session.first(dir, into: &info)
-            return ProcReadInProgress(directory: dir, session: session, info: info)
-        } catch {
-            if !error.isProcessGone { session.issue("", "\(error)") }
-            return ProcReadInProgress(directory: nil, session: session, info: info)
-        }
+        session.first(dir, into: &info)
+        return ProcReadInProgress(directory: dir, closesDirectory: closing, session: session, info: info)
     }
 
     /// How much of a process the second half reads.
@@ -79,7 +84,7 @@ public struct ProcReader: Sendable {
         guard let dir = read.directory else {
             return ProcReadResult(info: nil, outcome: .vanished, issues: session.issues)
         }
-        defer { dir.close() }
+        defer { if read.closesDirectory { dir.close() } }
         var info = read.info
         if depth == .brief, let changed = dir.exeChangesCredentials(), !changed {
             return session.brief(info: &info)
@@ -92,6 +97,8 @@ public struct ProcReader: Sendable {
 /// descriptor until finished.
 public struct ProcReadInProgress: Sendable {
     let directory: ProcDirectory?
+    /// False for a directory the read borrowed (`ProcDirectoryCache`), which stays open.
+    let closesDirectory: Bool
     let session: ReadSession
     let info: ProcessInfo
     /// The pid being read.

@@ -183,6 +183,7 @@ final class CaptureLoop: @unchecked Sendable {
             default: break
             }
             emit(event, at: time)
+            if case .exit(let e) = event { configuration.exited?(e.pid.rawValue) }
         case .thread:
             counters.update { $0.threadEventsFiltered += 1 }
         case .ack(let error):

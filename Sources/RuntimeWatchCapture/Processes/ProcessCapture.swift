@@ -52,6 +52,9 @@ public final class ProcessCapture: @unchecked Sendable {
         /// Called on the receive thread after each exec or snapshot read, before it is queued. For
         /// tests and benchmarks that hold the thread (to overflow the kernel buffer on purpose).
         public var afterRead: (@Sendable (RuntimeWatchCore.ProcessInfo) -> Void)?
+        /// Called on the receive thread for each process exit, after it is queued: the other
+        /// sources forget what they hold open for the pid (`ProcDirectoryCache.forget`).
+        public var exited: (@Sendable (Int32) -> Void)?
         public init() {}
     }
 

@@ -18,6 +18,8 @@ struct TokenEventLoop {
     let wakeup: WakeupSignal?
     var outlet: TokenEventOutlet
     let reader: ProcReader
+    /// Openers' /proc directories, reused while the same process opens again.
+    let directories: ProcDirectoryCache
     /// Time the extras of one opener may take, and the extras of one read batch (nanoseconds).
     let captureBudget: UInt64
     let batchBudget: UInt64
@@ -85,7 +87,8 @@ struct TokenEventLoop {
         let batchEnd = readAt &+ batchBudget
         let overBatch = now >= batchEnd
         let read = reader.readTask(event.pid, extras: overBatch ? [] : extras,
-                                   extrasDeadline: .now + .nanoseconds(overBatch ? 0 : min(captureBudget, batchEnd - now)))
+                                   extrasDeadline: .now + .nanoseconds(overBatch ? 0 : min(captureBudget, batchEnd - now)),
+                                   directories: directories)
         if held, pending.claim(fd.rawValue) {
             do {
                 try group.respond(to: fd, allow: true)

@@ -43,6 +43,9 @@ extension TokenWatcher {
         public var maxPods: Int = 4096
         public var maxVolumesPerPod: Int = 64
         public var maxMarks: Int = 16384
+        /// Open /proc/<pid> directories of openers, kept for the next open by the same process (a
+        /// loop reading the token); nil: the watcher keeps a small one of its own.
+        public var directories: ProcDirectoryCache?
 
         public init() {}
     }

@@ -194,6 +194,7 @@ public final class TokenWatcher: Sendable {
                 group: state.group, mode: state.mode, shared: shared, pending: pending, wakeup: state.eventWakeup,
                 outlet: TokenEventOutlet(outlet: outlet),
                 reader: ProcReader(),
+                directories: configuration.directories ?? ProcDirectoryCache(capacity: 16),
                 captureBudget: configuration.captureBudget.wholeNanoseconds,
                 batchBudget: configuration.batchBudget.wholeNanoseconds,
                 ownMountNamespace: ProcReader().readTask(getpid(), extras: .mountNamespace).extras.mountNamespace)

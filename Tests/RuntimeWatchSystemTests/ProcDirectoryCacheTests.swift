@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: Apache-2.0
+// ProcDirectoryCache: the /proc/<pid> directories kept open for processes read again and again.
+// It is bounded (least recently used out first), never reads a process other than the one asked for
+// when a start time is given (a recycled pid is played on a fake procfs tree: the directory of the
+// first process is removed and a new one made under the same number, so the cached descriptor reads
+// nothing, as the kernel's does once its process is reaped), forgets a pid on exit, and drops the
+// entry of a real process that was reaped. Runs without privileges (our own children only).
+
+import Foundation
+import Glibc
+import RuntimeWatchCore
+import RuntimeWatchCapture
+import XCTest
+
+final class ProcDirectoryCacheTests: XCTestCase {
+    var root: URL!
+
+    override func setUpWithError() throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("rw-proccache-\(getpid())-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: root)
+    }
+
+    /// A fake /proc/<pid> of a process named `name` started at `start` ticks.
+    func makeProcess(_ pid: Int32, name: String, start: UInt64) throws {
+        let dir = root.appendingPathComponent("\(pid)")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("fd"), withIntermediateDirectories: true)
+        let files = [
+            "cmdline": "\(name)\u{0}",
+            "cgroup": "0::/\n",
+            "stat": "\(pid) (\(name)) S 1 \(pid) \(pid) 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 \(start) 0 0\n",
+            "status": "Name:\t\(name)\nPPid:\t1\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n",
+        ]
+        for (file, text) in files { try Data(text.utf8).write(to: dir.appendingPathComponent(file)) }
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("exe").path, withDestinationPath: "/usr/bin/\(name)")
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("cwd").path, withDestinationPath: "/")
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("fd/0").path, withDestinationPath: "/dev/null")
+    }
+
+    func removeProcess(_ pid: Int32) throws {
+        try FileManager.default.removeItem(at: root.appendingPathComponent("\(pid)"))
+    }
+
+    func testRepeatedReadsShareOneDirectory() throws {
+        try makeProcess(100, name: "python3", start: 555)
+        let cache = ProcDirectoryCache(root: root.path, capacity: 4, keepsFilesOpen: false)
+        let reader = ProcReader(root: root.path)
+        for _ in 0..<3 {
+            let result = reader.read(pid: 100, directories: cache)
+            XCTAssertEqual(result.outcome, .complete)
+            XCTAssertEqual(result.info?.argv, ["python3"])
+            XCTAssertEqual(result.info?.startTicks, 555)
+        }
+        XCTAssertEqual(cache.count, 1)
+        XCTAssertTrue(cache.contains(pid: 100))
+        // Reads through a cached directory are fresh: a change shows at once.
+        try Data("python3\u{0}-c\u{0}".utf8).write(to: root.appendingPathComponent("100/cmdline"))
+        XCTAssertEqual(reader.read(pid: 100, directories: cache).info?.argv, ["python3", "-c"])
+    }
+
+    func testBoundedLeastRecentlyUsedGoesFirst() throws {
+        for pid: Int32 in [1, 2, 3] { try makeProcess(pid, name: "sh", start: 10) }
+        let cache = ProcDirectoryCache(root: root.path, capacity: 2, keepsFilesOpen: false)
+        let reader = ProcReader(root: root.path)
+        _ = reader.read(pid: 1, directories: cache)
+        _ = reader.read(pid: 2, directories: cache)
+        _ = reader.read(pid: 1, directories: cache)   // 2 is now the least recently used
+        XCTAssertEqual(reader.read(pid: 3, directories: cache).outcome, .complete)
+        XCTAssertEqual(cache.count, 2)
+        XCTAssertTrue(cache.contains(pid: 1))
+        XCTAssertFalse(cache.contains(pid: 2))
+        XCTAssertTrue(cache.contains(pid: 3))
+        // Capacity 0 keeps nothing and still reads.
+        let none = ProcDirectoryCache(root: root.path, capacity: 0, keepsFilesOpen: false)
+        XCTAssertEqual(reader.read(pid: 1, directories: none).outcome, .complete)
+        XCTAssertEqual(none.count, 0)
+    }
+
+    func testRecycledPidIsNeverReadAsTheProcessAskedFor() throws {
+        try makeProcess(100, name: "sh", start: 555)
+        let cache = ProcDirectoryCache(root: root.path, capacity: 4, keepsFilesOpen: false)
+        let reader = ProcReader(root: root.path)
+        XCTAssertEqual(reader.read(pid: 100, startTicks: 555, directories: cache).info?.argv, ["sh"])
+
+        // The shell is reaped and its pid goes to another process.
+        try removeProcess(100)
+        try makeProcess(100, name: "stranger", start: 777)
+
+        // Asked for the shell: the cached directory reads nothing, and the new /proc/100 is not it.
+        let wanted = reader.read(pid: 100, startTicks: 555, directories: cache)
+        XCTAssertNil(wanted.info)
+        XCTAssertEqual(wanted.outcome, .vanished)
+        XCTAssertFalse(cache.contains(pid: 100), "the reaped process's directory is dropped")
+
+        // Asked for whoever has the pid now: the stranger, read as itself.
+        let now = reader.read(pid: 100, directories: cache)
+        XCTAssertEqual(now.info?.argv, ["stranger"])
+        XCTAssertEqual(now.info?.startTicks, 777)
+        XCTAssertTrue(cache.contains(pid: 100))
+
+        // With the stranger cached, asking for the shell still reads nothing, and keeps the stranger's entry.
+        XCTAssertNil(reader.read(pid: 100, startTicks: 555, directories: cache).info)
+        XCTAssertTrue(cache.contains(pid: 100))
+        XCTAssertEqual(reader.read(pid: 100, startTicks: 777, directories: cache).info?.argv, ["stranger"])
+    }
+
+    func testReadWithoutStartTimeReopensAfterReuse() throws {
+        try makeProcess(100, name: "sh", start: 555)
+        let cache = ProcDirectoryCache(root: root.path, capacity: 4, keepsFilesOpen: false)
+        let reader = ProcReader(root: root.path)
+        _ = reader.readTask(100, directories: cache)
+        try removeProcess(100)
+        try makeProcess(100, name: "cat", start: 900)
+        let read = reader.readTask(100, directories: cache).process()
+        XCTAssertEqual(read.outcome, .complete)
+        XCTAssertEqual(read.info?.argv, ["cat"], "the cached directory of the reaped process read nothing; /proc/100 was opened afresh")
+    }
+
+    func testExitForgetsThePid() throws {
+        try makeProcess(100, name: "sh", start: 555)
+        let cache = ProcDirectoryCache(root: root.path, capacity: 4, keepsFilesOpen: false)
+        let reader = ProcReader(root: root.path)
+        _ = reader.read(pid: 100, directories: cache)
+        XCTAssertTrue(cache.contains(pid: 100))
+        cache.forget(pid: 100)
+        XCTAssertFalse(cache.contains(pid: 100))
+        XCTAssertEqual(cache.count, 0)
+        cache.forget(pid: 100)   // twice, or a pid never seen: nothing happens
+        XCTAssertEqual(reader.read(pid: 100, directories: cache).outcome, .complete)
+    }
+
+    /// A real process: its files stay open in the cache and still read fresh (the exec shows), and
+    /// once it is reaped its entry reads nothing and is dropped.
+    func testRealProcessReadsFreshAndIsDroppedWhenReaped() throws {
+        let (readEnd, writeEnd) = makePipe()
+        let child = try Spawn.run(["/bin/sh", "-c", "read x; exec /bin/sleep 30"], stdin: readEnd)
+        close(readEnd)
+        var reaped = false
+        defer {
+            close(writeEnd)
+            if !reaped { Spawn.reap(child, timeout: 0) }
+        }
+        let cache = ProcDirectoryCache(capacity: 4)
+        let reader = ProcReader()
+        func waitForArgv0(_ argv0: String) -> ProcReadResult {
+            let deadline = Date().addingTimeInterval(5)
+            var result = reader.read(pid: child, directories: cache)
+            while result.info?.argv?.first != argv0, Date() < deadline {
+                usleep(5_000)
+                result = reader.read(pid: child, directories: cache)
+            }
+            return result
+        }
+        let shell = waitForArgv0("/bin/sh")
+        XCTAssertEqual(shell.outcome, .complete)
+        let start = try XCTUnwrap(shell.info?.startTicks)
+        XCTAssertTrue(cache.contains(pid: child))
+        XCTAssertEqual(write(writeEnd, "go\n", 3), 3)
+        let sleeper = waitForArgv0("/bin/sleep")
+        XCTAssertEqual(sleeper.info?.argv, ["/bin/sleep", "30"], "kept-open files read afresh after the exec")
+        XCTAssertEqual(sleeper.info?.startTicks, start)
+        XCTAssertEqual(cache.count, 1)
+
+        kill(child, SIGKILL)
+        var status: Int32 = 0
+        XCTAssertEqual(waitpid(child, &status, 0), child)
+        reaped = true
+        XCTAssertNil(reader.read(pid: child, startTicks: start, directories: cache).info)
+        XCTAssertFalse(cache.contains(pid: child))
+    }
+}
