@@ -21,7 +21,9 @@ import Synchronization
 public final class ProcDirectoryCache: Sendable {
     /// The procfs root, "/proc" unless a test points it at a fixture tree.
     public let root: String
-    /// Most directories held open at once (each one is a descriptor of this process).
+    /// Most directories held open at once. Each costs up to 6 descriptors (the directory and its
+    /// kept-open files), so the default 32 holds at most 192: the fanotify token watcher DENIES a
+    /// permission event when it cannot get a descriptor (EMFILE), and the usual soft limit is 1,024.
     public let capacity: Int
     /// Keep each cached process's files open too (`ProcDirectory.keepingFilesOpen`). Off for a
     /// fixture tree only: a removed regular file stays readable through an open descriptor, where a
@@ -53,7 +55,7 @@ public final class ProcDirectoryCache: Sendable {
         fileprivate let slot: Slot
     }
 
-    public init(root: String = "/proc", capacity: Int = 64, keepsFilesOpen: Bool = true) {
+    public init(root: String = "/proc", capacity: Int = 32, keepsFilesOpen: Bool = true) {
         precondition(capacity >= 0, "ProcDirectoryCache: capacity must not be negative")
         self.root = root
         self.capacity = capacity
