@@ -95,6 +95,50 @@ final class AlertJSONWriterTests: XCTestCase {
         }
     }
 
+    /// Names that the 16-byte integer prefixes cannot tell apart (equal first 16 bytes, a name that
+    /// is a prefix of another, NUL bytes, non-ASCII) sort as JSONEncoder sorts them.
+    func testFieldNamesThatShareLongPrefixes() throws {
+        let names = ["container.image", "container.image.repository", "container.image.tag", "container.image\u{0}",
+                     "container.image.", "aaaaaaaaaaaaaaaa", "aaaaaaaaaaaaaaaab", "aaaaaaaaaaaaaaaaa", "aaaaaaaaaaaaaaa",
+                     "aaaaaaaaaaaaaaaa\u{0}", "é", "z", "Ω.name", "ÿ", "proc.aname[2]", "proc.apid[2]", "proc.ancestry", "", "a"]
+        var fields: [String: FieldValue] = [:]
+        for (i, name) in names.enumerated() { fields[name] = .int(Int64(i)) }
+        try assertSame(Alert(timestamp: 1, ruleID: "r", ruleName: "R", priority: .notice, source: .syscall, hostname: "h",
+                             output: "o", tags: [], fields: fields, advice: ""))
+    }
+
+    /// Every character that needs an escape, at every offset of strings from 0 to 24 bytes long:
+    /// the escaper checks 8 bytes per step, so the offsets around each step are where it could slip.
+    func testEscapesAtEveryOffsetOfTheWordScan() throws {
+        let specials: [Character] = ["\"", "\\", "\u{0}", "\u{1F}", "\n", "\t", "\u{7F}", "é", "/"]
+        var fields: [String: FieldValue] = [:]
+        for length in 0...24 {
+            for offset in 0..<max(length, 1) {
+                for (k, special) in specials.enumerated() {
+                    var text = Array(repeating: Character("x"), count: length)
+                    if length > 0 { text[offset] = special }
+                    fields["s\(length).\(offset).\(k)"] = .string(String(text))
+                }
+            }
+        }
+        try assertSame(Alert(timestamp: 1, ruleID: "r", ruleName: "R", priority: .notice, source: .syscall, hostname: "h",
+                             output: "o", tags: [], fields: fields, advice: ""))
+    }
+
+    /// The word test against the byte test, for every byte value at every position of a word.
+    func testWordScanFlagsExactlyTheBytesThatNeedEscaping() {
+        for value in 0...255 {
+            let needs = value < 0x20 || value == 0x22 || value == 0x5C
+            for position in 0..<8 {
+                for filler: UInt64 in [0x78, 0x21, 0x5D, 0xFF, 0x80] {
+                    var word: UInt64 = 0
+                    for p in 0..<8 { word |= (p == position ? UInt64(value) : filler) << (8 * UInt64(p)) }
+                    XCTAssertEqual(JSONLineBuilder.needsEscape(word), needs, "byte \(value) at \(position), filler \(filler)")
+                }
+            }
+        }
+    }
+
     /// The benchmark's alerts: what the builtin detectors raise over the synthetic node workload.
     func testSyntheticWorkloadAlerts() throws {
         let sink = InMemoryAlertSink()

@@ -28,7 +28,7 @@ enum AlertJSONWriter {
         w.key("output"); w.string(a.output)
         w.key("output_fields")
         w.openObject()
-        for (name, value) in sortedByName(a.fields) {
+        forEachFieldSortedByName(a.fields) { name, value in
             w.key(name)
             switch value {
             case .string(let s): w.string(s)
@@ -51,16 +51,67 @@ enum AlertJSONWriter {
         out = w.bytes
     }
 
-    /// Field names in JSONEncoder's order, by UTF-8 bytes. Falco names are ASCII, whose String
-    /// order is byte order and String's fast comparison; any other name sorts all by bytes.
-    /// One array per alert, of the pairs themselves, so writing them needs no lookups.
-    private static func sortedByName(_ fields: [String: FieldValue]) -> [(key: String, value: FieldValue)] {
-        var entries = Array(fields)
-        if entries.allSatisfy({ $0.key.utf8.allSatisfy { $0 < 0x80 } }) {
-            entries.sort { $0.key < $1.key }
-        } else {
-            entries.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+    /// Calls `body` with each field in JSONEncoder's order, by UTF-8 bytes. Sorting compares each
+    /// name's first 16 bytes as two integers (Falco names nearly always differ there) and the whole
+    /// names only on a tie. Keys and dictionary indexes live in stack space (up to 42 fields):
+    /// sorting allocates nothing and copies no string.
+    private static func forEachFieldSortedByName(_ fields: [String: FieldValue],
+                                                 _ body: (String, FieldValue) -> Void) {
+        let n = fields.count
+        withUnsafeTemporaryAllocation(of: Dictionary<String, FieldValue>.Index.self, capacity: n) { indexes in
+            withUnsafeTemporaryAllocation(of: NameOrder.self, capacity: n) { order in
+                var slot = 0
+                var index = fields.startIndex
+                while index != fields.endIndex {
+                    indexes.initializeElement(at: slot, to: index)
+                    order.initializeElement(at: slot, to: NameOrder(name: fields.keys[index], slot: slot))
+                    slot += 1
+                    fields.formIndex(after: &index)
+                }
+                // Insertion sort: a few dozen names, nearly all decided by the integer prefixes.
+                for i in 1..<max(n, 1) {
+                    let item = order[i]
+                    var j = i
+                    while j > 0, item.precedes(order[j - 1], names: { fields.keys[indexes[$0]] }) {
+                        order[j] = order[j - 1]
+                        j -= 1
+                    }
+                    order[j] = item
+                }
+                for i in 0..<n {
+                    let index = indexes[order[i].slot]
+                    body(fields.keys[index], fields.values[index])
+                }
+                _ = indexes.deinitialize()
+            }
         }
-        return entries
+    }
+
+    /// A field name's sort key: its first 16 UTF-8 bytes, big-endian, as two integers; `slot` is
+    /// where its dictionary index is kept.
+    private struct NameOrder {
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        let slot: Int
+
+        init(name: String, slot: Int) {
+            self.slot = slot
+            var name = name
+            name.withUTF8 { utf8 in
+                for (i, byte) in utf8.prefix(16).enumerated() {
+                    let shift = UInt64(56 - 8 * (i & 7))
+                    if i < 8 { high |= UInt64(byte) << shift } else { low |= UInt64(byte) << shift }
+                }
+            }
+        }
+
+        /// UTF-8 byte order: the prefixes decide unless they are equal, then the whole names do (a
+        /// name shorter than 16 bytes is zero-padded, and zero sorts first, as the shorter should).
+        @inline(__always)
+        func precedes(_ other: NameOrder, names: (Int) -> String) -> Bool {
+            if high != other.high { return high < other.high }
+            if low != other.low { return low < other.low }
+            return names(slot).utf8.lexicographicallyPrecedes(names(other.slot).utf8)
+        }
     }
 }

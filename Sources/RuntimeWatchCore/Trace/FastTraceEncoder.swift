@@ -67,17 +67,26 @@ struct JSONLineBuilder {
     }
 
     /// A string with JSONEncoder's escapes: `"` and `\`, the short forms \b \f \n \r \t, other
-    /// control characters as \u00xx; `/` and everything else (UTF-8) as is.
+    /// control characters as \u00xx; `/` and everything else (UTF-8) as is. Clean text (nearly all of
+    /// it) is checked 8 bytes per step and copied in one run.
     mutating func string(_ value: String) {
         bytes.append(0x22)
         var value = value
         value.withUTF8 { utf8 in
             var runStart = 0
-            for i in 0..<utf8.count {
+            var i = 0
+            let count = utf8.count
+            while i < count {
+                if i + 8 <= count,
+                   !Self.needsEscape(UnsafeRawPointer(utf8.baseAddress! + i).loadUnaligned(as: UInt64.self)) {
+                    i += 8
+                    continue
+                }
                 let b = utf8[i]
+                i += 1
                 guard b < 0x20 || b == 0x22 || b == 0x5C else { continue }
-                if runStart < i { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i])) }
-                runStart = i + 1
+                if runStart < i - 1 { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<(i - 1)])) }
+                runStart = i
                 bytes.append(0x5C)
                 switch b {
                 case 0x22, 0x5C: bytes.append(b)
@@ -90,9 +99,21 @@ struct JSONLineBuilder {
                     bytes.append(contentsOf: [0x75, 0x30, 0x30, Self.hex(b >> 4), Self.hex(b & 0xF)])
                 }
             }
-            if runStart < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...])) }
+            if runStart < count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...])) }
         }
         bytes.append(0x22)
+    }
+
+    /// Whether any of the 8 bytes in `word` is a control character, `"` or `\` (the classic
+    /// "has a byte less than n" and "has a zero byte" word tricks; exact, no false negatives, and a
+    /// false positive only sends those 8 bytes through the byte loop).
+    @inline(__always)
+    static func needsEscape(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZeroByte(_ x: UInt64) -> Bool { (x &- ones) & ~x & highs != 0 }
+        let control = (word &- ones &* 0x20) & ~word & highs != 0
+        return control || hasZeroByte(word ^ (ones &* 0x22)) || hasZeroByte(word ^ (ones &* 0x5C))
     }
 
     /// The lowercase hex digit of a nibble, as JSONEncoder writes \u00xx (no table to allocate).
