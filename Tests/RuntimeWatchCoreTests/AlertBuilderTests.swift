@@ -131,4 +131,14 @@ final class AlertBuilderTests: XCTestCase {
         XCTAssertEqual(alert.fields["fd.name"], .string("[fd00::5]:5555->[2001:db8::1]:443"))
         XCTAssertEqual(alert.fields["fd.type"], .string("ipv6"))
     }
+
+    /// The cmdline and args builder against `joined`: empty parts, one part, unicode, long parts.
+    func testSpacedMatchesJoined() {
+        let cases: [[String]] = [[], [""], ["", ""], ["a"], ["a", "b c"], ["é🐚", "", "x"], [String(repeating: "y", count: 300), "z"]]
+        for rest in cases {
+            XCTAssertEqual(AlertBuilder.spaced(nil, rest[...]), rest.joined(separator: " "), "\(rest)")
+            XCTAssertEqual(AlertBuilder.spaced("sh", rest[...]), (["sh"] + rest).joined(separator: " "), "\(rest)")
+        }
+    }
 }
+

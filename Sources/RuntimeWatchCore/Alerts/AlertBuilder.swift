@@ -112,7 +112,22 @@ public enum AlertBuilder {
     static func cmdline(of info: ProcessInfo) -> String? {
         guard let name = name(of: info) else { return nil }
         guard let argv = info.argv, argv.count > 1 else { return name }
-        return name + " " + argv.dropFirst().joined(separator: " ")
+        return spaced(name, argv.dropFirst())
+    }
+
+    /// `head` then each of `rest`, space-separated, built at its final size (one allocation;
+    /// `joined` and `+` allocated at each step, and alerts are built for every folded repeat too).
+    static func spaced(_ head: String?, _ rest: ArraySlice<String>) -> String {
+        var bytes = head.map { $0.utf8.count } ?? -1
+        for part in rest { bytes += 1 + part.utf8.count }
+        var out = ""
+        out.reserveCapacity(max(bytes, 0))
+        if let head { out += head }
+        for (i, part) in rest.enumerated() {
+            if head != nil || i > 0 { out += " " }
+            out += part
+        }
+        return out
     }
 
     private static func addProcessFields(to f: inout [String: FieldValue], record: EventRecord, pid: ProcessID?, state: SystemState) {
@@ -121,7 +136,7 @@ public enum AlertBuilder {
         f["proc.name"] = FieldValue(info.flatMap(name(of:)))
         f["proc.exepath"] = FieldValue(info?.exe)
         f["proc.cmdline"] = FieldValue(info.flatMap(cmdline(of:)))
-        f["proc.args"] = FieldValue(info?.argv.map { $0.dropFirst().joined(separator: " ") })
+        f["proc.args"] = FieldValue(info?.argv.map { spaced(nil, $0.dropFirst()) })
         f["proc.cwd"] = FieldValue(info?.cwd)
         if let cut = info?.truncated { f["proc.truncated"] = .list(cut) }
         f["user.uid"] = FieldValue(info?.credentials?.euid)

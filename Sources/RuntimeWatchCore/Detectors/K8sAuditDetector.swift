@@ -109,7 +109,8 @@ public struct K8sAuditDetector: Detector {
             workloads.noteWrite(e)
         }
         let rateAlerts = abnormalRate(e, record: record, context: context)
-        guard var (rule, template, extra, priority) = match(e, profile: context.profile) else { return rateAlerts }
+        guard let (rule, matchedTemplate, matchedExtra, priority) = match(e, profile: context.profile) else { return rateAlerts }
+        var template = matchedTemplate, extra = matchedExtra
         if undecided {
             template = "Undecided: " + template
             extra["rw.decision"] = .string("undecided")

@@ -53,7 +53,7 @@ public enum ProgramClassifier {
     /// decides for those. Except when comm only names the binary file: busybox sh re-executes
     /// itself as /proc/self/exe (comm "exe"), and a busybox run by its own name has comm "busybox".
     public static func name(of info: ProcessInfo) -> String? {
-        if info.source == "inherited", let comm = info.comm, !comm.isEmpty, !["exe", "busybox", "toybox"].contains(comm) { return comm }
+        if info.source == "inherited", let comm = info.comm, !comm.isEmpty, comm != "exe", comm != "busybox", comm != "toybox" { return comm }
         return effectiveName(exe: info.exe, argv: info.argv, comm: info.comm)
     }
 
@@ -67,11 +67,13 @@ public enum ProgramClassifier {
 
     /// An interpreter running inline code (`python3 -c …`, `perl -e …`, `ruby -e`, `node -e`, `php -r`,
     /// `lua -e`, awk with a program text) rather than a script file.
+    /// Flags after which an interpreter's argument is code (built once, not per call).
+    static let inlineCodeFlags: Set<String> = ["-c", "-e", "-E", "-r", "--eval", "-p", "--print"]
+
     public static func isOneLiner(_ info: ProcessInfo) -> Bool {
         guard kind(of: info) == .interpreter, let argv = info.argv else { return false }
-        let flags: Set<String> = ["-c", "-e", "-E", "-r", "--eval", "-p", "--print"]
         for a in argv.dropFirst() {
-            if flags.contains(a) { return true }
+            if inlineCodeFlags.contains(a) { return true }
             // combined short flags such as `python3 -Sc code` or `perl -MIO -e`
             if a.hasPrefix("-"), !a.hasPrefix("--"), a.count > 2, a.last == "c" || a.last == "e" { return true }
         }

@@ -324,20 +324,21 @@ public struct ReverseShellDetector: Detector {
     private mutating func judgePeers(of pid: ProcessID, record: EventRecord, context: DetectionContext) -> [Alert] {
         guard let proc = context.state.process(pid) else { return [] }
         var alerts: [Alert] = []
-        var seen: Set<ProcessID> = [pid]
+        var seen = SmallSet<ProcessID>()
+        seen.insert(pid)
         for fd in proc.info.fds ?? [] where (0...2).contains(fd.fd) && fd.kind == .pipe {
             guard let inode = fd.inode else { continue }
-            for holder in context.state.processes(holdingInode: inode, aliveAt: record.timestamp) where seen.insert(holder.pid).inserted {
+            for holder in context.state.processes(holdingInode: inode, aliveAt: record.timestamp) where seen.insert(holder.pid) {
                 alerts += judge(holder.pid, record: record, context: context)
                 for fd2 in holder.info.fds ?? [] where (0...2).contains(fd2.fd) && fd2.kind == .pipe {
                     guard let inode2 = fd2.inode, inode2 != inode else { continue }
-                    for h2 in context.state.processes(holdingInode: inode2, aliveAt: record.timestamp) where seen.insert(h2.pid).inserted {
+                    for h2 in context.state.processes(holdingInode: inode2, aliveAt: record.timestamp) where seen.insert(h2.pid) {
                         alerts += judge(h2.pid, record: record, context: context)
                     }
                 }
             }
         }
-        for child in context.state.processes.children(of: pid) where child.wasAlive(at: record.timestamp) && seen.insert(child.pid).inserted {
+        for child in context.state.processes.children(of: pid) where child.wasAlive(at: record.timestamp) && seen.insert(child.pid) {
             alerts += judge(child.pid, record: record, context: context)
         }
         return alerts
@@ -428,7 +429,7 @@ public struct ReverseShellDetector: Detector {
     /// The pending launch of `proc` itself (nc -e execs the shell in place) or of an ancestor.
     private func launchFor(_ proc: ProcessRecord, context: DetectionContext) -> Launch? {
         if let l = launches[proc.pid] { return l }
-        for ancestor in context.state.ancestry(of: proc.pid, limit: 4) {
+        for ancestor in context.state.ancestors(of: proc.pid, limit: 4) {
             if let l = launches[ancestor.pid] { return l }
         }
         return nil

@@ -60,28 +60,40 @@ struct ReverseShellEvidence {
         // Which end each reached pipe is held at: fd 0 reads, fds 1-2 write. Only a process holding
         // the OTHER end relays; one holding the same end (the parent we forked from, a sibling that
         // inherited the same stdin) merely shares it.
-        var frontier: [(inode: UInt64, reads: Bool)] = [(inode, fd.fd == 0)]
         var seenInodes = SmallSet<UInt64>()
         seenInodes.insert(inode)
-        for _ in 0..<2 {
-            var next: [(inode: UInt64, reads: Bool)] = []
-            for (ino, reads) in frontier {
-                for other in state.processes(holdingInode: ino, aliveAt: now) where !visited.contains(other.pid) {
-                    // The shell's own forks share its pipes; they are the same session, not a relay.
-                    if isDescendant(other, of: holder) { continue }
-                    let otherFDs = (other.info.fds ?? []).lazy.filter { (0...2).contains($0.fd) }
-                    guard otherFDs.contains(where: { $0.inode == ino && ($0.fd == 0) != reads }) else { continue }
-                    visited.insert(other.pid)
-                    if let p = networked(other) { return p }
-                    for f in otherFDs where f.kind == .pipe {
-                        if let i = f.inode, !seenInodes.contains(i) {
-                            seenInodes.insert(i)
-                            next.append((i, f.fd == 0))
-                        }
-                    }
+        // Breadth first, two hops: the pipes reached at the first hop are collected (an array only
+        // when there is one, which is rare) and searched at the second.
+        var next: [(inode: UInt64, reads: Bool)] = []
+        if let p = networkedHolder(of: inode, reads: fd.fd == 0, relayFor: holder, visited: &visited, seenInodes: &seenInodes, next: &next) {
+            return p
+        }
+        var unused: [(inode: UInt64, reads: Bool)] = []
+        for (ino, reads) in next {
+            if let p = networkedHolder(of: ino, reads: reads, relayFor: holder, visited: &visited, seenInodes: &seenInodes, next: &unused) {
+                return p
+            }
+        }
+        return nil
+    }
+
+    /// One hop of `peer(of:holder:)`: the first holder of the other end of pipe `ino` that is
+    /// networked, else nil, appending the pipes those holders hold on 0-2 to `next`.
+    private func networkedHolder(of ino: UInt64, reads: Bool, relayFor holder: ProcessRecord, visited: inout SmallSet<ProcessID>,
+                                 seenInodes: inout SmallSet<UInt64>, next: inout [(inode: UInt64, reads: Bool)]) -> NetworkPeer? {
+        for other in state.processes(holdingInode: ino, aliveAt: now) where !visited.contains(other.pid) {
+            // The shell's own forks share its pipes; they are the same session, not a relay.
+            if isDescendant(other, of: holder) { continue }
+            let otherFDs = (other.info.fds ?? []).lazy.filter { (0...2).contains($0.fd) }
+            guard otherFDs.contains(where: { $0.inode == ino && ($0.fd == 0) != reads }) else { continue }
+            visited.insert(other.pid)
+            if let p = networked(other) { return p }
+            for f in otherFDs where f.kind == .pipe {
+                if let i = f.inode, !seenInodes.contains(i) {
+                    seenInodes.insert(i)
+                    next.append((i, f.fd == 0))
                 }
             }
-            frontier = next
         }
         return nil
     }
@@ -176,7 +188,7 @@ struct ReverseShellEvidence {
 
     /// True when `other` descends from `ancestor` (same incarnations), up to 8 generations.
     func isDescendant(_ other: ProcessRecord, of ancestor: ProcessRecord) -> Bool {
-        state.ancestry(of: other.pid, limit: 8).contains { $0.pid == ancestor.pid && $0.serial == ancestor.serial }
+        state.ancestors(of: other.pid, limit: 8).contains { $0.pid == ancestor.pid && $0.serial == ancestor.serial }
     }
 
     /// True when `proc` has a named pipe (a `pipe` whose target is a path) on fd 0 or 1.

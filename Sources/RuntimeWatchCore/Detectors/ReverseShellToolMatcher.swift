@@ -17,8 +17,10 @@ public enum ReverseShellToolMatcher {
     /// Returns a match when `argv` launches `name` (effective program name) to run a program on its socket.
     /// `name == "busybox"` means argv is `busybox APPLET …` (the applet is argv[1]).
     public static func match(name: String, argv: [String]) -> ToolExecMatch? {
-        let args = Array(argv.dropFirst(name == "busybox" ? 2 : 1))
-        let name = name == "busybox" ? (argv.dropFirst().first.map(ProgramClassifier.baseName) ?? name) : name
+        let isBusybox = name == "busybox"
+        let name = isBusybox ? (argv.dropFirst().first.map(ProgramClassifier.baseName) ?? name) : name
+        // Every exec comes through here: the arguments are copied only for the tools matched below.
+        var args: [String] { Array(argv.dropFirst(isBusybox ? 2 : 1)) }
         switch name {
         case "nc", "netcat", "nc.traditional", "nc.openbsd":
             // Traditional netcat and busybox nc: -e prog, -c cmd. OpenBSD nc has neither (rejects them).

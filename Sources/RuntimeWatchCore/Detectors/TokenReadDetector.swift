@@ -160,7 +160,7 @@ public struct TokenReadDetector: Detector {
               let entry = context.state.container(containerID)?.entrypoint?.first, let exe = proc.info.exe else { return false }
         let matches = entry.hasPrefix("/") ? exe == entry : ProgramClassifier.baseName(exe) == entry
         guard matches else { return false }
-        return !context.state.ancestry(of: pid, limit: 16).contains {
+        return !context.state.ancestors(of: pid, limit: 16).contains {
             $0.container == containerID && ProgramClassifier.isShellOrInterpreter($0.info)
         }
     }

@@ -20,7 +20,7 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
         var s = Substring(text)
         if s.hasPrefix("["), s.hasSuffix("]") { s = s.dropFirst().dropLast() }
         if let zone = s.firstIndex(of: "%") { s = s[..<zone] }
-        if s.contains(":") {
+        if s.utf8.contains(UInt8(ascii: ":")) {  // (a String argument would go through Foundation)
             guard let (h, l) = Self.parseV6(s) else { return nil }
             self.init(v6High: h, low: l)
         } else {
@@ -61,16 +61,26 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Four decimal octets of one to three digits each, at most 255. Byte by byte: every connect
+    /// event's remote address comes through here, and splitting it cost an array per event.
     static func parseV4(_ s: Substring) -> UInt32? {
-        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
-        var value: UInt32 = 0
-        for part in parts {
-            guard !part.isEmpty, part.utf8.count <= 3, part.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
-                  let octet = UInt32(part), octet <= 255 else { return nil }
-            value = value << 8 | octet
+        var value: UInt32 = 0, octet: UInt32 = 0, digits = 0, dots = 0
+        for byte in s.utf8 {
+            if byte == UInt8(ascii: ".") {
+                guard digits > 0, dots < 3 else { return nil }
+                value = value << 8 | octet
+                octet = 0; digits = 0; dots += 1
+            } else if byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
+                guard digits < 3 else { return nil }
+                octet = octet * 10 + UInt32(byte - UInt8(ascii: "0"))
+                digits += 1
+                guard octet <= 255 else { return nil }
+            } else {
+                return nil
+            }
         }
-        return value
+        guard dots == 3, digits > 0 else { return nil }
+        return value << 8 | octet
     }
 
     static func parseV6(_ s: Substring) -> (UInt64, UInt64)? {

@@ -50,33 +50,17 @@ public struct ProcessTable: Sendable {
 
     /// Records whose current parent is this incarnation of `pid` (children whose `parentSerial`
     /// names another incarnation are left out), sorted by pid.
-    public func children(of pid: ProcessID) -> [ProcessRecord] {
-        guard let pids = childIndex[pid], let parentSerial = records[pid]?.serial else { return [] }
-        var children: [ProcessRecord] = []
-        children.reserveCapacity(pids.count)
-        for child in pids {
-            guard let r = records[child], r.parentSerial == nil || r.parentSerial == parentSerial else { continue }
-            children.append(r)
-        }
-        children.sort { $0.pid < $1.pid }
-        return children
+    public func children(of pid: ProcessID) -> IndexedRecords {
+        guard let pids = childIndex[pid], let parentSerial = records[pid]?.serial else { return .empty }
+        return IndexedRecords(records: records, pids: pids, parentSerial: parentSerial, aliveAt: nil)
     }
 
     /// Processes that hold the pipe or socket `inode` on descriptor 0, 1 or 2, or held it when
     /// they exited (until reaped), sorted by pid; with `t`, only those alive at time `t`. Maintained
     /// incrementally, so this costs O(holders).
-    public func holders(ofInode inode: UInt64, aliveAt t: UInt64? = nil) -> [ProcessRecord] {
-        guard let pids = inodeIndex[inode] else { return [] }
-        // One allocation: built at its final size and sorted in place.
-        var holders: [ProcessRecord] = []
-        holders.reserveCapacity(pids.count)
-        for pid in pids {
-            guard let r = records[pid] else { continue }
-            if let t, !r.wasAlive(at: t) { continue }
-            holders.append(r)
-        }
-        holders.sort { $0.pid < $1.pid }
-        return holders
+    public func holders(ofInode inode: UInt64, aliveAt t: UInt64? = nil) -> IndexedRecords {
+        guard let pids = inodeIndex[inode] else { return .empty }
+        return IndexedRecords(records: records, pids: pids, parentSerial: nil, aliveAt: t)
     }
 
     /// Inserts or replaces the record for `record.pid` and updates every index.
@@ -178,16 +162,13 @@ public struct ProcessTable: Sendable {
     /// (init, whose ppid is 0), at an unknown pid, at a parent pid that now belongs to another
     /// incarnation, or at a cycle.
     public func ancestry(of pid: ProcessID, limit: Int = 16) -> [ProcessRecord] {
-        guard var current = records[pid] else { return [] }
-        var chain: [ProcessRecord] = []
-        var visited: [ProcessID] = [pid]
-        while chain.count < limit, let p = current.ppid, let parent = records[p], !visited.contains(p) {
-            if let expected = current.parentSerial, expected != parent.serial { break }
-            chain.append(parent)
-            visited.append(p)
-            current = parent
-        }
-        return chain
+        Array(ancestors(of: pid, limit: limit))
+    }
+
+    /// The same chain as `ancestry(of:limit:)`, walked as it is iterated, allocating nothing: for
+    /// callers that stop at the first ancestor they look for.
+    public func ancestors(of pid: ProcessID, limit: Int = 16) -> Ancestors {
+        Ancestors(records: records, of: pid, limit: limit)
     }
 
     // MARK: - Indexes

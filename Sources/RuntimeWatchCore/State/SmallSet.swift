@@ -20,9 +20,11 @@ struct SmallSet<Element: Hashable & Sendable>: Sendable, Sequence {
         return inline.0 == member || inline.1 == member || inline.2 == member || inline.3 == member
     }
 
-    mutating func insert(_ member: Element) {
-        if spilled != nil { spilled!.insert(member); return }
-        if contains(member) { return }
+    /// Adds `member`; returns whether it was new (as `Set.insert(_:).inserted`).
+    @discardableResult
+    mutating func insert(_ member: Element) -> Bool {
+        if spilled != nil { return spilled!.insert(member).inserted }
+        if contains(member) { return false }
         switch inlineCount {
         case 0: inline.0 = member
         case 1: inline.1 = member
@@ -33,9 +35,10 @@ struct SmallSet<Element: Hashable & Sendable>: Sendable, Sequence {
             all.insert(member)
             spilled = all
             inline = (nil, nil, nil, nil)
-            return
+            return true
         }
         inlineCount += 1
+        return true
     }
 
     mutating func remove(_ member: Element) {

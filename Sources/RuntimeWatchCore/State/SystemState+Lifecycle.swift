@@ -257,10 +257,15 @@ extension SystemState {
 
     /// Gives descendants forked from a then-unknown process the container now known for `root`.
     private mutating func resolveDescendants(of root: ProcessRecord) {
-        var pending = [root]
+        // Runs on every exec and nearly always finds nothing to resolve: nothing is allocated then.
+        var pending: [ProcessRecord] = []
         var budget = processes.count   // each record is resolved at most once; bounds the walk
-        while let r = pending.popLast(), budget > 0 {
-            for child in processes.children(of: r.pid) where child.attribution == .unknown {
+        var next: ProcessRecord? = root
+        while let r = next ?? pending.popLast(), budget > 0 {
+            next = nil
+            guard processes.children(of: r.pid).contains(where: { $0.attribution == .unknown }) else { continue }
+            // Copied out before the loop changes the table (a live view would copy the whole table).
+            for child in Array(processes.children(of: r.pid)) where child.attribution == .unknown {
                 var resolved = child
                 resolved.container = r.container
                 resolved.attribution = .parent

@@ -52,10 +52,12 @@ public struct SystemState: Sendable {
     public func container(_ id: ContainerID?) -> ContainerInfo? { id.flatMap { containerDirectory[$0] } }
     /// Parent chain of `pid`, nearest first (see `ProcessTable.ancestry`).
     public func ancestry(of pid: ProcessID, limit: Int = 16) -> [ProcessRecord] { processes.ancestry(of: pid, limit: limit) }
+    /// The same chain, walked as it is iterated (no allocation; see `ProcessTable.ancestors`).
+    public func ancestors(of pid: ProcessID, limit: Int = 16) -> Ancestors { processes.ancestors(of: pid, limit: limit) }
     /// Processes holding the pipe or socket `inode` on descriptors 0-2 that were alive at time `t`,
     /// sorted by pid: the other ends of a `mkfifo`/pipe pipeline when an event of time `t` happened
     /// (it may be delivered after some of them exited). Cost O(holders).
-    public func processes(holdingInode inode: UInt64, aliveAt t: UInt64) -> [ProcessRecord] {
+    public func processes(holdingInode inode: UInt64, aliveAt t: UInt64) -> IndexedRecords {
         processes.holders(ofInode: inode, aliveAt: t)
     }
 
