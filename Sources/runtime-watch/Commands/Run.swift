@@ -42,8 +42,23 @@ extension RuntimeWatch {
             if let duration, duration <= 0 { throw ValidationError("--duration must be positive") }
         }
 
+        /// fanotify denies a watched open when the monitor has no descriptor left for it, so the soft
+        /// limit (often 1024) goes up to the hard limit before any source opens.
+        private func raiseOpenFileLimit(logger: Logger) {
+            do {
+                let limit = try DescriptorLimit.raiseSoftToHard()
+                if limit.raised { logger.info("open-file limit raised from \(limit.softBefore) to \(limit.soft)") }
+                if limit.soft < 4096 {
+                    logger.warning("open-file limit is \(limit.soft) (hard limit \(limit.hard)): when the monitor runs out of descriptors, fanotify denies the watched opens; raise the hard limit to at least 4096 (LimitNOFILE= in systemd, ulimit -Hn)")
+                }
+            } catch {
+                logger.warning("cannot raise the open-file limit: \(error)")
+            }
+        }
+
         func run() async throws {
             let logger = makeLogger(label: "runtime-watch", level: logLevel)
+            raiseOpenFileLimit(logger: logger)
             let metrics = MetricsBootstrap.bootstrapGlobalOnce()
             let health = HealthState()
             let profile: Profile
