@@ -3,6 +3,7 @@
 // the same process even if the pid is reused (they fail with ESRCH/ENOENT once it is gone).
 
 internal import CShims
+internal import Glibc
 import SystemPackage
 
 /// The bytes read from a procfs file, bounded by the caller's limit.
@@ -84,6 +85,29 @@ public struct ProcDirectory: Sendable {
             throw SystemError(operation: "rw_proc_pread", errno: Errno(rawValue: Int32(truncatingIfNeeded: -rc)))
         }
         return rc == count ? bytes : nil
+    }
+
+    /// The names in the subdirectory `name` (e.g. `"task"`), without `.` and `..`, at most `limit`.
+    /// - Throws: `SystemError`; `isProcessGone` when the process exited.
+    ///
+    /// Through `openat(2)` on this directory's descriptor and `fdopendir(3)`/`readdir(3)`.
+    public func entries(_ name: String, limit: Int) throws(SystemError) -> [String] {
+        let fd = openat(descriptor.rawValue, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError(operation: "openat(\(name))", errno: Errno(rawValue: errno)) }
+        guard let dir = fdopendir(fd) else {
+            let failure = Errno(rawValue: errno)
+            Glibc.close(fd)
+            throw SystemError(operation: "fdopendir(\(name))", errno: failure)
+        }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while names.count < limit, let entry = readdir(dir) {
+            let entryName = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if entryName != ".", entryName != ".." { names.append(entryName) }
+        }
+        return names
     }
 
     /// Reads the symlink `name` (e.g. `"exe"`, `"fd/1"`), at most `limit` bytes of target.

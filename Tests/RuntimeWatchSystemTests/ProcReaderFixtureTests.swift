@@ -281,4 +281,25 @@ final class ProcReaderFixtureTests: XCTestCase {
         try Data().write(to: root.appendingPathComponent("uptime"))
         XCTAssertEqual(ProcSnapshot.listPIDs(root: root.path), [7, 12])
     }
+    /// A pipeline's members for the connect re-reads: children of the connector and of its parent
+    /// (every thread's children file), those in the connector's process group only, the connector
+    /// itself never, each once; a pid whose stat is gone or garbage is left out.
+    func testProcessGroupMembersAreChildrenAndSiblingsInTheGroup() throws {
+        func stat(_ pid: Int32, ppid: Int32, pgrp: Int32) -> String {
+            "\(pid) (sh) S \(ppid) \(pgrp) \(pgrp) 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 777 0 0\n"
+        }
+        // 50 (the shell) ran 100 (nc, the connector), 103 and 104 in group 100; 105 is in another group.
+        try makeProcess(50, files: ["stat": stat(50, ppid: 1, pgrp: 50), "task/50/children": "100 103 105",
+                                    "task/51/children": "104 100\n"])
+        try makeProcess(100, files: ["stat": stat(100, ppid: 50, pgrp: 100), "task/100/children": "101 102 "])
+        try makeProcess(101, files: ["stat": stat(101, ppid: 100, pgrp: 100)])
+        try makeProcess(102, files: ["stat": "garbage"])
+        try makeProcess(103, files: ["stat": stat(103, ppid: 50, pgrp: 100)])
+        try makeProcess(104, files: ["stat": stat(104, ppid: 50, pgrp: 100)])
+        try makeProcess(105, files: ["stat": stat(105, ppid: 50, pgrp: 105)])
+        let reader = ProcReader(root: root.path)
+        XCTAssertEqual(Set(reader.processGroupMembers(of: 100)), [101, 103, 104])
+        XCTAssertEqual(reader.processGroupMembers(of: 999), [], "a gone connector has no members")
+    }
 }
+

@@ -69,7 +69,7 @@ public struct ConnectEnrichment: Sendable {
     /// - Returns: the fds reported, per process.
     private static func look(at pid: ProcessID, series: ConnectRereads.Series, reader: ProcReader,
                              directories: ProcDirectoryCache, outlet: CaptureOutlet) -> [ProcessID: [DescriptorInfo]] {
-        var targets = ProcessGroupMembers.of(pid.rawValue).map { ProcessID($0) }
+        var targets = reader.processGroupMembers(of: pid.rawValue).map { ProcessID($0) }
         if series.connectorIsShell { targets.insert(pid, at: 0) }
         var reported: [ProcessID: [DescriptorInfo]] = [:]
         for target in targets {

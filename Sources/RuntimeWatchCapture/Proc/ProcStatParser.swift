@@ -11,6 +11,8 @@ public struct ProcStat: Sendable, Hashable {
     public var state: Character
     /// Field 4.
     public var ppid: Int32
+    /// Field 5: the process group (a shell puts every member of a pipeline in one).
+    public var pgrp: Int32
     /// Field 9: PF_* flags; `PF_KTHREAD` (0x00200000) marks kernel threads.
     public var flags: UInt32
     /// Field 22: start time in clock ticks since boot.
@@ -55,10 +57,11 @@ public struct ProcStat: Sendable, Hashable {
         let stateText = text(stateBytes)
         guard stateText.count == 1, let state = stateText.first else { throw fail("field 3 (state) is \"\(stateText.prefix(16))\"") }
         guard let ppid = Int32(text(try field(4))) else { throw fail("field 4 (ppid) is not a number") }
+        guard let pgrp = Int32(text(try field(5))) else { throw fail("field 5 (pgrp) is not a number") }
         guard let flags = UInt32(text(try field(9))) else { throw fail("field 9 (flags) is not a number") }
         var startBytes = try field(22)
         while startBytes.last == UInt8(ascii: "\n") { startBytes = startBytes.dropLast() }
         guard let start = UInt64(text(startBytes)) else { throw fail("field 22 (starttime) is not a number") }
-        return ProcStat(comm: comm, state: state, ppid: ppid, flags: flags, startTicks: start)
+        return ProcStat(comm: comm, state: state, ppid: ppid, pgrp: pgrp, flags: flags, startTicks: start)
     }
 }
