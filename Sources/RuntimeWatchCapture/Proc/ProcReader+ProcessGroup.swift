@@ -21,29 +21,33 @@ extension ProcReader {
     /// Children of `pid` and children of its parent, in `pid`'s process group, `pid` excluded.
     /// Empty when /proc does not have them (exited, no CONFIG_PROC_CHILDREN).
     public func processGroupMembers(of pid: Int32) -> [Int32] {
-        guard let own = stat(of: pid) else { return [] }
-        var candidates = children(of: pid)
-        if own.ppid > 1 { candidates += children(of: own.ppid) }
+        // The connector's stat and children through one open directory.
+        guard let (own, ownChildren) = inDirectory(of: pid, { dir in stat(in: dir).map { ($0, children(in: dir)) } }) else { return [] }
+        var candidates = ownChildren
+        if own.ppid > 1 { candidates += inDirectory(of: own.ppid, children(in:)) ?? [] }
         var members: [Int32] = []
         for candidate in candidates where candidate != pid && !members.contains(candidate) {
             guard members.count < Self.processGroupLimit else { break }
-            if let s = stat(of: candidate), s.pgrp == own.pgrp { members.append(candidate) }
+            if let s = inDirectory(of: candidate, stat(in:)), s.pgrp == own.pgrp { members.append(candidate) }
         }
         return members
     }
 
-    /// /proc/<pid>/stat, parsed; nil when the process is gone or the file is not a stat line.
-    func stat(of pid: Int32) -> ProcStat? {
+    /// `body` over /proc/<pid>, opened for it and closed after; nil when the process is gone.
+    private func inDirectory<T>(of pid: Int32, _ body: (ProcDirectory) -> T?) -> T? {
         guard let dir = try? ProcDirectory.open("\(root)/\(pid)") else { return nil }
         defer { dir.close() }
+        return body(dir)
+    }
+
+    /// The directory's stat, parsed; nil when unreadable or not a stat line.
+    private func stat(in dir: ProcDirectory) -> ProcStat? {
         guard let contents = try? dir.read("stat", limit: limits.stat) else { return nil }
         return try? ProcStat.parse(utf8: contents.bytes)
     }
 
-    /// Pids listed in /proc/<pid>/task/*/children (every thread's children).
-    func children(of pid: Int32) -> [Int32] {
-        guard let dir = try? ProcDirectory.open("\(root)/\(pid)") else { return [] }
-        defer { dir.close() }
+    /// Pids listed in task/*/children (every thread's children).
+    private func children(in dir: ProcDirectory) -> [Int32] {
         guard let tasks = try? dir.entries("task", limit: Self.childrenThreadLimit) else { return [] }
         var result: [Int32] = []
         for task in tasks {

@@ -65,11 +65,11 @@ public enum ProgramClassifier {
         }
     }
 
-    /// An interpreter running inline code (`python3 -c …`, `perl -e …`, `ruby -e`, `node -e`, `php -r`,
-    /// `lua -e`, awk with a program text) rather than a script file.
     /// Flags after which an interpreter's argument is code (built once, not per call).
     static let inlineCodeFlags: Set<String> = ["-c", "-e", "-E", "-r", "--eval", "-p", "--print"]
 
+    /// An interpreter running inline code (`python3 -c …`, `perl -e …`, `ruby -e`, `node -e`, `php -r`,
+    /// `lua -e`, awk with a program text) rather than a script file.
     public static func isOneLiner(_ info: ProcessInfo) -> Bool {
         guard kind(of: info) == .interpreter, let argv = info.argv else { return false }
         for a in argv.dropFirst() {

@@ -263,9 +263,9 @@ extension SystemState {
         var next: ProcessRecord? = root
         while let r = next ?? pending.popLast(), budget > 0 {
             next = nil
-            guard processes.children(of: r.pid).contains(where: { $0.attribution == .unknown }) else { continue }
-            // Copied out before the loop changes the table (a live view would copy the whole table).
-            for child in Array(processes.children(of: r.pid)) where child.attribution == .unknown {
+            // Filtered into an array before the loop changes the table (a live view would copy the
+            // whole table); an empty result allocates nothing.
+            for child in processes.children(of: r.pid).filter({ $0.attribution == .unknown }) {
                 var resolved = child
                 resolved.container = r.container
                 resolved.attribution = .parent
