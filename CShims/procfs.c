@@ -104,14 +104,19 @@ int rw_proc_fifo_inode(int dirfd, const char *name, uint64_t *inode) {
     return 1;
 }
 
-int rw_proc_exe_changes_credentials(int dirfd, const char *exe_path) {
+int rw_proc_exe_identity(int dirfd, rw_exe_identity *out) {
     struct stat st;
-    /* fstatat follows the exe magic link to the executable's own inode. */
     if (fstatat(dirfd, "exe", &st, 0) < 0) return -errno;
-    if (st.st_mode & (S_ISUID | S_ISGID)) return 1;
-    /* File capabilities: the xattr's presence is enough (its size is not needed). */
-    if (exe_path != NULL && getxattr(exe_path, "security.capability", NULL, 0) >= 0) return 1;
+    out->dev = (uint64_t)st.st_dev;
+    out->ino = (uint64_t)st.st_ino;
+    out->ctime_sec = (int64_t)st.st_ctim.tv_sec;
+    out->ctime_nsec = (int64_t)st.st_ctim.tv_nsec;
+    out->mode = (uint32_t)st.st_mode;
     return 0;
+}
+
+int rw_path_has_file_capabilities(const char *path) {
+    return path != NULL && getxattr(path, "security.capability", NULL, 0) >= 0 ? 1 : 0;
 }
 
 long rw_root_read(int rootfd, const char *path, void *buf, size_t cap) {

@@ -13,6 +13,7 @@ packages=(
   ruby php-cli lua5.4 lua-socket     # live tests: command loops in more interpreter families
   forkstat                           # benchmarks: the side-by-side reference for exec capture
   xz-utils                           # tests and benchmarks: unpack bench/traces/busy-host.jsonl.xz
+  libcap2-bin                        # tests: setcap on a fixture executable (file capabilities read at exec)
 )
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done

@@ -179,11 +179,21 @@ int rw_proc_close(int fd);
  * (a named pipe: both ends share that inode, as anonymous pipes share their pipe:[inode]), 0 when it
  * is anything else, or -errno. */
 int rw_proc_fifo_inode(int dirfd, const char *name, uint64_t *inode);
-/* 1 when the executable behind <dirfd>/exe is set-user-ID or set-group-ID, or carries file
- * capabilities (the `security.capability` xattr of `exe_path`, the same file by its
- * /proc/<pid>/exe path): an exec of it changed the credentials inherited at fork. 0 when not,
- * -errno when the process is gone or the file cannot be examined. */
-int rw_proc_exe_changes_credentials(int dirfd, const char *exe_path);
+/* The executable behind <dirfd>/exe (fstatat follows the magic link to its inode): what tells one
+ * state of its credential-changing bits from another. Setting or removing file capabilities changes
+ * the ctime, so (dev, ino, ctime) names the state of its `security.capability` xattr too. */
+typedef struct rw_exe_identity {
+    uint64_t dev;
+    uint64_t ino;
+    int64_t ctime_sec;
+    int64_t ctime_nsec;
+    uint32_t mode;
+} rw_exe_identity;
+/* Fills *out for <dirfd>/exe. Returns 0 or -errno (the process is gone, or has no executable). */
+int rw_proc_exe_identity(int dirfd, rw_exe_identity *out);
+/* 1 when the file at `path` (e.g. "/proc/<pid>/exe") carries file capabilities (the
+ * `security.capability` xattr; its presence is enough), else 0 (also when it cannot be examined). */
+int rw_path_has_file_capabilities(const char *path);
 
 
 /* Reads the regular file `path` as the process whose root directory `rootfd` is (an rw_proc_open of

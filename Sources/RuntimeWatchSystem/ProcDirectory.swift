@@ -137,13 +137,23 @@ public struct ProcDirectory: Sendable {
         return rw_proc_fifo_inode(descriptor.rawValue, name, &inode) == 1 ? inode : nil
     }
 
-    /// True when this process's executable is set-user-ID, set-group-ID or has file capabilities,
-    /// so its exec changed the credentials it inherited at fork; nil when that cannot be told (gone).
+    /// This process's executable as a file: inode, status-change time and mode; nil when the process
+    /// is gone or has no executable (a kernel thread).
     ///
-    /// The corresponding C function is `rw_proc_exe_changes_credentials` (`fstatat(2)`, `getxattr(2)`).
-    public func exeChangesCredentials() -> Bool? {
-        let rc = rw_proc_exe_changes_credentials(descriptor.rawValue, path + "/exe")
-        return rc < 0 ? nil : rc == 1
+    /// The corresponding C function is `rw_proc_exe_identity` (`fstatat(2)` through the exe link).
+    public func executableIdentity() -> ExecutableIdentity? {
+        var raw = rw_exe_identity()
+        guard rw_proc_exe_identity(descriptor.rawValue, &raw) == 0 else { return nil }
+        return ExecutableIdentity(device: raw.dev, inode: raw.ino, changeSeconds: raw.ctime_sec,
+                                  changeNanoseconds: raw.ctime_nsec, mode: raw.mode)
+    }
+
+    /// True when this process's executable carries file capabilities (`security.capability`).
+    /// A whole path walk (`/proc/<pid>/exe`): callers keep the answer per `ExecutableIdentity`.
+    ///
+    /// The corresponding C function is `rw_path_has_file_capabilities` (`getxattr(2)`).
+    public func executableHasFileCapabilities() -> Bool {
+        rw_path_has_file_capabilities(path + "/exe") == 1
     }
 
     /// Closes the directory.
@@ -153,4 +163,25 @@ public struct ProcDirectory: Sendable {
         openFiles?.closeAll()
         _ = rw_proc_close(descriptor.rawValue)
     }
+}
+
+/// An executable file in one state of its credential-changing bits: device and inode, and the
+/// status-change time, which setting or removing file capabilities (or chmod) moves.
+public struct ExecutableIdentity: Sendable, Hashable {
+    public var device: UInt64
+    public var inode: UInt64
+    public var changeSeconds: Int64
+    public var changeNanoseconds: Int64
+    public var mode: UInt32
+
+    public init(device: UInt64, inode: UInt64, changeSeconds: Int64, changeNanoseconds: Int64, mode: UInt32) {
+        self.device = device
+        self.inode = inode
+        self.changeSeconds = changeSeconds
+        self.changeNanoseconds = changeNanoseconds
+        self.mode = mode
+    }
+
+    /// Set-user-ID or set-group-ID: an exec of it changes the credentials inherited at fork.
+    public var isSetID: Bool { mode & UInt32(S_ISUID | S_ISGID) != 0 }
 }

@@ -27,6 +27,23 @@ final class AlertCapabilityNamesTests: XCTestCase {
         XCTAssertEqual(AlertBuilder.capabilityNames(mask: 0, name: Self.names), "")
     }
 
+    /// The engine's memo gives what naming each mask afresh gives, through repeats and changes of mask,
+    /// and asks the naming function again only when the mask changes.
+    func testCapabilityNameMemoMatchesNamingEachMaskAfresh() {
+        var memo = CapabilityNameMemo()
+        var lookups = 0
+        let counting: (Int) -> String? = { lookups += 1; return Self.names($0) }
+        let masks: [UInt64] = [Self.capEff, Self.capEff, 0, 0, 1 << 12, Self.capEff, 1 << 12, 1 << 12, .max, .max, 0]
+        var expectedLookups = 0
+        var previous: UInt64?
+        for mask in masks {
+            XCTAssertEqual(memo.names(of: mask, name: counting), AlertBuilder.capabilityNames(mask: mask, name: Self.names), "mask \(mask)")
+            if mask != previous { expectedLookups += mask.nonzeroBitCount }
+            previous = mask
+            XCTAssertEqual(lookups, expectedLookups, "after mask \(mask): a repeated mask is not named again")
+        }
+    }
+
     func testAlertAboutAProcessWithKnownCapEffGetsTheNames() {
         let state = stateWithCapabilities()
         let record = Fixture.tokenOpen(1, pid: 140)

@@ -119,6 +119,48 @@ final class ProcReaderFixtureTests: XCTestCase {
         }
     }
 
+    /// The capture loop keeps, per executable state (inode and ctime), whether the executable has file
+    /// capabilities: the same executable is asked once, and a change of its capabilities or mode
+    /// (which moves its ctime) is seen at the next exec.
+    func testBriefReadsRememberFileCapabilitiesPerExecutableState() throws {
+        let exe = try makeExecutable("ping", mode: 0o755)
+        try makeProcess(4254, files: ["cmdline": "ping\u{0}", "cgroup": "0::/user.slice\n", "stat": Self.stat, "status": Self.status],
+                        links: ["exe": exe, "cwd": "/root", "fd/0": "/dev/null"])
+        let reader = ProcReader(root: root.path)
+        let executables = ExecutableCredentials()
+        func source() -> String? { reader.finish(reader.begin(pid: 4254), depth: .brief, executables: executables).info?.source }
+
+        XCTAssertEqual(source(), "brief")
+        XCTAssertEqual(source(), "brief")
+        XCTAssertEqual(executables.count, 1, "one executable state, asked once")
+
+        let setcap = ["/usr/sbin/setcap", "/sbin/setcap"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        if getuid() == 0, let setcap {
+            func run(_ arguments: [String]) throws {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: setcap)
+                process.arguments = arguments
+                try process.run()
+                process.waitUntilExit()
+                XCTAssertEqual(process.terminationStatus, 0, "setcap \(arguments)")
+            }
+            usleep(10_000) // a later ctime than the first state's, whatever the file system's granularity
+            try run(["cap_net_raw+ep", exe])
+            XCTAssertEqual(source(), "proc", "file capabilities set after the first exec: credentials read")
+            XCTAssertEqual(executables.count, 2)
+            usleep(10_000)
+            try run(["-r", exe])
+            XCTAssertEqual(source(), "brief", "capabilities removed: brief again")
+            XCTAssertEqual(executables.count, 3)
+        } else {
+            print("ProcReaderFixtureTests: file-capability part skipped: needs root and setcap (libcap2-bin)")
+        }
+
+        usleep(10_000)
+        XCTAssertEqual(chmod(exe, 0o4755), 0)
+        XCTAssertEqual(source(), "proc", "set-user-ID after the first exec: credentials read")
+    }
+
     func testBriefReadOfAnUnexaminableExecutableReadsFully() throws {
         // The exe link leads nowhere (gone, or another mount namespace's path): not known to keep
         // the inherited credentials, so read them.

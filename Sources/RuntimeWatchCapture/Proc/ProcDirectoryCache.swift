@@ -164,8 +164,7 @@ public final class ProcDirectoryCache: Sendable {
 
     /// Stat field 22 of the process behind `directory`, nil when it cannot be read (gone).
     private func startTime(of directory: ProcDirectory) -> UInt64? {
-        guard let contents = try? directory.read("stat", limit: 4096) else { return nil }
-        return try? ProcStat.parse(utf8: contents.bytes).startTicks
+        ProcReader(root: root).stat(in: directory)?.startTicks
     }
 }
 

@@ -40,12 +40,6 @@ extension ProcReader {
         return body(dir)
     }
 
-    /// The directory's stat, parsed; nil when unreadable or not a stat line.
-    private func stat(in dir: ProcDirectory) -> ProcStat? {
-        guard let contents = try? dir.read("stat", limit: limits.stat) else { return nil }
-        return try? ProcStat.parse(utf8: contents.bytes)
-    }
-
     /// Pids listed in task/*/children (every thread's children).
     private func children(in dir: ProcDirectory) -> [Int32] {
         guard let tasks = try? dir.entries("task", limit: Self.childrenThreadLimit) else { return [] }

@@ -59,6 +59,13 @@ public struct ProcReader: Sendable {
         }
     }
 
+    /// The stat of the process behind `dir`, parsed, within the stat size cap; nil when unreadable
+    /// (gone) or not a stat line. For lookups that need only stat (start time, process group).
+    func stat(in dir: ProcDirectory) -> ProcStat? {
+        guard let contents = try? dir.read("stat", limit: limits.stat) else { return nil }
+        return try? ProcStat.parse(utf8: contents.bytes)
+    }
+
     /// `begin` through a directory already open (`ProcDirectoryCache`); `closing`: `finish` closes it.
     func begin(pid: Int32, in dir: ProcDirectory, closing: Bool) -> ProcReadInProgress {
         var session = ReadSession(pid: pid, limits: limits)
@@ -78,15 +85,18 @@ public struct ProcReader: Sendable {
     }
 
     /// Second half of a read: status, stat, cwd and descriptors (`depth` full); closes the directory.
+    /// - Parameter executables: where a brief read keeps what it learnt about executables (the
+    ///   capture loop's); nil asks afresh.
     /// - Returns: the process and the read's outcome; never throws.
-    public func finish(_ read: ProcReadInProgress, netTables: NetTableCache? = nil, depth: Depth = .full) -> ProcReadResult {
+    public func finish(_ read: ProcReadInProgress, netTables: NetTableCache? = nil, depth: Depth = .full,
+                       executables: ExecutableCredentials? = nil) -> ProcReadResult {
         var session = read.session
         guard let dir = read.directory else {
             return ProcReadResult(info: nil, outcome: .vanished, issues: session.issues)
         }
         defer { if read.closesDirectory { dir.close() } }
         var info = read.info
-        if depth == .brief, let changed = dir.exeChangesCredentials(), !changed {
+        if depth == .brief, let changed = ExecutableCredentials.changeInherited(dir, remembering: executables), !changed {
             return session.brief(info: &info)
         }
         return session.rest(dir, info: &info, netTables: netTables)

@@ -13,6 +13,8 @@ final class CaptureLoop: @unchecked Sendable {
     private let connector: SplitProcConnector
     private let configuration: ProcessCapture.Configuration
     private let reader: ProcReader
+    /// File capabilities of the executables seen, for brief reads (this thread's only).
+    private let executables = ExecutableCredentials()
     private let clock: WallClock
     private let outlet: CaptureOutlet
     /// True when the loop owns its queue (a ProcessCapture used on its own) and ends it.
@@ -169,7 +171,7 @@ final class CaptureLoop: @unchecked Sendable {
         case .exec(let pid):
             let first = started ?? reader.begin(pid: pid.rawValue)
             let depth = ReadDepthPolicy.depth(first: first.info, parentWantsFull: known[pid.rawValue])
-            let result = reader.finish(first, depth: depth)
+            let result = reader.finish(first, depth: depth, executables: executables)
             record(result)
             let info = result.info ?? ProcessInfo(pid: pid, source: "inherited")
             remember(pid.rawValue, childrenWantFull: result.info.map(ReadDepthPolicy.childrenWantFull) ?? true)

@@ -106,10 +106,13 @@ struct TokenEventLoop {
         // The opener runs again from here on; what follows only parses and reads our own event fd.
         let process = read.process()
         let fileID = try? event.fileID()
-        let openerPath = try? event.path()
+        let watched = fileID.flatMap { shared.watchedToken(for: $0) }
+        // The kernel's name for the file (a readlink through /proc/self/fd, a whole path walk) is
+        // read only where it says more than the watched entry: a file the scans do not know, or an
+        // opener that sees the file system from another mount namespace or root.
+        let openerPath = watched == nil || seesOtherFileSystem(read.extras) ? (try? event.path()) : nil
         event.close()
 
-        let watched = fileID.flatMap { shared.watchedToken(for: $0) }
         let open = FileOpenEvent(
             pid: process.info?.pid ?? ProcessID(event.pid),
             path: watched?.path ?? openerPath ?? "<unknown>",
@@ -136,13 +139,20 @@ struct TokenEventLoop {
         guard extras.mountNamespace != nil || extras.root != nil else {
             return watched?.containerPath
         }
-        let otherNamespace = extras.mountNamespace != nil && extras.mountNamespace != ownMountNamespace
-        let otherRoot = extras.root != nil && extras.root != "/"
-        guard otherNamespace || otherRoot else { return nil }
+        guard seesOtherFileSystem(extras) else { return nil }
         guard let openerPath else { return watched?.containerPath }
-        if otherRoot, let root = extras.root, openerPath.hasPrefix(root + "/") {
+        if isInOtherRoot(extras), let root = extras.root, openerPath.hasPrefix(root + "/") {
             return String(openerPath.dropFirst(root.count))
         }
         return openerPath
+    }
+
+    /// True when the opener is in another mount namespace than the monitor or under another root.
+    func seesOtherFileSystem(_ extras: TaskExtrasRead) -> Bool {
+        (extras.mountNamespace != nil && extras.mountNamespace != ownMountNamespace) || isInOtherRoot(extras)
+    }
+
+    private func isInOtherRoot(_ extras: TaskExtrasRead) -> Bool {
+        extras.root != nil && extras.root != "/"
     }
 }

@@ -64,10 +64,16 @@ public enum AlertBuilder {
     /// Returns `alert` unchanged when it has no pid or capture did not read the process's CapEff.
     public static func addingCapabilityNames(to alert: Alert, record: EventRecord, state: SystemState,
                                              name: (Int) -> String?) -> Alert {
+        addingCapabilityNames(to: alert, record: record, state: state) { capabilityNames(mask: $0, name: name) }
+    }
+
+    /// `addingCapabilityNames` with the mask named by `names` (the engine's `CapabilityNameMemo`).
+    static func addingCapabilityNames(to alert: Alert, record: EventRecord, state: SystemState,
+                                      names: (UInt64) -> String) -> Alert {
         guard case .int(let raw)? = alert.fields["proc.pid"], let pid = Int32(exactly: raw) else { return alert }
         guard let mask = processInfo(record: record, pid: ProcessID(rawValue: pid), state: state).0?.credentials?.capEff else { return alert }
         var annotated = alert
-        annotated.fields["thread.cap_effective"] = .string(capabilityNames(mask: mask, name: name))
+        annotated.fields["thread.cap_effective"] = .string(names(mask))
         return annotated
     }
 

@@ -20,3 +20,18 @@ public enum CapabilityNames {
         table.indices.contains(number) ? table[number] : nil
     }
 }
+
+/// The last capability mask named and its names. A node's alerts come mostly from processes with one
+/// of a few capability sets (root's full set is 41 names, a string built from 41 lookups), so the
+/// engine names a mask once per change instead of once per alert.
+struct CapabilityNameMemo {
+    private var last: (mask: UInt64, names: String)?
+
+    /// The names of `mask` as `AlertBuilder.capabilityNames` gives them, reused while the mask repeats.
+    mutating func names(of mask: UInt64, name: (Int) -> String?) -> String {
+        if let last, last.mask == mask { return last.names }
+        let names = AlertBuilder.capabilityNames(mask: mask, name: name)
+        last = (mask, names)
+        return names
+    }
+}

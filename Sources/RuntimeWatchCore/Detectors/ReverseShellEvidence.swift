@@ -64,13 +64,14 @@ struct ReverseShellEvidence {
         seenInodes.insert(inode)
         // Breadth first, two hops: the pipes reached at the first hop are collected (an array only
         // when there is one, which is rare) and searched at the second.
-        var next: [(inode: UInt64, reads: Bool)] = []
+        var next: [(inode: UInt64, reads: Bool)]? = []
         if let p = networkedHolder(of: inode, reads: fd.fd == 0, relayFor: holder, visited: &visited, seenInodes: &seenInodes, next: &next) {
             return p
         }
-        var unused: [(inode: UInt64, reads: Bool)] = []
-        for (ino, reads) in next {
-            if let p = networkedHolder(of: ino, reads: reads, relayFor: holder, visited: &visited, seenInodes: &seenInodes, next: &unused) {
+        // The last hop: what its holders hold further is not searched, so not collected.
+        var beyondLastHop: [(inode: UInt64, reads: Bool)]? = nil
+        for (ino, reads) in next ?? [] {
+            if let p = networkedHolder(of: ino, reads: reads, relayFor: holder, visited: &visited, seenInodes: &seenInodes, next: &beyondLastHop) {
                 return p
             }
         }
@@ -78,9 +79,9 @@ struct ReverseShellEvidence {
     }
 
     /// One hop of `peer(of:holder:)`: the first holder of the other end of pipe `ino` that is
-    /// networked, else nil, appending the pipes those holders hold on 0-2 to `next`.
+    /// networked, else nil, appending the pipes those holders hold on 0-2 to `next` (when not nil).
     private func networkedHolder(of ino: UInt64, reads: Bool, relayFor holder: ProcessRecord, visited: inout SmallSet<ProcessID>,
-                                 seenInodes: inout SmallSet<UInt64>, next: inout [(inode: UInt64, reads: Bool)]) -> NetworkPeer? {
+                                 seenInodes: inout SmallSet<UInt64>, next: inout [(inode: UInt64, reads: Bool)]?) -> NetworkPeer? {
         for other in state.processes(holdingInode: ino, aliveAt: now) where !visited.contains(other.pid) {
             // The shell's own forks share its pipes; they are the same session, not a relay.
             if isDescendant(other, of: holder) { continue }
@@ -88,10 +89,11 @@ struct ReverseShellEvidence {
             guard otherFDs.contains(where: { $0.inode == ino && ($0.fd == 0) != reads }) else { continue }
             visited.insert(other.pid)
             if let p = networked(other) { return p }
+            guard next != nil else { continue }
             for f in otherFDs where f.kind == .pipe {
                 if let i = f.inode, !seenInodes.contains(i) {
                     seenInodes.insert(i)
-                    next.append((i, f.fd == 0))
+                    next?.append((i, f.fd == 0))
                 }
             }
         }

@@ -36,6 +36,8 @@ public struct Engine: Sendable {
     private var auditNow: UInt64 = 0
     /// Folds a shell's own egress alert into the shell's alert (see `ShellEgressJoin`).
     private var join = ShellEgressJoin()
+    /// `thread.cap_effective` of the last alert's mask, reused while the mask repeats.
+    private var capabilityNames = CapabilityNameMemo()
     /// Groups delivered alerts into incidents and stamps `rw.incident.id` on them.
     public private(set) var incidents = IncidentTracker()
     private var drops: DropMonitor
@@ -120,7 +122,10 @@ public struct Engine: Sendable {
             let alerts = detectors[i].inspect(record, context: context)
             for alert in alerts {
                 if let namer = configuration.capabilityName {
-                    submit(AlertBuilder.addingCapabilityNames(to: alert, record: record, state: state, name: namer))
+                    var memo = capabilityNames
+                    let named = AlertBuilder.addingCapabilityNames(to: alert, record: record, state: state) { memo.names(of: $0, name: namer) }
+                    capabilityNames = memo
+                    submit(named)
                 } else {
                     submit(alert)
                 }
