@@ -18,28 +18,59 @@ public enum ProgramClassifier {
     /// The program name that decides behaviour: argv[0]'s base name for multi-call binaries
     /// (busybox, toybox), otherwise the executable's base name, falling back to argv[0] and comm.
     public static func effectiveName(exe: String?, argv: [String]?, comm: String? = nil) -> String? {
-        let exeBase = exe.map(baseName)
+        guard let exe else { return argv?.first.map(baseName) ?? comm }
+        let exeBase = baseName(exe)
+        // argv[0] decides only for a multi-call binary: not computed for any other.
+        guard exeBase == "busybox" || exeBase == "toybox" else { return exeBase }
         let argv0 = argv?.first.map(baseName)
-        if let exeBase, exeBase == "busybox" || exeBase == "toybox" {
-            // `busybox sh -c …` names the applet in argv[1].
-            if argv0 == "busybox" || argv0 == "toybox", let applet = argv?.dropFirst().first { return baseName(applet) }
-            return argv0 ?? exeBase
-        }
-        return exeBase ?? argv0 ?? comm
+        // `busybox sh -c …` names the applet in argv[1].
+        if argv0 == "busybox" || argv0 == "toybox", let applet = argv?.dropFirst().first { return baseName(applet) }
+        return argv0 ?? exeBase
     }
 
-    public static func kind(ofName raw: String) -> ProgramKind {
-        let name = raw.hasPrefix("-") ? String(raw.dropFirst()) : raw   // login shells: "-bash"
-        if shells.contains(name) { return .shell }
-        if awks.contains(name) { return .interpreter }
-        for p in interpreterPrefixes where name.hasPrefix(p) {
-            // python3, python3.11, perl5.36, php8.2, lua5.4 — but not "pythonista-tool"
-            let rest = name.dropFirst(p.count)
-            if rest.allSatisfy({ $0.isNumber || $0 == "." }) { return .interpreter }
+    /// Every listed name and its kind, in the order `kind(ofName:)` decides: a shell before an awk
+    /// before a network tool before a copy tool ("openssl" is both of the last two: a network tool).
+    static let kindsByName: [String: ProgramKind] = {
+        var table: [String: ProgramKind] = [:]
+        for (names, kind) in [(copyOrEncodeTools, ProgramKind.copyOrEncodeTool), (networkTools, .networkTool), (awks, .interpreter), (shells, .shell)] {
+            for name in names { table[name] = kind }
         }
-        if networkTools.contains(name) { return .networkTool }
-        if copyOrEncodeTools.contains(name) { return .copyOrEncodeTool }
-        return .other
+        return table
+    }()
+
+    /// The interpreter prefixes as bytes, compared without String's Unicode rules.
+    private static let interpreterPrefixBytes: [[UInt8]] = interpreterPrefixes.map { Array($0.utf8) }
+
+    /// What a program named `raw` is. Runs for every exec and in several detectors per event, so it
+    /// is one table lookup and a byte comparison per interpreter prefix.
+    public static func kind(ofName raw: String) -> ProgramKind {
+        // Login shells: "-bash". The byte test first; hasPrefix (a Character test) only when it passes.
+        let name = raw.utf8.first == UInt8(ascii: "-") && raw.hasPrefix("-") ? String(raw.dropFirst()) : raw
+        let listed = kindsByName[name]
+        if listed == .shell || listed == .interpreter { return listed! }
+        if isVersionedInterpreter(name) { return .interpreter }
+        return listed ?? .other
+    }
+
+    /// An interpreter prefix followed only by digits and dots: python3, python3.11, perl5.36,
+    /// php8.2, lua5.4 — but not "pythonista-tool".
+    private static func isVersionedInterpreter(_ name: String) -> Bool {
+        var name = name
+        return name.withUTF8 { bytes in
+            for prefix in interpreterPrefixBytes where bytes.count >= prefix.count && bytes.starts(with: prefix) {
+                var asciiVersion = true
+                for b in bytes[prefix.count...] where !(b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) && b != UInt8(ascii: ".") {
+                    asciiVersion = false
+                    break
+                }
+                if asciiVersion { return true }
+                // Past the prefix (itself ASCII) is something else: a number in another script
+                // ("python٣") counts as Character.isNumber does; anything else does not.
+                let rest = String(decoding: bytes[prefix.count...], as: UTF8.self)
+                if rest.utf8.contains(where: { $0 >= 0x80 }), rest.allSatisfy({ $0.isNumber || $0 == "." }) { return true }
+            }
+            return false
+        }
     }
 
     public static func kind(of info: ProcessInfo) -> ProgramKind {

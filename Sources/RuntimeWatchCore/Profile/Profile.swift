@@ -57,8 +57,8 @@ public struct Profile: Sendable {
     public var incidents = IncidentSettings()
     /// The `responses:` section: which rules freeze or kill what they alert about (ResponseSettings.swift).
     public var responses = ResponseSettings()
-    /// Entry indices by rule id, so a lookup scans only the entries that name the rule.
-    private var index: [String: [Int]]
+    /// Entries by rule id, so a lookup scans only the entries that name the rule.
+    private var index: [String: [IndexedAllowEntry]]
 
     /// The empty profile: allows nothing, disables nothing.
     public init() {
@@ -69,9 +69,10 @@ public struct Profile: Sendable {
                 allow: [AllowEntry], sources: [String] = [], warnings: [ProfileWarning] = []) {
         self.version = version; self.disabledRules = disabledRules; self.settings = settings
         self.allow = allow; self.sources = sources; self.warnings = warnings
-        var index: [String: [Int]] = [:]
-        for (i, entry) in allow.enumerated() {
-            for rule in entry.rules { index[rule, default: []].append(i) }
+        var index: [String: [IndexedAllowEntry]] = [:]
+        for entry in allow {
+            let indexed = IndexedAllowEntry(entry)
+            for rule in entry.rules { index[rule, default: []].append(indexed) }
         }
         self.index = index
     }
@@ -80,8 +81,8 @@ public struct Profile: Sendable {
     /// the event is not expected and the detector should alert.
     public func allows(rule: String, subject: ProfileSubject, target: ProfileTarget = .none) -> AllowEntry? {
         guard let candidates = index[rule] else { return nil }
-        for i in candidates where allow[i].matches(subject: subject) && allow[i].matches(target: target) {
-            return allow[i]
+        for c in candidates where c.entry.matches(subject: subject) && c.entry.matches(target: target) {
+            return c.entry
         }
         return nil
     }
@@ -91,8 +92,7 @@ public struct Profile: Sendable {
     /// the rule's entries in place (no copy of an entry per check).
     public func scopes(rule: String, to subject: ProfileSubject) -> Bool {
         guard let candidates = index[rule] else { return false }
-        for i in candidates where allow[i].isScoped && allow[i].matches(subject: subject) { return true }
-        return false
+        return candidates.contains { $0.entry.isScoped && $0.entry.matches(subject: subject) }
     }
 
     /// This profile extended by `later`: disables are united, entries appended, settings overridden
@@ -106,4 +106,11 @@ public struct Profile: Sendable {
         p.responses = responses.overridden(by: later.responses)
         return p
     }
+}
+
+/// An allow entry held by reference in the rule index: a check borrows it, where reading it out of
+/// an array copied its dozen reference-counted fields (a retain and a release each) per check.
+private final class IndexedAllowEntry: Sendable {
+    let entry: AllowEntry
+    init(_ entry: AllowEntry) { self.entry = entry }
 }
