@@ -8,6 +8,40 @@ import XCTest
 final class AlertBuilderTests: XCTestCase {
     let template = "Token read by %proc.name (pid=%proc.pid container=%container.id pod=%k8s.pod.name)."
 
+    /// The ancestry fields for chains of every depth around the levels emitted (0-7 ancestors, and
+    /// deeper than `ancestryLimit`), against the obvious version: an array of records, then fields.
+    func testAncestryFieldsForChainsOfEveryDepth() {
+        for depth in [0, 1, 2, 4, 5, 6, 7, 16, 17, 25] {
+            var state = SystemState()
+            // pid 2000 + depth is the alerting process; 2000 its farthest ancestor.
+            for i in 0...depth {
+                let pid = Int32(2000 + i)
+                state.apply(Fixture.record(Double(i) * 0.01, .exec(ProcessInfo(
+                    pid: ProcessID(pid), ppid: i == 0 ? nil : ProcessID(pid - 1), comm: "p\(i)", exe: "/bin/p\(i)", argv: ["p\(i)", "-x"]))))
+            }
+            let pid = ProcessID(Int32(2000 + depth))
+            let f = AlertBuilder.standardFields(record: Fixture.tokenOpen(1, pid: pid.rawValue), pid: pid, state: state)
+
+            var chain: [ProcessRecord] = []
+            if let ppid = state.process(pid)?.ppid, let parent = state.process(ppid) {
+                chain = [parent] + state.ancestry(of: ppid, limit: AlertBuilder.ancestryLimit - 1)
+            }
+            XCTAssertEqual(chain.count, min(depth, AlertBuilder.ancestryLimit), "depth \(depth)")
+            XCTAssertEqual(f["proc.pname"], FieldValue(chain.first.flatMap { AlertBuilder.name(of: $0.info) }), "depth \(depth)")
+            XCTAssertEqual(f["proc.pcmdline"], FieldValue(chain.first.flatMap { AlertBuilder.cmdline(of: $0.info) }), "depth \(depth)")
+            for level in 2...AlertBuilder.maxAncestorLevel {
+                let ancestor = chain.count >= level ? chain[level - 1] : nil
+                XCTAssertEqual(f["proc.aname[\(level)]"], FieldValue(ancestor.flatMap { AlertBuilder.name(of: $0.info) }), "depth \(depth) level \(level)")
+                XCTAssertEqual(f["proc.apid[\(level)]"], FieldValue(ancestor?.pid.rawValue), "depth \(depth) level \(level)")
+            }
+            XCTAssertEqual(f["proc.ancestry"], .list(chain.map { "\(AlertBuilder.name(of: $0.info) ?? "?")(\($0.pid.rawValue))" }), "depth \(depth)")
+            XCTAssertEqual(f.keys.filter { $0.hasPrefix("proc.aname[") || $0.hasPrefix("proc.apid[") }.count,
+                           2 * (AlertBuilder.maxAncestorLevel - 1), "every level present, null or not")
+            XCTAssertNotNil(f["proc.pname"])
+            XCTAssertNotNil(f["proc.pcmdline"])
+        }
+    }
+
     func testContainerProcessFields() {
         let state = Fixture.state(inContainer: true)
         let record = Fixture.tokenOpen(1)

@@ -27,6 +27,9 @@ public enum AlertBuilder {
     public static let maxAncestorLevel = 5
     /// Most entries in `proc.ancestry`.
     public static let ancestryLimit = 16
+    /// `proc.aname[2]`…`proc.aname[5]` and `proc.apid[2]`…: built once, not per alert.
+    static let ancestorNameKeys = (2...maxAncestorLevel).map { "proc.aname[\($0)]" }
+    static let ancestorPIDKeys = (2...maxAncestorLevel).map { "proc.apid[\($0)]" }
 
     /// Builds an alert for `rule`.
     /// - Parameters:
@@ -149,21 +152,35 @@ public enum AlertBuilder {
         f["group.gid"] = FieldValue(info?.credentials?.egid)
 
         // Ancestry: parent first. Built from the ppid so it works for processes the state lacks.
+        // Each ancestor's fields are set as the walk reaches it: no array of whole records.
         let ppid = pid.flatMap { state.process($0)?.ppid } ?? info?.ppid
-        var chain: [ProcessRecord] = []
-        if let ppid, let parent = state.process(ppid) {
-            chain.append(parent)
-            chain += state.ancestry(of: ppid, limit: ancestryLimit - 1)
-        }
         f["proc.ppid"] = FieldValue(ppid?.rawValue)
-        f["proc.pname"] = FieldValue(chain.first.flatMap { name(of: $0.info) })
-        f["proc.pcmdline"] = FieldValue(chain.first.flatMap { cmdline(of: $0.info) })
-        for level in 2...maxAncestorLevel {
-            let ancestor = chain.count >= level ? chain[level - 1] : nil
-            f["proc.aname[\(level)]"] = FieldValue(ancestor.flatMap { name(of: $0.info) })
-            f["proc.apid[\(level)]"] = FieldValue(ancestor?.pid.rawValue)
+        var ancestry: [String] = []
+        func add(_ ancestor: ProcessRecord) {
+            let ancestorName = name(of: ancestor.info)
+            let level = ancestry.count + 1
+            if level == 1 {
+                f["proc.pname"] = FieldValue(ancestorName)
+                f["proc.pcmdline"] = FieldValue(cmdline(of: ancestor.info))
+            } else if level <= maxAncestorLevel {
+                f[ancestorNameKeys[level - 2]] = FieldValue(ancestorName)
+                f[ancestorPIDKeys[level - 2]] = FieldValue(ancestor.pid.rawValue)
+            }
+            ancestry.append("\(ancestorName ?? "?")(\(ancestor.pid.rawValue))")
         }
-        f["proc.ancestry"] = .list(chain.map { "\(name(of: $0.info) ?? "?")(\($0.pid.rawValue))" })
+        if let ppid, let parent = state.process(ppid) {
+            add(parent)
+            for ancestor in state.ancestors(of: ppid, limit: ancestryLimit - 1) { add(ancestor) }
+        }
+        if ancestry.isEmpty {
+            f["proc.pname"] = .null
+            f["proc.pcmdline"] = .null
+        }
+        for level in stride(from: max(2, ancestry.count + 1), through: maxAncestorLevel, by: 1) {
+            f[ancestorNameKeys[level - 2]] = .null
+            f[ancestorPIDKeys[level - 2]] = .null
+        }
+        f["proc.ancestry"] = .list(ancestry)
 
         // Container and pod. `containerKnown` is nil when we cannot tell; .some(nil) for a host process.
         var id: FieldValue = .null, cname: FieldValue = .null
