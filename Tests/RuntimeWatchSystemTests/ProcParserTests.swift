@@ -80,6 +80,71 @@ final class ProcParserTests: XCTestCase {
         XCTAssertTrue(reasons.contains("no valid Uid line"))
     }
 
+    /// The status parser told keys apart with a generic comparison per key and line; it now reads a
+    /// buffer pointer. Held to that version here over this machine's real status files and every
+    /// truncation and hostile variant of the fixture.
+    func testStatusParserMatchesTheSequenceComparisonVersion() throws {
+        func reference(_ bytes: [UInt8]) -> ProcStatus {
+            var s = ProcStatus()
+            var lineNumber = 0
+            var lineStart = 0
+            while lineStart <= bytes.count {
+                let lineEnd = bytes[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+                defer { lineStart = lineEnd + 1 }
+                lineNumber += 1
+                let line = bytes[lineStart..<lineEnd]
+                guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { continue }
+                let key = line[lineStart..<colon]
+                var valueStart = colon + 1
+                while valueStart < lineEnd && (bytes[valueStart] == UInt8(ascii: "\t") || bytes[valueStart] == UInt8(ascii: " ")) { valueStart += 1 }
+                let value = bytes[valueStart..<lineEnd]
+                func text() -> String { String(decoding: value, as: UTF8.self) }
+                func bad(_ what: String) {
+                    s.problems.append(ProcParseError(file: "status", reason: "line \(lineNumber): \(what) \"\(text().prefix(40))\""))
+                }
+                func ids() -> [UInt32]? {
+                    let parts = value.split(whereSeparator: { $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: " ") })
+                    let parsed = parts.compactMap { UInt32(String(decoding: $0, as: UTF8.self)) }
+                    return parts.count == 4 && parsed.count == 4 ? parsed : nil
+                }
+                if key.elementsEqual("Name".utf8) {
+                    s.name = text()
+                } else if key.elementsEqual("Tgid".utf8) {
+                    if let v = Int32(text()) { s.tgid = v } else { bad("Tgid is not a pid:") }
+                } else if key.elementsEqual("PPid".utf8) {
+                    if let v = Int32(text()) { s.ppid = v } else { bad("PPid is not a pid:") }
+                } else if key.elementsEqual("Uid".utf8) {
+                    if let v = ids() { s.uids = v } else { bad("Uid is not four ids:") }
+                } else if key.elementsEqual("Gid".utf8) {
+                    if let v = ids() { s.gids = v } else { bad("Gid is not four ids:") }
+                } else if key.elementsEqual("CapEff".utf8) {
+                    if value.count <= 16, let v = UInt64(text(), radix: 16) { s.capEff = v } else { bad("CapEff is not a 64-bit hex mask:") }
+                }
+            }
+            if s.uids == nil { s.problems.append(ProcParseError(file: "status", reason: "no valid Uid line")) }
+            if s.gids == nil { s.problems.append(ProcParseError(file: "status", reason: "no valid Gid line")) }
+            return s
+        }
+
+        var inputs: [[UInt8]] = []
+        // Real files: whatever processes this machine runs (read once; each is compared with itself).
+        let pids = try FileManager.default.contentsOfDirectory(atPath: "/proc").filter { Int32($0) != nil }.prefix(200)
+        for pid in pids { if let data = FileManager.default.contents(atPath: "/proc/\(pid)/status") { inputs.append(Array(data)) } }
+        XCTAssertGreaterThan(inputs.count, 5, "this machine's /proc/<pid>/status files")
+        let fixture = Array(Self.status.utf8)
+        for cut in 0...fixture.count { inputs.append(Array(fixture.prefix(cut))) }
+        for hostile in ["Uid :\t0\t0\t0\t0\n", "uid:\t0\t0\t0\t0\n", "Uid:\t0\t0\t0\t0\nUid:\t1\t1\t1\t1\n", "Uidx:\t1\n", "Ui:\t1\n",
+                        "CapEff:\t\n", "CapEff:\t00000000000000000\n", "CapEf:\t1\n", "Name:\t\u{0}\u{ff}x\n", ":\n::\n", "Tgid:12\nPPid: \t 7\n",
+                        "\n\n\n", "Gid:\t1\t2\t3\t4", "Name:\té\nTgid:\t٣\n"] {
+            inputs.append(Array(hostile.utf8))
+            inputs.append(fixture + Array(hostile.utf8))
+        }
+        inputs.append([0xff, 0xfe, 0x3a, 0x0a, 0x55, 0x69, 0x64, 0x3a])
+        for input in inputs {
+            XCTAssertEqual(ProcStatus.parse(utf8: input), reference(input), String(decoding: input.prefix(80), as: UTF8.self).debugDescription)
+        }
+    }
+
     func testThreadStatusNamesItsProcessAndBadTgidIsReported() {
         let thread = ProcStatus.parse("Name:\tworker\nTgid:\t4242\nPid:\t4243\nPPid:\t100\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n")
         XCTAssertEqual(thread.tgid, 4242, "a thread's /proc/<tid>/status gives its process id in Tgid")

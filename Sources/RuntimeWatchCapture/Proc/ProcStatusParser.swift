@@ -35,43 +35,68 @@ public struct ProcStatus: Sendable, Hashable {
     }
 
     /// Parses the bytes of /proc/<pid>/status as read. Works on bytes and builds Strings only for
-    /// the six keys it keeps (the file has ~55 lines; capture reads it on every exec).
-    /// Never throws: bad lines land in `problems`.
+    /// the six keys it keeps (the file has ~55 lines; capture reads it on every full exec read and
+    /// every token open): each line's key is told by its length and bytes through a buffer pointer,
+    /// without a generic sequence comparison per key and line. Never throws: bad lines land in `problems`.
     public static func parse(utf8 bytes: [UInt8]) -> ProcStatus {
         var s = ProcStatus()
-        var lineNumber = 0
-        var lineStart = 0
-        while lineStart <= bytes.count {
-            let lineEnd = bytes[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
-            defer { lineStart = lineEnd + 1 }
-            lineNumber += 1
-            let line = bytes[lineStart..<lineEnd]
-            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { continue }
-            let key = line[lineStart..<colon]
-            var valueStart = colon + 1
-            while valueStart < lineEnd && (bytes[valueStart] == UInt8(ascii: "\t") || bytes[valueStart] == UInt8(ascii: " ")) { valueStart += 1 }
-            let value = bytes[valueStart..<lineEnd]
-            func text() -> String { String(decoding: value, as: UTF8.self) }
-            func bad(_ what: String) {
-                s.problems.append(ProcParseError(file: "status", reason: "line \(lineNumber): \(what) \"\(text().prefix(40))\""))
-            }
-            if key.elementsEqual("Name".utf8) {
-                s.name = text()
-            } else if key.elementsEqual("Tgid".utf8) {
-                if let v = Int32(text()) { s.tgid = v } else { bad("Tgid is not a pid:") }
-            } else if key.elementsEqual("PPid".utf8) {
-                if let v = Int32(text()) { s.ppid = v } else { bad("PPid is not a pid:") }
-            } else if key.elementsEqual("Uid".utf8) {
-                if let ids = idList(value) { s.uids = ids } else { bad("Uid is not four ids:") }
-            } else if key.elementsEqual("Gid".utf8) {
-                if let ids = idList(value) { s.gids = ids } else { bad("Gid is not four ids:") }
-            } else if key.elementsEqual("CapEff".utf8) {
-                if value.count <= 16, let v = UInt64(text(), radix: 16) { s.capEff = v } else { bad("CapEff is not a 64-bit hex mask:") }
+        bytes.withUnsafeBufferPointer { buf in
+            var lineNumber = 0
+            var lineStart = 0
+            while lineStart <= buf.count {
+                var lineEnd = lineStart
+                while lineEnd < buf.count && buf[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
+                defer { lineStart = lineEnd + 1 }
+                lineNumber += 1
+                var colon = lineStart
+                while colon < lineEnd && buf[colon] != UInt8(ascii: ":") { colon += 1 }
+                guard colon < lineEnd, let key = Key(buf, from: lineStart, to: colon) else { continue }
+                var valueStart = colon + 1
+                while valueStart < lineEnd && (buf[valueStart] == UInt8(ascii: "\t") || buf[valueStart] == UInt8(ascii: " ")) { valueStart += 1 }
+                let value = bytes[valueStart..<lineEnd]
+                func text() -> String { String(decoding: value, as: UTF8.self) }
+                func bad(_ what: String) {
+                    s.problems.append(ProcParseError(file: "status", reason: "line \(lineNumber): \(what) \"\(text().prefix(40))\""))
+                }
+                switch key {
+                case .name:
+                    s.name = text()
+                case .tgid:
+                    if let v = Int32(text()) { s.tgid = v } else { bad("Tgid is not a pid:") }
+                case .ppid:
+                    if let v = Int32(text()) { s.ppid = v } else { bad("PPid is not a pid:") }
+                case .uid:
+                    if let ids = idList(value) { s.uids = ids } else { bad("Uid is not four ids:") }
+                case .gid:
+                    if let ids = idList(value) { s.gids = ids } else { bad("Gid is not four ids:") }
+                case .capEff:
+                    if value.count <= 16, let v = UInt64(text(), radix: 16) { s.capEff = v } else { bad("CapEff is not a 64-bit hex mask:") }
+                }
             }
         }
         if s.uids == nil { s.problems.append(ProcParseError(file: "status", reason: "no valid Uid line")) }
         if s.gids == nil { s.problems.append(ProcParseError(file: "status", reason: "no valid Gid line")) }
         return s
+    }
+
+    /// The keys kept, told from a line's key bytes `buf[from..<to]`; nil for every other key.
+    private enum Key {
+        case name, tgid, ppid, uid, gid, capEff
+
+        init?(_ buf: UnsafeBufferPointer<UInt8>, from: Int, to: Int) {
+            func equals(_ literal: StaticString) -> Bool {
+                guard to - from == literal.utf8CodeUnitCount else { return false }
+                let l = literal.utf8Start
+                for i in 0..<(to - from) where buf[from + i] != l[i] { return false }
+                return true
+            }
+            switch to - from {
+            case 3: if equals("Uid") { self = .uid } else if equals("Gid") { self = .gid } else { return nil }
+            case 4: if equals("Name") { self = .name } else if equals("Tgid") { self = .tgid } else if equals("PPid") { self = .ppid } else { return nil }
+            case 6: if equals("CapEff") { self = .capEff } else { return nil }
+            default: return nil
+            }
+        }
     }
 
     private static func idList(_ value: ArraySlice<UInt8>) -> [UInt32]? {
