@@ -145,6 +145,39 @@ final class ProcParserTests: XCTestCase {
         }
     }
 
+    /// The syscall line is parsed from bytes in place; held to the split-and-String version it replaced.
+    func testSyscallParserMatchesTheStringVersion() {
+        func reference(_ bytes: [UInt8]) -> ProcSyscall? {
+            let fields = bytes.split(whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\n") })
+            guard fields.count >= 7, let number = Int64(String(decoding: fields[0], as: UTF8.self)), number >= 0 else { return nil }
+            var arguments: [UInt64] = []
+            for field in fields[1...6] {
+                guard field.starts(with: "0x".utf8),
+                      let value = UInt64(String(decoding: field.dropFirst(2), as: UTF8.self), radix: 16) else { return nil }
+                arguments.append(value)
+            }
+            return ProcSyscall(number: number, arguments: arguments)
+        }
+        var lines = ["257 0xffffff9c 0x7ffd1c2e 0x80000 0x0 0x0 0x0 0x7ffd1c2d8a48 0x7f5c9a1e8b7d\n", "running\n", "-1 0x7ffd 0x7f12\n",
+                     "0 0x0 0x0 0x0 0x0 0x0 0x0", "257 0xFFFFFF9C 0x1 0x2 0x3 0x4 0x5", "+257 0x1 0x2 0x3 0x4 0x5 0x6", "-0 0x1 0x2 0x3 0x4 0x5 0x6",
+                     "257 0x-1 0x2 0x3 0x4 0x5 0x6", "257 0x+1 0x2 0x3 0x4 0x5 0x6", "257 0x 0x2 0x3 0x4 0x5 0x6", "257 0xffffffffffffffff 0x2 0x3 0x4 0x5 0x6",
+                     "257 0x1ffffffffffffffff 0x2 0x3 0x4 0x5 0x6", "257 0x00000000000000001 0x2 0x3 0x4 0x5 0x6", "257 1 0x2 0x3 0x4 0x5 0x6",
+                     "999999999999999999 0x1 0x2 0x3 0x4 0x5 0x6", "9999999999999999999 0x1 0x2 0x3 0x4 0x5 0x6", "00257 0x1 0x2 0x3 0x4 0x5 0x6",
+                     "  257   0x1\n\n0x2 0x3  0x4 0x5 0x6  ", "257 0x1 0x2 0x3 0x4 0x5", "257\t0x1 0x2 0x3 0x4 0x5 0x6 0x7", "٣ 0x1 0x2 0x3 0x4 0x5 0x6",
+                     "257 0xg 0x2 0x3 0x4 0x5 0x6", "", "\n", "257 0x1 0x2 0x3 0x4 0x5 0x6 garbage more"]
+        // This machine's own: whatever its tasks are blocked in.
+        for pid in ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).filter({ Int32($0) != nil }).prefix(100) {
+            if let data = FileManager.default.contents(atPath: "/proc/\(pid)/syscall") { lines.append(String(decoding: data, as: UTF8.self)) }
+        }
+        for line in lines {
+            let bytes = Array(line.utf8)
+            XCTAssertEqual(ProcSyscall.parse(utf8: bytes), reference(bytes), line.debugDescription)
+            for cut in 0..<bytes.count where cut % 3 == 0 {
+                XCTAssertEqual(ProcSyscall.parse(utf8: Array(bytes.prefix(cut))), reference(Array(bytes.prefix(cut))), "\(line.debugDescription) cut at \(cut)")
+            }
+        }
+    }
+
     func testThreadStatusNamesItsProcessAndBadTgidIsReported() {
         let thread = ProcStatus.parse("Name:\tworker\nTgid:\t4242\nPid:\t4243\nPPid:\t100\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n")
         XCTAssertEqual(thread.tgid, 4242, "a thread's /proc/<tid>/status gives its process id in Tgid")

@@ -40,20 +40,51 @@ public struct ProcSyscall: Sendable, Hashable {
 
     /// Parses the line; nil unless the task is blocked in a syscall and all six arguments are hex.
     public static func parse(utf8 bytes: [UInt8]) -> ProcSyscall? {
-        let fields = bytes.split(whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\n") })
-        guard fields.count >= 7, let number = Int64(String(decoding: fields[0], as: UTF8.self)), number >= 0 else { return nil }
+        // Read on every token open: fields walked in place; the kernel's forms (decimal number,
+        // `0x` and lowercase hex) are converted from bytes, anything else the way String would.
+        var fields: [Range<Int>] = []
+        var i = 0
+        while fields.count < 7 && i < bytes.count {
+            while i < bytes.count && isSeparator(bytes[i]) { i += 1 }
+            let start = i
+            while i < bytes.count && !isSeparator(bytes[i]) { i += 1 }
+            if i > start { fields.append(start..<i) }
+        }
+        guard fields.count == 7, let number = decimal(bytes[fields[0]]), number >= 0 else { return nil }
         var arguments: [UInt64] = []
         arguments.reserveCapacity(6)
         for field in fields[1...6] {
-            guard field.starts(with: "0x".utf8),
-                  let value = UInt64(String(decoding: field.dropFirst(2), as: UTF8.self), radix: 16) else { return nil }
+            let digits = bytes[field]
+            guard digits.starts(with: "0x".utf8), let value = hexadecimal(digits.dropFirst(2)) else { return nil }
             arguments.append(value)
         }
         return ProcSyscall(number: number, arguments: arguments)
     }
 
-    /// Where this syscall's open flags are, for this architecture's syscall numbers; nil when it
-    /// does not open a file.
+    private static func isSeparator(_ b: UInt8) -> Bool { b == UInt8(ascii: " ") || b == UInt8(ascii: "\n") }
+
+    /// Int64 of ASCII decimal digits (up to 18, no overflow possible); any other text as `Int64(String)`.
+    private static func decimal(_ text: ArraySlice<UInt8>) -> Int64? {
+        guard !text.isEmpty, text.count <= 18, text.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
+            return Int64(String(decoding: text, as: UTF8.self))
+        }
+        return text.reduce(0) { $0 * 10 + Int64($1 - UInt8(ascii: "0")) }
+    }
+
+    /// UInt64 of lowercase hex digits (up to 16); any other text as `UInt64(String, radix: 16)`.
+    private static func hexadecimal(_ text: ArraySlice<UInt8>) -> UInt64? {
+        var value: UInt64 = 0
+        guard !text.isEmpty, text.count <= 16 else { return UInt64(String(decoding: text, as: UTF8.self), radix: 16) }
+        for b in text {
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = value << 4 | UInt64(b - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = value << 4 | UInt64(b - UInt8(ascii: "a") + 10)
+            default: return UInt64(String(decoding: text, as: UTF8.self), radix: 16)
+            }
+        }
+        return value
+    }
+
     public var openFlagsSource: OpenFlagsSource? { OpenFlagsSource(syscallNumber: number) }
 }
 
