@@ -89,7 +89,7 @@ public struct Profile: Sendable {
 
     /// Whether an entry for `rule` is scoped to `subject` (names its namespace, pod, container, image
     /// or executable, or host processes): such a workload is profiled, and judged strictly. Walks
-    /// the rule's entries in place (no copy of an entry per check).
+    /// only the rule's entries, each held by reference (`IndexedAllowEntry`).
     public func scopes(rule: String, to subject: ProfileSubject) -> Bool {
         guard let candidates = index[rule] else { return false }
         return candidates.contains { $0.entry.isScoped && $0.entry.matches(subject: subject) }
@@ -108,8 +108,9 @@ public struct Profile: Sendable {
     }
 }
 
-/// An allow entry held by reference in the rule index: a check borrows it, where reading it out of
-/// an array copied its dozen reference-counted fields (a retain and a release each) per check.
+/// An allow entry held by reference in the rule index. Read out of an array, every check copied the
+/// entry's dozen reference-counted fields (a retain and a release each); through a class the
+/// optimizer avoids most of those copies, not all (BENCHMARKS.md section 12: 3.5% → 2.4% of replay).
 private final class IndexedAllowEntry: Sendable {
     let entry: AllowEntry
     init(_ entry: AllowEntry) { self.entry = entry }
