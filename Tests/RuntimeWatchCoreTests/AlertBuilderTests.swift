@@ -147,7 +147,7 @@ final class AlertBuilderTests: XCTestCase {
     }
 
     func testRenderEdgeCases() {
-        let fields: [String: FieldValue] = ["a.b": .string("x"), "proc.aname[2]": .string("y"), "n": .int(3)]
+        let fields: AlertFields = ["a.b": .string("x"), "proc.aname[2]": .string("y"), "n": .int(3)]
         XCTAssertEqual(AlertBuilder.render("%a.b.", fields: fields), "x.", "trailing dot is punctuation")
         XCTAssertEqual(AlertBuilder.render("%proc.aname[2]/%n", fields: fields), "y/3")
         XCTAssertEqual(AlertBuilder.render("100% sure", fields: fields), "100% sure", "lone percent stays")

@@ -45,7 +45,7 @@ private struct ReferenceAlert: Encodable {
         try c.encode(alert.hostname, forKey: .hostname)
         try c.encode(alert.output, forKey: .output)
         try c.encode(alert.tags, forKey: .tags)
-        try c.encode(alert.fields.mapValues(Value.init), forKey: .outputFields)
+        try c.encode(Dictionary(uniqueKeysWithValues: alert.fields.map { ($0.0, Value(value: $0.1)) }), forKey: .outputFields)
         try c.encode(alert.ruleID, forKey: .ruleID)
         try c.encode(alert.advice, forKey: .advice)
         if alert.count > 1 { try c.encode(alert.count, forKey: .count) }
@@ -82,7 +82,7 @@ final class AlertJSONWriterTests: XCTestCase {
         let nasty = ["", "plain", "quote \" backslash \\ slash / ", "\u{0}\u{1}\u{7}\u{8}\u{9}\u{A}\u{B}\u{C}\u{D}\u{1B}\u{1F}\u{7F}",
                      "émoji 🐚 ünïcode \u{301}", "\u{2028}\u{2029}", "</script>", "%proc.name", "{\"json\":[1,2]}"]
         for (i, text) in nasty.enumerated() {
-            var fields: [String: FieldValue] = [
+            var fields: AlertFields = [
                 "proc.cmdline": .string(text), "proc.pid": .int(Int64(i) - 3), "big": .int(.max), "small": .int(.min),
                 "list": .list([text, "", "b"]), "empty": .list([]), "none": .null, "Z.upper": .string("z"), "a.b[c]": .string(text),
                 "ka.uri.param[command]": .string("x"), "fd.rport": .int(4444), "fd.rip": .string("198.51.100.7"),
@@ -101,7 +101,7 @@ final class AlertJSONWriterTests: XCTestCase {
         let names = ["container.image", "container.image.repository", "container.image.tag", "container.image\u{0}",
                      "container.image.", "aaaaaaaaaaaaaaaa", "aaaaaaaaaaaaaaaab", "aaaaaaaaaaaaaaaaa", "aaaaaaaaaaaaaaa",
                      "aaaaaaaaaaaaaaaa\u{0}", "é", "z", "Ω.name", "ÿ", "proc.aname[2]", "proc.apid[2]", "proc.ancestry", "", "a"]
-        var fields: [String: FieldValue] = [:]
+        var fields: AlertFields = [:]
         for (i, name) in names.enumerated() { fields[name] = .int(Int64(i)) }
         try assertSame(Alert(timestamp: 1, ruleID: "r", ruleName: "R", priority: .notice, source: .syscall, hostname: "h",
                              output: "o", tags: [], fields: fields, advice: ""))
@@ -111,7 +111,7 @@ final class AlertJSONWriterTests: XCTestCase {
     /// the escaper checks 8 bytes per step, so the offsets around each step are where it could slip.
     func testEscapesAtEveryOffsetOfTheWordScan() throws {
         let specials: [Character] = ["\"", "\\", "\u{0}", "\u{1F}", "\n", "\t", "\u{7F}", "é", "/"]
-        var fields: [String: FieldValue] = [:]
+        var fields: AlertFields = [:]
         for length in 0...24 {
             for offset in 0..<max(length, 1) {
                 for (k, special) in specials.enumerated() {

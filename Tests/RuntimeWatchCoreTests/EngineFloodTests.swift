@@ -62,13 +62,13 @@ final class EngineFloodTests: XCTestCase {
 
     /// Identity is the user for k8s_audit alerts, the container for others, the executable on the host.
     func testEachIdentityHasItsOwnBurst() {
-        func alert(_ i: Int, source: AlertSource, _ fields: [String: FieldValue]) -> Alert {
+        func alert(_ i: Int, source: AlertSource, _ fields: AlertFields) -> Alert {
             var f = fields
             f["fd.name"] = .string("/target/\(fields.values.map(\.description).sorted())/\(i)")
             return Alert(timestamp: Fixture.at(1 + Double(i) * 0.001), ruleID: "r", ruleName: "R", priority: .warning, source: source,
                          hostname: "h", output: "o", tags: [], fields: f, advice: "")
         }
-        let identities: [(AlertSource, [String: FieldValue])] = [
+        let identities: [(AlertSource, AlertFields)] = [
             (.syscall, ["container.id": "aaa", "proc.exepath": "/bin/x"]),
             (.syscall, ["container.id": "bbb", "proc.exepath": "/bin/x"]),
             (.syscall, ["container.id": "host", "proc.exepath": "/bin/x"]),

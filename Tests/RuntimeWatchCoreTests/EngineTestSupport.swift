@@ -17,13 +17,13 @@ struct FakeDetector: Detector {
         inspected += 1
         switch record.event {
         case .fileOpen(let o):
-            if context.allowEntry(for: .serviceAccountTokenRead, pid: o.pid, target: .path(o.containerPath ?? o.path)) != nil { return [] }
+            if context.expects(.serviceAccountTokenRead, pid: o.pid, target: .path(o.containerPath ?? o.path)) { return [] }
             return [context.alert(.serviceAccountTokenRead,
                                   output: "Service account token read by %proc.name (pid=%proc.pid file=%fd.name container=%container.id pod=%k8s.pod.name)",
                                   record: record, pid: o.pid)]
         case .connect(let c):
             let target = ProfileTarget.destination(address: c.remoteAddress, port: c.remotePort)
-            if context.allowEntry(for: .unexpectedOutboundConnection, pid: c.pid, target: target) != nil { return [] }
+            if context.expects(.unexpectedOutboundConnection, pid: c.pid, target: target) { return [] }
             return [context.alert(.unexpectedOutboundConnection,
                                   output: "Unexpected connection to %fd.rip:%fd.rport by %proc.name (pid=%proc.pid)",
                                   record: record, pid: c.pid)]

@@ -12,8 +12,8 @@ final class IncidentTrackerTests: XCTestCase {
     /// An alert of `rule` at `seconds` about pod A (or the given pod), with a process and a target.
     static func alert(_ rule: Rule, at seconds: Double, priority: Priority? = nil,
                       pod: (uid: String, ns: String, name: String, container: String)? = podA,
-                      container: String? = nil, extra: [String: FieldValue] = [:]) -> Alert {
-        var fields: [String: FieldValue] = [
+                      container: String? = nil, extra: AlertFields = [:]) -> Alert {
+        var fields: AlertFields = [
             "evt.time": .int(Int64(Fixture.at(seconds))), "proc.pid": .int(42), "proc.name": "sh",
             "fd.name": "/var/run/secrets/kubernetes.io/serviceaccount/token", "fd.rip": .null,
             "container.id": FieldValue(pod?.container ?? container), "k8s.pod.uid": FieldValue(pod?.uid),

@@ -156,6 +156,11 @@ final class ProfileMatchingTests: XCTestCase {
         XCTAssertEqual(p.allows(rule: "q", subject: kubeProxy)?.reason, "second")
         XCTAssertNil(p.allows(rule: "z", subject: kubeProxy))
         XCTAssertNil(Profile().allows(rule: "r", subject: kubeProxy))
+        // `expects` answers whether `allows` finds an entry, without the entry.
+        XCTAssertTrue(p.expects(rule: "r", subject: kubeProxy))
+        XCTAssertTrue(p.expects(rule: "q", subject: kubeProxy))
+        XCTAssertFalse(p.expects(rule: "z", subject: kubeProxy))
+        XCTAssertFalse(Profile().expects(rule: "r", subject: kubeProxy))
     }
 
     func testSubjectFromState() {

@@ -12,7 +12,7 @@ final class ResponsePlanTests: XCTestCase {
 
     func alert(rule: Rule = .serviceAccountTokenRead, pid: Int64? = 100, container: String? = "0123456789ab",
                namespace: String? = "shop", pod: String? = "web-0") -> Alert {
-        var fields: [String: FieldValue] = ["proc.pid": pid.map(FieldValue.int) ?? .null, "proc.name": .string("cat")]
+        var fields: AlertFields = ["proc.pid": pid.map(FieldValue.int) ?? .null, "proc.name": .string("cat")]
         fields["container.id"] = container.map(FieldValue.string) ?? .null
         fields["k8s.ns.name"] = namespace.map(FieldValue.string) ?? .null
         fields["k8s.pod.name"] = pod.map(FieldValue.string) ?? .null

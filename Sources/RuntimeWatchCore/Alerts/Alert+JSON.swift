@@ -29,7 +29,7 @@ extension Alert: Decodable {
             hostname: try c.decode(String.self, forKey: .hostname),
             output: try c.decode(String.self, forKey: .output),
             tags: try c.decode([String].self, forKey: .tags),
-            fields: try c.decode([String: FieldValue].self, forKey: .outputFields),
+            fields: try c.decode(AlertFields.self, forKey: .outputFields),
             advice: try c.decodeIfPresent(String.self, forKey: .advice) ?? "",
             count: try c.decodeIfPresent(Int.self, forKey: .count) ?? 1)
     }

@@ -42,13 +42,13 @@ public struct Alert: Sendable, Hashable {
     /// One human sentence with the key facts.
     public var output: String
     public var tags: [String]
-    public var fields: [String: FieldValue]
+    public var fields: AlertFields
     /// The rule's response advice.
     public var advice: String
     /// How many identical alerts this one stands for (folding); 1 when not folded.
     public var count: Int
     public init(timestamp: UInt64, ruleID: String, ruleName: String, priority: Priority, source: AlertSource,
-                hostname: String, output: String, tags: [String], fields: [String: FieldValue],
+                hostname: String, output: String, tags: [String], fields: AlertFields,
                 advice: String, count: Int = 1) {
         self.timestamp = timestamp; self.ruleID = ruleID; self.ruleName = ruleName; self.priority = priority
         self.source = source; self.hostname = hostname; self.output = output; self.tags = tags

@@ -40,7 +40,7 @@ public enum AlertBuilder {
     /// - Returns: an alert whose `output_fields` is never empty (it holds at least `evt.time`).
     public static func build(rule: Rule, output template: String, record: EventRecord, pid: ProcessID?,
                              state: SystemState, hostname: String, priority: Priority? = nil,
-                             extra: [String: FieldValue] = [:]) -> Alert {
+                             extra: AlertFields = [:]) -> Alert {
         var fields = standardFields(record: record, pid: pid, state: state)
         for (k, v) in extra { fields[k] = v }
         return Alert(timestamp: record.timestamp, ruleID: rule.id, ruleName: rule.name,
@@ -50,8 +50,8 @@ public enum AlertBuilder {
     }
 
     /// The standard fields for `pid` at `record` (see the type's documentation for the list).
-    public static func standardFields(record: EventRecord, pid: ProcessID?, state: SystemState) -> [String: FieldValue] {
-        var f: [String: FieldValue] = [:]
+    public static func standardFields(record: EventRecord, pid: ProcessID?, state: SystemState) -> AlertFields {
+        var f: AlertFields = [:]
         f.reserveCapacity(40)
         f["evt.time"] = .int(Int64(clamping: record.timestamp))
         f["evt.type"] = .string(falcoEventType(record.event))
@@ -139,7 +139,7 @@ public enum AlertBuilder {
         return out
     }
 
-    private static func addProcessFields(to f: inout [String: FieldValue], record: EventRecord, pid: ProcessID?, state: SystemState) {
+    private static func addProcessFields(to f: inout AlertFields, record: EventRecord, pid: ProcessID?, state: SystemState) {
         let (info, containerKnown) = pid.map { processInfo(record: record, pid: $0, state: state) } ?? (nil, nil)
         f["proc.pid"] = FieldValue(pid?.rawValue)
         f["proc.name"] = FieldValue(info.flatMap(name(of:)))
@@ -222,7 +222,7 @@ public enum AlertBuilder {
         return String(ref[ref.index(after: colon)...])
     }
 
-    private static func addDescriptorFields(to f: inout [String: FieldValue], event: Event) {
+    private static func addDescriptorFields(to f: inout AlertFields, event: Event) {
         f["fd.name"] = .null
         f["fd.rip"] = .null
         f["fd.rport"] = .null
@@ -255,7 +255,7 @@ public enum AlertBuilder {
     /// Renders Falco-style `%field` placeholders from `fields`. A field name runs over letters, digits,
     /// `_`, `.`, `[` and `]`; trailing dots that are not part of a known field are sentence punctuation.
     /// Unknown or null fields render as `<NA>`, as Falco prints them; `%%` is a literal `%`.
-    public static func render(_ template: String, fields: [String: FieldValue]) -> String {
+    public static func render(_ template: String, fields: AlertFields) -> String {
         // Walks the UTF-8 bytes and copies literal runs whole: placeholders are ASCII, so every
         // index stopped at is a character boundary of `template`.
         var out = ""

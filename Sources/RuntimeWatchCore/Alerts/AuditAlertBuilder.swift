@@ -21,8 +21,8 @@ public enum AuditAlertBuilder {
     /// `ka.target.subresource`, `ka.target.namespace`, `ka.target.name`, `ka.response.code`,
     /// `ka.auth.decision`, `ka.auth.reason`, `ka.user.extra.arn`, `ka.user.extra.canonicalArn`,
     /// `ka.user.extra.sessionName`, `ka.correlation`, and `rw.actor` (human, workload, control-plane).
-    public static func auditFields(_ e: AuditEvent) -> [String: FieldValue] {
-        var f: [String: FieldValue] = [:]
+    public static func auditFields(_ e: AuditEvent) -> AlertFields {
+        var f: AlertFields = [:]
         f["ka.auditid"] = .string(e.auditID)
         f["ka.stage"] = .string(e.stage)
         f["ka.user.name"] = FieldValue(e.user.username)
@@ -56,7 +56,7 @@ public enum AuditAlertBuilder {
     ///   `container.id` null unless linked) and every `ka.*` field of `auditFields`.
     public static func build(rule: Rule, output template: String, record: EventRecord, event: AuditEvent,
                              link: AuditPodLink?, state: SystemState, hostname: String, priority: Priority? = nil,
-                             extra: [String: FieldValue] = [:]) -> Alert {
+                             extra: AlertFields = [:]) -> Alert {
         var fields = AlertBuilder.standardFields(record: record, pid: nil, state: state)
         for (k, v) in auditFields(event) { fields[k] = v }
         if let link {

@@ -57,15 +57,15 @@ extension DetectionContext {
         ProfileSubject(state: state, pid: pid)
     }
 
-    /// The allowlist entry that expects `rule` for `pid` acting on `target`, or nil (then alert).
-    public func allowEntry(for rule: Rule, pid: ProcessID, target: ProfileTarget = .none) -> AllowEntry? {
-        profile.allows(rule: rule.id, subject: subject(of: pid), target: target)
+    /// Whether an allowlist entry expects `rule` for `pid` acting on `target` (if not, alert).
+    public func expects(_ rule: Rule, pid: ProcessID, target: ProfileTarget = .none) -> Bool {
+        profile.expects(rule: rule.id, subject: subject(of: pid), target: target)
     }
 
     /// An alert for `rule` about `pid` at `record`, built by `AlertBuilder` with this context's state
     /// and host name.
     public func alert(_ rule: Rule, output template: String, record: EventRecord, pid: ProcessID?,
-                      priority: Priority? = nil, extra: [String: FieldValue] = [:]) -> Alert {
+                      priority: Priority? = nil, extra: AlertFields = [:]) -> Alert {
         AlertBuilder.build(rule: rule, output: template, record: record, pid: pid, state: state,
                            hostname: hostname, priority: priority, extra: extra)
     }

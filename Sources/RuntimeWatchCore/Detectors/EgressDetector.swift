@@ -34,7 +34,7 @@ public struct EgressDetector: Detector {
         let rule = Rule.unexpectedOutboundConnection
         let target = ProfileTarget.destination(address: c.remoteAddress, port: c.remotePort)
         let subject = context.subject(of: c.pid)   // built once: the allowlist and the regime both ask
-        if context.profile.allows(rule: rule.id, subject: subject, target: target) != nil { return [] }
+        if context.profile.expects(rule: rule.id, subject: subject, target: target) { return [] }
         if address.isLoopback { return [] }
 
         if c.remotePort == 53 {
@@ -59,7 +59,7 @@ public struct EgressDetector: Detector {
         if toAPIServer { priority = .warning; reason = "Kubernetes API server from a workload not expected to call it" }
         if isPublic { priority = max(priority, .warning) }
         if c2Ports.contains(c.remotePort) { priority = .critical; reason += "; port favoured by shells and C2" }
-        let extra: [String: FieldValue] = ["rw.reason": .string(reason)]
+        let extra: AlertFields = ["rw.reason": .string(reason)]
         return [context.alert(rule, output: Self.template, record: record, pid: c.pid, priority: priority, extra: extra)]
     }
 

@@ -169,7 +169,7 @@ public struct K8sAuditDetector: Detector {
         let rule = Rule.k8sAbnormalRate
         if context.profile.audit.allows(rule: rule.id, event: e) != nil { return [] }
         rateRaised.insert(key)
-        let extra: [String: FieldValue] = [
+        let extra: AlertFields = [
             "rw.rate.category": .string(category.rawValue), "rw.rate.count": .int(Int64(count)),
             "rw.rate.learned_max": .int(Int64(learned)), "rw.rate.limit": .int(Int64(limit)),
         ]
@@ -186,7 +186,7 @@ public struct K8sAuditDetector: Detector {
 
     /// The rule `e` falls under, with its output template (without the closing parenthesis and the
     /// common tail), rule-specific fields and a priority override; nil when no rule applies.
-    func match(_ e: AuditEvent, profile: Profile) -> (Rule, String, [String: FieldValue], Priority?)? {
+    func match(_ e: AuditEvent, profile: Profile) -> (Rule, String, AlertFields, Priority?)? {
         guard let ref = e.objectRef, let resource = ref.resource else { return nil }
         let namespace = ref.namespace.flatMap { $0.isEmpty ? nil : $0 }
         let sub = ref.subresource.flatMap { $0.isEmpty ? nil : $0 }
@@ -199,7 +199,7 @@ public struct K8sAuditDetector: Detector {
                     "Secret read (user=%ka.user.name secret=%ka.target.name ns=%ka.target.namespace verb=%ka.verb", [:], nil)
         case ("pods", "exec"?), ("pods", "attach"?):
             let command = ExecCommandDecoder.command(fromURI: e.requestURI)
-            let extra: [String: FieldValue] = [
+            let extra: AlertFields = [
                 "ka.exec.command": command.isEmpty ? .null : .string(command.joined(separator: " ")),
                 "ka.uri.param[command]": FieldValue(command.first),
                 "ka.exec.container": FieldValue(ExecCommandDecoder.container(fromURI: e.requestURI)),
@@ -221,7 +221,7 @@ public struct K8sAuditDetector: Detector {
             guard let spec = e.requestObject?.podSpec else { return nil }
             let risk = PodSpecRisk.analyse(spec)
             guard !risk.isEmpty else { return nil }
-            let extra: [String: FieldValue] = [
+            let extra: AlertFields = [
                 "ka.req.pod.risks": .list(risk.findings),
                 "ka.req.pod.containers.privileged": .list(risk.privilegedContainers),
                 "ka.req.pod.host_pid": .string(risk.hostPID ? "true" : "false"),

@@ -46,7 +46,7 @@ public struct K8sTokenUseDetector: Detector {
         if context.profile.audit.allows(rule: rule.id, event: e) != nil { return [] }
 
         let tokenPod = state.containers.values.first { $0.podUID == tokenPodUID }
-        var extra: [String: FieldValue] = [
+        var extra: AlertFields = [
             "ka.token.pod.name": FieldValue(e.user.extraValue(Self.podNameExtra)),
             "ka.token.pod.uid": .string(tokenPodUID),
             "ka.token.pod.node": FieldValue(e.user.extraValue(Self.nodeNameExtra)),

@@ -299,11 +299,11 @@ public struct ReverseShellDetector: Detector {
         let rule: Rule = inbound ? .bindShell : .reverseShell
         let priority: Priority? = inbound && f.proc.container == nil ? .warning : nil
         if let address = remote.address, let port = remote.port,
-           context.allowEntry(for: rule, pid: pid, target: .destination(address: address, port: port)) != nil { return nil }
-        if context.allowEntry(for: rule, pid: pid) != nil, remote.address == nil || inbound { return nil }
+           context.expects(rule, pid: pid, target: .destination(address: address, port: port)) { return nil }
+        if context.expects(rule, pid: pid), remote.address == nil || inbound { return nil }
         var technique = f.socketFDs.count == 3 || (f.socketFDs.contains("0") && f.socketFDs.count >= 2)
             ? "stdio is a network socket" : "stdio relayed through pipes or a pty to a networked process"
-        var extra: [String: FieldValue] = [
+        var extra: AlertFields = [
             "fd.rip": FieldValue(remote.address.map(Self.unmapped)), "fd.rport": FieldValue(remote.port),
             "rw.socket_fds": .list(f.socketFDs),
         ]
@@ -445,7 +445,7 @@ public struct ReverseShellDetector: Detector {
             remember(Session(processes: [key]))
         }
         let remote = launchRemote(launch, context: context)
-        let extra: [String: FieldValue] = [
+        let extra: AlertFields = [
             "fd.rip": FieldValue(remote.map { Self.unmapped($0.address) }), "fd.rport": FieldValue(remote?.port),
             "rw.socket_fds": .list([]),
             "rw.launcher": .string("\(launch.match.tool) \(launch.match.option) \(launch.match.program)"),

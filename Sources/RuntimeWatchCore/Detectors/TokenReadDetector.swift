@@ -57,7 +57,7 @@ public struct TokenReadDetector: Detector {
     private mutating func tokenRead(_ open: FileOpenEvent, record: EventRecord, context: DetectionContext) -> [Alert] {
         let pid = open.pid
         let seenPath = open.containerPath ?? open.path
-        if context.allowEntry(for: .serviceAccountTokenRead, pid: pid, target: .path(seenPath)) != nil { return [] }
+        if context.expects(.serviceAccountTokenRead, pid: pid, target: .path(seenPath)) { return [] }
         let info = context.state.process(pid)?.info ?? open.process
         let kind = info.map(ProgramClassifier.kind(of:)) ?? .other
         if allowEntrypointReaders, kind == .other, isEntrypointReader(pid, context: context) { return [] }
@@ -75,7 +75,7 @@ public struct TokenReadDetector: Detector {
             auditLink.noteRead(TokenUseLink.Read(time: record.timestamp, pid: pid, exe: info?.exe, path: seenPath), podUID: podUID, record: record)
         }
 
-        let extra: [String: FieldValue] = [
+        let extra: AlertFields = [
             "fd.name": .string(seenPath),
             "rw.token.host_path": .string(open.path),
             "rw.reader_kind": .string(kind.rawValue),
@@ -90,10 +90,10 @@ public struct TokenReadDetector: Detector {
         guard let read = unexpectedReads[key], record.timestamp >= read.time,
               record.timestamp - read.time <= correlationWindowNanoseconds,
               isAPIServer(address: c.remoteAddress, port: c.remotePort, context: context) else { return [] }
-        if context.allowEntry(for: .kubernetesAPIAfterTokenRead, pid: c.pid,
-                              target: .destination(address: c.remoteAddress, port: c.remotePort)) != nil { return [] }
+        if context.expects(.kubernetesAPIAfterTokenRead, pid: c.pid,
+                           target: .destination(address: c.remoteAddress, port: c.remotePort)) { return [] }
         unexpectedReads[key] = nil   // one linked alert per read
-        let extra: [String: FieldValue] = [
+        let extra: AlertFields = [
             "rw.token.read_time": .int(Int64(clamping: read.time)),
             "rw.token.reader_pid": .int(Int64(read.pid.rawValue)),
             "rw.token.reader_exepath": FieldValue(read.exe),
@@ -123,7 +123,7 @@ public struct TokenReadDetector: Detector {
 
     private func linkedAlert(_ linked: TokenUseLink.Linked, context: DetectionContext) -> Alert {
         let more = linked.total > linked.requests.count ? "; \(linked.total - linked.requests.count) more" : ""
-        let extra: [String: FieldValue] = [
+        let extra: AlertFields = [
             "rw.token.read_time": .int(Int64(clamping: linked.read.time)),
             "rw.token.reader_pid": .int(Int64(linked.read.pid.rawValue)),
             "rw.token.reader_exepath": FieldValue(linked.read.exe),

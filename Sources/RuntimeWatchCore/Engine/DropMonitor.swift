@@ -36,7 +36,7 @@ struct DropMonitor: Sendable {
     /// The alert for what is pending, and resets the tally.
     mutating func report(at now: UInt64, hostname: String) -> Alert {
         let causes = pendingByCause.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        let fields: [String: FieldValue] = [
+        let fields: AlertFields = [
             "evt.time": .int(Int64(clamping: now)),
             "evt.type": .string("drop"),
             "n_drops": .int(Int64(clamping: pending)),

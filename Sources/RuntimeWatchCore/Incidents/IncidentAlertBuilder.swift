@@ -12,7 +12,7 @@ enum IncidentAlertBuilder {
         let band = settings.band(of: score)
         let rule = Rule.incident
         let lines = incident.timeline.map(\.line)
-        var fields: [String: FieldValue] = [
+        var fields: AlertFields = [
             "evt.time": .int(Int64(clamping: trigger.timestamp)),
             "container.id": FieldValue(incident.workload.container),
             "k8s.ns.name": FieldValue(incident.workload.namespace),

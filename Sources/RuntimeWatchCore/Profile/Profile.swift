@@ -87,6 +87,14 @@ public struct Profile: Sendable {
         return nil
     }
 
+    /// Whether an entry expects `rule` for `subject` acting on `target` (`allows` without handing
+    /// the entry back: detectors only ask whether to stay quiet, and a returned entry is a copy of
+    /// a dozen reference-counted fields per check).
+    public func expects(rule: String, subject: ProfileSubject, target: ProfileTarget = .none) -> Bool {
+        guard let candidates = index[rule] else { return false }
+        return candidates.contains { $0.entry.matches(subject: subject) && $0.entry.matches(target: target) }
+    }
+
     /// Whether an entry for `rule` is scoped to `subject` (names its namespace, pod, container, image
     /// or executable, or host processes): such a workload is profiled, and judged strictly. Walks
     /// only the rule's entries, each held by reference (`IndexedAllowEntry`).

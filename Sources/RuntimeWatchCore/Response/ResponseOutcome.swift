@@ -36,7 +36,7 @@ public enum ResponseAlertBuilder {
     /// It keeps the trigger's workload fields and incident id so it joins the same investigation.
     public static func alert(plan: ResponsePlan, outcome: ResponseOutcome, trigger: Alert, now: UInt64) -> Alert {
         let rule = Rule.responseTaken
-        var fields: [String: FieldValue] = [
+        var fields: AlertFields = [
             "evt.time": .int(Int64(clamping: now)),
             "evt.type": .string("response"),
             "rw.response.action": .string(plan.action.rawValue),

@@ -70,7 +70,7 @@ enum HardeningStartup {
     static func alert(for refusal: SyscallRefusal, hostname: String) -> Alert {
         let rule = Rule.internalSyscallRefused
         let now = HostIdentity.nowNanoseconds()
-        let fields: [String: FieldValue] = [
+        let fields: AlertFields = [
             "evt.time": .int(Int64(clamping: now)),
             "evt.type": .string("seccomp"),
             "syscall.type": .string(refusal.name),
