@@ -95,6 +95,23 @@ final class AlertJSONWriterTests: XCTestCase {
         }
     }
 
+    /// Lines of every length around the builder's stack space (`JSONLineBuilder.stackBytes`), where
+    /// it moves to the heap: a plain run, an escape, a number or the time lands on the boundary.
+    func testLinesAroundTheBuildersStackSpace() throws {
+        func alert(_ output: String, _ fields: AlertFields) -> Alert {
+            Alert(timestamp: 1_795_165_200_123_456_789, ruleID: "r", ruleName: "R", priority: .notice, source: .syscall,
+                  hostname: "h", output: output, tags: ["t"], fields: fields, advice: "")
+        }
+        let fields: AlertFields = ["n": .int(-1234567), "s": .string("a\"b"), "l": .list(["x", "\n"])]
+        let shortest = alert("", fields).jsonLine().utf8.count
+        let limit = JSONLineBuilder.stackBytes
+        for length in (limit - shortest - 40)...(limit - shortest + 40) {
+            try assertSame(alert(String(repeating: "x", count: length), fields))
+            try assertSame(alert(String(repeating: "x", count: length - 1) + "\u{1}", fields))
+            try assertSame(alert("", ["o": .string(String(repeating: "y", count: length))]))
+        }
+    }
+
     /// Names that the 16-byte integer prefixes cannot tell apart (equal first 16 bytes, a name that
     /// is a prefix of another, NUL bytes, non-ASCII) sort as JSONEncoder sorts them.
     func testFieldNamesThatShareLongPrefixes() throws {

@@ -19,8 +19,10 @@ enum AlertJSONWriter {
 
     /// Appends the alert's JSON object (no newline) to `out`; top-level keys in sorted order.
     static func append(_ a: Alert, to out: inout [UInt8]) {
-        var w = JSONLineBuilder(into: out)
-        out = []  // hand the storage to the builder without a copy
+        JSONLineBuilder.build(appendingTo: &out) { w in appendObject(a, to: &w) }
+    }
+
+    private static func appendObject(_ a: Alert, to w: inout JSONLineBuilder) {
         w.openObject()
         w.key("advice"); w.string(a.advice)
         if a.count > 1 { w.key("count"); w.integer(a.count) }
@@ -45,10 +47,9 @@ enum AlertJSONWriter {
         w.key("source"); w.string(a.source.rawValue)
         w.key("tags"); w.stringArray(a.tags)
         w.key("time")
-        w.bytes.append(UInt8(ascii: "\""))
-        RFC3339.append(nanoseconds: a.timestamp, to: &w.bytes)
-        w.bytes.append(UInt8(ascii: "\""))
+        w.append(UInt8(ascii: "\""))
+        w.append(count: RFC3339.formattedLength) { RFC3339.write(nanoseconds: a.timestamp, to: $0) }
+        w.append(UInt8(ascii: "\""))
         w.closeObject()
-        out = w.bytes
     }
 }

@@ -9,35 +9,39 @@ import Foundation
 public enum RFC3339 {
     /// `2026-11-22T10:15:30.123456789Z` for nanoseconds since the epoch, in UTC.
     public static func format(nanoseconds: UInt64) -> String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(30)
-        append(nanoseconds: nanoseconds, to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
+        String(unsafeUninitializedCapacity: formattedLength) { buffer in
+            write(nanoseconds: nanoseconds, to: buffer.baseAddress!)
+            return formattedLength
+        }
     }
 
-    /// Appends the `format(nanoseconds:)` text to `out` digit by digit: the alert writer's path,
-    /// which must not build a String (or go through `String(format:)`) per alert.
-    static func append(nanoseconds: UInt64, to out: inout [UInt8]) {
+    /// The length of `format(nanoseconds:)`'s text: nanoseconds in a UInt64 reach the year 2554, so
+    /// the year always has four digits.
+    static let formattedLength = 30
+
+    /// Writes the `format(nanoseconds:)` text, `formattedLength` bytes, digit by digit to `out`: the
+    /// alert writer's path, which must not build a String (or go through `String(format:)`) per alert.
+    static func write(nanoseconds: UInt64, to out: UnsafeMutablePointer<UInt8>) {
         var seconds = time_t(nanoseconds / 1_000_000_000)
         var t = tm()
         gmtime_r(&seconds, &t)
-        func digits(_ value: Int, _ width: Int) {
-            var divisor = 1
-            for _ in 1..<width { divisor *= 10 }
+        var at = 0
+        func digits(_ value: Int, _ width: Int, then separator: UInt8) {
             var v = value
-            while divisor > 0 {
-                out.append(UInt8(ascii: "0") + UInt8(v / divisor % 10))
-                v %= divisor
-                divisor /= 10
+            for i in stride(from: width - 1, through: 0, by: -1) {
+                out[at + i] = UInt8(ascii: "0") + UInt8(v % 10)
+                v /= 10
             }
+            out[at + width] = separator
+            at += width + 1
         }
-        digits(Int(t.tm_year) + 1900, 4); out.append(UInt8(ascii: "-"))
-        digits(Int(t.tm_mon) + 1, 2); out.append(UInt8(ascii: "-"))
-        digits(Int(t.tm_mday), 2); out.append(UInt8(ascii: "T"))
-        digits(Int(t.tm_hour), 2); out.append(UInt8(ascii: ":"))
-        digits(Int(t.tm_min), 2); out.append(UInt8(ascii: ":"))
-        digits(Int(t.tm_sec), 2); out.append(UInt8(ascii: "."))
-        digits(Int(nanoseconds % 1_000_000_000), 9); out.append(UInt8(ascii: "Z"))
+        digits(Int(t.tm_year) + 1900, 4, then: UInt8(ascii: "-"))
+        digits(Int(t.tm_mon) + 1, 2, then: UInt8(ascii: "-"))
+        digits(Int(t.tm_mday), 2, then: UInt8(ascii: "T"))
+        digits(Int(t.tm_hour), 2, then: UInt8(ascii: ":"))
+        digits(Int(t.tm_min), 2, then: UInt8(ascii: ":"))
+        digits(Int(t.tm_sec), 2, then: UInt8(ascii: "."))
+        digits(Int(nanoseconds % 1_000_000_000), 9, then: UInt8(ascii: "Z"))
     }
 
     /// Nanoseconds since the epoch for `2026-11-22T10:15:30.123456Z` (any fraction length up to 9

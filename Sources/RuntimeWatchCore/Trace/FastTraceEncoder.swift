@@ -4,104 +4,201 @@
 // so this is capture's hot path too. Key order is spelled out per type (sorted by hand); the
 // differential tests check the bytes against JSONEncoder for every case and for random values.
 
-/// Appends JSON values to a byte buffer.
-struct JSONLineBuilder {
-    var bytes: [UInt8]
+/// Appends JSON values to a byte buffer written through a pointer: an `Array` append checks
+/// uniqueness through a runtime call for every byte or run, and an alert is ~400 of them
+/// (BENCHMARKS.md section 13). `build` starts it in stack space, so a line allocates nothing
+/// unless it outgrows that; `finish` appends what was built to the caller's array in one copy.
+struct JSONLineBuilder: ~Copyable {
+    private var base: UnsafeMutablePointer<UInt8>
+    private var count = 0
+    private var capacity: Int
+    /// Whether `base` was allocated here (after outgrowing the stack space it started in).
+    private var ownsBase = false
     /// True until the first member of the innermost open object is written.
     private var first = true
 
-    init(into bytes: [UInt8]) { self.bytes = bytes }
+    /// Bytes of stack space a line starts in. Up to 1 KB is what `withUnsafeTemporaryAllocation`
+    /// puts on the stack here (4 KB came from malloc: measured, BENCHMARKS.md section 13): most trace
+    /// lines fit; an alert (~1.5 KB) moves to the heap once, one malloc.
+    static let stackBytes = 1024
+
+    /// Builds one line with `body` and appends it to `out`.
+    static func build(appendingTo out: inout [UInt8], _ body: (inout JSONLineBuilder) -> Void) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: stackBytes) { scratch in
+            var w = JSONLineBuilder(scratch: scratch)
+            body(&w)
+            w.finish(appendingTo: &out)
+        }
+    }
+
+    private init(scratch: UnsafeMutableBufferPointer<UInt8>) {
+        base = scratch.baseAddress!
+        capacity = scratch.count
+    }
+
+    deinit { if ownsBase { base.deallocate() } }
+
+    /// Appends the built bytes to `out` (and frees the heap buffer, if the line needed one).
+    consuming func finish(appendingTo out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: base, count: count))
+    }
+
+    /// Makes room for `n` more bytes.
+    @inline(__always)
+    private mutating func reserve(_ n: Int) {
+        if count + n > capacity { grow(count + n) }
+    }
+
+    private mutating func grow(_ needed: Int) {
+        var newCapacity = capacity * 2
+        while newCapacity < needed { newCapacity *= 2 }
+        let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        bigger.update(from: base, count: count)
+        if ownsBase { base.deallocate() }
+        base = bigger
+        capacity = newCapacity
+        ownsBase = true
+    }
+
+    @inline(__always)
+    mutating func append(_ byte: UInt8) {
+        reserve(1)
+        base[count] = byte
+        count += 1
+    }
+
+    @inline(__always)
+    mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let source = bytes.baseAddress, bytes.count > 0 else { return }
+        reserve(bytes.count)
+        (base + count).update(from: source, count: bytes.count)
+        count += bytes.count
+    }
+
+    /// Lets `write` fill exactly `n` bytes in place (a fixed-width field such as a timestamp).
+    mutating func append(count n: Int, _ write: (UnsafeMutablePointer<UInt8>) -> Void) {
+        reserve(n)
+        write(base + count)
+        count += n
+    }
 
     mutating func openObject() {
-        bytes.append(0x7B)
+        append(0x7B)
         first = true
     }
 
     mutating func closeObject() {
-        bytes.append(0x7D)
+        append(0x7D)
         first = false
     }
+
+    mutating func openArray() { append(0x5B) }
+    mutating func closeArray() { append(0x5D) }
 
     /// Writes `"key":` with the comma before it when needed. Keys are plain ASCII literals.
     @inline(__always)
     mutating func key(_ name: StaticString) {
-        if !first { bytes.append(0x2C) }
+        reserve(name.utf8CodeUnitCount + 4)
+        if !first { base[count] = 0x2C; count += 1 }
         first = false
-        bytes.append(0x22)
-        bytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-        bytes.append(0x22)
-        bytes.append(0x3A)
+        base[count] = 0x22
+        (base + count + 1).update(from: name.utf8Start, count: name.utf8CodeUnitCount)
+        count += name.utf8CodeUnitCount + 1
+        base[count] = 0x22
+        base[count + 1] = 0x3A
+        count += 2
     }
 
     /// Writes `"key":` for a key known only at run time (an alert's field name), escaped as a string.
     mutating func key(_ name: String) {
-        if !first { bytes.append(0x2C) }
+        if !first { append(0x2C) }
         first = false
         string(name)
-        bytes.append(0x3A)
+        append(0x3A)
     }
 
+    /// Writes a comma unless this is the first element (arrays).
+    mutating func separator(_ index: Int) { if index > 0 { append(0x2C) } }
+
     mutating func integer<T: FixedWidthInteger>(_ value: T) {
+        // At most 20 decimal digits and a sign; written backwards into the reserved room.
+        reserve(21)
         if value == 0 {
-            bytes.append(0x30)
+            base[count] = 0x30
+            count += 1
             return
         }
         var magnitude = UInt64(truncatingIfNeeded: value.magnitude)
-        if value < 0 { bytes.append(0x2D) }
-        // At most 20 decimal digits; written backwards into a small stack buffer.
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var n = 20
-            while magnitude > 0 {
-                n -= 1
-                digits[n] = UInt8(truncatingIfNeeded: magnitude % 10) + 0x30
-                magnitude /= 10
-            }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[n..<20]))
+        if value < 0 { base[count] = 0x2D; count += 1 }
+        var digits = 0
+        var m = magnitude
+        while m > 0 { digits += 1; m /= 10 }
+        var at = count + digits
+        while magnitude > 0 {
+            at -= 1
+            base[at] = UInt8(truncatingIfNeeded: magnitude % 10) + 0x30
+            magnitude /= 10
         }
+        count += digits
     }
 
-    mutating func null() { bytes.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C]) }
+    mutating func null() {
+        reserve(4)
+        base[count] = 0x6E; base[count + 1] = 0x75; base[count + 2] = 0x6C; base[count + 3] = 0x6C
+        count += 4
+    }
 
     mutating func bool(_ value: Bool) {
-        if value { bytes.append(contentsOf: [0x74, 0x72, 0x75, 0x65]) } else { bytes.append(contentsOf: [0x66, 0x61, 0x6C, 0x73, 0x65]) }
+        if value {
+            reserve(4)
+            base[count] = 0x74; base[count + 1] = 0x72; base[count + 2] = 0x75; base[count + 3] = 0x65
+            count += 4
+        } else {
+            reserve(5)
+            base[count] = 0x66; base[count + 1] = 0x61; base[count + 2] = 0x6C; base[count + 3] = 0x73
+            base[count + 4] = 0x65
+            count += 5
+        }
     }
 
     /// A string with JSONEncoder's escapes: `"` and `\`, the short forms \b \f \n \r \t, other
     /// control characters as \u00xx; `/` and everything else (UTF-8) as is. Clean text (nearly all of
     /// it) is checked 8 bytes per step and copied in one run.
     mutating func string(_ value: String) {
-        bytes.append(0x22)
         var value = value
-        value.withUTF8 { utf8 in
-            var runStart = 0
-            var i = 0
-            let count = utf8.count
-            while i < count {
-                if i + 8 <= count,
-                   !Self.needsEscape(UnsafeRawPointer(utf8.baseAddress! + i).loadUnaligned(as: UInt64.self)) {
-                    i += 8
-                    continue
-                }
-                let b = utf8[i]
-                i += 1
-                guard b < 0x20 || b == 0x22 || b == 0x5C else { continue }
-                if runStart < i - 1 { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<(i - 1)])) }
-                runStart = i
-                bytes.append(0x5C)
-                switch b {
-                case 0x22, 0x5C: bytes.append(b)
-                case 0x08: bytes.append(0x62)
-                case 0x0C: bytes.append(0x66)
-                case 0x0A: bytes.append(0x6E)
-                case 0x0D: bytes.append(0x72)
-                case 0x09: bytes.append(0x74)
-                default:
-                    bytes.append(contentsOf: [0x75, 0x30, 0x30, Self.hex(b >> 4), Self.hex(b & 0xF)])
-                }
+        value.withUTF8 { utf8 in string(utf8) }
+    }
+
+    mutating func string(_ utf8: UnsafeBufferPointer<UInt8>) {
+        append(0x22)
+        var runStart = 0
+        var i = 0
+        let n = utf8.count
+        while i < n {
+            if i + 8 <= n,
+               !Self.needsEscape(UnsafeRawPointer(utf8.baseAddress! + i).loadUnaligned(as: UInt64.self)) {
+                i += 8
+                continue
             }
-            if runStart < count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...])) }
+            let b = utf8[i]
+            i += 1
+            guard b < 0x20 || b == 0x22 || b == 0x5C else { continue }
+            if runStart < i - 1 { append(UnsafeBufferPointer(rebasing: utf8[runStart..<(i - 1)])) }
+            runStart = i
+            append(0x5C)
+            switch b {
+            case 0x22, 0x5C: append(b)
+            case 0x08: append(0x62)
+            case 0x0C: append(0x66)
+            case 0x0A: append(0x6E)
+            case 0x0D: append(0x72)
+            case 0x09: append(0x74)
+            default:
+                append(0x75); append(0x30); append(0x30); append(Self.hex(b >> 4)); append(Self.hex(b & 0xF))
+            }
         }
-        bytes.append(0x22)
+        if runStart < n { append(UnsafeBufferPointer(rebasing: utf8[runStart...])) }
+        append(0x22)
     }
 
     /// Whether any of the 8 bytes in `word` is a control character, `"` or `\` (the classic
@@ -120,12 +217,12 @@ struct JSONLineBuilder {
     private static func hex(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 0x30 + nibble : 0x61 + nibble - 10 }
 
     mutating func stringArray(_ values: [String]) {
-        bytes.append(0x5B)
+        openArray()
         for (i, v) in values.enumerated() {
-            if i > 0 { bytes.append(0x2C) }
+            separator(i)
             string(v)
         }
-        bytes.append(0x5D)
+        closeArray()
     }
 
     // Optional members are left out when nil, as `encodeIfPresent` does.
@@ -146,8 +243,10 @@ extension EventRecord {
             try? appendCodableJSONLine(to: &out, using: Self.makeLineEncoder())
             return
         }
-        var w = JSONLineBuilder(into: out)
-        out = []  // hand the storage to the builder without a copy
+        JSONLineBuilder.build(appendingTo: &out) { w in appendMembers(to: &w) }
+    }
+
+    private func appendMembers(to w: inout JSONLineBuilder) {
         w.openObject()
         w.member("ts", timestamp)
         w.member("type", event.kind)
@@ -224,7 +323,6 @@ extension EventRecord {
             break   // written above
         }
         w.closeObject()
-        out = w.bytes
     }
 }
 
@@ -263,9 +361,9 @@ extension JSONLineBuilder {
     }
 
     mutating func descriptorArray(_ fds: [DescriptorInfo]) {
-        bytes.append(0x5B)
+        openArray()
         for (i, d) in fds.enumerated() {
-            if i > 0 { bytes.append(0x2C) }
+            separator(i)
             openObject()
             member("fd", d.fd)
             member("inode", d.inode)
@@ -286,6 +384,6 @@ extension JSONLineBuilder {
             member("target", d.target)
             closeObject()
         }
-        bytes.append(0x5D)
+        closeArray()
     }
 }
