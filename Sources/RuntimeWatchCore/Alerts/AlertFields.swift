@@ -15,9 +15,14 @@ import Darwin
 #endif
 
 public struct AlertFields: Sendable, Hashable {
-    /// Names in UTF-8 byte order, no duplicates; `values[i]` belongs to `names[i]`.
-    public private(set) var names: [String] = []
-    public private(set) var values: [FieldValue] = []
+    /// One field. Kept in one array (not names and values apart): one allocation per alert.
+    struct Entry: Sendable, Hashable {
+        var name: String
+        var value: FieldValue
+    }
+
+    /// The fields in UTF-8 byte order of their names, no name twice.
+    private var entries: [Entry] = []
 
     public init() {}
 
@@ -27,33 +32,32 @@ public struct AlertFields: Sendable, Hashable {
         for (name, value) in dictionary { self[name] = value }
     }
 
-    public mutating func reserveCapacity(_ n: Int) {
-        names.reserveCapacity(n)
-        values.reserveCapacity(n)
-    }
+    public mutating func reserveCapacity(_ n: Int) { entries.reserveCapacity(n) }
 
-    public var count: Int { names.count }
-    public var isEmpty: Bool { names.isEmpty }
+    public var count: Int { entries.count }
+    public var isEmpty: Bool { entries.isEmpty }
     /// The names, sorted.
-    public var keys: [String] { names }
+    public var keys: [String] { entries.map(\.name) }
+    /// The values, in the order of their names.
+    public var values: [FieldValue] { entries.map(\.value) }
 
     /// The value of `name`, nil when absent. Setting nil removes the field.
     public subscript(name: String) -> FieldValue? {
         get {
             let (index, found) = position(of: name)
-            return found ? values[index] : nil
+            return found ? entries[index].value : nil
         }
         set {
-            // Fields are mostly set in name order by the builders: check the end first.
-            if let last = names.last, Self.order(last, name) < 0 {
-                if let newValue { names.append(name); values.append(newValue) }
+            // A field set after every name it follows (often so) is an append: check the end first.
+            if let last = entries.last, Self.order(last.name, name) < 0 {
+                if let newValue { entries.append(Entry(name: name, value: newValue)) }
                 return
             }
             let (index, found) = position(of: name)
             switch (found, newValue) {
-            case (true, let value?): values[index] = value
-            case (true, nil): names.remove(at: index); values.remove(at: index)
-            case (false, let value?): names.insert(name, at: index); values.insert(value, at: index)
+            case (true, let value?): entries[index].value = value
+            case (true, nil): entries.remove(at: index)
+            case (false, let value?): entries.insert(Entry(name: name, value: value), at: index)
             case (false, nil): break
             }
         }
@@ -68,10 +72,10 @@ public struct AlertFields: Sendable, Hashable {
 
     /// Where `name` is, or where it would be inserted to keep the order.
     private func position(of name: String) -> (index: Int, found: Bool) {
-        var low = 0, high = names.count
+        var low = 0, high = entries.count
         while low < high {
             let mid = (low + high) / 2
-            let c = Self.order(names[mid], name)
+            let c = Self.order(entries[mid].name, name)
             if c == 0 { return (mid, true) }
             if c < 0 { low = mid + 1 } else { high = mid }
         }
@@ -108,9 +112,15 @@ extension AlertFields: ExpressibleByDictionaryLiteral {
 
 extension AlertFields: Sequence {
     /// The fields in name order.
-    public func makeIterator() -> Zip2Sequence<[String], [FieldValue]>.Iterator {
-        zip(names, values).makeIterator()
+    public struct Iterator: IteratorProtocol {
+        fileprivate var base: IndexingIterator<[Entry]>
+        public mutating func next() -> (String, FieldValue)? {
+            base.next().map { ($0.name, $0.value) }
+        }
     }
+
+    public func makeIterator() -> Iterator { Iterator(base: entries.makeIterator()) }
+    public var underestimatedCount: Int { entries.count }
 }
 
 extension AlertFields: Decodable {
@@ -121,6 +131,6 @@ extension AlertFields: Decodable {
 
 extension AlertFields: CustomStringConvertible {
     public var description: String {
-        "[" + zip(names, values).map { "\"\($0)\": \($1)" }.joined(separator: ", ") + "]"
+        "[" + entries.map { "\"\($0.name)\": \($0.value)" }.joined(separator: ", ") + "]"
     }
 }
