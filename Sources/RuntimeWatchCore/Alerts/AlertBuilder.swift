@@ -50,13 +50,21 @@ public enum AlertBuilder {
     }
 
     /// The standard fields for `pid` at `record` (see the type's documentation for the list).
+    /// Set in name order, group by group (container, evt, fd, group, k8s, proc, user): `AlertFields`
+    /// keeps names sorted, so each set is an append, not a search and an insert.
     public static func standardFields(record: EventRecord, pid: ProcessID?, state: SystemState) -> AlertFields {
-        var f: AlertFields = [:]
+        var f = AlertFields()
         f.reserveCapacity(40)
+        let (info, containerKnown) = pid.map { processInfo(record: record, pid: $0, state: state) } ?? (nil, nil)
+        let workload = WorkloadFields(containerKnown, state: state)
+        workload.addContainerFields(to: &f)
         f["evt.time"] = .int(Int64(clamping: record.timestamp))
         f["evt.type"] = .string(falcoEventType(record.event))
-        addProcessFields(to: &f, record: record, pid: pid, state: state)
         addDescriptorFields(to: &f, event: record.event)
+        f["group.gid"] = FieldValue(info?.credentials?.egid)
+        workload.addPodFields(to: &f)
+        addProcessFields(to: &f, record: record, pid: pid, info: info, state: state)
+        f["user.uid"] = FieldValue(info?.credentials?.euid)
         return f
     }
 
@@ -139,32 +147,25 @@ public enum AlertBuilder {
         return out
     }
 
-    private static func addProcessFields(to f: inout AlertFields, record: EventRecord, pid: ProcessID?, state: SystemState) {
-        let (info, containerKnown) = pid.map { processInfo(record: record, pid: $0, state: state) } ?? (nil, nil)
-        f["proc.pid"] = FieldValue(pid?.rawValue)
-        f["proc.name"] = FieldValue(info.flatMap(name(of:)))
-        f["proc.exepath"] = FieldValue(info?.exe)
-        f["proc.cmdline"] = FieldValue(info.flatMap(cmdline(of:)))
-        f["proc.args"] = FieldValue(info?.argv.map { spaced(nil, $0.dropFirst()) })
-        f["proc.cwd"] = FieldValue(info?.cwd)
-        if let cut = info?.truncated { f["proc.truncated"] = .list(cut) }
-        f["user.uid"] = FieldValue(info?.credentials?.euid)
-        f["group.gid"] = FieldValue(info?.credentials?.egid)
-
+    /// The `proc.*` fields, in name order.
+    private static func addProcessFields(to f: inout AlertFields, record: EventRecord, pid: ProcessID?,
+                                         info: ProcessInfo?, state: SystemState) {
         // Ancestry: parent first. Built from the ppid so it works for processes the state lacks.
-        // Each ancestor's fields are set as the walk reaches it: no array of whole records.
+        // Each ancestor's fields are kept as the walk reaches it: no array of whole records.
         let ppid = pid.flatMap { state.process($0)?.ppid } ?? info?.ppid
-        f["proc.ppid"] = FieldValue(ppid?.rawValue)
         var ancestry: [String] = []
+        var parentName: FieldValue = .null, parentCmdline: FieldValue = .null
+        var ancestorNames = InlineArray<4, FieldValue>(repeating: .null)   // proc.aname[2]…[5]
+        var ancestorPIDs = InlineArray<4, FieldValue>(repeating: .null)    // proc.apid[2]…[5]
         func add(_ ancestor: ProcessRecord) {
             let ancestorName = name(of: ancestor.info)
             let level = ancestry.count + 1
             if level == 1 {
-                f["proc.pname"] = FieldValue(ancestorName)
-                f["proc.pcmdline"] = FieldValue(cmdline(of: ancestor.info))
+                parentName = FieldValue(ancestorName)
+                parentCmdline = FieldValue(cmdline(of: ancestor.info))
             } else if level <= maxAncestorLevel {
-                f[ancestorNameKeys[level - 2]] = FieldValue(ancestorName)
-                f[ancestorPIDKeys[level - 2]] = FieldValue(ancestor.pid.rawValue)
+                ancestorNames[level - 2] = FieldValue(ancestorName)
+                ancestorPIDs[level - 2] = FieldValue(ancestor.pid.rawValue)
             }
             ancestry.append("\(ancestorName ?? "?")(\(ancestor.pid.rawValue))")
         }
@@ -172,46 +173,65 @@ public enum AlertBuilder {
             add(parent)
             for ancestor in state.ancestors(of: ppid, limit: ancestryLimit - 1) { add(ancestor) }
         }
-        if ancestry.isEmpty {
-            f["proc.pname"] = .null
-            f["proc.pcmdline"] = .null
-        }
-        for level in stride(from: max(2, ancestry.count + 1), through: maxAncestorLevel, by: 1) {
-            f[ancestorNameKeys[level - 2]] = .null
-            f[ancestorPIDKeys[level - 2]] = .null
-        }
-        f["proc.ancestry"] = .list(ancestry)
+        for level in 2...maxAncestorLevel { f[ancestorNameKeys[level - 2]] = ancestorNames[level - 2] }
+        f["proc.ancestry"] = .list(ancestry)   // "proc.ana…" < "proc.anc…" < "proc.apid"
+        for level in 2...maxAncestorLevel { f[ancestorPIDKeys[level - 2]] = ancestorPIDs[level - 2] }
+        f["proc.args"] = FieldValue(info?.argv.map { spaced(nil, $0.dropFirst()) })
+        f["proc.cmdline"] = FieldValue(info.flatMap(cmdline(of:)))
+        f["proc.cwd"] = FieldValue(info?.cwd)
+        f["proc.exepath"] = FieldValue(info?.exe)
+        f["proc.name"] = FieldValue(info.flatMap(name(of:)))
+        f["proc.pcmdline"] = parentCmdline
+        f["proc.pid"] = FieldValue(pid?.rawValue)
+        f["proc.pname"] = parentName
+        f["proc.ppid"] = FieldValue(ppid?.rawValue)
+        if let cut = info?.truncated { f["proc.truncated"] = .list(cut) }
+    }
 
-        // Container and pod. `containerKnown` is nil when we cannot tell; .some(nil) for a host process.
-        var id: FieldValue = .null, cname: FieldValue = .null
+    /// Container and pod fields. `containerKnown` is nil when we cannot tell; .some(nil) for a host
+    /// process. Kept apart because the names fall in two groups (`container.*`, then `k8s.*` after
+    /// `evt`, `fd` and `group`).
+    private struct WorkloadFields {
+        var id: FieldValue = .null, name: FieldValue = .null
         var image: FieldValue = .null, repository: FieldValue = .null, tag: FieldValue = .null
+        var truncated: [String]?
         var pod: FieldValue = .null, namespace: FieldValue = .null, podUID: FieldValue = .null
-        switch containerKnown {
-        case .some(.none):
-            id = .string("host"); cname = .string("host")
-        case .some(.some(let cid)):
-            id = .string(cid.short)
-            if let c = state.container(cid) {
-                cname = FieldValue(c.containerName)
-                image = FieldValue(c.image)
-                repository = FieldValue(c.imageRepository)
-                tag = FieldValue(imageTag(c))
-                pod = FieldValue(c.podName)
-                namespace = FieldValue(c.namespace)
-                podUID = FieldValue(c.podUID)
-                if let cut = c.truncated { f["container.truncated"] = .list(cut) }
+
+        init(_ containerKnown: ContainerID??, state: SystemState) {
+            switch containerKnown {
+            case .some(.none):
+                id = .string("host"); name = .string("host")
+            case .some(.some(let cid)):
+                id = .string(cid.short)
+                if let c = state.container(cid) {
+                    name = FieldValue(c.containerName)
+                    image = FieldValue(c.image)
+                    repository = FieldValue(c.imageRepository)
+                    tag = FieldValue(imageTag(c))
+                    pod = FieldValue(c.podName)
+                    namespace = FieldValue(c.namespace)
+                    podUID = FieldValue(c.podUID)
+                    truncated = c.truncated
+                }
+            case .none:
+                break
             }
-        case .none:
-            break
         }
-        f["container.id"] = id
-        f["container.name"] = cname
-        f["container.image"] = image
-        f["container.image.repository"] = repository
-        f["container.image.tag"] = tag
-        f["k8s.pod.name"] = pod
-        f["k8s.ns.name"] = namespace
-        f["k8s.pod.uid"] = podUID
+
+        func addContainerFields(to f: inout AlertFields) {
+            f["container.id"] = id
+            f["container.image"] = image
+            f["container.image.repository"] = repository
+            f["container.image.tag"] = tag
+            f["container.name"] = name
+            if let truncated { f["container.truncated"] = .list(truncated) }
+        }
+
+        func addPodFields(to f: inout AlertFields) {
+            f["k8s.ns.name"] = namespace
+            f["k8s.pod.name"] = pod
+            f["k8s.pod.uid"] = podUID
+        }
     }
 
     /// The tag of `repo:tag` (nil for digests-only or untagged references).
@@ -222,19 +242,22 @@ public enum AlertBuilder {
         return String(ref[ref.index(after: colon)...])
     }
 
+    /// The `fd.*` fields, in name order.
     private static func addDescriptorFields(to f: inout AlertFields, event: Event) {
-        f["fd.name"] = .null
-        f["fd.rip"] = .null
-        f["fd.rport"] = .null
         switch event {
         case .fileOpen(let o):
             f["fd.name"] = .string(o.containerPath ?? o.path)
+            f["fd.rip"] = .null
+            f["fd.rport"] = .null
             if let cut = o.truncated { f["fd.truncated"] = .list(cut) }
         case .connect(let c):
             func endpoint(_ address: String, _ port: UInt16) -> String {
                 address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)"
             }
             let remote = endpoint(c.remoteAddress, c.remotePort)
+            f["fd.l4proto"] = .string(c.proto)
+            f["fd.lip"] = FieldValue(c.localAddress)
+            f["fd.lport"] = FieldValue(c.localPort)
             if let la = c.localAddress, let lp = c.localPort {
                 f["fd.name"] = .string(endpoint(la, lp) + "->" + remote)
             } else {
@@ -242,13 +265,12 @@ public enum AlertBuilder {
             }
             f["fd.rip"] = .string(c.remoteAddress)
             f["fd.rport"] = .int(Int64(c.remotePort))
-            f["fd.lip"] = FieldValue(c.localAddress)
-            f["fd.lport"] = FieldValue(c.localPort)
-            f["fd.l4proto"] = .string(c.proto)
-            f["fd.type"] = .string(c.remoteAddress.contains(":") ? "ipv6" : "ipv4")
             if let cut = c.truncated { f["fd.truncated"] = .list(cut) }
+            f["fd.type"] = .string(c.remoteAddress.contains(":") ? "ipv6" : "ipv4")
         default:
-            break
+            f["fd.name"] = .null
+            f["fd.rip"] = .null
+            f["fd.rport"] = .null
         }
     }
 
