@@ -53,3 +53,23 @@ final class ReadDepthPolicyTests: XCTestCase {
         XCTAssertFalse(ReadDepthPolicy.childrenWantFull(info("/usr/bin/true", source: "brief")))
     }
 }
+
+/// When an exec read asks cmdline again (`ReadSession.rereadArgvIfOlderThanExe`): argv[0] that names
+/// the executable costs nothing; argv[0] of another program (the image before an exec that landed
+/// between the two reads) is read again.
+final class ArgvExeAgreementTests: XCTestCase {
+    func testNamesThatAgreeNeedNoSecondRead() {
+        for (exe, argv0) in [("/usr/bin/true", "/bin/true"), ("/usr/bin/nc.openbsd", "nc"), ("/usr/bin/dash", "sh"),
+                             ("/usr/bin/python3.11", "python3"), ("/usr/bin/bash", "-bash"), ("/usr/bin/ncat", "ncat"),
+                             ("/usr/bin/foo (deleted)", "foo"), ("/usr/bin/x", "")] {
+            XCTAssertTrue(ReadSession.argv0Names(exe: exe, argv0: argv0), "\(exe) / \(argv0)")
+        }
+    }
+
+    func testArgvOfAnotherProgramIsReadAgain() {
+        for (exe, argv0) in [("/usr/bin/nc.openbsd", "sh"), ("/usr/bin/nc.openbsd", "/bin/sh"), ("/usr/bin/socat", "bash"),
+                             ("/usr/bin/python3.11", "env"), ("/bin/busybox", "sh")] {
+            XCTAssertFalse(ReadSession.argv0Names(exe: exe, argv0: argv0), "\(exe) / \(argv0)")
+        }
+    }
+}

@@ -174,6 +174,31 @@ struct ReadSession: Sendable {
         // exe is absent for kernel threads, so ENOENT alone does not prove the process is gone.
         info.exe = link(dir, "exe", markGone: false)
         if let bytes = text(dir, "cgroup", limit: limits.cgroup) { apply(cgroup: bytes, to: &info) }
+        rereadArgvIfOlderThanExe(dir, into: &info)
+    }
+
+    /// An exec between the cmdline and exe reads pairs the old image's argv with the new image's
+    /// exe: `sh -c "nc -z …"`, whose shell execs nc in place, read as netcat with the shell's `-c`
+    /// (a false reverse shell, seen in CI). When argv[0] does not name the exe, cmdline is read once
+    /// more: read after the exe, it is at least as new. Names that agree (`nc`/`nc.openbsd`,
+    /// `sh`/`dash`, `python3`/`python3.11`) cost nothing; a failed second read keeps the first.
+    mutating func rereadArgvIfOlderThanExe(_ dir: ProcDirectory, into info: inout ProcessInfo) {
+        guard !gone, let exe = info.exe, let argv0 = info.argv?.first,
+              !Self.argv0Names(exe: exe, argv0: argv0),
+              let again = try? dir.read("cmdline", limit: limits.cmdline) else { return }
+        apply(cmdline: again.bytes, to: &info)
+        info.truncated = again.truncated ? ["argv"] : nil
+    }
+
+    /// Whether argv[0] plausibly names the executable: the same base name, or one that the
+    /// executable's starts or ends with (a versioned or variant binary behind a link); a login
+    /// shell's leading "-" aside.
+    static func argv0Names(exe: String, argv0: String) -> Bool {
+        let exeName = ProgramClassifier.baseName(exe)
+        var argName = Substring(ProgramClassifier.baseName(argv0))
+        if argName.first == "-" { argName = argName.dropFirst() }
+        guard !argName.isEmpty else { return true }
+        return exeName == argName || exeName.hasPrefix(argName) || exeName.hasSuffix(argName)
     }
 
     /// cmdline bytes → argv.
