@@ -9,7 +9,7 @@ import XCTest
 @testable import RuntimeWatchCore
 
 /// The Codable shape `Alert.encode(to:)` had before the byte writer replaced it: the reference the
-/// writer must match, kept here only. Its time is formatted independently of `RFC3339.append`.
+/// writer must match, kept here only. Its time is formatted independently of `RFC3339.write`.
 private struct ReferenceAlert: Encodable {
     let alert: Alert
     private enum Keys: String, CodingKey {
