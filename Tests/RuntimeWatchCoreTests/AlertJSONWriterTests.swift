@@ -95,6 +95,21 @@ final class AlertJSONWriterTests: XCTestCase {
         }
     }
 
+    /// Numbers on both sides of every power of ten, where the digit count changes (the builder
+    /// counts digits against powers of ten before writing them), and the extremes.
+    func testIntegersAtEveryPowerOfTen() throws {
+        var values: [Int64] = [0, .max, .min, .min + 1]
+        var power: Int64 = 1
+        for _ in 0...18 {
+            values += [power - 1, power, power + 1, -(power - 1), -power, -(power + 1)]
+            if power <= Int64.max / 10 { power *= 10 }
+        }
+        for (i, value) in values.enumerated() {
+            try assertSame(Alert(timestamp: UInt64(i), ruleID: "r", ruleName: "R", priority: .notice, source: .syscall, hostname: "h",
+                                 output: "o", tags: [], fields: ["n": .int(value), "m": .int(value / 7)], advice: "", count: i))
+        }
+    }
+
     /// Lines of every length around the builder's stack space (`JSONLineBuilder.stackBytes`), where
     /// it moves to the heap: a plain run, an escape, a number or the time lands on the boundary.
     func testLinesAroundTheBuildersStackSpace() throws {

@@ -121,6 +121,12 @@ extension AlertFields: Sequence {
 
     public func makeIterator() -> Iterator { Iterator(base: entries.makeIterator()) }
     public var underestimatedCount: Int { entries.count }
+
+    /// The fields in name order, borrowed where they are stored: the JSON writer reads each name and
+    /// value without copying them out (an iterator's tuples cost a retain and a release each).
+    func withEntries<R>(_ body: (UnsafeBufferPointer<Entry>) -> R) -> R {
+        entries.withUnsafeBufferPointer(body)
+    }
 }
 
 extension AlertFields: Decodable {

@@ -31,13 +31,15 @@ enum AlertJSONWriter {
         w.key("output_fields")
         w.openObject()
         // `AlertFields` keeps the names in UTF-8 byte order: written as they are, no sorting.
-        for (name, value) in a.fields {
-            w.key(name)
-            switch value {
-            case .string(let s): w.string(s)
-            case .int(let i): w.integer(i)
-            case .list(let l): w.stringArray(l)
-            case .null: w.null()
+        a.fields.withEntries { entries in
+            for i in entries.indices {
+                w.key(entries[i].name)
+                switch entries[i].value {
+                case .string(let s): w.string(s)
+                case .int(let i): w.integer(i)
+                case .list(let l): w.stringArray(l)
+                case .null: w.null()
+                }
             }
         }
         w.closeObject()

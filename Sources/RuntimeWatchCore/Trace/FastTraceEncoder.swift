@@ -130,9 +130,10 @@ struct JSONLineBuilder: ~Copyable {
         }
         var magnitude = UInt64(truncatingIfNeeded: value.magnitude)
         if value < 0 { base[count] = 0x2D; count += 1 }
-        var digits = 0
-        var m = magnitude
-        while m > 0 { digits += 1; m /= 10 }
+        // The digits are counted against powers of ten (comparisons, not divisions).
+        var digits = 1
+        var bound: UInt64 = 10
+        while digits < 20 && magnitude >= bound { digits += 1; bound &*= 10 }
         var at = count + digits
         while magnitude > 0 {
             at -= 1
@@ -165,6 +166,8 @@ struct JSONLineBuilder: ~Copyable {
     /// control characters as \u00xx; `/` and everything else (UTF-8) as is. Clean text (nearly all of
     /// it) is checked 8 bytes per step and copied in one run.
     mutating func string(_ value: String) {
+        // Native and small strings lend their bytes in place; only a bridged one is copied.
+        if value.utf8.withContiguousStorageIfAvailable({ string($0) }) != nil { return }
         var value = value
         value.withUTF8 { utf8 in string(utf8) }
     }
@@ -218,9 +221,11 @@ struct JSONLineBuilder: ~Copyable {
 
     mutating func stringArray(_ values: [String]) {
         openArray()
-        for (i, v) in values.enumerated() {
-            separator(i)
-            string(v)
+        values.withUnsafeBufferPointer { values in
+            for i in values.indices {
+                separator(i)
+                string(values[i])
+            }
         }
         closeArray()
     }
