@@ -118,13 +118,16 @@ public struct ProcConnector: Sendable {
     /// Receives every datagram already queued, up to `buffers.datagramSlots`, in one system call
     /// (`recvmmsg`), without waiting, and decodes them all.
     ///
-    /// - Returns: `.batch` with the events of every datagram taken (`datagrams` says how many; fewer
-    ///   than the slots means the queue was empty), and the first fault if one was malformed (it lost
-    ///   only its own rest); `.overflow` on ENOBUFS; `.timeout` when nothing was queued.
+    /// The events are appended to `events`, which the receiving thread keeps between calls (no
+    /// array allocated per receive).
+    ///
+    /// - Returns: `.batch` (its `events` empty: they went to `events`) saying how many datagrams were
+    ///   taken (fewer than the slots means the queue was empty), and the first fault if one was
+    ///   malformed (it lost only its own rest); `.overflow` on ENOBUFS; `.timeout` when nothing was queued.
     /// - Throws: `SystemError` for anything else (the socket is unusable).
     ///
     /// The corresponding C function is `rw_procconn_recv_batch`.
-    public func receiveQueued(into buffers: ProcReceiveBuffers) throws(SystemError) -> ProcConnectorReceipt {
+    public func receiveQueued(into buffers: ProcReceiveBuffers, appendingTo events: inout [RawProcEvent]) throws(SystemError) -> ProcConnectorReceipt {
         while true {
             var fault = rw_procconn_fault()
             var datagrams: Int32 = 0
@@ -132,9 +135,9 @@ public struct ProcConnector: Sendable {
                                             Int32(ProcReceiveBuffers.datagramSlots), buffers.events.baseAddress,
                                             Int32(buffers.events.count), &datagrams, &fault)
             if rc >= 0 {
-                let events = buffers.events.prefix(Int(rc)).map(RawProcEvent.init)
+                for raw in buffers.events.prefix(Int(rc)) { events.append(RawProcEvent(raw)) }
                 let problem = fault.reason == UInt32(RW_PROCCONN_OK) ? nil : ProcMessageFault(fault)
-                return .batch(ProcMessageBatch(events: events, fault: problem, datagrams: Int(datagrams)))
+                return .batch(ProcMessageBatch(events: [], fault: problem, datagrams: Int(datagrams)))
             }
             switch Errno(rawValue: -rc) {
             case .interrupted: continue

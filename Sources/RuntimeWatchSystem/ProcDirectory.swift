@@ -41,7 +41,9 @@ public struct ProcDirectory: Sendable {
     ///
     /// The corresponding C function is `rw_proc_open`.
     public static func open(_ path: String) throws(SystemError) -> ProcDirectory {
-        let fd = try shimCall("rw_proc_open") { rw_proc_open(path) }
+        // withCString: a short path ("/proc/1234") lends its bytes on the stack; passing the String
+        // itself to C copied it into a new array per call (a malloc per exec read).
+        let fd = try shimCall("rw_proc_open") { path.withCString { rw_proc_open($0) } }
         return ProcDirectory(descriptor: FileDescriptor(rawValue: fd), path: path)
     }
 
@@ -58,7 +60,7 @@ public struct ProcDirectory: Sendable {
         var kept: Int32?
         if let openFiles, ProcOpenFiles.keeps(name) { kept = try openFiles.descriptor(name, under: fd) }
         let bytes = [UInt8](unsafeUninitializedCapacity: limit + 1) { buffer, count in
-            rc = kept.map { rw_proc_pread_start($0, buffer.baseAddress, buffer.count) } ?? rw_proc_read(fd, name, buffer.baseAddress, buffer.count)
+            rc = kept.map { rw_proc_pread_start($0, buffer.baseAddress, buffer.count) } ?? name.withCString { rw_proc_read(fd, $0, buffer.baseAddress, buffer.count) }
             count = min(max(rc, 0), limit)
         }
         if rc < 0 {
@@ -78,7 +80,7 @@ public struct ProcDirectory: Sendable {
         let fd = descriptor.rawValue
         var rc = 0
         let bytes = [UInt8](unsafeUninitializedCapacity: max(1, count)) { buffer, initialized in
-            rc = rw_proc_pread(fd, name, offset, buffer.baseAddress, count)
+            rc = name.withCString { rw_proc_pread(fd, $0, offset, buffer.baseAddress, count) }
             initialized = min(max(rc, 0), count)
         }
         if rc < 0 {
@@ -120,7 +122,7 @@ public struct ProcDirectory: Sendable {
         // A temporary buffer, not a zero-filled Array: capture reads 5 links per exec.
         let result = withUnsafeTemporaryAllocation(of: CChar.self, capacity: max(1, limit)) { buf in
             Result { () throws(SystemError) -> String in
-                let n = try shimCall("rw_proc_readlink") { rw_proc_readlink(fd, name, buf.baseAddress!, buf.count) }
+                let n = try shimCall("rw_proc_readlink") { name.withCString { rw_proc_readlink(fd, $0, buf.baseAddress!, buf.count) } }
                 return String(decoding: UnsafeRawBufferPointer(start: buf.baseAddress, count: Int(n)), as: UTF8.self)
             }
         }
@@ -134,7 +136,7 @@ public struct ProcDirectory: Sendable {
     /// The corresponding C function is `rw_proc_fifo_inode` (`fstatat(2)`).
     public func fifoInode(_ name: String) -> UInt64? {
         var inode: UInt64 = 0
-        return rw_proc_fifo_inode(descriptor.rawValue, name, &inode) == 1 ? inode : nil
+        return name.withCString { rw_proc_fifo_inode(descriptor.rawValue, $0, &inode) } == 1 ? inode : nil
     }
 
     /// This process's executable as a file: inode, status-change time and mode; nil when the process

@@ -24,7 +24,7 @@ public final class ProcOpenFiles: Sendable {
     /// - Throws: `SystemError` from the open (`isProcessGone` when the process is gone).
     func descriptor(_ name: String, under directory: Int32) throws(SystemError) -> Int32 {
         if let fd = descriptors.withLock({ $0[name] }) { return fd }
-        let fd = try shimCall("rw_proc_openat") { rw_proc_openat(directory, name) }
+        let fd = try shimCall("rw_proc_openat") { name.withCString { rw_proc_openat(directory, $0) } }
         // Another thread may have opened it meanwhile: keep one, close the other.
         let kept = descriptors.withLock { open -> Int32 in
             if let existing = open[name] { return existing }

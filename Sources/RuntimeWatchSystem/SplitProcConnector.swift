@@ -63,9 +63,15 @@ public struct SplitProcConnector: Sendable {
     /// a CPU (exact: one counter), else by timestamp (a process's fork, exec and exit are stamped in
     /// that order). Each input is already in its socket's order.
     public static func mergeInKernelOrder(_ a: [RawProcEvent], _ b: [RawProcEvent]) -> [RawProcEvent] {
-        if a.isEmpty { return b }
-        if b.isEmpty { return a }
         var out: [RawProcEvent] = []
+        mergeInKernelOrder(a, b, into: &out)
+        return out
+    }
+
+    /// `mergeInKernelOrder` into `out` (emptied first; its storage is kept, so a receive loop that
+    /// keeps `out` allocates nothing per wake-up).
+    public static func mergeInKernelOrder(_ a: [RawProcEvent], _ b: [RawProcEvent], into out: inout [RawProcEvent]) {
+        out.removeAll(keepingCapacity: true)
         out.reserveCapacity(a.count + b.count)
         var i = 0, j = 0
         while i < a.count && j < b.count {
@@ -73,7 +79,6 @@ public struct SplitProcConnector: Sendable {
         }
         out.append(contentsOf: a[i...])
         out.append(contentsOf: b[j...])
-        return out
     }
 
     static func comesBefore(_ x: RawProcEvent, _ y: RawProcEvent) -> Bool {

@@ -223,6 +223,66 @@ final class ProcParserTests: XCTestCase {
         XCTAssertEqual(CgroupSelection.choose("x:y:/bad-id\n0::/a:b:c\n"), "/a:b:c", "paths may contain ':'")
     }
 
+    /// The byte walk against the split-and-parse it replaced, over random files built from the
+    /// pieces that matter: ids with signs, letters and overflow, empty and colon-filled
+    /// controllers, root, relative and colon-holding paths, blank lines, a missing final newline.
+    func testCgroupSelectionMatchesTheSplittingReference() {
+        func reference(_ bytes: [UInt8]) -> String? {
+            var unified: ArraySlice<UInt8>?
+            var longestV1: ArraySlice<UInt8>?
+            for line in bytes.split(separator: UInt8(ascii: "\n")) {
+                guard let firstColon = line.firstIndex(of: UInt8(ascii: ":")),
+                      let secondColon = line[(firstColon + 1)...].firstIndex(of: UInt8(ascii: ":")) else { continue }
+                let id = line[line.startIndex..<firstColon]
+                let controllers = line[(firstColon + 1)..<secondColon]
+                let path = line[(secondColon + 1)...]
+                guard path.first == UInt8(ascii: "/"), Int(String(decoding: id, as: UTF8.self)) != nil else { continue }
+                if id.elementsEqual("0".utf8) && controllers.isEmpty {
+                    unified = path
+                } else if path.count > (longestV1?.count ?? 0) {
+                    longestV1 = path
+                }
+            }
+            func text(_ b: ArraySlice<UInt8>) -> String { String(decoding: b, as: UTF8.self) }
+            if let unified, !unified.elementsEqual("/".utf8) { return text(unified) }
+            if let longestV1, !longestV1.elementsEqual("/".utf8) { return text(longestV1) }
+            return (unified ?? longestV1).map(text)
+        }
+        let ids = ["0", "1", "12", "+3", "-4", "00", "", "x", "1a", "+", "-", "9223372036854775807", "9223372036854775808",
+                   "-9223372036854775808", "123456789012345678", "1234567890123456789"]
+        let controllers = ["", "cpu", "cpu,cpuacct", "name=systemd", ":", "a:b"]
+        let paths = ["/", "/a", "/kubepods.slice/cri-containerd-abc.scope", "relative", "", "/a:b:c", "//", "/\u{e9}"]
+        var rng = SystemRandomNumberGenerator()
+        for round in 0..<3000 {
+            var text = ""
+            for _ in 0..<Int.random(in: 0...5, using: &rng) {
+                switch Int.random(in: 0..<10, using: &rng) {
+                case 0: text += "\n"
+                case 1: text += "garbage\n"
+                default: text += "\(ids.randomElement(using: &rng)!):\(controllers.randomElement(using: &rng)!):\(paths.randomElement(using: &rng)!)\n"
+                }
+            }
+            if Bool.random(using: &rng), text.hasSuffix("\n") { text.removeLast() }
+            let bytes = Array(text.utf8)
+            XCTAssertEqual(CgroupSelection.choose(utf8: bytes), reference(bytes), "round \(round): \(text.debugDescription)")
+        }
+    }
+
+    /// The in-place cmdline walk against splitting on NUL, over every byte string of length 0-6 drawn
+    /// from NUL, ASCII and invalid UTF-8 bytes.
+    func testCmdlineParserMatchesTheSplittingReference() {
+        func reference(_ bytes: [UInt8]) -> [String]? {
+            guard !bytes.isEmpty else { return nil }
+            var parts = bytes.split(separator: 0, omittingEmptySubsequences: false)
+            if bytes.last == 0 { parts.removeLast() }
+            return parts.map { String(decoding: $0, as: UTF8.self) }
+        }
+        let alphabet: [UInt8] = [0, UInt8(ascii: "a"), 0xFF, 0xC3, 0xA9]
+        var inputs: [[UInt8]] = [[]]
+        for _ in 1...6 { inputs += inputs.filter { $0.count == inputs.last!.count }.flatMap { p in alphabet.map { p + [$0] } } }
+        for bytes in inputs { XCTAssertEqual(CmdlineParser.parse(bytes), reference(bytes), "\(bytes)") }
+    }
+
     // MARK: syscall
 
     func testSyscallLineOfAHeldOpenat() throws {

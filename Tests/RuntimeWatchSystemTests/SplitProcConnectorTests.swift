@@ -125,10 +125,9 @@ final class SplitProcConnectorTests: XCTestCase {
         var faults: [ProcMessageFault] = []
         var calls = 0, datagrams = 0
         while true {
-            guard case .batch(let batch) = try batched.receiveQueued(into: buffers) else { break }
+            guard case .batch(let batch) = try batched.receiveQueued(into: buffers, appendingTo: &fromBatches) else { break }
             calls += 1
             datagrams += batch.datagrams
-            fromBatches += batch.events
             if let f = batch.fault { faults.append(f) }
             if batch.datagrams < ProcReceiveBuffers.datagramSlots { break }
         }

@@ -15,28 +15,50 @@ public enum CgroupSelection {
         choose(utf8: Array(text.utf8))
     }
 
-    /// `choose` over the file's bytes as read (capture's per-exec path: no String of the whole
-    /// file, no Character walk).
+    /// `choose` over the file's bytes as read (capture's per-exec path): the lines are walked in
+    /// place, and only the chosen path becomes a String (one allocation, none per line).
     public static func choose(utf8 bytes: [UInt8]) -> String? {
-        var unified: ArraySlice<UInt8>?
-        var longestV1: ArraySlice<UInt8>?
-        for line in bytes.split(separator: UInt8(ascii: "\n")) {
-            guard let firstColon = line.firstIndex(of: UInt8(ascii: ":")),
-                  let secondColon = line[(firstColon + 1)...].firstIndex(of: UInt8(ascii: ":")) else { continue }
-            let id = line[line.startIndex..<firstColon]
-            let controllers = line[(firstColon + 1)..<secondColon]
-            let path = line[(secondColon + 1)...]
-            guard path.first == UInt8(ascii: "/"), Int(String(decoding: id, as: UTF8.self)) != nil else { continue }
-            if id.elementsEqual("0".utf8) && controllers.isEmpty {
+        bytes.withUnsafeBufferPointer { choose(lines: $0) }
+    }
+
+    private static func choose(lines bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        let (newline, colon, slash) = (UInt8(ascii: "\n"), UInt8(ascii: ":"), UInt8(ascii: "/"))
+        var unified: Range<Int>?
+        var longestV1: Range<Int>?
+        var lineStart = 0
+        while lineStart < bytes.count {
+            var lineEnd = lineStart
+            while lineEnd < bytes.count && bytes[lineEnd] != newline { lineEnd += 1 }
+            defer { lineStart = lineEnd + 1 }
+            var firstColon = lineStart
+            while firstColon < lineEnd && bytes[firstColon] != colon { firstColon += 1 }
+            var secondColon = firstColon + 1
+            while secondColon < lineEnd && bytes[secondColon] != colon { secondColon += 1 }
+            guard secondColon < lineEnd else { continue }   // fewer than two colons
+            let id = lineStart..<firstColon
+            let path = (secondColon + 1)..<lineEnd
+            guard !path.isEmpty, bytes[path.lowerBound] == slash, isHierarchyID(bytes, id) else { continue }
+            if id.count == 1 && bytes[id.lowerBound] == UInt8(ascii: "0") && secondColon == firstColon + 1 {
                 unified = path
             } else if path.count > (longestV1?.count ?? 0) {
                 longestV1 = path
             }
         }
-        func text(_ b: ArraySlice<UInt8>) -> String { String(decoding: b, as: UTF8.self) }
-        let root = "/".utf8
-        if let unified, !unified.elementsEqual(root) { return text(unified) }
-        if let longestV1, !longestV1.elementsEqual(root) { return text(longestV1) }
+        func text(_ r: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes[r]), as: UTF8.self) }
+        func isRoot(_ r: Range<Int>) -> Bool { r.count == 1 }   // a path that starts with "/" and is one byte long
+        if let unified, !isRoot(unified) { return text(unified) }
+        if let longestV1, !isRoot(longestV1) { return text(longestV1) }
         return (unified ?? longestV1).map(text)
+    }
+
+    /// Whether the hierarchy id is what `Int(String)` accepts: an optional sign and decimal digits
+    /// that fit in an Int. Short ids (all real ones) are checked in place.
+    private static func isHierarchyID(_ bytes: UnsafeBufferPointer<UInt8>, _ id: Range<Int>) -> Bool {
+        guard id.count <= 18 else { return Int(String(decoding: UnsafeBufferPointer(rebasing: bytes[id]), as: UTF8.self)) != nil }
+        var digits = id
+        if let first = digits.first, bytes[first] == UInt8(ascii: "+") || bytes[first] == UInt8(ascii: "-") {
+            digits = digits.dropFirst()
+        }
+        return !digits.isEmpty && digits.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[$0]) }
     }
 }

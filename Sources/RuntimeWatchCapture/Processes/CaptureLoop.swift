@@ -35,6 +35,12 @@ final class CaptureLoop: @unchecked Sendable {
     private let handOffWindow: UInt64
     private var loss: LossAccounting
     private let buffers = ProcReceiveBuffers()
+    /// One wake-up's events from each socket, merged, and the exec reads begun ahead: kept between
+    /// wake-ups (emptied, storage kept), so receiving allocates nothing per event.
+    private var execs: [RawProcEvent] = []
+    private var others: [RawProcEvent] = []
+    private var merged: [RawProcEvent] = []
+    private var started: [ProcReadInProgress?] = []
 
     init(connector: SplitProcConnector, configuration: ProcessCapture.Configuration, clock: WallClock,
          outlet: CaptureOutlet, finishesQueue: Bool,
@@ -75,14 +81,17 @@ final class CaptureLoop: @unchecked Sendable {
                     continue
                 }
             }
-            var execs: [RawProcEvent] = []
-            var others: [RawProcEvent] = []
+            execs.removeAll(keepingCapacity: true)
+            others.removeAll(keepingCapacity: true)
             // Others first: a process's fork is queued before it can exec, so it is taken with it.
             let fromOthers = drain(connector.others, into: &others)
             let fromExecs = drain(connector.execs, into: &execs)
             moreQueued = fromOthers.full || fromExecs.full
             let received = fromOthers.datagrams + fromExecs.datagrams
-            if received > 0 { process(SplitProcConnector.mergeInKernelOrder(others, execs)) }
+            if received > 0 {
+                SplitProcConnector.mergeInKernelOrder(others, execs, into: &merged)
+                process(merged)
+            }
             // Taken after processing: the events it emitted are not older than this.
             let after = WallClock.monotonicNanoseconds()
             if received > 0 { lastActivity = after }
@@ -110,7 +119,7 @@ final class CaptureLoop: @unchecked Sendable {
         while datagrams < Self.drainLimit {
             let receipt: ProcConnectorReceipt
             do {
-                receipt = try socket.receiveQueued(into: buffers)
+                receipt = try socket.receiveQueued(into: buffers, appendingTo: &events)
             } catch {
                 receiveFailed(error)
                 return (datagrams, false)
@@ -122,7 +131,7 @@ final class CaptureLoop: @unchecked Sendable {
                 overflowed()
                 datagrams += 1
             case .batch(let batch):
-                events += accept(batch)
+                accept(batch)
                 datagrams += batch.datagrams
                 // Fewer than a full receive: the socket's queue was empty.
                 if batch.datagrams < ProcReceiveBuffers.datagramSlots { return (datagrams, false) }
@@ -137,27 +146,27 @@ final class CaptureLoop: @unchecked Sendable {
         usleepBounded(50_000)
     }
 
-    private func accept(_ batch: ProcMessageBatch) -> [RawProcEvent] {
+    /// Counts a batch's fault (its events are already in the caller's array).
+    private func accept(_ batch: ProcMessageBatch) {
         if let fault = batch.fault, fault.reason == .netlinkOverrun {
             overflowed()
         } else if let fault = batch.fault {
             counters.update { $0.malformedDatagrams += 1 }
             logger?.warning("malformed proc connector datagram", metadata: ["fault": "\(fault)"])
         }
-        return batch.events
     }
 
     /// Handles a burst in order, but reads the first, most important /proc fields of EVERY exec in
     /// it before finishing any one read: with a backlog, the last exec of the burst no longer
     /// waits for all the full reads before it, only for their cmdline/exe/cgroup.
     private func process(_ events: [RawProcEvent]) {
-        var started: [Int: ProcReadInProgress] = [:]
+        started.removeAll(keepingCapacity: true)
         if events.count > 1 {
-            for (i, e) in events.enumerated() where e.kind == .exec {
-                started[i] = reader.begin(pid: e.tgid)
-            }
+            for e in events { started.append(e.kind == .exec ? reader.begin(pid: e.tgid) : nil) }
         }
-        for (i, e) in events.enumerated() { handle(e, started: started[i]) }
+        for i in events.indices { handle(events[i], started: started.isEmpty ? nil : started[i]) }
+        // The reads begun hold open directories until finished; none is left once handled.
+        started.removeAll(keepingCapacity: true)
     }
 
     private func handle(_ raw: RawProcEvent, started: ProcReadInProgress? = nil) {
