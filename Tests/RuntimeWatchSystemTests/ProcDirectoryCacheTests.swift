@@ -61,6 +61,55 @@ final class ProcDirectoryCacheTests: XCTestCase {
         XCTAssertEqual(reader.read(pid: 100, directories: cache).info?.argv, ["python3", "-c"])
     }
 
+    /// A process read again within the reuse window (a connector connecting again and again) is
+    /// read for its descriptors only while its cmdline and exe stay the same; a new cmdline (an exec)
+    /// reads it all again, and without a window every read is full.
+    func testReadsWithinTheReuseWindowTakeOnlyDescriptorsUntilAnExec() throws {
+        try makeProcess(100, name: "python3", start: 555)
+        let cache = ProcDirectoryCache(root: root.path, capacity: 4, keepsFilesOpen: false)
+        let reader = ProcReader(root: root.path)
+        let dir = root.appendingPathComponent("100")
+        func read(_ window: Duration? = .seconds(600)) -> RuntimeWatchCore.ProcessInfo? {
+            reader.read(pid: 100, directories: cache, reuseWindow: window).info
+        }
+        func relink(_ name: String, to target: String) throws {
+            try FileManager.default.removeItem(at: dir.appendingPathComponent(name))
+            try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent(name).path, withDestinationPath: target)
+        }
+        let first = try XCTUnwrap(read())
+        XCTAssertEqual(first.credentials?.uid, 0)
+        XCTAssertEqual(first.fds?.map(\.kind), [.devnull])
+        // What only a full read would see changes; so do the descriptors.
+        try Data("Name:\tpython3\nPPid:\t7\nUid:\t1000\t1000\t1000\t1000\nGid:\t0\t0\t0\t0\n".utf8).write(to: dir.appendingPathComponent("status"))
+        try Data("0::/moved\n".utf8).write(to: dir.appendingPathComponent("cgroup"))
+        try relink("fd/0", to: "pipe:[777]")
+        let reused = try XCTUnwrap(read())
+        XCTAssertEqual(reused.credentials?.uid, 0, "status is taken from the earlier read")
+        XCTAssertEqual(reused.cgroup, "/")
+        XCTAssertEqual(reused.fds?.map(\.kind), [.pipe], "descriptors are read every time")
+        XCTAssertEqual(reused.fds?.first?.inode, 777)
+        XCTAssertEqual(reused.argv, ["python3"])
+        // Without a window: a full read, which sees everything.
+        let full = try XCTUnwrap(read(nil))
+        XCTAssertEqual(full.credentials?.uid, 1000)
+        XCTAssertEqual(full.cgroup, "/moved")
+        XCTAssertEqual(full.ppid, ProcessID(7))
+        // An exec (here: new argv) reads fully, and that read is the one reused next.
+        try Data("python3\0-c\0".utf8).write(to: dir.appendingPathComponent("cmdline"))
+        try Data("Name:\tpython3\nPPid:\t7\nUid:\t2000\t2000\t2000\t2000\nGid:\t0\t0\t0\t0\n".utf8).write(to: dir.appendingPathComponent("status"))
+        let afterExec = try XCTUnwrap(read())
+        XCTAssertEqual(afterExec.argv, ["python3", "-c"])
+        XCTAssertEqual(afterExec.credentials?.uid, 2000)
+        // So does a new exe with the same argv.
+        try relink("exe", to: "/usr/bin/python3.11")
+        try Data("Name:\tpython3\nPPid:\t7\nUid:\t3000\t3000\t3000\t3000\nGid:\t0\t0\t0\t0\n".utf8).write(to: dir.appendingPathComponent("status"))
+        let newExe = try XCTUnwrap(read())
+        XCTAssertEqual(newExe.exe, "/usr/bin/python3.11")
+        XCTAssertEqual(newExe.credentials?.uid, 3000)
+        try Data("Name:\tpython3\nPPid:\t7\nUid:\t4000\t4000\t4000\t4000\nGid:\t0\t0\t0\t0\n".utf8).write(to: dir.appendingPathComponent("status"))
+        XCTAssertEqual(read()?.credentials?.uid, 3000, "the read after the exec is the one reused")
+    }
+
     func testBoundedLeastRecentlyUsedGoesFirst() throws {
         for pid: Int32 in [1, 2, 3] { try makeProcess(pid, name: "sh", start: 10) }
         let cache = ProcDirectoryCache(root: root.path, capacity: 2, keepsFilesOpen: false)

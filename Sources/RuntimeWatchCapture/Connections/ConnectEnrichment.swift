@@ -19,6 +19,11 @@ public struct ConnectEnrichment: Sendable {
     /// and counted as a loss (source `connect`, cause `reread_limit`): bounded work under a connect
     /// storm. Connects of a process already waiting join its re-reads and are never skipped.
     public var maxPendingRereads = 64
+    /// A process that connects again within this time of its last complete read, running the same
+    /// exe and argv, is read for its descriptors only; the rest comes from that read
+    /// (`ProcReader.read(…reuseWindow:)`). A connect storm from one process was a full /proc read per
+    /// connect. nil: every connect reads fully.
+    public var identityReuseWindow: Duration? = .seconds(1)
     public var reader = ProcReader()
     /// Open /proc/<pid> directories of connecting processes (shared with the other capture sources
     /// in `runtime-watch run`, which forget a pid when it exits).
@@ -34,7 +39,7 @@ public struct ConnectEnrichment: Sendable {
     public func deliver(_ record: EventRecord, to outlet: CaptureOutlet) -> Bool {
         guard case .connect(var connect) = record.event else { return outlet.emit(record) }
         var record = record
-        let read = reader.read(pid: connect.pid.rawValue, directories: directories)
+        let read = reader.read(pid: connect.pid.rawValue, directories: directories, reuseWindow: identityReuseWindow)
         if connect.process == nil, let info = read.info {
             connect.process = info
             record.event = .connect(connect)
@@ -50,11 +55,11 @@ public struct ConnectEnrichment: Sendable {
         if connectorIsShell, let fds = info.fds {
             outlet.emit(EventRecord(timestamp: WallClock.nowNanoseconds(), event: .descriptors(DescriptorsEvent(pid: pid, fds: fds))))
         }
-        let (reader, directories) = (reader, directories)
+        let (reader, directories, window) = (reader, directories, identityReuseWindow)
         let scheduled = rereads.schedule(pid: pid, startTicks: info.startTicks, connectorIsShell: connectorIsShell,
                                          seen: connectorIsShell ? info.fds ?? [] : nil,
                                          delays: rereadDelays, limit: maxPendingRereads) { pid, series in
-            Self.look(at: pid, series: series, reader: reader, directories: directories, outlet: outlet)
+            Self.look(at: pid, series: series, reader: reader, directories: directories, reuseWindow: window, outlet: outlet)
         }
         if !scheduled {
             outlet.lose(1, cause: "reread_limit", reason: "descriptor re-read of a connecting shell skipped: \(maxPendingRereads) processes already pending",
@@ -68,13 +73,14 @@ public struct ConnectEnrichment: Sendable {
     /// Reports each one's fds when they changed since the last report.
     /// - Returns: the fds reported, per process.
     private static func look(at pid: ProcessID, series: ConnectRereads.Series, reader: ProcReader,
-                             directories: ProcDirectoryCache, outlet: CaptureOutlet) -> [ProcessID: [DescriptorInfo]] {
+                             directories: ProcDirectoryCache, reuseWindow: Duration?, outlet: CaptureOutlet) -> [ProcessID: [DescriptorInfo]] {
         var targets = reader.processGroupMembers(of: pid.rawValue).map { ProcessID($0) }
         if series.connectorIsShell { targets.insert(pid, at: 0) }
         var reported: [ProcessID: [DescriptorInfo]] = [:]
         for target in targets {
             // The connector is read only as the process that connected, never one that took its pid since.
-            let read = reader.read(pid: target.rawValue, startTicks: target == pid ? series.startTicks : nil, directories: directories)
+            let read = reader.read(pid: target.rawValue, startTicks: target == pid ? series.startTicks : nil, directories: directories,
+                                   reuseWindow: reuseWindow)
             guard let now = read.info, let fds = now.fds,
                   target == pid || ProgramClassifier.isShellOrInterpreter(now) else { continue }
             if fds != series.last[target] {

@@ -15,6 +15,7 @@
 //
 // Not used for exec reads: every exec is a process read once, so caching would only churn.
 
+import RuntimeWatchCore
 import RuntimeWatchSystem
 import Synchronization
 
@@ -53,6 +54,17 @@ public final class ProcDirectoryCache: Sendable {
         /// True when it came from the cache (it may belong to a process reaped since).
         let wasCached: Bool
         fileprivate let slot: Slot
+
+        /// The last complete read through this directory, when made at or after `since`
+        /// (monotonic nanoseconds). Tied to the directory, so to the one process it was opened for.
+        func recentRead(since: UInt64) -> ProcessInfo? {
+            slot.lastRead.withLock { last in last.flatMap { $0.at >= since ? $0.info : nil } }
+        }
+
+        /// Keeps `info`, a complete read made at `at`, for `recentRead`.
+        func remember(_ info: ProcessInfo, at: UInt64) {
+            slot.lastRead.withLock { $0 = (info, at) }
+        }
     }
 
     public init(root: String = "/proc", capacity: Int = 32, keepsFilesOpen: Bool = true) {
@@ -169,7 +181,7 @@ public final class ProcDirectoryCache: Sendable {
 }
 
 /// One open directory. Its mutable fields are only touched under the cache's lock, except
-/// `startTicks(reading:)`, which has its own.
+/// `startTicks(reading:)` and `lastRead`, which have their own.
 private final class Slot: @unchecked Sendable {
     let directory: ProcDirectory
     var lastUse: UInt64 = 0
@@ -178,6 +190,8 @@ private final class Slot: @unchecked Sendable {
     /// Out of the cache: closed when the last user gives it back.
     var retired = false
     private let start: Mutex<UInt64?>
+    /// The last complete read of the process and when (monotonic ns): `ProcReader+Cache`'s reuse.
+    let lastRead = Mutex<(info: ProcessInfo, at: UInt64)?>(nil)
 
     init(directory: ProcDirectory, startTicks: UInt64?) {
         self.directory = directory

@@ -12,10 +12,20 @@ extension ProcReader {
     /// `read(pid:)` through `directories` (whose root is used).
     /// - Parameter startTicks: read only the process that started then (stat field 22); any other
     ///   process now holding the pid reads as vanished.
+    /// - Parameter reuseWindow: for a process read again and again (a connector): when the last
+    ///   complete read through the same directory is at most this old and cmdline and exe read the
+    ///   same now, only descriptors 0-2 are read again, and stat, status, cgroup and cwd come from that
+    ///   read. An exec changes exe or argv, so it reads fully; what a process changes without exec
+    ///   (uid, comm, parent) reaches the state through its own proc connector events, and the engine
+    ///   takes no more than unknown fields from a known process's connect (`SystemState.learn`).
+    ///   nil: every read is full.
     public func read(pid: Int32, startTicks: UInt64? = nil, netTables: NetTableCache? = nil,
-                     directories: ProcDirectoryCache) -> ProcReadResult {
+                     directories: ProcDirectoryCache, reuseWindow: Duration? = nil) -> ProcReadResult {
         Self.through(directories, pid: pid, startTicks: startTicks,
-                     read: { finish(begin(pid: pid, in: $0, closing: false), netTables: netTables) },
+                     read: { lease in
+                         guard let reuseWindow else { return finish(begin(pid: pid, in: lease.directory, closing: false), netTables: netTables) }
+                         return read(lease, reusingWithin: reuseWindow.wholeNanoseconds, netTables: netTables)
+                     },
                      readNothing: { $0.outcome == .vanished },
                      unopened: { issue in
                          ProcReadResult(info: nil, outcome: .vanished, issues: issue.map { [ProcReadIssue(pid: pid, file: "", reason: $0)] } ?? [])
@@ -26,7 +36,7 @@ extension ProcReader {
     public func readTask(_ taskID: Int32, extras: TaskExtras = [], extrasDeadline: ContinuousClock.Instant? = nil,
                          directories: ProcDirectoryCache) -> TaskRead {
         Self.through(directories, pid: taskID, startTicks: nil,
-                     read: { readTask(taskID, in: $0, extras: extras, extrasDeadline: extrasDeadline) },
+                     read: { readTask(taskID, in: $0.directory, extras: extras, extrasDeadline: extrasDeadline) },
                      readNothing: { !$0.session.readSomething },
                      unopened: { issue in
                          var read = TaskRead(taskID: taskID, session: ReadSession(pid: taskID, limits: limits))
@@ -39,7 +49,7 @@ extension ProcReader {
     /// reaped), drops it and tries once more with /proc/<pid> opened afresh.
     /// - Parameter unopened: the result when no directory could be had (an issue when not simply gone).
     private static func through<R>(_ directories: ProcDirectoryCache, pid: Int32, startTicks: UInt64?,
-                                   read: (ProcDirectory) -> R, readNothing: (R) -> Bool,
+                                   read: (ProcDirectoryCache.Lease) -> R, readNothing: (R) -> Bool,
                                    unopened: (String?) -> R) -> R {
         var result: R?
         for _ in 0..<2 {
@@ -49,7 +59,7 @@ extension ProcReader {
             case .failed(let error):
                 return result ?? unopened("\(error)")
             case .directory(let lease):
-                let outcome = read(lease.directory)
+                let outcome = read(lease)
                 let stale = readNothing(outcome)
                 directories.checkIn(lease, stale: stale)
                 guard stale && lease.wasCached else { return outcome }
@@ -57,5 +67,25 @@ extension ProcReader {
             }
         }
         return result!
+    }
+
+    /// A read that takes what did not change from the last complete read through `lease` when it is
+    /// at most `window` ns old (see `read(pid:…reuseWindow:)`); otherwise, or when cmdline or exe
+    /// differ or the process went away part-way, the full read, remembered for the next.
+    private func read(_ lease: ProcDirectoryCache.Lease, reusingWithin window: UInt64, netTables: NetTableCache?) -> ProcReadResult {
+        let now = WallClock.monotonicNanoseconds()
+        if let earlier = lease.recentRead(since: now &- min(window, now)) {
+            var session = ReadSession(pid: lease.pid, limits: limits)
+            var again = ProcessInfo(pid: earlier.pid)
+            session.first(lease.directory, into: &again, withCgroup: false)
+            if !session.gone, again.argv == earlier.argv, again.exe == earlier.exe {
+                var info = earlier
+                info.fds = session.descriptors(lease.directory, netTables: netTables)
+                if !session.gone { return ProcReadResult(info: info, outcome: .complete, issues: session.issues) }
+            }
+        }
+        let result = finish(begin(pid: lease.pid, in: lease.directory, closing: false), netTables: netTables)
+        if result.outcome == .complete, let info = result.info { lease.remember(info, at: now) }
+        return result
     }
 }

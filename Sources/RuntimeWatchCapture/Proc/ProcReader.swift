@@ -165,15 +165,16 @@ struct ReadSession: Sendable {
         }
     }
 
-    /// What matters most, while the process most likely still exists.
-    mutating func first(_ dir: ProcDirectory, into info: inout ProcessInfo) {
+    /// What matters most, while the process most likely still exists. `withCgroup` false: cmdline
+    /// and exe only (a re-read that checks whether the process exec'd since an earlier read).
+    mutating func first(_ dir: ProcDirectory, into info: inout ProcessInfo, withCgroup: Bool = true) {
         if let bytes = text(dir, "cmdline", limit: limits.cmdline) {
             apply(cmdline: bytes, to: &info)
             if lastReadTruncated { info.truncated = ["argv"] }
         }
         // exe is absent for kernel threads, so ENOENT alone does not prove the process is gone.
         info.exe = link(dir, "exe", markGone: false)
-        if let bytes = text(dir, "cgroup", limit: limits.cgroup) { apply(cgroup: bytes, to: &info) }
+        if withCgroup, let bytes = text(dir, "cgroup", limit: limits.cgroup) { apply(cgroup: bytes, to: &info) }
         rereadArgvIfOlderThanExe(dir, into: &info)
     }
 
