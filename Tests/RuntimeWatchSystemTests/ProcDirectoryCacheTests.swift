@@ -110,6 +110,41 @@ final class ProcDirectoryCacheTests: XCTestCase {
         XCTAssertEqual(read()?.credentials?.uid, 3000, "the read after the exec is the one reused")
     }
 
+    /// The same for task reads (a token opener): status and cgroup come from the last complete task
+    /// read while cmdline and exe stay the same; the extras are read every time; an exec reads all
+    /// again; and a process read (`read(pid:)`) is never taken for a task read.
+    func testTaskReadsWithinTheReuseWindowReadExtrasEveryTimeAndEverythingAfterAnExec() throws {
+        try makeProcess(100, name: "cat", start: 555)
+        let cache = ProcDirectoryCache(root: root.path, capacity: 4, keepsFilesOpen: false)
+        let reader = ProcReader(root: root.path)
+        let dir = root.appendingPathComponent("100")
+        func status(uid: Int) throws {
+            try Data("Name:\tcat\nTgid:\t100\nPPid:\t7\nUid:\t\(uid)\t\(uid)\t\(uid)\t\(uid)\nGid:\t0\t0\t0\t0\n".utf8)
+                .write(to: dir.appendingPathComponent("status"))
+        }
+        func read() -> TaskRead { reader.readTask(100, extras: .root, directories: cache, reuseWindow: .seconds(600)) }
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("root").path, withDestinationPath: "/")
+        try status(uid: 1000)
+        _ = reader.read(pid: 100, directories: cache, reuseWindow: .seconds(600))   // a process read: not for tasks
+        try status(uid: 1001)
+        XCTAssertEqual(read().process().info?.credentials?.uid, 1001, "the first task read is full")
+        try status(uid: 1002)
+        try Data("0::/moved\n".utf8).write(to: dir.appendingPathComponent("cgroup"))
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("root"))
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("root").path, withDestinationPath: "/jail")
+        let again = read()
+        XCTAssertEqual(again.process().outcome, .complete)
+        XCTAssertEqual(again.process().info?.credentials?.uid, 1001, "status from the earlier read")
+        XCTAssertEqual(again.process().info?.cgroup, "/")
+        XCTAssertEqual(again.extras.root, "/jail", "extras are read every time")
+        try Data("cat\0token\0".utf8).write(to: dir.appendingPathComponent("cmdline"))
+        let afterExec = read().process().info
+        XCTAssertEqual(afterExec?.argv, ["cat", "token"])
+        XCTAssertEqual(afterExec?.credentials?.uid, 1002)
+        XCTAssertEqual(afterExec?.cgroup, "/moved")
+        XCTAssertEqual(reader.readTask(100, directories: cache).process().info?.credentials?.uid, 1002, "no window: full")
+    }
+
     func testBoundedLeastRecentlyUsedGoesFirst() throws {
         for pid: Int32 in [1, 2, 3] { try makeProcess(pid, name: "sh", start: 10) }
         let cache = ProcDirectoryCache(root: root.path, capacity: 2, keepsFilesOpen: false)

@@ -55,17 +55,21 @@ public final class ProcDirectoryCache: Sendable {
         let wasCached: Bool
         fileprivate let slot: Slot
 
-        /// The last complete read through this directory, when made at or after `since`
+        /// The last complete read of `kind` through this directory, when made at or after `since`
         /// (monotonic nanoseconds). Tied to the directory, so to the one process it was opened for.
-        func recentRead(since: UInt64) -> ProcessInfo? {
-            slot.lastRead.withLock { last in last.flatMap { $0.at >= since ? $0.info : nil } }
+        func recentRead(_ kind: ReadKind, since: UInt64) -> ProcessInfo? {
+            slot.recentRead(kind, since: since)
         }
 
-        /// Keeps `info`, a complete read made at `at`, for `recentRead`.
-        func remember(_ info: ProcessInfo, at: UInt64) {
-            slot.lastRead.withLock { $0 = (info, at) }
+        /// Keeps `info`, a complete read of `kind` made at `at`, for `recentRead`.
+        func remember(_ info: ProcessInfo, _ kind: ReadKind, at: UInt64) {
+            slot.remember(info, kind, at: at)
         }
     }
+
+    /// Which reader made a remembered read: each reuses only its own, as the two read different files
+    /// (`read(pid:)`: stat, cwd, descriptors; `readTask`: none of those).
+    enum ReadKind { case process, task }
 
     public init(root: String = "/proc", capacity: Int = 32, keepsFilesOpen: Bool = true) {
         precondition(capacity >= 0, "ProcDirectoryCache: capacity must not be negative")
@@ -181,7 +185,7 @@ public final class ProcDirectoryCache: Sendable {
 }
 
 /// One open directory. Its mutable fields are only touched under the cache's lock, except
-/// `startTicks(reading:)` and `lastRead`, which have their own.
+/// `startTicks(reading:)` and the remembered reads, which have their own locks.
 private final class Slot: @unchecked Sendable {
     let directory: ProcDirectory
     var lastUse: UInt64 = 0
@@ -190,8 +194,25 @@ private final class Slot: @unchecked Sendable {
     /// Out of the cache: closed when the last user gives it back.
     var retired = false
     private let start: Mutex<UInt64?>
-    /// The last complete read of the process and when (monotonic ns): `ProcReader+Cache`'s reuse.
-    let lastRead = Mutex<(info: ProcessInfo, at: UInt64)?>(nil)
+    /// The last complete read of the process by each reader and when (monotonic ns):
+    /// `ProcReader+Cache`'s reuse.
+    private let lastProcessRead = Mutex<(info: ProcessInfo, at: UInt64)?>(nil)
+    private let lastTaskRead = Mutex<(info: ProcessInfo, at: UInt64)?>(nil)
+
+    func recentRead(_ kind: ProcDirectoryCache.ReadKind, since: UInt64) -> ProcessInfo? {
+        func recent(_ last: (info: ProcessInfo, at: UInt64)?) -> ProcessInfo? { last.flatMap { $0.at >= since ? $0.info : nil } }
+        switch kind {
+        case .process: return lastProcessRead.withLock { recent($0) }
+        case .task: return lastTaskRead.withLock { recent($0) }
+        }
+    }
+
+    func remember(_ info: ProcessInfo, _ kind: ProcDirectoryCache.ReadKind, at: UInt64) {
+        switch kind {
+        case .process: lastProcessRead.withLock { $0 = (info, at) }
+        case .task: lastTaskRead.withLock { $0 = (info, at) }
+        }
+    }
 
     init(directory: ProcDirectory, startTicks: UInt64?) {
         self.directory = directory

@@ -33,10 +33,16 @@ extension ProcReader {
     }
 
     /// `readTask` through `directories` (whose root is used).
+    /// - Parameter reuseWindow: as for `read(pid:…)`: when the last complete task read through the
+    ///   same directory is at most this old and cmdline and exe read the same now, status and cgroup
+    ///   come from that read (the extras are always read). nil: every read is full.
     public func readTask(_ taskID: Int32, extras: TaskExtras = [], extrasDeadline: ContinuousClock.Instant? = nil,
-                         directories: ProcDirectoryCache) -> TaskRead {
+                         directories: ProcDirectoryCache, reuseWindow: Duration? = nil) -> TaskRead {
         Self.through(directories, pid: taskID, startTicks: nil,
-                     read: { readTask(taskID, in: $0.directory, extras: extras, extrasDeadline: extrasDeadline) },
+                     read: { lease in
+                         guard let reuseWindow else { return readTask(taskID, in: lease.directory, extras: extras, extrasDeadline: extrasDeadline) }
+                         return readTask(lease, reusingWithin: reuseWindow.wholeNanoseconds, extras: extras, extrasDeadline: extrasDeadline)
+                     },
                      readNothing: { !$0.session.readSomething },
                      unopened: { issue in
                          var read = TaskRead(taskID: taskID, session: ReadSession(pid: taskID, limits: limits))
@@ -74,7 +80,7 @@ extension ProcReader {
     /// differ or the process went away part-way, the full read, remembered for the next.
     private func read(_ lease: ProcDirectoryCache.Lease, reusingWithin window: UInt64, netTables: NetTableCache?) -> ProcReadResult {
         let now = WallClock.monotonicNanoseconds()
-        if let earlier = lease.recentRead(since: now &- min(window, now)) {
+        if let earlier = lease.recentRead(.process, since: now &- min(window, now)) {
             var session = ReadSession(pid: lease.pid, limits: limits)
             var again = ProcessInfo(pid: earlier.pid)
             session.first(lease.directory, into: &again, withCgroup: false)
@@ -85,7 +91,27 @@ extension ProcReader {
             }
         }
         let result = finish(begin(pid: lease.pid, in: lease.directory, closing: false), netTables: netTables)
-        if result.outcome == .complete, let info = result.info { lease.remember(info, at: now) }
+        if result.outcome == .complete, let info = result.info { lease.remember(info, .process, at: now) }
         return result
+    }
+
+    /// `readTask` that takes status and cgroup from the last complete task read through `lease` when
+    /// it is at most `window` ns old and cmdline and exe are unchanged; otherwise the full read,
+    /// parsed here (once per window, before the opener is answered) and remembered.
+    private func readTask(_ lease: ProcDirectoryCache.Lease, reusingWithin window: UInt64,
+                          extras: TaskExtras, extrasDeadline: ContinuousClock.Instant?) -> TaskRead {
+        let now = WallClock.monotonicNanoseconds()
+        if let earlier = lease.recentRead(.task, since: now &- min(window, now)) {
+            var read = TaskRead(taskID: lease.pid, session: ReadSession(pid: lease.pid, limits: limits))
+            read.opened = true
+            if read.readUnchanged(lease.directory, since: earlier) {
+                read.readExtras(lease.directory, extras, deadline: extrasDeadline)
+                return read
+            }
+        }
+        let read = readTask(lease.pid, in: lease.directory, extras: extras, extrasDeadline: extrasDeadline)
+        let parsed = read.process()
+        if parsed.outcome == .complete, let info = parsed.info { lease.remember(info, .task, at: now) }
+        return read
     }
 }

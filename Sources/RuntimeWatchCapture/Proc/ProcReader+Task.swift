@@ -81,6 +81,8 @@ public struct TaskRead: Sendable {
     var cgroup: [UInt8]?
     /// Whether the task was still there when the last essential was read.
     var essentialsComplete = false
+    /// An earlier read of the same task whose status and cgroup stand (`readUnchanged`).
+    var reused: ProcessInfo?
 
     init(taskID: Int32, session: ReadSession) {
         self.taskID = taskID
@@ -95,6 +97,18 @@ public struct TaskRead: Sendable {
         exe = session.link(dir, "exe", markGone: false)
         cgroup = session.text(dir, "cgroup", limit: limits.cgroup)
         essentialsComplete = !session.gone
+    }
+
+    /// Reads cmdline and exe only; when they are what `earlier` read (no exec since) and the task
+    /// is still there, `earlier` stands for the essentials.
+    /// - Returns: whether it does.
+    mutating func readUnchanged(_ dir: ProcDirectory, since earlier: ProcessInfo) -> Bool {
+        cmdline = session.text(dir, "cmdline", limit: session.limits.cmdline)
+        exe = session.link(dir, "exe", markGone: false)
+        guard !session.gone, let cmdline, CmdlineParser.parse(cmdline) == earlier.argv, exe == earlier.exe else { return false }
+        reused = earlier
+        essentialsComplete = true
+        return true
     }
 
     mutating func readExtras(_ dir: ProcDirectory, _ wanted: ProcReader.TaskExtras, deadline: ContinuousClock.Instant?) {
@@ -136,6 +150,7 @@ public struct TaskRead: Sendable {
         guard opened, session.readSomething else {
             return ProcReadResult(info: nil, outcome: .vanished, issues: session.issues)
         }
+        if let reused { return ProcReadResult(info: reused, outcome: .complete, issues: session.issues) }
         var info = ProcessInfo(pid: ProcessID(taskID))
         if let status { session.apply(status: status, to: &info) }
         if let cmdline { session.apply(cmdline: cmdline, to: &info) }

@@ -20,6 +20,9 @@ struct TokenEventLoop {
     let reader: ProcReader
     /// Openers' /proc directories, reused while the same process opens again.
     let directories: ProcDirectoryCache
+    /// An opener that opens again within this time of its last complete read, with the same exe and
+    /// argv, gets status and cgroup from that read (`ProcReader.readTask(…reuseWindow:)`).
+    let identityReuseWindow: Duration?
     /// Time the extras of one opener may take, and the extras of one read batch (nanoseconds).
     let captureBudget: UInt64
     let batchBudget: UInt64
@@ -88,7 +91,7 @@ struct TokenEventLoop {
         let overBatch = now >= batchEnd
         let read = reader.readTask(event.pid, extras: overBatch ? [] : extras,
                                    extrasDeadline: .now + .nanoseconds(overBatch ? 0 : min(captureBudget, batchEnd - now)),
-                                   directories: directories)
+                                   directories: directories, reuseWindow: identityReuseWindow)
         if held, pending.claim(fd.rawValue) {
             do {
                 try group.respond(to: fd, allow: true)

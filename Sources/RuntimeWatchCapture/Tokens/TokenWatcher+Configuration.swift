@@ -46,6 +46,12 @@ extension TokenWatcher {
         /// Open /proc/<pid> directories of openers, kept for the next open by the same process (a
         /// loop reading the token); nil: the watcher keeps a small one of its own.
         public var directories: ProcDirectoryCache?
+        /// An opener that opens again within this time of its last complete read, still running the
+        /// same exe with the same argv (no exec since), is read for cmdline, exe and the extras only;
+        /// status and cgroup come from that read (a loop reading the token was a whole read per open;
+        /// a change of uid or comm without exec reaches the state through proc connector events).
+        /// nil: every open reads fully.
+        public var identityReuseWindow: Duration? = .seconds(1)
 
         public init() {}
     }

@@ -195,6 +195,7 @@ public final class TokenWatcher: Sendable {
                 outlet: TokenEventOutlet(outlet: outlet),
                 reader: ProcReader(),
                 directories: configuration.directories ?? ProcDirectoryCache(capacity: 16),
+                identityReuseWindow: configuration.identityReuseWindow,
                 captureBudget: configuration.captureBudget.wholeNanoseconds,
                 batchBudget: configuration.batchBudget.wholeNanoseconds,
                 ownMountNamespace: ProcReader().readTask(getpid(), extras: .mountNamespace).extras.mountNamespace)
