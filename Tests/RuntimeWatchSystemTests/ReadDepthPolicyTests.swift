@@ -21,6 +21,19 @@ final class ReadDepthPolicyTests: XCTestCase {
         (0...2).map { DescriptorInfo(fd: $0, kind: kind, target: kind == .socket ? "socket:[7]" : kind == .pipe ? "pipe:[7]" : "/dev/pts/0", inode: 7) }
     }
 
+    /// The capture loop's one-entry memo answers as the parser does, whatever the order of cgroups
+    /// (the same one again, another, none, back).
+    func testContainerCgroupMemoAnswersAsTheParser() {
+        let memo = ContainerCgroups()
+        let sequence: [String?] = ["/user.slice", "/user.slice", Self.container, Self.container, nil, "/user.slice", Self.container,
+                                   "/", "/docker/" + String(repeating: "cd34", count: 16), "/system.slice/cron.service"]
+        for cgroup in sequence {
+            XCTAssertEqual(memo.contains(cgroup), cgroup.map { CgroupParser.parse($0) != nil } ?? false, "\(cgroup ?? "nil")")
+        }
+        XCTAssertTrue(memo.contains(Self.container))
+        XCTAssertFalse(memo.contains("/user.slice"))
+    }
+
     func testHostProgramsOfNoInterestAreReadBriefly() {
         for exe in ["/usr/bin/true", "/usr/bin/gcc", "/usr/bin/cat", "/usr/bin/make"] {
             XCTAssertEqual(ReadDepthPolicy.depth(first: info(exe), parentWantsFull: false), .brief, exe)

@@ -15,6 +15,8 @@ final class CaptureLoop: @unchecked Sendable {
     private let reader: ProcReader
     /// File capabilities of the executables seen, for brief reads (this thread's only).
     private let executables = ExecutableCredentials()
+    /// Which cgroups name a container, the last one remembered (this thread's only).
+    private let containers = ContainerCgroups()
     private let clock: WallClock
     private let outlet: CaptureOutlet
     /// True when the loop owns its queue (a ProcessCapture used on its own) and ends it.
@@ -179,11 +181,11 @@ final class CaptureLoop: @unchecked Sendable {
         switch ProcEventMapper.map(raw) {
         case .exec(let pid):
             let first = started ?? reader.begin(pid: pid.rawValue)
-            let depth = ReadDepthPolicy.depth(first: first.info, parentWantsFull: known[pid.rawValue])
+            let depth = ReadDepthPolicy.depth(first: first.info, parentWantsFull: known[pid.rawValue], containers: containers)
             let result = reader.finish(first, depth: depth, executables: executables)
             record(result)
             let info = result.info ?? ProcessInfo(pid: pid, source: "inherited")
-            remember(pid.rawValue, childrenWantFull: result.info.map(ReadDepthPolicy.childrenWantFull) ?? true)
+            remember(pid.rawValue, childrenWantFull: result.info.map { ReadDepthPolicy.childrenWantFull($0, containers: containers) } ?? true)
             configuration.afterRead?(info)
             emit(.exec(info), at: time)
             if let parent = ptyHolderDescriptors(of: info) { emit(.descriptors(parent), at: time) }
@@ -270,7 +272,7 @@ final class CaptureLoop: @unchecked Sendable {
         }
         for info in ProcSnapshot.orderParentsFirst(infos) {
             let time = WallClock.nowNanoseconds()
-            remember(info.pid.rawValue, childrenWantFull: ReadDepthPolicy.childrenWantFull(info))
+            remember(info.pid.rawValue, childrenWantFull: ReadDepthPolicy.childrenWantFull(info, containers: containers))
             configuration.afterRead?(info)
             emit(.snapshot(info), at: time)
         }

@@ -15,8 +15,9 @@ enum ReadDepthPolicy {
     /// The depth of an exec read whose first half is `first`. `parentWantsFull` is what the parent's
     /// read decided for its children (copied to the child at fork); nil when the ancestry is unknown
     /// (fork not seen, capacity reached), which reads fully.
-    static func depth(first: ProcessInfo, parentWantsFull: Bool?) -> ProcReader.Depth {
-        if parentWantsFull ?? true || isInContainer(first) { return .full }
+    /// - Parameter containers: the capture loop's memo of which cgroups name a container.
+    static func depth(first: ProcessInfo, parentWantsFull: Bool?, containers: ContainerCgroups = ContainerCgroups()) -> ProcReader.Depth {
+        if parentWantsFull ?? true || containers.contains(first.cgroup) { return .full }
         switch ProgramClassifier.kind(of: first) {
         case .shell, .interpreter, .networkTool: return .full
         case .copyOrEncodeTool, .other: return .brief
@@ -26,8 +27,8 @@ enum ReadDepthPolicy {
     /// Whether the children of the process read as `info` get full reads: everything in a
     /// container; the commands of a shell, interpreter or network tool whose stdio is a socket or a
     /// pipe (or unknown); the children of any process whose stdio is a socket.
-    static func childrenWantFull(_ info: ProcessInfo) -> Bool {
-        if isInContainer(info) { return true }
+    static func childrenWantFull(_ info: ProcessInfo, containers: ContainerCgroups = ContainerCgroups()) -> Bool {
+        if containers.contains(info.cgroup) { return true }
         guard info.source != "brief" else { return false }
         guard let fds = info.fds else { return true }
         if fds.contains(where: { $0.kind == .socket }) { return true }
@@ -37,9 +38,19 @@ enum ReadDepthPolicy {
         }
     }
 
-    /// The cgroup names a container (the state attributes it by the same parser).
-    private static func isInContainer(_ info: ProcessInfo) -> Bool {
-        guard let cgroup = info.cgroup else { return false }
-        return CgroupParser.parse(cgroup) != nil
+}
+
+/// Whether a cgroup path names a container (the state attributes it by the same parser), with the
+/// last answer kept: an exec storm's processes share one cgroup, and parsing it twice per exec was
+/// 1.9% of the capture thread (issue 14's profile).
+final class ContainerCgroups {
+    private var last: (cgroup: String, inContainer: Bool)?
+
+    func contains(_ cgroup: String?) -> Bool {
+        guard let cgroup else { return false }
+        if let last, last.cgroup == cgroup { return last.inContainer }
+        let inContainer = CgroupParser.parse(cgroup) != nil
+        last = (cgroup, inContainer)
+        return inContainer
     }
 }
