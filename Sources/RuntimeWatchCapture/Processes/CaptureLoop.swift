@@ -167,8 +167,6 @@ final class CaptureLoop: @unchecked Sendable {
             for e in events { started.append(e.kind == .exec ? reader.begin(pid: e.tgid) : nil) }
         }
         for i in events.indices { handle(events[i], started: started.isEmpty ? nil : started[i]) }
-        // The reads begun hold open directories until finished; none is left once handled.
-        started.removeAll(keepingCapacity: true)
     }
 
     private func handle(_ raw: RawProcEvent, started: ProcReadInProgress? = nil) {

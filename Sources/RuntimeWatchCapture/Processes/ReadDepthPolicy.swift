@@ -37,7 +37,6 @@ enum ReadDepthPolicy {
         case .copyOrEncodeTool, .other: return false
         }
     }
-
 }
 
 /// Whether a cgroup path names a container (the state attributes it by the same parser), with the
