@@ -220,22 +220,29 @@ int rw_audit_recv(int fd, uint16_t *type, char *text, size_t cap) {
     return (int)body;
 }
 
-int rw_socket_type_of(int32_t pid, int32_t fd) {
-#if defined(SYS_pidfd_open) && defined(SYS_pidfd_getfd)
+int rw_pidfd_open(int32_t pid) {
+#if defined(SYS_pidfd_open)
+    /* pidfds are close-on-exec by default. */
     int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
-    if (pidfd < 0) return -errno;
+    return pidfd < 0 ? -errno : pidfd;
+#else
+    (void)pid;
+    return -ENOSYS;
+#endif
+}
+
+int rw_socket_type_via(int pidfd, int32_t fd) {
+#if defined(SYS_pidfd_getfd)
     int dup = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
-    int e = errno;
-    close(pidfd);
-    if (dup < 0) return -e;
+    if (dup < 0) return -errno;
     int type = 0;
     socklen_t len = sizeof type;
     int rc = getsockopt(dup, SOL_SOCKET, SO_TYPE, &type, &len);
-    e = errno;
+    int e = errno;
     close(dup);
     return rc < 0 ? -e : type;
 #else
-    (void)pid; (void)fd;
+    (void)pidfd; (void)fd;
     return -ENOSYS;
 #endif
 }

@@ -55,10 +55,14 @@ int rw_audit_connect_syscall_number(void);
  * -ENOSYS where the shim has no connect rule. */
 int64_t rw_audit_native_arch(void);
 
-/* The socket type (SOCK_STREAM 1, SOCK_DGRAM 2, ...) of descriptor `fd` of process `pid`, read by
- * duplicating it with pidfd_getfd(2) and asking getsockopt(SO_TYPE); the duplicate is closed at once.
- * Returns the type, or -errno (-ESRCH gone, -EBADF fd closed, -ENOTSOCK not a socket, -ENOSYS old kernel). */
-int rw_socket_type_of(int32_t pid, int32_t fd);
+/* A pidfd (pidfd_open(2), close-on-exec) for process `pid`, or -errno (-ESRCH gone, -ENOSYS old kernel). */
+int rw_pidfd_open(int32_t pid);
+
+/* The socket type (SOCK_STREAM 1, SOCK_DGRAM 2, ...) of descriptor `fd` of the process `pidfd`
+ * refers to, read by duplicating it with pidfd_getfd(2) and asking getsockopt(SO_TYPE); the
+ * duplicate is closed at once. Returns the type, or -errno (-ESRCH the process has exited, -EBADF
+ * fd closed, -ENOTSOCK not a socket, -ENOSYS old kernel). */
+int rw_socket_type_via(int pidfd, int32_t fd);
 
 /* Names the calling thread (prctl PR_SET_NAME; at most 15 bytes kept) so its CPU time can be
  * found in /proc/self/task/<tid>/comm. Returns 0 or -errno. */

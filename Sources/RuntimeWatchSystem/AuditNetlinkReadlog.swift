@@ -73,10 +73,40 @@ public final class AuditReadlogSocket: @unchecked Sendable {
     }
 }
 
-/// The type of socket descriptor `fd` in process `pid` (SOCK_STREAM = 1, SOCK_DGRAM = 2), or nil
-/// when the process or descriptor is gone or pidfd_getfd(2) is unavailable.
-/// The corresponding C function is `pidfd_getfd(2)` + `getsockopt(SO_TYPE)`.
-public func socketType(pid: Int32, descriptor fd: Int32) -> Int32? {
-    let rc = rw_socket_type_of(pid, fd)
-    return rc >= 0 ? rc : nil
+/// Asks a process's socket descriptor its type (SOCK_STREAM = 1, SOCK_DGRAM = 2) through
+/// `pidfd_getfd(2)` + `getsockopt(SO_TYPE)`. Keeps the pidfd of the process asked last: a service
+/// connects many times, and opening a pidfd per connect was half the probe's cost (BENCHMARKS
+/// section 15). A pidfd names one process, never its pid's next owner: when the held one's process
+/// has exited (ESRCH), the pid is opened afresh once. Used by one thread; holds one descriptor.
+public final class SocketTypeProbe {
+    private var pid: Int32 = 0
+    private var pidfd: Int32 = -1
+
+    public init() {}
+
+    deinit { forget() }
+
+    /// The type of descriptor `fd` in process `pid`, or nil when the process or descriptor is gone
+    /// or pidfd_getfd(2) is unavailable.
+    public func type(pid: Int32, descriptor fd: Int32) -> Int32? {
+        let held = pidfd >= 0 && self.pid == pid
+        if !held {
+            forget()
+            let opened = rw_pidfd_open(pid)
+            guard opened >= 0 else { return nil }
+            self.pid = pid
+            pidfd = opened
+        }
+        let rc = rw_socket_type_via(pidfd, fd)
+        if rc >= 0 { return rc }
+        guard rc == -ESRCH else { return nil }
+        forget()
+        // The held pidfd's process has exited; the pid may now name a newer one.
+        return held ? type(pid: pid, descriptor: fd) : nil
+    }
+
+    private func forget() {
+        if pidfd >= 0 { close(pidfd) }
+        pidfd = -1
+    }
 }

@@ -26,6 +26,23 @@ final class ConnectAuditParserTests: XCTestCase {
         XCTAssertEqual(record.fields["key"], "runtime-watch")
     }
 
+    func testSelectionKeepsOnlyTheNamedFieldsWithTheSameValues() throws {
+        let all = try AuditRecordText(parsing: Self.syscallRefused)
+        let some = try AuditRecordText(parsing: Self.syscallRefused, keeping: .only(["pid", "comm", "key", "absent"]))
+        XCTAssertEqual(some.fields, ["pid": "31017", "comm": "python3", "key": "runtime-watch"])
+        XCTAssertEqual(some.serial, all.serial)
+        XCTAssertEqual(some.timestampNanoseconds, all.timestampNanoseconds)
+        // A key that is a prefix of a kept one (or the reverse) is not kept.
+        let prefixes = try AuditRecordText(parsing: Self.syscallRefused, keeping: .only(["pi", "ppidx", "a"]))
+        XCTAssertEqual(prefixes.fields, [:])
+        let stamp = try AuditRecordText(parsing: Self.syscallRefused, keeping: .only([]))
+        XCTAssertEqual(stamp.fields, [:])
+        XCTAssertEqual(stamp.serial, 2291)
+        XCTAssertEqual(all.fields.count, 26)
+        // A malformed stamp is reported whatever the selection.
+        XCTAssertThrowsError(try AuditRecordText(parsing: "audit(1.2:): x=1", keeping: .only([])))
+    }
+
     func testQuotedValueWithSpacesStaysWhole() throws {
         let record = try AuditRecordText(parsing: #"audit(1.005:7): comm="my prog" exe="/opt/a b/c" key=(null)"#)
         XCTAssertEqual(record.fields["comm"], "my prog")

@@ -67,6 +67,12 @@ public struct AuditConnectAssembler: Sendable {
         return fields["arch"] == connect.arch && fields["syscall"] == connect.syscall
     }
 
+    /// The fields `isOurs` and `finish` read from a SYSCALL record, the SOCKADDR's address, and
+    /// nothing from EOE (its stamp carries the serial).
+    static let syscallFields = AuditFieldSelection.only(["key", "arch", "syscall", "pid", "ppid", "success", "exit", "a0", "comm", "exe"])
+    static let sockaddrFields = AuditFieldSelection.only(["saddr"])
+    static let stampOnly = AuditFieldSelection.only([])
+
     /// Number of events opened but not yet closed.
     public var pendingCount: Int { pending.count }
 
@@ -76,7 +82,7 @@ public struct AuditConnectAssembler: Sendable {
     public mutating func consume(type: UInt16, text: String) throws(AuditRecordError) -> AuditConnectObservation? {
         switch type {
         case AuditRecordType.syscall:
-            let record = try AuditRecordText(parsing: text)
+            let record = try AuditRecordText(parsing: text, keeping: Self.syscallFields)
             guard isOurs(record.fields) else { return nil }
             if pending.count >= maxPending, let oldest = pending.keys.min() {
                 pending.removeValue(forKey: oldest)
@@ -85,12 +91,12 @@ public struct AuditConnectAssembler: Sendable {
             pending[record.serial] = Partial(timestamp: record.timestampNanoseconds, syscall: record.fields)
             return nil
         case AuditRecordType.sockaddr:
-            let record = try AuditRecordText(parsing: text)
+            let record = try AuditRecordText(parsing: text, keeping: Self.sockaddrFields)
             guard pending[record.serial] != nil else { return nil }
             pending[record.serial]?.sockaddr = record.fields["saddr"]
             return nil
         case AuditRecordType.endOfEvent:
-            let record = try AuditRecordText(parsing: text)
+            let record = try AuditRecordText(parsing: text, keeping: Self.stampOnly)
             guard let partial = pending.removeValue(forKey: record.serial) else { return nil }
             return try finish(partial, serial: record.serial, text: text)
         default:

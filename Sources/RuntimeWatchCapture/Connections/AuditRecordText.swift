@@ -10,6 +10,27 @@ public struct AuditRecordError: Error, Sendable, Hashable, CustomStringConvertib
     public var description: String { "audit record \(String(text.prefix(120)).debugDescription): \(reason)" }
 }
 
+/// Which fields a decode keeps. The connect assembler reads ten of a SYSCALL record's ~30 fields,
+/// one of a SOCKADDR's and none of an EOE's: a String pair and a dictionary slot for each of the
+/// others was 5% of the connect storm (BENCHMARKS section 15).
+public struct AuditFieldSelection: Sendable {
+    /// Key bytes kept; nil keeps every field.
+    fileprivate let names: [[UInt8]]?
+
+    /// Every field.
+    public static let all = AuditFieldSelection(names: nil)
+
+    /// Only the fields named (none, for an empty list: the stamp alone).
+    public static func only(_ names: [String]) -> AuditFieldSelection {
+        AuditFieldSelection(names: names.map { Array($0.utf8) })
+    }
+
+    fileprivate func keeps(_ key: UnsafeBufferPointer<UInt8>.SubSequence) -> Bool {
+        guard let names else { return true }
+        return names.contains { $0.count == key.count && $0.elementsEqual(key) }
+    }
+}
+
 /// A decoded audit record: the event stamp shared by all records of one event, and its fields.
 public struct AuditRecordText: Sendable, Hashable {
     /// Wall-clock seconds of the event.
@@ -18,21 +39,36 @@ public struct AuditRecordText: Sendable, Hashable {
     public var milliseconds: UInt32
     /// Event serial: every record of one event carries the same one.
     public var serial: UInt64
-    /// Fields in order of appearance; quoted values are unquoted. Duplicate keys keep the first.
+    /// The fields the decode kept (see `AuditFieldSelection`); quoted values are unquoted.
+    /// Duplicate keys keep the first.
     public var fields: [String: String]
 
     /// Wall-clock nanoseconds since the Unix epoch.
     public var timestampNanoseconds: UInt64 { seconds &* 1_000_000_000 &+ UInt64(milliseconds) &* 1_000_000 }
 
-    /// Decodes `text`.
+    /// Decodes `text`, keeping the fields `selection` names.
     /// - Throws: `AuditRecordError` when the `audit(…):` stamp is missing or malformed.
-    public init(parsing text: String) throws(AuditRecordError) {
-        let bytes = Array(text.utf8)
-        let prefix = Array("audit(".utf8)
-        guard bytes.count > prefix.count, Array(bytes[0..<prefix.count]) == prefix else {
+    public init(parsing text: String, keeping selection: AuditFieldSelection = .all) throws(AuditRecordError) {
+        let decode = { (bytes: UnsafeBufferPointer<UInt8>) in
+            Result { () throws(AuditRecordError) in try Self.decode(bytes, keeping: selection, text: text) }
+        }
+        // A String received from netlink is native UTF-8: read in place, no copy of its bytes.
+        let decoded = text.utf8.withContiguousStorageIfAvailable(decode) ?? Array(text.utf8).withUnsafeBufferPointer(decode)
+        self = try decoded.get()
+    }
+
+    private init(seconds: UInt64, milliseconds: UInt32, serial: UInt64, fields: [String: String]) {
+        self.seconds = seconds; self.milliseconds = milliseconds; self.serial = serial; self.fields = fields
+    }
+
+    private static func decode(_ bytes: UnsafeBufferPointer<UInt8>, keeping selection: AuditFieldSelection,
+                               text: String) throws(AuditRecordError) -> AuditRecordText {
+        let prefix: StaticString = "audit("
+        let prefixCount = prefix.utf8CodeUnitCount
+        guard bytes.count > prefixCount, UnsafeBufferPointer(start: prefix.utf8Start, count: prefixCount).elementsEqual(bytes[0..<prefixCount]) else {
             throw AuditRecordError(reason: "does not start with \"audit(\"", text: text)
         }
-        var i = prefix.count
+        var i = prefixCount
         func number(_ what: String, maxDigits: Int) throws(AuditRecordError) -> UInt64 {
             var value: UInt64 = 0, digits = 0
             while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39 {
@@ -46,20 +82,21 @@ public struct AuditRecordText: Sendable, Hashable {
             guard i < bytes.count, bytes[i] == c else { throw AuditRecordError(reason: "expected \(what) in the stamp", text: text) }
             i += 1
         }
-        seconds = try number("seconds", maxDigits: 12)
+        let seconds = try number("seconds", maxDigits: 12)
         try expect(0x2E, "'.'")
         let ms = try number("milliseconds", maxDigits: 3)
-        milliseconds = UInt32(ms)
         try expect(0x3A, "':'")
-        serial = try number("serial", maxDigits: 19)
+        let serial = try number("serial", maxDigits: 19)
         try expect(0x29, "')'")
         try expect(0x3A, "':'")
-        fields = Self.fields(bytes[i...])
+        return AuditRecordText(seconds: seconds, milliseconds: UInt32(ms), serial: serial,
+                               fields: fields(bytes[i...], keeping: selection))
     }
 
     /// Splits `key=value` pairs separated by spaces; `"…"` values may contain spaces. A token
-    /// without `=` is skipped (the kernel writes none; other producers might).
-    static func fields(_ bytes: ArraySlice<UInt8>) -> [String: String] {
+    /// without `=` is skipped (the kernel writes none; other producers might). Only the keys
+    /// `selection` keeps become Strings.
+    static func fields(_ bytes: UnsafeBufferPointer<UInt8>.SubSequence, keeping selection: AuditFieldSelection) -> [String: String] {
         var result: [String: String] = [:]
         var i = bytes.startIndex
         let end = bytes.endIndex
@@ -68,21 +105,23 @@ public struct AuditRecordText: Sendable, Hashable {
             let keyStart = i
             while i < end, bytes[i] != 0x3D, bytes[i] != 0x20 { i += 1 }
             guard i < end, bytes[i] == 0x3D else { continue }
-            let key = String(decoding: bytes[keyStart..<i], as: UTF8.self)
+            let key = bytes[keyStart..<i]
             i += 1
-            let value: String
+            let valueRange: Range<Int>
             if i < end, bytes[i] == 0x22 {
                 let valueStart = i + 1
                 var j = valueStart
                 while j < end, bytes[j] != 0x22 { j += 1 }
-                value = String(decoding: bytes[valueStart..<j], as: UTF8.self)
+                valueRange = valueStart..<j
                 i = j < end ? j + 1 : end
             } else {
                 let valueStart = i
                 while i < end, bytes[i] != 0x20 { i += 1 }
-                value = String(decoding: bytes[valueStart..<i], as: UTF8.self)
+                valueRange = valueStart..<i
             }
-            if result[key] == nil, !key.isEmpty { result[key] = value }
+            guard !key.isEmpty, selection.keeps(key) else { continue }
+            let name = String(decoding: key, as: UTF8.self)
+            if result[name] == nil { result[name] = String(decoding: bytes[valueRange], as: UTF8.self) }
         }
         return result
     }

@@ -254,6 +254,7 @@ public final class ConnectCapture: Sendable {
         }
         var assembler = AuditConnectAssembler(key: configuration.key, connect: nativeConnect)
         var enrichment = ConnectEnrichment()
+        let socketTypes = SocketTypeProbe()
         if let directories = configuration.directories { enrichment.directories = directories }
         defer {
             if ownsQueue { outlet.queue.finish() }
@@ -287,7 +288,7 @@ public final class ConnectCapture: Sendable {
                     }
                     guard let observation else { continue }
                     let record = EventRecord(timestamp: observation.timestampNanoseconds,
-                                             event: .connect(makeEvent(observation, statistics: &local)))
+                                             event: .connect(makeEvent(observation, socketTypes: socketTypes, statistics: &local)))
                     if enrichment.deliver(record, to: outlet) { local.events += 1 } else { local.streamDrops += 1 }
                     continue
                 }
@@ -306,12 +307,13 @@ public final class ConnectCapture: Sendable {
         }
     }
 
-    private func makeEvent(_ o: AuditConnectObservation, statistics: inout ConnectCaptureStatistics) -> ConnectEvent {
+    private func makeEvent(_ o: AuditConnectObservation, socketTypes: SocketTypeProbe,
+                           statistics: inout ConnectCaptureStatistics) -> ConnectEvent {
         // Audit's connect record does not say the socket's type: it is asked of the socket itself,
         // which a short-lived UDP sender (connect, send, close) may have closed already.
         var proto = "tcp"
         if configuration.probeSocketType, let fd = o.descriptor {
-            switch socketType(pid: o.pid, descriptor: fd) {
+            switch socketTypes.type(pid: o.pid, descriptor: fd) {
             case 2?: proto = "udp"       // SOCK_DGRAM
             case 1?: proto = "tcp"       // SOCK_STREAM
             case nil:
