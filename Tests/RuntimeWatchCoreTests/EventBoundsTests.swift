@@ -64,6 +64,50 @@ final class EventBoundsTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(connect.truncated, ["localAddress"])
     }
 
+    /// `ProcessInfo.bounded()` skips its walk when the image says it is within bounds: at each
+    /// field's bound and one byte (or element) past it, alone and after a change of the field,
+    /// that answer agrees with what the walk cuts.
+    func testWithinBoundsAnswersAsTheCutAtEveryEdge() {
+        func text(_ n: Int) -> String { String(repeating: "x", count: n) }
+        func descriptor(target: Int = 4, family: Int = 4, state: Int = 4, local: Int = 4, remote: Int = 4) -> DescriptorInfo {
+            DescriptorInfo(fd: 0, kind: .socket, target: text(target),
+                           socket: .init(family: text(family), proto: "tcp", localAddress: text(local),
+                                         remoteAddress: text(remote), state: text(state)))
+        }
+        let one = ProcessID(1)
+        var cases: [(String, ProcessInfo)] = []
+        for over in [0, 1] {
+            let tag = over == 0 ? "at the bound" : "past the bound"
+            cases.append(("comm \(tag)", ProcessInfo(pid: one, comm: text(EventBounds.commBytes + over))))
+            cases.append(("exe \(tag)", ProcessInfo(pid: one, exe: text(EventBounds.pathBytes + over))))
+            cases.append(("cwd \(tag)", ProcessInfo(pid: one, cwd: text(EventBounds.pathBytes + over))))
+            cases.append(("cgroup \(tag)", ProcessInfo(pid: one, cgroup: text(EventBounds.pathBytes + over))))
+            cases.append(("argv bytes \(tag)", ProcessInfo(pid: one, argv: [text(EventBounds.argvBytes / 2), text(EventBounds.argvBytes / 2 + over)])))
+            cases.append(("argv count \(tag)", ProcessInfo(pid: one, argv: Array(repeating: "a", count: EventBounds.argvCount + over))))
+            cases.append(("fds count \(tag)", ProcessInfo(pid: one, fds: Array(repeating: descriptor(), count: EventBounds.descriptorCount + over))))
+            cases.append(("fd target \(tag)", ProcessInfo(pid: one, fds: [descriptor(target: EventBounds.pathBytes + over)])))
+            cases.append(("fd family \(tag)", ProcessInfo(pid: one, fds: [descriptor(family: EventBounds.nameBytes + over)])))
+            cases.append(("fd state \(tag)", ProcessInfo(pid: one, fds: [descriptor(state: EventBounds.nameBytes + over)])))
+            cases.append(("fd local \(tag)", ProcessInfo(pid: one, fds: [descriptor(local: EventBounds.addressBytes + over)])))
+            cases.append(("fd remote \(tag)", ProcessInfo(pid: one, fds: [descriptor(remote: EventBounds.addressBytes + over)])))
+            // Changed after it was made: the answer follows the field.
+            var changed = ProcessInfo(pid: one, comm: "sh", exe: "/bin/sh", argv: ["sh"])
+            changed.exe = text(EventBounds.pathBytes + over)
+            cases.append(("exe changed \(tag)", changed))
+        }
+        var shrunk = ProcessInfo(pid: one, argv: [text(EventBounds.argvBytes + 1)])
+        shrunk.argv = ["sh"]
+        cases.append(("argv changed back within", shrunk))
+        for (name, info) in cases {
+            let bounded = info.bounded()
+            let expectWithin = name.contains("at the bound") || name.contains("within")
+            XCTAssertEqual(info.isWithinBounds, expectWithin, name)
+            XCTAssertEqual(bounded == info, expectWithin, name)
+            XCTAssertEqual(bounded.truncated == nil, expectWithin, name)
+            XCTAssertTrue(bounded.isWithinBounds, "\(name): what bounded() returns is within bounds")
+        }
+    }
+
     func testACutKeepsUnicodeScalarsWhole() {
         // 2-byte é and 4-byte 🚀: an odd bound falls inside a scalar and the cut steps back before it.
         let cut = Truncation.prefix(String(repeating: "é", count: 100), bytes: 9)

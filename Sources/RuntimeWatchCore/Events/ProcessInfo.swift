@@ -143,6 +143,9 @@ public struct ProcessInfo: Sendable, Hashable, Codable {
     /// indexes).
     var standardStreamInodes: StreamInodes { image.streamInodes }
 
+    /// Whether every string and list is within `EventBounds` (`bounded()` then returns this as it is).
+    var isWithinBounds: Bool { image.withinBounds }
+
     /// Whether two values share one image (then every field of it is equal without comparing).
     func sharesImage(with other: ProcessInfo) -> Bool { image === other.image }
 
@@ -157,10 +160,12 @@ public struct ProcessInfo: Sendable, Hashable, Codable {
         var cgroup: String? { didSet { measure() } }
         var fds: [DescriptorInfo]? { didSet { measure() } }
         var truncated: [String]?
-        /// `ProcessInfo.stringBytes` and `standardStreamInodes`, kept with the fields they come
-        /// from: the process table reads both before and after every change of a record.
+        /// `ProcessInfo.stringBytes`, `standardStreamInodes` and `isWithinBounds`, kept with the
+        /// fields they come from: the process table reads the first two before and after every
+        /// change of a record, and every event entering is bounded.
         private(set) var stringBytes = 0
         private(set) var streamInodes = StreamInodes()
+        private(set) var withinBounds = true
 
         init(comm: String?, exe: String?, argv: [String]?, cwd: String?, credentials: Credentials?, cgroup: String?,
              fds: [DescriptorInfo]?, truncated: [String]?) {
@@ -177,6 +182,7 @@ public struct ProcessInfo: Sendable, Hashable, Codable {
                 if let inode = fd.inode { inodes.insert(inode) }
             }
             streamInodes = inodes
+            withinBounds = ProcessInfo.fieldsWithinBounds(comm: comm, exe: exe, argv: argv, cwd: cwd, cgroup: cgroup, fds: fds)
         }
 
         func copy() -> Image {
