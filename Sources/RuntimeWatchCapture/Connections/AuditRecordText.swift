@@ -10,7 +10,7 @@ public struct AuditRecordError: Error, Sendable, Hashable, CustomStringConvertib
     public var description: String { "audit record \(String(text.prefix(120)).debugDescription): \(reason)" }
 }
 
-/// Which fields a decode keeps. The connect assembler reads ten of a SYSCALL record's ~30 fields,
+/// Which fields a decode keeps. The connect assembler reads ten of a connect SYSCALL record's 26,
 /// one of a SOCKADDR's and none of an EOE's: a String pair and a dictionary slot for each of the
 /// others was 5% of the connect storm (BENCHMARKS section 15).
 public struct AuditFieldSelection: Sendable {
