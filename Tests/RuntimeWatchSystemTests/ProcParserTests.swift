@@ -223,6 +223,14 @@ final class ProcParserTests: XCTestCase {
         XCTAssertEqual(CgroupSelection.choose("x:y:/bad-id\n0::/a:b:c\n"), "/a:b:c", "paths may contain ':'")
     }
 
+    func testV1HierarchiesAreToldFromAV2OnlyFile() {
+        func lists(_ text: String) -> Bool { CgroupSelection.listsV1Hierarchy(utf8: Array(text.utf8)) }
+        for v2Only in ["", "0::/\n", "0::/kubepods/a\n", "\n0::/", "0::/\n\n"] { XCTAssertFalse(lists(v2Only), v2Only.debugDescription) }
+        for withV1 in ["4:memory:/x\n0::/\n", "0::/\n1:cpu:/\n", "1:name=systemd:/", "0:cpu:/\n", "01::/\n", "0"] {
+            XCTAssertTrue(lists(withV1), withV1.debugDescription)
+        }
+    }
+
     /// The byte walk against the split-and-parse it replaced, over random files built from the
     /// pieces that matter: ids with signs, letters and overflow, empty and colon-filled
     /// controllers, root, relative and colon-holding paths, blank lines, a missing final newline.

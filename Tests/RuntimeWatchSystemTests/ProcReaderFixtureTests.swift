@@ -216,6 +216,53 @@ final class ProcReaderFixtureTests: XCTestCase {
         XCTAssertNil(result.info?.fds, "a zombie has no descriptors to read")
     }
 
+    /// A task already reaped, read through files opened before: status says Tgid 0 and PPid 0
+    /// (seen live: an exec storm's lagging read reported pid 0, and that exec was lost).
+    func testReleasedTaskKeepsThePidAskedForAndIsPartial() throws {
+        let released = "Name:\ttrue\nTgid:\t0\nPid:\t0\nPPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nCapEff:\t0\n"
+        try makeProcess(4300, files: ["cmdline": "", "cgroup": "0::/\n", "status": released,
+                                      "stat": "0 (true) X 0 0 0 0 -1 4194308 0 0 0 0 0 0 0 0 20 0 1 0 77 0 0"])
+        let reader = ProcReader(root: root.path)
+        for result in [reader.read(pid: 4300), reader.finish(reader.begin(pid: 4300), depth: .full)] {
+            XCTAssertEqual(result.info?.pid, ProcessID(4300))
+            XCTAssertNil(result.info?.ppid)
+            XCTAssertEqual(result.outcome, .partial)
+        }
+        let task = reader.readTask(4300).process()
+        XCTAssertEqual(task.info?.pid, ProcessID(4300), "the token opener's read too")
+    }
+
+    /// On a host with cgroup v1 hierarchies, the kernel shows "/" in every v1 line of a task that
+    /// has begun to exit: such a root stands only when stat says the process is not exiting.
+    func testRootCgroupOfAnExitingProcessOnAV1HostIsLeftUnknown() throws {
+        let v1Root = "4:memory:/\n3:cpuset:/\n1:cpu:/\n0::/\n"
+        let exiting = "4310 (true) R 4000 4310 4000 0 -1 4194308 0 0 0 0 0 0 0 0 20 0 1 0 77 0 0"   // PF_EXITING
+        let running = "4310 (true) R 4000 4310 4000 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 77 0 0"
+        let exe = try makeExecutable("true", mode: 0o755)
+        func read(cgroup: String, stat: String?, depth: ProcReader.Depth) throws -> ProcReadResult {
+            try? FileManager.default.removeItem(at: root.appendingPathComponent("4310"))
+            var files = ["cmdline": "true\u{0}", "cgroup": cgroup, "status": Self.status]
+            if let stat { files["stat"] = stat }
+            try makeProcess(4310, files: files, links: ["exe": exe, "cwd": "/"])
+            let reader = ProcReader(root: root.path)
+            return reader.finish(reader.begin(pid: 4310), depth: depth)
+        }
+        for depth in [ProcReader.Depth.brief, .full] {
+            let dying = try read(cgroup: v1Root, stat: exiting, depth: depth)
+            XCTAssertNil(dying.info?.cgroup, "\(depth): an exiting task's v1 root says nothing")
+            XCTAssertEqual(dying.outcome, .partial, "\(depth)")
+            XCTAssertEqual(dying.info?.argv, ["true"], "\(depth): the rest of the read stands")
+            XCTAssertNil(try read(cgroup: v1Root, stat: nil, depth: depth).info?.cgroup, "\(depth): no stat, no proof")
+            let alive = try read(cgroup: v1Root, stat: running, depth: depth)
+            XCTAssertEqual(alive.info?.cgroup, "/", "\(depth): a running process in the root cgroup")
+            XCTAssertEqual(alive.outcome, .complete, "\(depth)")
+            // Any non-root path, and any root on a v2-only host (v2 lines keep their path at exit), stands.
+            XCTAssertEqual(try read(cgroup: "4:memory:/kubepods/pod1/abc\n0::/\n", stat: exiting, depth: depth).info?.cgroup,
+                           "/kubepods/pod1/abc", "\(depth)")
+            XCTAssertEqual(try read(cgroup: "0::/\n", stat: exiting, depth: depth).info?.cgroup, "/", "\(depth)")
+        }
+    }
+
     func testAbsurdAndGarbageFilesAreBoundedAndReportedWithoutLosingTheRest() throws {
         let hugeArgument = String(repeating: "A", count: 10_000)
         try makeProcess(4245, files: [

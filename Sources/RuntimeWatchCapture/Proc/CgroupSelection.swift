@@ -51,6 +51,22 @@ public enum CgroupSelection {
         return (unified ?? longestV1).map(text)
     }
 
+    /// Whether the file lists a cgroup v1 hierarchy (a line other than the v2 `0::path`). On such a host the
+    /// kernel shows "/" in every v1 line of a task that has begun to exit, whatever cgroup it ran
+    /// in; v2 lines keep their path (`proc_cgroup_show`).
+    public static func listsV1Hierarchy(utf8 bytes: [UInt8]) -> Bool {
+        var lineStart = true
+        for i in bytes.indices {
+            if lineStart && bytes[i] != UInt8(ascii: "\n") {
+                let v2 = i + 2 < bytes.count && bytes[i] == UInt8(ascii: "0") && bytes[i + 1] == UInt8(ascii: ":")
+                    && bytes[i + 2] == UInt8(ascii: ":")
+                if !v2 { return true }
+            }
+            lineStart = bytes[i] == UInt8(ascii: "\n")
+        }
+        return false
+    }
+
     /// Whether the hierarchy id is what `Int(String)` accepts: an optional sign and decimal digits
     /// that fit in an Int. Short ids (all real ones) are checked in place.
     private static func isHierarchyID(_ bytes: UnsafeBufferPointer<UInt8>, _ id: Range<Int>) -> Bool {

@@ -174,8 +174,28 @@ struct ReadSession: Sendable {
         }
         // exe is absent for kernel threads, so ENOENT alone does not prove the process is gone.
         info.exe = link(dir, "exe", markGone: false)
-        if withCgroup, let bytes = text(dir, "cgroup", limit: limits.cgroup) { apply(cgroup: bytes, to: &info) }
+        if withCgroup, let bytes = text(dir, "cgroup", limit: limits.cgroup) {
+            apply(cgroup: bytes, to: &info)
+            if info.cgroup == "/", CgroupSelection.listsV1Hierarchy(utf8: bytes) { dropRootCgroupIfExiting(dir, info: &info) }
+        }
         rereadArgvIfOlderThanExe(dir, into: &info)
+    }
+
+    /// With cgroup v1 hierarchies, a process read after it began to exit shows "/" in every v1
+    /// line, whatever cgroup it ran in: a read that lags behind a short-lived container process
+    /// would put it on the host (seen under an exec storm on a hybrid host). So a root cgroup from
+    /// such a file stands only when stat, read after it, shows a process that is not exiting
+    /// (PF_EXITING is never cleared, so it was not exiting at the cgroup read either). Otherwise the
+    /// cgroup is left unknown and the read marked gone: the state keeps the container it knew for
+    /// the process, or takes its parent's (a cgroup is inherited at fork). Costs one stat read, only
+    /// for processes whose every v1 cgroup is the root; a v2-only host never pays it.
+    mutating func dropRootCgroupIfExiting(_ dir: ProcDirectory, info: inout ProcessInfo) {
+        let stat = text(dir, "stat", limit: limits.stat).flatMap { try? ProcStat.parse(utf8: $0) }
+        guard let stat, !stat.isExiting else {
+            info.cgroup = nil
+            gone = true
+            return
+        }
     }
 
     /// An exec between the cmdline and exe reads pairs the old image's argv with the new image's
@@ -218,7 +238,12 @@ struct ReadSession: Sendable {
     mutating func apply(status bytes: [UInt8], to info: inout ProcessInfo) {
         let status = ProcStatus.parse(utf8: bytes)
         for problem in status.problems { issue("status", problem.reason) }
-        if let tgid = status.tgid { info.pid = ProcessID(tgid) }
+        // A task already released (reaped, its /proc files still open here) shows Tgid 0 and
+        // PPid 0: the pid asked for stays, and the read is of a process that is gone (an exec
+        // read lagging behind a /bin/true once reported pid 0, and the exec was lost).
+        if let tgid = status.tgid {
+            if tgid > 0 { info.pid = ProcessID(tgid) } else { gone = true }
+        }
         info.credentials = status.credentials
         if let ppid = status.ppid { info.ppid = parent(ppid) }
         if info.comm == nil { info.comm = status.name }

@@ -22,6 +22,9 @@ public struct ProcStat: Sendable, Hashable {
     public var hasExited: Bool { state == "Z" || state == "X" }
     /// True for kernel threads, which have no exe, cmdline or fds.
     public var isKernelThread: Bool { flags & 0x0020_0000 != 0 }
+    /// True once the task has begun to exit (`PF_EXITING`, 0x4, set at the start of `do_exit` and
+    /// never cleared), and for a zombie or dead task.
+    public var isExiting: Bool { flags & 0x4 != 0 || hasExited }
 
     /// Parses the text of /proc/<pid>/stat.
     /// - Throws: `ProcParseError` naming the missing or malformed field.
