@@ -157,14 +157,17 @@ def run_exec(args, binary, workdir, row):
     monitor.stop()
     spawned, seconds = int(result[0]), float(result[1])
     # The storm's children are the processes its pid forked: their exec events are the storm's.
-    children, execs, argv_ok, cgroup_ok, drops, reasons = set(), 0, 0, 0, 0, set()
+    execs, argv_ok, cgroup_ok, drops, reasons = 0, 0, 0, 0, set()
+    # A child's cgroup is right when it is the storm's own (inherited at fork): a cgroup read that
+    # came back as something else (an exiting task shows "/" in cgroup v1 lines) is not counted.
+    storm_cgroup = next((r.get("cgroup") for r in monitor.records() if r["type"] == "exec" and r["pid"] == storm_proc.pid), None)
+    # Two passes: the two proc connector sockets may deliver a child's exec before its fork.
+    children = {r["child"] for r in monitor.records() if r["type"] == "fork" and r["parent"] == storm_proc.pid}
     for r in monitor.records():
-        if r["type"] == "fork" and r["parent"] == storm_proc.pid:
-            children.add(r["child"])
-        elif r["type"] == "exec" and r["pid"] in children:
+        if r["type"] == "exec" and r["pid"] in children:
             execs += 1
             argv_ok += r.get("argv") == [program, marker]
-            cgroup_ok += r.get("cgroup") is not None
+            cgroup_ok += r.get("cgroup") is not None and r.get("cgroup") == storm_cgroup
         elif r["type"] == "drop":
             drops += r["count"]
             reasons.add(f'{r["source"]}: {r["reason"]}')
