@@ -191,10 +191,9 @@ struct ReadSession: Sendable {
     /// for processes whose every v1 cgroup is the root; a v2-only host never pays it.
     mutating func dropRootCgroupIfExiting(_ dir: ProcDirectory, info: inout ProcessInfo) {
         let stat = text(dir, "stat", limit: limits.stat).flatMap { try? ProcStat.parse(utf8: $0) }
-        guard let stat, !stat.isExiting else {
+        if stat?.isExiting ?? true {
             info.cgroup = nil
             gone = true
-            return
         }
     }
 
