@@ -74,18 +74,15 @@ public enum ProgramClassifier {
     }
 
     public static func kind(of info: ProcessInfo) -> ProgramKind {
-        guard let name = name(of: info) else { return .other }
-        return kind(ofName: name)
+        let program = info.program
+        return info.source == "inherited" && program.forkName != nil ? program.forkKind : program.execKind
     }
 
-    /// The name that decides what `info` runs. A forked child that has not exec'd (`source ==
-    /// "inherited"`) carries its parent's exe and argv; its `comm` is the only thing that follows it
-    /// when busybox runs an applet in the fork without exec (`id`, `cat` under busybox sh), so comm
-    /// decides for those. Except when comm only names the binary file: busybox sh re-executes
-    /// itself as /proc/self/exe (comm "exe"), and a busybox run by its own name has comm "busybox".
+    /// The name that decides what `info` runs (see `ProgramIdentity`). Kept with the process's
+    /// image, worked out once per exe, argv and comm.
     public static func name(of info: ProcessInfo) -> String? {
-        if info.source == "inherited", let comm = info.comm, !comm.isEmpty, comm != "exe", comm != "busybox", comm != "toybox" { return comm }
-        return effectiveName(exe: info.exe, argv: info.argv, comm: info.comm)
+        let program = info.program
+        return info.source == "inherited" ? program.forkName ?? program.execName : program.execName
     }
 
     /// A shell or an interpreter: something that can run commands it reads.
@@ -154,5 +151,36 @@ public enum ProgramClassifier {
         }
         if let slash = path.lastIndex(of: "/") { return String(path[path.index(after: slash)...]) }
         return path
+    }
+}
+
+/// The names that decide what a process image runs, and their kinds, worked out together once per
+/// image (`ProcessInfo.program`).
+///
+/// Two names, because which one decides depends on the process, not on the image: a forked child
+/// that has not exec'd (`source == "inherited"`) carries its parent's exe and argv, and its `comm` is
+/// the only thing that follows it when busybox runs an applet in the fork without exec (`id`, `cat`
+/// under busybox sh), so comm decides for those. Except when comm only names the binary file:
+/// busybox sh re-executes itself as /proc/self/exe (comm "exe"), and a busybox run by its own name has
+/// comm "busybox".
+struct ProgramIdentity: Sendable {
+    /// `ProgramClassifier.effectiveName`: what an exec'd process runs.
+    let execName: String?
+    let execKind: ProgramKind
+    /// comm, when it may name an applet run in a fork; nil when it only names the binary file.
+    let forkName: String?
+    let forkKind: ProgramKind
+
+    init(exe: String?, argv: [String]?, comm: String?) {
+        execName = ProgramClassifier.effectiveName(exe: exe, argv: argv, comm: comm)
+        execKind = execName.map(ProgramClassifier.kind(ofName:)) ?? .other
+        if let comm, !comm.isEmpty, comm != "exe", comm != "busybox", comm != "toybox" {
+            forkName = comm
+            // Usually comm is the exec'd name (cut to 15 bytes): its kind is known already.
+            forkKind = comm == execName ? execKind : ProgramClassifier.kind(ofName: comm)
+        } else {
+            forkName = nil
+            forkKind = .other
+        }
     }
 }

@@ -74,7 +74,10 @@ extension ProcessInfo {
     mutating func setTruncated(_ field: String, _ isCut: Bool) {
         var kept = (truncated ?? []).filter { $0 != field }
         if isCut { kept.append(field) }
-        truncated = kept.isEmpty ? nil : kept
+        let marks = kept.isEmpty ? nil : kept
+        // Unchanged (the common case: nothing cut before or now) is not written: a write copies
+        // an image shared with the parent.
+        if marks != truncated { truncated = marks }
     }
 }
 

@@ -61,7 +61,7 @@ extension SystemState {
             // Credentials survive fork and exec unless the executable is set-id or has file
             // capabilities; a read that did not take them (a brief read, or a process gone before
             // its status was read) keeps the ones the record had.
-            if record.info.credentials == nil { record.info.credentials = base.info.credentials }
+            if record.info.credentials == nil, let credentials = base.info.credentials { record.info.credentials = credentials }
             record.serial = base.serial
             record.parentSerial = base.ppid == ppid ? base.parentSerial : current(ppid, at: t)?.serial
         } else {
@@ -107,10 +107,13 @@ extension SystemState {
                         default: false
                         }
                     }
-                    r.info.credentials = r.info.credentials ?? info.credentials
-                    r.info.argv = r.info.argv ?? info.argv
-                    r.info.exe = r.info.exe ?? info.exe
-                    r.info.comm = r.info.comm ?? info.comm
+                    // Written only where there is a gap to fill: every open and connect of a known
+                    // process comes here, and a write copies an image the record shares with its
+                    // parent or its exec event, and makes it work out again what it runs.
+                    if r.info.credentials == nil, let credentials = info.credentials { r.info.credentials = credentials }
+                    if r.info.argv == nil, let argv = info.argv { r.info.argv = argv }
+                    if r.info.exe == nil, let exe = info.exe { r.info.exe = exe }
+                    if r.info.comm == nil, let comm = info.comm { r.info.comm = comm }
                     r.info.markTruncated(taken)
                 }
                 return
