@@ -185,6 +185,9 @@ public struct EventRecord: Sendable, Hashable {
     public var timestamp: UInt64
     public var event: Event
     public init(timestamp: UInt64, event: Event) { self.timestamp = timestamp; self.event = event }
+
+    /// A record to decode into (`TraceReader.next(into:)`); its contents mean nothing.
+    public static var unset: EventRecord { EventRecord(timestamp: 0, event: .sid(PIDEvent(pid: ProcessID(0)))) }
 }
 
 extension EventRecord: Codable {

@@ -13,8 +13,10 @@ public final class TraceSource: EventSource, @unchecked Sendable {
     public var name: String { reader.map { "trace \($0.source)" } ?? "records" }
     /// Records merged in by time, in time order (audit-log events replayed with the trace).
     private var merged: ArraySlice<EventRecord>
-    /// A trace record read but held back while earlier merged records go out.
-    private var pendingTrace: EventRecord?
+    /// The trace record read last, decoded in place (`TraceReader.next(into:)`).
+    private var traceRecord = EventRecord.unset
+    /// `traceRecord` is read but held back while earlier merged records go out.
+    private var holdingTrace = false
     private var ended: Bool
     private let stopped = Atomic<Bool>(false)
 
@@ -44,15 +46,14 @@ public final class TraceSource: EventSource, @unchecked Sendable {
     public func nextRecord() throws(TraceError) -> EventRecord? {
         if stopped.load(ordering: .relaxed) { return nil }
         if !ended, let reader {
-            let next: EventRecord?
-            if let held = pendingTrace { next = held } else { next = try reader.next() }
-            if let record = next {
-                if let first = merged.first, first.timestamp <= record.timestamp {
-                    pendingTrace = record
+            let hasRecord = try holdingTrace ? true : reader.next(into: &traceRecord)
+            if hasRecord {
+                if let first = merged.first, first.timestamp <= traceRecord.timestamp {
+                    holdingTrace = true
                     return merged.popFirst()
                 }
-                pendingTrace = nil
-                return record
+                holdingTrace = false
+                return traceRecord
             }
             ended = true
         }

@@ -125,7 +125,8 @@ extension RuntimeWatch {
         static func decodeAll(_ reader: TraceReader) throws(TraceError) -> Int {
             try reader.readHeader()
             var records = 0
-            while try reader.next() != nil { records += 1 }
+            var record = EventRecord.unset
+            while try reader.next(into: &record) { records += 1 }
             return records
         }
     }
