@@ -45,6 +45,12 @@ final class LiveRunTests: CLITestCase {
             return Self.eventsTotal(in: metrics) > 0
         }
         XCTAssertTrue(counted, "runtime_watch_events_total never went above 0:\n\(metrics)")
+        // Capture anomalies are shown from the start, each kind of each running source.
+        for kind in ["malformed_datagram", "receive_error", "proc_file_issue", "resync"] {
+            let sample = #"runtime_watch_capture_anomalies_total{source="proc_connector",kind="\#(kind)"} "#
+            XCTAssertTrue(metrics.split(separator: "\n").contains { $0.hasPrefix(sample) && Double($0.dropFirst(sample.count)) != nil },
+                          "no \(sample)N line:\n\(metrics)")
+        }
         XCTAssertEqual(LiveHelpers.get("http://127.0.0.1:\(port)/healthz").status, 200)
         let result = stop(monitor)
         XCTAssertTrue(result.stderr.contains("stopping"), result.stderr)

@@ -5,6 +5,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Metrics
 import RuntimeWatchCore
 import RuntimeWatchCapture
 import RuntimeWatchService
@@ -127,6 +128,10 @@ extension RuntimeWatch {
 
             var loop = DriveLoop(engine: engine, recorder: recorder)
             loop.onReload = { engine in reload(&engine, stack: stack, responder: responder, logger: logger) }
+            // Each heartbeat: what the sources met that did not decode or needed a fallback.
+            let anomalyMetrics = CaptureAnomalyMetrics(factory: MetricsSystem.factory)
+            anomalyMetrics.publish(live.anomalies)
+            loop.onTick = { _ in anomalyMetrics.publish(live.anomalies) }
             var failure: (any Error)?
             do { try await loop.run(live) } catch {
                 failure = error
@@ -134,6 +139,7 @@ extension RuntimeWatch {
                 while await live.next() != nil {}   // the source was stopped: let its threads end
             }
             health.setPipelineRunning(false)
+            anomalyMetrics.publish(live.anomalies)
             refusals?.report()   // refusals made while stopping (after the last poll)
             var closeFailure: (any Error)?
             do { try recorder?.close() } catch { closeFailure = CLIError("--record: \(error)") }
