@@ -194,7 +194,7 @@ print("storm: \(pids.count) execs of /bin/true by \(options.workers) worker(s), 
 print("capture: exec events for storm pids \(stormExecs.count)/\(pids.count) (\(percent(stormExecs.count, pids.count)))")
 print("  with argv \(withArgv) (\(percent(withArgv, pids.count))), cgroup \(withCgroup) (\(percent(withCgroup, pids.count))), exe \(withExe) (\(percent(withExe, pids.count)))")
 print("  /proc read of storm execs: complete \(complete), partial \(partial), vanished \(inherited)")
-print("loss: overflows(ENOBUFS) \(stats.overflows), events lost by sequence gap \(stats.sequenceGapEvents), drops \(stats.dropsByCause), resyncs \(stats.resyncs), malformed \(stats.malformedDatagrams)")
+print("loss: overflows(ENOBUFS) \(stats.overflows), events lost by sequence gap \(stats.sequenceGapEvents) (arrived late after all: \(stats.lateEvents)), drops \(stats.dropsByCause), resyncs \(stats.resyncs), malformed \(stats.malformedDatagrams)")
 print("all events: \(stats.eventsByKind.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")); thread events filtered \(stats.threadEventsFiltered)")
 if let auditArgv, let audit {
     let expected = ["/bin/true", options.marker]

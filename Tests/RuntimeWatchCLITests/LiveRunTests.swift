@@ -46,7 +46,7 @@ final class LiveRunTests: CLITestCase {
         }
         XCTAssertTrue(counted, "runtime_watch_events_total never went above 0:\n\(metrics)")
         // Capture anomalies are shown from the start, each kind of each running source.
-        for kind in ["malformed_datagram", "receive_error", "proc_file_issue", "resync"] {
+        for kind in ["malformed_datagram", "receive_error", "proc_file_issue", "resync", "late_event"] {
             let sample = #"runtime_watch_capture_anomalies_total{source="proc_connector",kind="\#(kind)"} "#
             XCTAssertTrue(metrics.split(separator: "\n").contains { $0.hasPrefix(sample) && Double($0.dropFirst(sample.count)) != nil },
                           "no \(sample)N line:\n\(metrics)")

@@ -18,11 +18,11 @@ final class CaptureAnomalyMappingTests: XCTestCase {
 
     func testProcConnectorTotals() {
         var s = CaptureStatistics()
-        s.malformedDatagrams = 1; s.receiveErrors = 2; s.procReadIssues = 3; s.resyncs = 4
+        s.malformedDatagrams = 1; s.receiveErrors = 2; s.procReadIssues = 3; s.resyncs = 4; s.lateEvents = 5
         s.threadEventsFiltered = 99; s.overflows = 98   // filtering is normal; overflows are drops
         XCTAssertEqual(totals(LiveCapture.anomalies(of: s)), [
             "proc_connector/malformed_datagram": 1, "proc_connector/receive_error": 2,
-            "proc_connector/proc_file_issue": 3, "proc_connector/resync": 4,
+            "proc_connector/proc_file_issue": 3, "proc_connector/resync": 4, "proc_connector/late_event": 5,
         ])
     }
 

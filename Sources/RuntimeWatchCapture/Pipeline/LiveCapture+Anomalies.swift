@@ -20,6 +20,7 @@ extension LiveCapture {
             CaptureAnomaly(source: source, kind: "receive_error", total: s.receiveErrors),
             CaptureAnomaly(source: source, kind: "proc_file_issue", total: s.procReadIssues),
             CaptureAnomaly(source: source, kind: "resync", total: s.resyncs),
+            CaptureAnomaly(source: source, kind: "late_event", total: s.lateEvents),
         ]
     }
 

@@ -19,6 +19,10 @@ public struct CaptureStatistics: Sendable, Hashable {
     public var overflows: UInt64 = 0
     /// Events missing from the per-CPU sequence numbers (the exact kernel-side loss).
     public var sequenceGapEvents: UInt64 = 0
+    /// Events that arrived after a later-numbered event of their CPU (the exec socket and the other
+    /// one are drained one after the other): counted in a gap, then taken back from
+    /// `sequenceGapEvents` unless the gap was already reported.
+    public var lateEvents: UInt64 = 0
     /// Datagrams with a malformed message (decoding stopped at it).
     public var malformedDatagrams: UInt64 = 0
     /// Thread-level events filtered out (thread fork/exit, a thread's comm/uid/gid change).

@@ -170,10 +170,17 @@ final class CaptureLoop: @unchecked Sendable {
     }
 
     private func handle(_ raw: RawProcEvent, started: ProcReadInProgress? = nil) {
-        let lost = gaps.record(raw)
-        if lost > 0 {
-            counters.update { $0.sequenceGapEvents += lost }
-            loss.gap(lost, now: WallClock.monotonicNanoseconds())
+        let step = gaps.record(raw)
+        if step.skipped > 0 {
+            counters.update { $0.sequenceGapEvents += step.skipped }
+            loss.gap(step.skipped, now: WallClock.monotonicNanoseconds())
+        }
+        if step.arrivedLate {
+            let takenBack = loss.arrivedLate()
+            counters.update {
+                $0.lateEvents += 1
+                if takenBack { $0.sequenceGapEvents -= 1 }
+            }
         }
         let time = clock.wall(fromMonotonic: raw.timestampNanoseconds)
         switch ProcEventMapper.map(raw) {

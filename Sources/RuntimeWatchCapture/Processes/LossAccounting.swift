@@ -38,6 +38,16 @@ public struct LossAccounting: Sendable, Hashable {
         pendingSince = pendingSince ?? now
     }
 
+    /// An event counted in a gap arrived after all (`SequenceStep.arrivedLate`): it is taken back
+    /// from the loss not yet reported.
+    /// - Returns: false when it was already reported (the report then over-counts by one).
+    public mutating func arrivedLate() -> Bool {
+        guard pendingGapEvents > 0 else { return false }
+        pendingGapEvents -= 1
+        if pendingGapEvents == 0 && pendingOverflows == 0 { pendingSince = nil }
+        return true
+    }
+
     /// True when a report should be made now: loss is pending and either `delay` has passed or the
     /// connector is idle (no more events will reveal gaps soon).
     public func isDue(now: UInt64, idle: Bool) -> Bool {
