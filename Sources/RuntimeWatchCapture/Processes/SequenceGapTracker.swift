@@ -30,7 +30,8 @@ public struct SequenceStep: Sendable, Hashable {
 /// So the numbers counted skipped are remembered (the last `rememberedMissing` per CPU), and one of
 /// them arriving after all is said to have (`SequenceStep.arrivedLate`), for the loss to be taken
 /// back. Before, such an event was taken for a counter reset, and the next event counted it again:
-/// two phantom losses per reordering, reported as drops (2-3 per 15,000-event exec storm at 2 workers).
+/// two phantom losses per reordering, reported as drops (2-3 events in 3 of 18 storms of 5,000 execs
+/// at 2 workers, BENCHMARKS.md section 16).
 public struct SequenceGapTracker: Sendable {
     private var last: [UInt32: UInt32] = [:]
     /// Per CPU, the numbers counted skipped and not arrived since (oldest first); touched only
