@@ -29,7 +29,10 @@ final class ConnectCaptureLiveTests: XCTestCase {
         capture = ConnectCapture(configuration: configuration)
         let stream = try capture.start()
         collector = ConnectEventCollector(stream)
-        addTeardownBlock { [capture] in capture?.stop() }
+        addTeardownBlock { [capture, leases] in
+            capture?.stop()
+            leases?.remove()
+        }
     }
 
     override func tearDown() {
@@ -167,6 +170,7 @@ final class ConnectCaptureLiveTests: XCTestCase {
     /// overlaps): the first one out must not pull the rule from under the other.
     func testTwoInstancesShareTheRuleAndOnlyTheLastOneOutDeletesIt() throws {
         let leases = try TemporaryDirectory(prefix: "rw-leases")
+        defer { leases.remove() }
         var configuration = ConnectCapture.Configuration()
         configuration.key = "rw-test-\(RuncContainer.randomHex(bytes: 4))"
         configuration.leaseDirectory = leases.path

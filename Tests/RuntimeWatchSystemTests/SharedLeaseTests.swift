@@ -8,6 +8,7 @@ import XCTest
 final class SharedLeaseTests: XCTestCase {
     func testHoldersSeeEachOtherUntilOneReleases() throws {
         let directory = try TemporaryDirectory(prefix: "rw-lease")
+        defer { directory.remove() }
         let path = directory.at("sub/shared.lease")   // the directory is created on demand
         let first = try SharedLease(path: path)
         XCTAssertFalse(try first.othersHold(), "alone: first in")
@@ -23,6 +24,7 @@ final class SharedLeaseTests: XCTestCase {
 
     func testTheFirstHoldersStateIsReadByTheLastOne() throws {
         let directory = try TemporaryDirectory(prefix: "rw-lease")
+        defer { directory.remove() }
         let path = directory.at("shared.lease")
         let first = try SharedLease(path: path)
         try first.exclusively { try first.save("enabled=0\nbacklog=64\n") }

@@ -10,7 +10,8 @@
 // copies the whole table.
 
 public struct IndexedRecords: Sequence, Sendable {
-    private let records: [ProcessID: ProcessRecord]
+    private let slots: ContiguousArray<ProcessRecord>
+    private let slotOf: [ProcessID: Int]
     private var inline = SIMD4<Int32>(repeating: 0)
     private var inlineCount = 0
     private var spilled: [ProcessID]?
@@ -20,10 +21,12 @@ public struct IndexedRecords: Sequence, Sendable {
     private let aliveAt: UInt64?
 
     /// No records.
-    static let empty = IndexedRecords(records: [:], pids: SmallSet(), parentSerial: nil, aliveAt: nil)
+    static let empty = IndexedRecords(slots: [], slotOf: [:], pids: SmallSet(), parentSerial: nil, aliveAt: nil)
 
-    init(records: [ProcessID: ProcessRecord], pids: SmallSet<ProcessID>, parentSerial: UInt64?, aliveAt: UInt64?) {
-        self.records = records
+    init(slots: ContiguousArray<ProcessRecord>, slotOf: [ProcessID: Int], pids: SmallSet<ProcessID>,
+         parentSerial: UInt64?, aliveAt: UInt64?) {
+        self.slots = slots
+        self.slotOf = slotOf
         self.parentSerial = parentSerial
         self.aliveAt = aliveAt
         if pids.count > 4 {
@@ -42,10 +45,12 @@ public struct IndexedRecords: Sequence, Sendable {
         }
     }
 
-    private func admits(_ r: ProcessRecord) -> Bool {
-        if let parentSerial, let s = r.parentSerial, s != parentSerial { return false }
-        if let aliveAt, !r.wasAlive(at: aliveAt) { return false }
-        return true
+    /// The record of `pid` when it is in this answer; its fields are tested in place.
+    fileprivate func admitted(_ pid: ProcessID) -> ProcessRecord? {
+        guard let slot = slotOf[pid] else { return nil }
+        if let parentSerial, let s = slots[slot].parentSerial, s != parentSerial { return nil }
+        if let aliveAt, !slots[slot].wasAlive(at: aliveAt) { return nil }
+        return slots[slot]
     }
 
     public func makeIterator() -> Iterator { Iterator(list: self) }
@@ -65,7 +70,7 @@ public struct IndexedRecords: Sequence, Sendable {
                     pid = ProcessID(list.inline[position])
                 }
                 position += 1
-                if let r = list.records[pid], list.admits(r) { return r }
+                if let r = list.admitted(pid) { return r }
             }
         }
     }
@@ -75,17 +80,20 @@ public struct IndexedRecords: Sequence, Sendable {
 /// `ProcessTable.ancestry(of:limit:)` for where it ends). The detectors' walks up the tree stop
 /// after a few steps and allocate nothing: pids already passed are kept inline for up to 16.
 public struct Ancestors: Sequence, IteratorProtocol, Sendable {
-    private let records: [ProcessID: ProcessRecord]
-    private var current: ProcessRecord?
+    private let slots: ContiguousArray<ProcessRecord>
+    private let slotOf: [ProcessID: Int]
+    /// The slot of the record last returned (or of the process asked about, at first).
+    private var current: Int?
     private var remaining: Int
     private var visited = SIMD16<Int32>(repeating: 0)
     private var visitedCount = 0
     /// Pids passed beyond the 16 inline (only for limits above 15).
     private var moreVisited: [Int32] = []
 
-    init(records: [ProcessID: ProcessRecord], of pid: ProcessID, limit: Int) {
-        self.records = records
-        self.current = records[pid]
+    init(slots: ContiguousArray<ProcessRecord>, slotOf: [ProcessID: Int], of pid: ProcessID, limit: Int) {
+        self.slots = slots
+        self.slotOf = slotOf
+        self.current = slotOf[pid]
         self.remaining = limit
         if current != nil { visit(pid.rawValue) }
     }
@@ -101,14 +109,14 @@ public struct Ancestors: Sequence, IteratorProtocol, Sendable {
     }
 
     public mutating func next() -> ProcessRecord? {
-        guard remaining > 0, let c = current, let p = c.ppid, let parent = records[p], !wasVisited(p.rawValue),
-              c.parentSerial == nil || c.parentSerial == parent.serial else {
+        guard remaining > 0, let c = current, let p = slots[c].ppid, let parent = slotOf[p], !wasVisited(p.rawValue),
+              slots[c].parentSerial == nil || slots[c].parentSerial == slots[parent].serial else {
             current = nil
             return nil
         }
         remaining -= 1
         if remaining > 0 { visit(p.rawValue) }  // the last one is never compared against
         current = parent
-        return parent
+        return slots[parent]
     }
 }

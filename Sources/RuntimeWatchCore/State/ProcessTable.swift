@@ -3,13 +3,21 @@
 // (children by parent, live holders of a pipe/socket inode, exited records in exit order). It is a
 // store: the rules deciding what a fork/exec/exit means live in SystemState+Lifecycle.swift.
 // Bounded: beyond `capacity` the oldest exited records go first, then the oldest live ones.
+//
+// Records sit in one dense array (a slab) found through a pid → slot dictionary. A dictionary of
+// records hands a field out by copying the whole record (about 260 bytes and a retain of each of
+// its references), and the table's own bookkeeping (is it alive, which incarnation, whose child)
+// asked that of every record it touched; an array element's field is read in place. A removed
+// record's slot is filled by the last one, so the array stays dense.
 
 public struct ProcessTable: Sendable {
     /// Most records kept; beyond it records are evicted (counted in `evictions`).
     public let capacity: Int
     /// How long an exited process stays resolvable, in event time.
     public let gracePeriodNanoseconds: UInt64
-    private var records: [ProcessID: ProcessRecord] = [:]
+    /// The records, densely; `slotOf` says where each pid's is.
+    private var slots: ContiguousArray<ProcessRecord> = []
+    private var slotOf: [ProcessID: Int] = [:]
     /// Parent pid → pids of records whose `ppid` is that pid (live and exited).
     private var childIndex: [ProcessID: SmallSet<ProcessID>] = [:]
     /// Pipe/socket inode → live processes holding it on descriptors 0-2.
@@ -44,15 +52,19 @@ public struct ProcessTable: Sendable {
         self.gracePeriodNanoseconds = gracePeriodNanoseconds
     }
 
-    public var count: Int { records.count }
-    public subscript(pid: ProcessID) -> ProcessRecord? { records[pid] }
-    public var all: Dictionary<ProcessID, ProcessRecord>.Values { records.values }
+    public var count: Int { slots.count }
+    public subscript(pid: ProcessID) -> ProcessRecord? { slotOf[pid].map { slots[$0] } }
+    /// Every record, in no particular order.
+    public var all: ContiguousArray<ProcessRecord> { slots }
+
+    /// The serial of `pid`'s record, read in place; nil for an unknown pid.
+    private func serial(of pid: ProcessID) -> UInt64? { slotOf[pid].map { slots[$0].serial } }
 
     /// Records whose current parent is this incarnation of `pid` (children whose `parentSerial`
     /// names another incarnation are left out), sorted by pid.
     public func children(of pid: ProcessID) -> IndexedRecords {
-        guard let pids = childIndex[pid], let parentSerial = records[pid]?.serial else { return .empty }
-        return IndexedRecords(records: records, pids: pids, parentSerial: parentSerial, aliveAt: nil)
+        guard let pids = childIndex[pid], let parentSerial = serial(of: pid) else { return .empty }
+        return IndexedRecords(slots: slots, slotOf: slotOf, pids: pids, parentSerial: parentSerial, aliveAt: nil)
     }
 
     /// Processes that hold the pipe or socket `inode` on descriptor 0, 1 or 2, or held it when
@@ -60,7 +72,7 @@ public struct ProcessTable: Sendable {
     /// incrementally, so this costs O(holders).
     public func holders(ofInode inode: UInt64, aliveAt t: UInt64? = nil) -> IndexedRecords {
         guard let pids = inodeIndex[inode] else { return .empty }
-        return IndexedRecords(records: records, pids: pids, parentSerial: nil, aliveAt: t)
+        return IndexedRecords(slots: slots, slotOf: slotOf, pids: pids, parentSerial: nil, aliveAt: t)
     }
 
     /// Inserts or replaces the record for `record.pid` and updates every index.
@@ -78,7 +90,15 @@ public struct ProcessTable: Sendable {
         }
         record.info.pid = record.pid
         record.info.ppid = record.ppid
-        let old = records.updateValue(record, forKey: record.pid).map(IndexedFacts.init)
+        let old: IndexedFacts?
+        if let slot = slotOf[record.pid] {
+            old = IndexedFacts(slots[slot])
+            slots[slot] = record
+        } else {
+            old = nil
+            slotOf[record.pid] = slots.count
+            slots.append(record)
+        }
         reindex(pid: record.pid, serial: record.serial, old: old, new: IndexedFacts(record))
         if isOverBound { evict(sparing: record.pid) }
         return record
@@ -88,14 +108,20 @@ public struct ProcessTable: Sendable {
     /// - Returns: the removed record.
     @discardableResult
     public mutating func remove(_ pid: ProcessID) -> ProcessRecord? {
-        guard let old = records.removeValue(forKey: pid) else { return nil }
+        guard let slot = slotOf.removeValue(forKey: pid) else { return nil }
+        let last = slots.count - 1
+        if slot != last {
+            slots.swapAt(slot, last)
+            slotOf[slots[slot].pid] = slot
+        }
+        let old = slots.removeLast()
         reindex(pid: pid, serial: old.serial, old: IndexedFacts(old), new: nil)
         return old
     }
 
     /// Marks a live process exited at `time`. No effect on an unknown or already exited pid.
     public mutating func markExited(_ pid: ProcessID, at time: UInt64) {
-        guard records[pid]?.exitedAt == nil else { return }
+        guard let slot = slotOf[pid], slots[slot].exitedAt == nil else { return }
         modify(pid) { $0.exitedAt = time }
     }
 
@@ -106,16 +132,16 @@ public struct ProcessTable: Sendable {
     /// - Returns: what `body` returned, or nil (and `body` not called) when `pid` is unknown.
     @discardableResult
     mutating func modify<Result>(_ pid: ProcessID, _ body: (inout ProcessRecord) -> Result) -> Result? {
-        guard let index = records.index(forKey: pid) else { return nil }
-        let before = IndexedFacts(records.values[index])
-        let result = body(&records.values[index])
-        let after = IndexedFacts(records.values[index])
-        precondition(records.values[index].pid == pid && after.serial == before.serial,
+        guard let slot = slotOf[pid] else { return nil }
+        let before = IndexedFacts(slots[slot])
+        let result = body(&slots[slot])
+        let after = IndexedFacts(slots[slot])
+        precondition(slots[slot].pid == pid && after.serial == before.serial,
                      "ProcessTable.modify changed the identity of pid \(pid)")
         // Same invariant `upsert` keeps: the info's pid and ppid follow the record's.
-        if after.ppid != records.values[index].info.ppid || records.values[index].info.pid != pid {
-            records.values[index].info.pid = pid
-            records.values[index].info.ppid = after.ppid
+        if after.ppid != slots[slot].info.ppid || slots[slot].info.pid != pid {
+            slots[slot].info.pid = pid
+            slots[slot].info.ppid = after.ppid
         }
         reindex(pid: pid, serial: before.serial, old: before, new: after)
         // A change can grow a record (an fds event brings descriptors of up to 4 KiB each): the
@@ -128,12 +154,13 @@ public struct ProcessTable: Sendable {
     /// subreaper or to the pid namespace's init; the proc connector does not say which, so
     /// `SystemState` picks and capture's next read of the child corrects it).
     public mutating func reparentChildren(of pid: ProcessID, to newParent: ProcessID) {
-        guard let pids = childIndex[pid], let parentSerial = records[pid]?.serial else { return }
+        guard let pids = childIndex[pid], let parentSerial = serial(of: pid) else { return }
         // A copy of the (usually inline) member set: moving a child edits `childIndex[pid]`. Same
         // children as `children(of:)`; the order does not matter, each move touches only its own child.
-        let newParentSerial = records[newParent]?.serial
+        let newParentSerial = serial(of: newParent)
         for child in pids where child != newParent {
-            guard let r = records[child], r.isAlive, r.parentSerial == nil || r.parentSerial == parentSerial else { continue }
+            guard let slot = slotOf[child], slots[slot].isAlive,
+                  slots[slot].parentSerial == nil || slots[slot].parentSerial == parentSerial else { continue }
             modify(child) { $0.ppid = newParent; $0.parentSerial = newParentSerial }
         }
     }
@@ -146,7 +173,7 @@ public struct ProcessTable: Sendable {
         let cutoff = now - gracePeriodNanoseconds
         while exitQueueHead < exitQueue.count {
             let ticket = exitQueue[exitQueueHead]
-            guard let r = records[ticket.pid], r.serial == ticket.serial, let exitedAt = r.exitedAt else {
+            guard let slot = slotOf[ticket.pid], slots[slot].serial == ticket.serial, let exitedAt = slots[slot].exitedAt else {
                 exitQueueHead += 1   // replaced or already removed
                 continue
             }
@@ -168,7 +195,7 @@ public struct ProcessTable: Sendable {
     /// The same chain as `ancestry(of:limit:)`, walked as it is iterated, allocating nothing: for
     /// callers that stop at the first ancestor they look for.
     public func ancestors(of pid: ProcessID, limit: Int = 16) -> Ancestors {
-        Ancestors(records: records, of: pid, limit: limit)
+        Ancestors(slots: slots, slotOf: slotOf, of: pid, limit: limit)
     }
 
     // MARK: - Indexes
@@ -226,13 +253,19 @@ public struct ProcessTable: Sendable {
     /// Brings the table back to `capacity`: oldest exits first (grace or not), then, if every
     /// record is live, a batch of the least recently defined live ones, init excepted (batching keeps the
     /// sort amortised; the table only fills with live records when exits are being lost).
-    private var isOverBound: Bool { records.count > capacity || bytes > byteBudget }
+    private var isOverBound: Bool { slots.count > capacity || bytes > byteBudget }
+
+    /// Whether the exit `ticket` names is still the stored, exited incarnation of its pid.
+    private func isCurrentExit(_ ticket: ExitTicket) -> Bool {
+        guard let slot = slotOf[ticket.pid] else { return false }
+        return slots[slot].serial == ticket.serial && !slots[slot].isAlive
+    }
 
     private mutating func evict(sparing keep: ProcessID) {
         while isOverBound, exitQueueHead < exitQueue.count {
             let ticket = exitQueue[exitQueueHead]
             exitQueueHead += 1
-            guard ticket.pid != keep, let r = records[ticket.pid], r.serial == ticket.serial, !r.isAlive else { continue }
+            guard ticket.pid != keep, isCurrentExit(ticket) else { continue }
             remove(ticket.pid)
             evictions += 1
         }
@@ -241,10 +274,11 @@ public struct ProcessTable: Sendable {
         let targetCount = max(capacity - capacity / 16, 1)
         let targetBytes = byteBudget - byteBudget / 16
         // init is the root of every ancestry: never a victim.
-        let victims = records.values.lazy.filter { $0.pid != keep && $0.pid != ProcessID(1) }
+        let victims = slots.lazy.filter { $0.pid != keep && $0.pid != ProcessID(1) }
+            .map { (since: $0.since, pid: $0.pid) }
             .sorted { ($0.since, $0.pid) < ($1.since, $1.pid) }
         for victim in victims {
-            if records.count <= targetCount && bytes <= targetBytes { break }
+            if slots.count <= targetCount && bytes <= targetBytes { break }
             remove(victim.pid)
             evictions += 1
         }
@@ -262,10 +296,7 @@ public struct ProcessTable: Sendable {
             exitQueueHead = 0
         }
         if exitQueue.count - exitQueueHead > 2 * capacity {
-            let records = self.records
-            exitQueue = exitQueue[exitQueueHead...].filter { t in
-                records[t.pid].map { $0.serial == t.serial && !$0.isAlive } ?? false
-            }
+            exitQueue = exitQueue[exitQueueHead...].filter(isCurrentExit)
             exitQueueHead = 0
         }
     }
