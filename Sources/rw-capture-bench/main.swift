@@ -148,7 +148,32 @@ func synthesize(_ args: [String]) -> Never {
     exit(0)
 }
 
+/// `rw-capture-bench audit-listen MARKER`: listens to kernel audit (read-only multicast) until its
+/// stdin closes, joining SYSCALL and EXECVE records into argv as the monitor would if it took argv
+/// from audit, then prints the records read, the execs joined and how many were `/bin/true MARKER`
+/// (the storm's; bench/audit-execve-cost.py measures its CPU and the node's).
+func auditListen(_ args: [String]) -> Never {
+    guard args.count == 3 else {
+        FileHandle.standardError.write(Data("usage: rw-capture-bench audit-listen MARKER (stops when stdin closes)\n".utf8))
+        exit(2)
+    }
+    let audit = AuditArgv()
+    do {
+        try audit.start()
+    } catch {
+        FileHandle.standardError.write(Data("rw-capture-bench: cannot listen to audit: \(error)\n".utf8))
+        exit(1)
+    }
+    FileHandle.standardOutput.write(Data("listening\n".utf8))   // unbuffered: the caller waits for it
+    while readLine() != nil {}
+    let argv = audit.finish()
+    let marked = argv.values.filter { $0 == ["/bin/true", args[2]] }.count
+    print("audit-listen: records \(audit.records), execs joined \(argv.count), with the marker \(marked), overflows \(audit.overflows)")
+    exit(0)
+}
+
 if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "synthesize" { synthesize(CommandLine.arguments) }
+if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "audit-listen" { auditListen(CommandLine.arguments) }
 let options = Options.parse(CommandLine.arguments)
 var configuration = ProcessCapture.Configuration()
 configuration.snapshotAtStart = false

@@ -80,7 +80,10 @@ public enum AuditExecveParser {
 public struct AuditExecveJoiner: Sendable {
     private var pids: [UInt64: Int32] = [:]
     private var argvs: [UInt64: [String]] = [:]
+    /// Serials in arrival order from `orderHead` on; the consumed front is dropped in batches, so
+    /// forgetting the oldest is not a shift of the whole array per record.
     private var order: [UInt64] = []
+    private var orderHead = 0
     public let capacity: Int
     public init(capacity: Int = 4096) { self.capacity = capacity }
 
@@ -103,10 +106,15 @@ public struct AuditExecveJoiner: Sendable {
             return (pid, argv)
         }
         order.append(serial)
-        if order.count > capacity {
-            let old = order.removeFirst()
+        if order.count - orderHead > capacity {
+            let old = order[orderHead]
+            orderHead += 1
             pids[old] = nil
             argvs[old] = nil
+            if orderHead >= capacity {
+                order.removeFirst(orderHead)
+                orderHead = 0
+            }
         }
         return nil
     }
