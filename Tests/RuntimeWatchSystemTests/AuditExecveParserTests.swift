@@ -45,5 +45,9 @@ final class AuditExecveParserTests: XCTestCase {
         _ = joiner.add(type: 1309, text: "audit(1.0:9): argc=1 a0=\"b\"")
         _ = joiner.add(type: 1309, text: "audit(1.0:10): argc=1 a0=\"c\"")
         XCTAssertNil(joiner.add(type: 1300, text: Self.syscall.replacingOccurrences(of: ":5)", with: ":8)")))
+        // Still in arrival order after the forgotten front is dropped: 10 goes, 11 (newest) stays.
+        _ = joiner.add(type: 1309, text: "audit(1.0:11): argc=1 a0=\"d\"")
+        XCTAssertNil(joiner.add(type: 1300, text: Self.syscall.replacingOccurrences(of: ":5)", with: ":10)")))
+        XCTAssertEqual(joiner.add(type: 1300, text: Self.syscall.replacingOccurrences(of: ":5)", with: ":11)"))?.argv, ["d"])
     }
 }
