@@ -126,6 +126,25 @@ final class ProfileMatchingTests: XCTestCase {
         XCTAssertFalse(containerEntry.matches(rule: "r", subject: hostKubelet, target: .none))
     }
 
+    /// `scopes` answers from the scoped entries alone: an unscoped entry that matches every
+    /// container workload scopes none, a scoped one only its own, and other rules' entries none.
+    func testScopesAsksOnlyTheRulesScopedEntries() throws {
+        let everywhere = AllowEntry(rules: ["egress"], destinations: [Destination(cidrs: [CIDR("10.0.0.0/8")!])])
+        let web = AllowEntry(rules: ["egress"], namespace: Glob("shop"), pod: Glob("web-*"))
+        let otherRule = AllowEntry(rules: ["token"], namespace: Glob("batch"))
+        let hostAgent = AllowEntry(rules: ["egress"], host: true)
+        let profile = Profile(allow: [everywhere, web, otherRule, hostAgent])
+        XCTAssertTrue(profile.scopes(rule: "egress", to: ProfileSubject(namespace: "shop", podName: "web-1")))
+        XCTAssertFalse(profile.scopes(rule: "egress", to: ProfileSubject(namespace: "shop", podName: "db-0")),
+                       "the unscoped entry matches this container, yet scopes nothing")
+        XCTAssertFalse(profile.scopes(rule: "egress", to: ProfileSubject(namespace: "batch")), "token's entry is another rule's")
+        XCTAssertTrue(profile.scopes(rule: "token", to: ProfileSubject(namespace: "batch")))
+        XCTAssertTrue(profile.scopes(rule: "egress", to: ProfileSubject(executable: "/usr/bin/agent", isHost: true)),
+                      "host: true is a scope")
+        XCTAssertFalse(profile.scopes(rule: "unknown", to: ProfileSubject(namespace: "shop", podName: "web-1")))
+        XCTAssertFalse(Profile(allow: [everywhere]).scopes(rule: "egress", to: ProfileSubject(namespace: "shop")))
+    }
+
     func testTargets() throws {
         let dest = AllowEntry(rules: ["r"], destinations: [Destination(cidrs: [CIDR("10.96.0.0/12")!], ports: try PortSet.parse("443").get()),
                                                            Destination(cidrs: [CIDR("2001:db8::/32")!])])

@@ -59,6 +59,9 @@ public struct Profile: Sendable {
     public var responses = ResponseSettings()
     /// Entries by rule id, so a lookup scans only the entries that name the rule.
     private var index: [String: [IndexedAllowEntry]]
+    /// The scoped entries of `index` alone: `scopes` is asked of every connect, and most entries
+    /// are not scoped (working out `isScoped` per entry per connect was 1% of a replay).
+    private var scopedIndex: [String: [IndexedAllowEntry]]
 
     /// The empty profile: allows nothing, disables nothing.
     public init() {
@@ -70,11 +73,16 @@ public struct Profile: Sendable {
         self.version = version; self.disabledRules = disabledRules; self.settings = settings
         self.allow = allow; self.sources = sources; self.warnings = warnings
         var index: [String: [IndexedAllowEntry]] = [:]
+        var scopedIndex: [String: [IndexedAllowEntry]] = [:]
         for entry in allow {
             let indexed = IndexedAllowEntry(entry)
-            for rule in entry.rules { index[rule, default: []].append(indexed) }
+            for rule in entry.rules {
+                index[rule, default: []].append(indexed)
+                if entry.isScoped { scopedIndex[rule, default: []].append(indexed) }
+            }
         }
         self.index = index
+        self.scopedIndex = scopedIndex
     }
 
     /// The first entry (in load order) that allows `rule` for `subject` acting on `target`, or nil if
@@ -97,10 +105,10 @@ public struct Profile: Sendable {
 
     /// Whether an entry for `rule` is scoped to `subject` (names its namespace, pod, container, image
     /// or executable, or host processes): such a workload is profiled, and judged strictly. Walks
-    /// only the rule's entries, each held by reference (`IndexedAllowEntry`).
+    /// only the rule's scoped entries, each held by reference (`IndexedAllowEntry`).
     public func scopes(rule: String, to subject: ProfileSubject) -> Bool {
-        guard let candidates = index[rule] else { return false }
-        return candidates.contains { $0.entry.isScoped && $0.entry.matches(subject: subject) }
+        guard let candidates = scopedIndex[rule] else { return false }
+        return candidates.contains { $0.entry.matches(subject: subject) }
     }
 
     /// This profile extended by `later`: disables are united, entries appended, settings overridden
