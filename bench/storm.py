@@ -3,9 +3,10 @@
 # Whole-system storms against the real `runtime-watch run` (release build): exec, connect and
 # token-open storms, and the memory figure with N live processes. Prints one table row per run:
 # events generated vs captured, argv and container (cgroup) captured, drops, the monitor's CPU
-# seconds per 10,000 events (utime+stime delta from /proc/<pid>/stat), its peak RSS (VmHWM), and
-# for storms that raise alerts the p50/p99 latency from the event's time to the alert line
-# arriving on the monitor's stdout (stamped here with time.time_ns()). The exec storm also runs
+# seconds per 10,000 events (utime+stime delta from /proc/<pid>/stat), its thread switches per event
+# (every thread's ctxt_switches), its peak RSS (VmHWM), and for storms that raise alerts the
+# p50/p99 latency from the event's time to the alert line arriving on the monitor's stdout (stamped
+# here with time.time_ns()). The exec storm also runs
 # forkstat side by side and reports its count, argv right and CPU per 10,000.
 # Bounded: counts are capped, every child is killed after --time-limit seconds, and every process
 # this script starts (monitor, forkstat, storm, sleepers) is killed on exit.
@@ -16,7 +17,7 @@ import argparse, json, os, signal, socket, subprocess, sys, tempfile, threading,
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TICK = os.sysconf("SC_CLK_TCK")
 COLUMNS = ["mode", "workers", "rate/s", "generated", "captured", "argv ok", "cgroup ok", "drops",
-           "cpu s/10k", "peak RSS MiB", "alerts", "p50 ms", "p99 ms", "forkstat seen", "fs argv ok", "fs cpu s/10k"]
+           "cpu s/10k", "switches/event", "peak RSS MiB", "alerts", "p50 ms", "p99 ms", "forkstat seen", "fs argv ok", "fs cpu s/10k"]
 
 
 def cpu_seconds(pid):
@@ -24,6 +25,18 @@ def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def switches(pid):
+    """Thread switches of every thread of pid so far (voluntary and involuntary ctxt_switches)."""
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/status") as f:
+                total += sum(int(line.split()[1]) for line in f if "ctxt_switches" in line)
+        except FileNotFoundError:
+            pass  # the thread ended meanwhile
+    return total
 
 
 def status_kib(pid, key):
@@ -140,7 +153,7 @@ def run_exec(args, binary, workdir, row):
     forkstat_out = open(os.path.join(workdir, "forkstat.txt"), "w")
     forkstat = subprocess.Popen(["forkstat", "-e", "exec"], stdout=forkstat_out, stderr=subprocess.DEVNULL)
     time.sleep(1)
-    cpu0, fcpu0 = cpu_seconds(monitor.proc.pid), cpu_seconds(forkstat.pid)
+    cpu0, fcpu0, sw0 = cpu_seconds(monitor.proc.pid), cpu_seconds(forkstat.pid), switches(monitor.proc.pid)
     storm_proc = subprocess.Popen([storm, str(args.count), str(args.workers), str(args.rate), marker] + program_args,
                                   stdout=subprocess.PIPE, text=True)
     try:
@@ -149,7 +162,7 @@ def run_exec(args, binary, workdir, row):
         if storm_proc.poll() is None:
             storm_proc.kill()
     time.sleep(2)  # let both drain
-    cpu1, fcpu1 = cpu_seconds(monitor.proc.pid), cpu_seconds(forkstat.pid)
+    cpu1, fcpu1, sw1 = cpu_seconds(monitor.proc.pid), cpu_seconds(forkstat.pid), switches(monitor.proc.pid)
     row["peak RSS MiB"] = f"{status_kib(monitor.proc.pid, 'VmHWM') / 1024:.1f}"
     forkstat.send_signal(signal.SIGINT)
     forkstat.wait(10)
@@ -179,7 +192,7 @@ def run_exec(args, binary, workdir, row):
     row.update({"mode": mode, "rate/s": f"{args.rate or 'top'} ({spawned / seconds:.0f})", "generated": spawned, "captured": f"{execs} (forks {len(children)})",
                 "argv ok": f"{argv_ok} ({100 * argv_ok / spawned:.1f}%)", "cgroup ok": f"{cgroup_ok} ({100 * cgroup_ok / spawned:.1f}%)",
                 "drops": f"{drops} ({'; '.join(sorted(reasons))})" if drops else 0,
-                "cpu s/10k": f"{(cpu1 - cpu0) / spawned * 10000:.2f}",
+                "cpu s/10k": f"{(cpu1 - cpu0) / spawned * 10000:.2f}", "switches/event": f"{(sw1 - sw0) / spawned:.2f}",
                 "forkstat seen": f"{fs_true} (all exec lines {len(fs_lines)})",
                 "fs argv ok": f"{fs_argv} ({100 * fs_argv / spawned:.1f}%)", "fs cpu s/10k": f"{(fcpu1 - fcpu0) / spawned * 10000:.2f}"})
 
@@ -212,7 +225,7 @@ def run_connect(args, binary, workdir, row):
     threading.Thread(target=accept, daemon=True).start()
     monitor = Monitor(binary, workdir, ["--no-token-watch"], args.time_limit)
     time.sleep(1)
-    cpu0 = cpu_seconds(monitor.proc.pid)
+    cpu0, sw0 = cpu_seconds(monitor.proc.pid), switches(monitor.proc.pid)
 
     def connect(_):
         s = socket.socket()
@@ -222,7 +235,7 @@ def run_connect(args, binary, workdir, row):
     paced(args.count, args.rate, connect)
     elapsed = time.monotonic() - t0
     time.sleep(2)
-    cpu1 = cpu_seconds(monitor.proc.pid)
+    cpu1, sw1 = cpu_seconds(monitor.proc.pid), switches(monitor.proc.pid)
     row["peak RSS MiB"] = f"{status_kib(monitor.proc.pid, 'VmHWM') / 1024:.1f}"
     monitor.stop()
     stop.set()
@@ -236,7 +249,8 @@ def run_connect(args, binary, workdir, row):
             reasons.add(f'{r["source"]}: {r["reason"]}')
     fill_alerts(monitor, row)
     row.update({"rate/s": f"{args.rate or 'top'} ({args.count / elapsed:.0f})", "generated": args.count, "captured": captured,
-                "drops": with_reasons(drops, reasons), "cpu s/10k": f"{(cpu1 - cpu0) / args.count * 10000:.2f}"})
+                "drops": with_reasons(drops, reasons), "cpu s/10k": f"{(cpu1 - cpu0) / args.count * 10000:.2f}",
+                "switches/event": f"{(sw1 - sw0) / args.count:.2f}"})
 
 
 def run_token(args, binary, workdir, row):
@@ -251,7 +265,7 @@ def run_token(args, binary, workdir, row):
     token = os.path.join(vol, "token")
     monitor = Monitor(binary, workdir, ["--no-connect-watch", "--kubelet-root", os.path.join(workdir, "kubelet")], args.time_limit)
     time.sleep(1)
-    cpu0 = cpu_seconds(monitor.proc.pid)
+    cpu0, sw0 = cpu_seconds(monitor.proc.pid), switches(monitor.proc.pid)
 
     def read(_):
         with open(token) as f:
@@ -260,7 +274,7 @@ def run_token(args, binary, workdir, row):
     paced(args.count, args.rate, read)
     elapsed = time.monotonic() - t0
     time.sleep(2)
-    cpu1 = cpu_seconds(monitor.proc.pid)
+    cpu1, sw1 = cpu_seconds(monitor.proc.pid), switches(monitor.proc.pid)
     row["peak RSS MiB"] = f"{status_kib(monitor.proc.pid, 'VmHWM') / 1024:.1f}"
     monitor.stop()
     captured = drops = 0
@@ -273,7 +287,8 @@ def run_token(args, binary, workdir, row):
             reasons.add(f'{r["source"]}: {r["reason"]}')
     fill_alerts(monitor, row)
     row.update({"rate/s": f"{args.rate or 'top'} ({args.count / elapsed:.0f})", "generated": args.count, "captured": captured,
-                "drops": with_reasons(drops, reasons), "cpu s/10k": f"{(cpu1 - cpu0) / args.count * 10000:.2f}"})
+                "drops": with_reasons(drops, reasons), "cpu s/10k": f"{(cpu1 - cpu0) / args.count * 10000:.2f}",
+                "switches/event": f"{(sw1 - sw0) / args.count:.2f}"})
 
 
 def run_live(args, binary, workdir, row):
