@@ -224,33 +224,13 @@ def run_connect(args, binary, workdir, row):
                 pass
     threading.Thread(target=accept, daemon=True).start()
     monitor = Monitor(binary, workdir, ["--no-token-watch"], args.time_limit)
-    time.sleep(1)
-    cpu0, sw0 = cpu_seconds(monitor.proc.pid), switches(monitor.proc.pid)
 
     def connect(_):
         s = socket.socket()
         s.connect(("127.0.0.1", port))
         s.close()
-    t0 = time.monotonic()
-    paced(args.count, args.rate, connect)
-    elapsed = time.monotonic() - t0
-    time.sleep(2)
-    cpu1, sw1 = cpu_seconds(monitor.proc.pid), switches(monitor.proc.pid)
-    row["peak RSS MiB"] = f"{status_kib(monitor.proc.pid, 'VmHWM') / 1024:.1f}"
-    monitor.stop()
+    measure_storm(args, monitor, row, connect, lambda r: r["type"] == "connect" and r.get("remotePort") == port)
     stop.set()
-    captured = drops = 0
-    reasons = set()
-    for r in monitor.records():
-        if r["type"] == "connect" and r.get("remotePort") == port:
-            captured += 1
-        elif r["type"] == "drop":
-            drops += r["count"]
-            reasons.add(f'{r["source"]}: {r["reason"]}')
-    fill_alerts(monitor, row)
-    row.update({"rate/s": f"{args.rate or 'top'} ({args.count / elapsed:.0f})", "generated": args.count, "captured": captured,
-                "drops": with_reasons(drops, reasons), "cpu s/10k": f"{(cpu1 - cpu0) / args.count * 10000:.2f}",
-                "switches/event": f"{(sw1 - sw0) / args.count:.2f}"})
 
 
 def run_token(args, binary, workdir, row):
@@ -264,23 +244,30 @@ def run_token(args, binary, workdir, row):
     os.symlink("..data/token", os.path.join(vol, "token"))
     token = os.path.join(vol, "token")
     monitor = Monitor(binary, workdir, ["--no-connect-watch", "--kubelet-root", os.path.join(workdir, "kubelet")], args.time_limit)
-    time.sleep(1)
-    cpu0, sw0 = cpu_seconds(monitor.proc.pid), switches(monitor.proc.pid)
 
     def read(_):
         with open(token) as f:
             f.read()
+    measure_storm(args, monitor, row, read, lambda r: r["type"] == "open" and r.get("path", "").endswith("/token"))
+
+
+def measure_storm(args, monitor, row, action, is_captured):
+    """Runs `action` args.count times (paced) under the started monitor, then stops it and fills
+    the row: rate, events captured (`is_captured` picks them from the trace), drops with their
+    reasons, the monitor's CPU and thread switches per event, peak RSS and alert latencies."""
+    time.sleep(1)
+    cpu0, sw0 = cpu_seconds(monitor.proc.pid), switches(monitor.proc.pid)
     t0 = time.monotonic()
-    paced(args.count, args.rate, read)
+    paced(args.count, args.rate, action)
     elapsed = time.monotonic() - t0
-    time.sleep(2)
+    time.sleep(2)   # the monitor's CPU for the storm includes draining what is queued
     cpu1, sw1 = cpu_seconds(monitor.proc.pid), switches(monitor.proc.pid)
     row["peak RSS MiB"] = f"{status_kib(monitor.proc.pid, 'VmHWM') / 1024:.1f}"
     monitor.stop()
     captured = drops = 0
     reasons = set()
     for r in monitor.records():
-        if r["type"] == "open" and r.get("path", "").endswith("/token"):
+        if is_captured(r):
             captured += 1
         elif r["type"] == "drop":
             drops += r["count"]
