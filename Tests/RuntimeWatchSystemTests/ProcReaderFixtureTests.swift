@@ -336,11 +336,12 @@ final class ProcReaderFixtureTests: XCTestCase {
         #endif
     }
 
-    func testPassedDeadlineSkipsOnlyTheExtras() throws {
-        try makeHeldThread(syscall: "257 0xffffffffffffff9c 0x7ffd5a3c 0x0 0x0 0x0 0x0 0x7ffd5a00 0x7f1234567890\n")
+    func testPassedDeadlineSkipsOnlyTheNamespaceAndRoot() throws {
+        try makeHeldThread(syscall: "257 0xffffffffffffff9c 0x7ffd5a3c 0x1 0x0 0x0 0x0 0x7ffd5a00 0x7f1234567890\n")
         let read = ProcReader(root: root.path).readTask(5001, extras: [.openAccess, .mountNamespace, .root],
                                                         extrasDeadline: .now - .seconds(1))
-        XCTAssertEqual(read.extras, TaskExtrasRead(cutShort: true))
+        // The flags say whether the open is a read at all: read whatever the time.
+        XCTAssertEqual(read.extras, TaskExtrasRead(openAccess: .writeOnly, cutShort: true))
         let result = read.process()
         XCTAssertEqual(result.outcome, .complete, "status, cmdline, exe and cgroup are read whatever the time")
         XCTAssertEqual(result.info?.ppid, ProcessID(4999))

@@ -162,15 +162,35 @@ final class TokenWatchLiveTests: XCTestCase {
 
     func testWriteOnlyOpenIsAWriteButReadWriteIsARead() throws {
         let volume = try FakeKubeletVolume(kubeletRoot: kubeletRoot, podUID: podUID)
-        let (_, collector) = try startWatcher()
+        let (watcher, collector) = try startWatcher()
+        try assertOpenFlags(volume, watcher, collector)
+    }
+
+    /// The flags decide whether an open is judged as a read at all, so no time budget may skip them
+    /// (CI once saw a writer reported as a reader when reading its /proc took over the 5 ms budget
+    /// in the debug build). With no time at all, every opener is over budget.
+    func testOpenFlagsAreReadWhenTheTimeBudgetIsSpent() throws {
+        let volume = try FakeKubeletVolume(kubeletRoot: kubeletRoot, podUID: podUID)
+        let (watcher, collector) = try startWatcher { $0.captureBudget = .zero; $0.batchBudget = .zero }
+        try assertOpenFlags(volume, watcher, collector)
+        // The three python openers were counted before the sentinel's open was read (one event
+        // thread, each event counted before the next is handled); the sentinel may not be yet.
+        XCTAssertGreaterThanOrEqual(watcher.counters.captureSkipped + watcher.counters.captureOutOfBudget, 3,
+                                    "every opener was over budget: its namespace and root were skipped")
+    }
+
+    private func assertOpenFlags(_ volume: FakeKubeletVolume, _ watcher: TokenWatcher, _ collector: RecordCollector,
+                                 file: StaticString = #filePath, line: UInt = #line) throws {
         let writer = try Spawned.run(["/usr/bin/python3", "-c", "open('\(volume.tokenPath)', 'ab').close()"])
         let readWriter = try Spawned.run(["/usr/bin/python3", "-c", "open('\(volume.tokenPath)', 'r+b').read()"])
         let reader = try Spawned.run(["/usr/bin/python3", "-c", "import os; os.close(os.open('\(volume.tokenPath)', os.O_RDONLY))"])
-        XCTAssertEqual([writer.status, readWriter.status, reader.status], [0, 0, 0])
+        XCTAssertEqual([writer.status, readWriter.status, reader.status], [0, 0, 0], file: file, line: line)
         _ = try sentinel(volume.tokenPath, collector)
-        XCTAssertEqual(collector.fileOpens(pid: writer.pid).map(\.write), [true])
-        XCTAssertEqual(collector.fileOpens(pid: readWriter.pid).map(\.write), [false])
-        XCTAssertEqual(collector.fileOpens(pid: reader.pid).map(\.write), [false])
+        let counters = watcher.counters
+        let context = "mode \(watcher.mode), over budget \(counters.captureOutOfBudget), batch over budget \(counters.captureSkipped)"
+        XCTAssertEqual(collector.fileOpens(pid: writer.pid).map(\.write), [true], context, file: file, line: line)
+        XCTAssertEqual(collector.fileOpens(pid: readWriter.pid).map(\.write), [false], context, file: file, line: line)
+        XCTAssertEqual(collector.fileOpens(pid: reader.pid).map(\.write), [false], context, file: file, line: line)
     }
 
     func testThousandReadsAreEachAttributed() throws {

@@ -2,8 +2,9 @@
 // Reads one task (a thread id or a process id) whose attribution must be complete — typically one
 // held in a syscall, such as a fanotify permission event's opener. Order: the essentials FIRST and
 // ALWAYS (status — pid, parent, uids, what an alert and its ancestry need — then cmdline, exe,
-// cgroup), then optional extras that a deadline may skip (the held syscall's open flags, the mount
-// namespace, the root). All through one /proc/<tid> directory descriptor, so a reused id cannot mix
+// cgroup), then the extras asked for: the held syscall's open flags whatever the time (they say
+// whether the open is a read at all), then the mount namespace and the root, which a deadline may
+// skip. All through one /proc/<tid> directory descriptor, so a reused id cannot mix
 // two processes. Reading and parsing are split: `readTask` keeps the essential files as bytes and
 // `TaskRead.process()` parses them, so a caller holding the task can let it go in between.
 
@@ -17,6 +18,9 @@ extension ProcReader {
         public init(rawValue: UInt8) { self.rawValue = rawValue }
         /// The open flags of the syscall the task is blocked in (/proc/<tid>/syscall, plus
         /// /proc/<tid>/mem for openat2). Only meaningful while the task is held in that syscall.
+        /// Read whenever asked, whatever the deadline: a write-only open is not a read of the file,
+        /// so without the flags a writer would be judged as a reader (an alert that depends on how
+        /// loaded the node was).
         public static let openAccess = TaskExtras(rawValue: 1 << 0)
         /// readlink of /proc/<tid>/ns/mnt.
         public static let mountNamespace = TaskExtras(rawValue: 1 << 1)
@@ -24,8 +28,9 @@ extension ProcReader {
         public static let root = TaskExtras(rawValue: 1 << 2)
     }
 
-    /// Reads task `taskID`: the essentials always, then the `extras` asked for until
-    /// `extrasDeadline` passes. Never throws: what could not be read stays nil.
+    /// Reads task `taskID`: the essentials always, then the `extras` asked for (the open flags
+    /// whatever the time, the others until `extrasDeadline` passes). Never throws: what could not
+    /// be read stays nil.
     public func readTask(_ taskID: Int32, extras: TaskExtras = [], extrasDeadline: ContinuousClock.Instant? = nil) -> TaskRead {
         var read = TaskRead(taskID: taskID, session: ReadSession(pid: taskID, limits: limits))
         let dir: ProcDirectory
@@ -58,7 +63,7 @@ public struct TaskExtrasRead: Sendable, Hashable {
     /// The task's root as the reader sees it ("/" for host processes and pivot_root'ed containers
     /// in their own mount namespace, the directory for chroot'ed ones).
     public var root: String?
-    /// True when the deadline passed before every extra asked for was read.
+    /// True when the deadline passed before every extra it applies to was read.
     public var cutShort = false
 
     public init(openAccess: OpenAccess? = nil, mountNamespace: String? = nil, root: String? = nil, cutShort: Bool = false) {
@@ -117,7 +122,7 @@ public struct TaskRead: Sendable {
             extras.cutShort = true
             return false
         }
-        if wanted.contains(.openAccess), inTime() { extras.openAccess = readOpenAccess(dir) }
+        if wanted.contains(.openAccess) { extras.openAccess = readOpenAccess(dir) }
         if wanted.contains(.mountNamespace), inTime() { extras.mountNamespace = session.link(dir, "ns/mnt", markGone: false) }
         if wanted.contains(.root), inTime() { extras.root = session.link(dir, "root", markGone: false) }
     }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The event thread: wait for fanotify events, and for each one read the opener's /proc entries
 // while the kernel holds it, answer FAN_ALLOW, then parse what was read into a fileOpen record.
-// What attribution needs (status, cmdline, exe, cgroup) is ALWAYS read before the answer; the time
-// budgets only skip the extras (open flags, mount namespace, root). Nothing here waits on the
+// What attribution needs (status, cmdline, exe, cgroup) and, for a held open, its flags (whether it
+// is a read at all) are ALWAYS read before the answer; the time budgets only skip the mount
+// namespace and the root (the path as the opener sees it). Nothing here waits on the
 // consumer: the capture queue is bounded and drops are counted.
 
 import Glibc
@@ -84,12 +85,12 @@ struct TokenEventLoop {
 
         // The held syscall's flags mean something only while the opener is held.
         let extras: ProcReader.TaskExtras = held ? [.openAccess, .mountNamespace, .root] : [.mountNamespace, .root]
-        // The extras get what is left of this event's budget and of its batch's; none once the
-        // batch is over its budget. The essentials are read regardless.
+        // The namespace and root get what is left of this event's budget and of its batch's; none
+        // once the batch is over its budget. The essentials and the open flags are read regardless.
         let now = TokenClock.monotonicNanoseconds()
         let batchEnd = readAt &+ batchBudget
         let overBatch = now >= batchEnd
-        let read = reader.readTask(event.pid, extras: overBatch ? [] : extras,
+        let read = reader.readTask(event.pid, extras: overBatch ? extras.intersection(.openAccess) : extras,
                                    extrasDeadline: .now + .nanoseconds(overBatch ? 0 : min(captureBudget, batchEnd - now)),
                                    directories: directories, reuseWindow: identityReuseWindow)
         if held, pending.claim(fd.rawValue) {

@@ -20,10 +20,11 @@ public struct TokenWatchCounters: Sendable, Hashable {
     /// exited (notification mode holds nothing; in permission mode only after a watchdog answer).
     /// Never because of a time budget.
     public var captureIncomplete: UInt64 = 0
-    /// Openers whose extras (open flags, mount namespace, root) were cut short by the per-event
-    /// time budget.
+    /// Openers whose mount namespace or root was not read because the per-event time budget ran
+    /// out (the open's flags are read whatever the time).
     public var captureOutOfBudget: UInt64 = 0
-    /// Openers whose extras were not read at all because their batch was already over budget.
+    /// Openers whose mount namespace and root were not read at all because their batch was already
+    /// over budget.
     public var captureSkipped: UInt64 = 0
     /// Records the event stream could not take (reported as `.drop` records when space returns).
     public var dropped: UInt64 = 0

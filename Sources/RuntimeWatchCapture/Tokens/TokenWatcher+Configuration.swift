@@ -31,11 +31,13 @@ extension TokenWatcher {
         public var allowNotificationFallback: Bool = true
         /// Capacity of the event stream; beyond it records are dropped and counted.
         public var bufferCapacity: Int = 4096
-        /// Time the /proc capture of one opener may take before its extras (open flags, mount
-        /// namespace, root) are skipped. What attribution needs (status, cmdline, exe, cgroup) is
-        /// always read; the budget only bites when the monitor is preempted or /proc is slow.
+        /// Time the /proc capture of one opener may take before its mount namespace and root are
+        /// skipped. What attribution needs (status, cmdline, exe, cgroup) and the open's flags
+        /// (whether it is a read at all) are always read; the budget only bites when the monitor
+        /// is preempted or /proc is slow.
         public var captureBudget: Duration = .milliseconds(5)
-        /// Time one read batch may take: later events of an overrun batch get no extras.
+        /// Time one read batch may take: later events of an overrun batch get no mount namespace
+        /// or root.
         public var batchBudget: Duration = .milliseconds(20)
         /// The watchdog answers any permission event still unanswered this long after it was read.
         public var answerDeadline: Duration = .milliseconds(250)
