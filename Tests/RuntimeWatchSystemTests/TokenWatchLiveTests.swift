@@ -211,7 +211,28 @@ final class TokenWatchLiveTests: XCTestCase {
         print("token-watch: 1000 cat reads -> \(opens.count) fileOpen records; answer latency avg \(counters.answerLatencyAverageNanoseconds) ns, max \(counters.answerLatencyMaxNanoseconds) ns")
     }
 
+    /// The time budget is set, not left to the machine's load: it decides whether the root is read.
     func testContainerRootIsResolvedInsideTheContainer() throws {
+        let open = try readTokenInChrootContainer(budget: .seconds(5))
+        XCTAssertEqual(open.containerPath, "/run/secrets/kubernetes.io/serviceaccount/token", "the path as the opener sees it")
+    }
+
+    /// Past its time budget the opener's root is not read: the path in the container is the one the
+    /// scan found (the spelling it was configured with), and the skip is counted.
+    func testSpentBudgetGivesTheScannedContainerPath() throws {
+        let open = try readTokenInChrootContainer(budget: .zero)
+        XCTAssertEqual(open.containerPath, "/var/run/secrets/kubernetes.io/serviceaccount/token")
+        // The event thread counts the skip just after it hands the record over.
+        let watcher = try XCTUnwrap(self.watcher)
+        let deadline = Date().addingTimeInterval(2)
+        while watcher.counters.captureSkipped + watcher.counters.captureOutOfBudget < 1, Date() < deadline { usleep(1_000) }
+        XCTAssertGreaterThanOrEqual(watcher.counters.captureSkipped + watcher.counters.captureOutOfBudget, 1)
+    }
+
+    /// A token read with busybox cat inside a chroot "container" whose token the watcher found
+    /// through the container's root; returns its record after checking what does not depend on
+    /// the budget.
+    private func readTokenInChrootContainer(budget: Duration, file: StaticString = #filePath, line: UInt = #line) throws -> FileOpenEvent {
         // A chroot "container": its /var/run is an absolute symlink to /run, as in most images.
         let rootfs = dir.path + "/rootfs"
         let fm = FileManager.default
@@ -225,6 +246,8 @@ final class TokenWatchLiveTests: XCTestCase {
         let (watcher, collector) = try startWatcher {
             // Only the symlinked spelling, so finding the file proves the symlink was resolved in the root.
             $0.containerTokenPaths = ["/var/run/secrets/kubernetes.io/serviceaccount/token"]
+            $0.captureBudget = budget
+            $0.batchBudget = budget
         }
         let initProcess = Process()
         initProcess.executableURL = URL(fileURLWithPath: "/usr/sbin/chroot")
@@ -239,15 +262,16 @@ final class TokenWatchLiveTests: XCTestCase {
         let scans = watcher.counters.rescans
         watcher.watchContainer(rootPID: ProcessID(initProcess.processIdentifier))
         while watcher.counters.rescans <= scans, Date() < deadline { usleep(5_000) }
-        XCTAssertEqual(watcher.counters.marks, 1, "the in-container token should be marked")
+        XCTAssertEqual(watcher.counters.marks, 1, "the in-container token should be marked", file: file, line: line)
 
         let reader = try Spawned.run(["/usr/sbin/chroot", rootfs, "/bin/busybox", "cat", "/var/run/secrets/kubernetes.io/serviceaccount/token"])
-        XCTAssertEqual(reader.status, 0)
-        XCTAssertTrue(collector.waitForOpen(pid: reader.pid))
-        let open = try XCTUnwrap(collector.fileOpens(pid: reader.pid).first)
-        XCTAssertEqual(open.path, "/proc/\(initProcess.processIdentifier)/root/var/run/secrets/kubernetes.io/serviceaccount/token")
-        XCTAssertEqual(open.containerPath, "/run/secrets/kubernetes.io/serviceaccount/token")
-        XCTAssertEqual(open.process?.argv, ["/bin/busybox", "cat", "/var/run/secrets/kubernetes.io/serviceaccount/token"])
+        XCTAssertEqual(reader.status, 0, file: file, line: line)
+        XCTAssertTrue(collector.waitForOpen(pid: reader.pid), file: file, line: line)
+        let open = try XCTUnwrap(collector.fileOpens(pid: reader.pid).first, file: file, line: line)
+        XCTAssertEqual(open.path, "/proc/\(initProcess.processIdentifier)/root/var/run/secrets/kubernetes.io/serviceaccount/token",
+                       file: file, line: line)
+        XCTAssertEqual(open.process?.argv, ["/bin/busybox", "cat", "/var/run/secrets/kubernetes.io/serviceaccount/token"], file: file, line: line)
+        return open
     }
 
     func testNotificationModeStillReportsThePid() throws {
