@@ -6,8 +6,8 @@
 # seconds per 10,000 events (utime+stime delta from /proc/<pid>/stat), its thread switches per event
 # (every thread's ctxt_switches), its peak RSS (VmHWM), and for storms that raise alerts the
 # p50/p99 latency from the event's time to the alert line arriving on the monitor's stdout (stamped
-# here with time.time_ns()). The exec storm also runs
-# forkstat side by side and reports its count, argv right and CPU per 10,000.
+# here with time.time_ns()). The exec storm also runs forkstat side by side and reports its count,
+# argv right and CPU per 10,000.
 # Bounded: counts are capped, every child is killed after --time-limit seconds, and every process
 # this script starts (monitor, forkstat, storm, sleepers) is killed on exit.
 # Usage: sudo bench/storm.py MODE [--count N] [--workers W] [--rate R] [--header]
@@ -191,7 +191,7 @@ def run_exec(args, binary, workdir, row):
     mode = f"exec {args.lifetime_ms} ms" if args.lifetime_ms else "exec"
     row.update({"mode": mode, "rate/s": f"{args.rate or 'top'} ({spawned / seconds:.0f})", "generated": spawned, "captured": f"{execs} (forks {len(children)})",
                 "argv ok": f"{argv_ok} ({100 * argv_ok / spawned:.1f}%)", "cgroup ok": f"{cgroup_ok} ({100 * cgroup_ok / spawned:.1f}%)",
-                "drops": f"{drops} ({'; '.join(sorted(reasons))})" if drops else 0,
+                "drops": with_reasons(drops, reasons),
                 "cpu s/10k": f"{(cpu1 - cpu0) / spawned * 10000:.2f}", "switches/event": f"{(sw1 - sw0) / spawned:.2f}",
                 "forkstat seen": f"{fs_true} (all exec lines {len(fs_lines)})",
                 "fs argv ok": f"{fs_argv} ({100 * fs_argv / spawned:.1f}%)", "fs cpu s/10k": f"{(fcpu1 - fcpu0) / spawned * 10000:.2f}"})
