@@ -33,6 +33,16 @@ final class AuditExecveParserTests: XCTestCase {
         }
     }
 
+    /// The fuzzer's input (CI, `Fuzz/crashes/proc-crash-608eea1d…`): an even number of UTF-8 bytes
+    /// but an odd number of characters ("ȸ" is two bytes) split the hex by characters past the end.
+    func testHexWithAMultiByteCharacterIsRefusedNotSplit() {
+        let text = ": argc=3 a0=\"nc\"2F62696 a0=FE7326\u{238}"
+        XCTAssertThrowsError(try AuditExecveParser.arguments(execveRecord: text)) {
+            XCTAssertEqual("\($0)", "audit EXECVE: a0 is neither quoted nor hex")
+        }
+        XCTAssertThrowsError(try AuditExecveParser.arguments(execveRecord: "audit(1.2:9): argc=1 a0=+f"), "a sign is not a hex digit")
+    }
+
     func testJoinerPairsRecordsBySerialInEitherOrder() {
         var joiner = AuditExecveJoiner(capacity: 2)
         XCTAssertNil(joiner.add(type: 1309, text: "audit(1.0:7): argc=1 a0=\"/bin/true\""))

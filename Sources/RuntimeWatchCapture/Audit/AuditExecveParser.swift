@@ -62,15 +62,7 @@ public enum AuditExecveParser {
             guard value.count >= 2, value.last == "\"" else { throw ProcParseError(file: "audit EXECVE", reason: "a\(index) has an unterminated quote") }
             return String(value.dropFirst().dropLast())
         }
-        guard value.utf8.count % 2 == 0 else { throw ProcParseError(file: "audit EXECVE", reason: "a\(index) is neither quoted nor hex") }
-        var bytes: [UInt8] = []
-        var i = value.startIndex
-        while i < value.endIndex {
-            let next = value.index(i, offsetBy: 2)
-            guard let byte = UInt8(value[i..<next], radix: 16) else { throw ProcParseError(file: "audit EXECVE", reason: "a\(index) is neither quoted nor hex") }
-            bytes.append(byte)
-            i = next
-        }
+        guard let bytes = try? AuditHex.decode(value.utf8) else { throw ProcParseError(file: "audit EXECVE", reason: "a\(index) is neither quoted nor hex") }
         return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -39,27 +39,14 @@ public enum SocketAddressHex {
     private static func port(_ b: [UInt8]) -> UInt16 { UInt16(b[2]) << 8 | UInt16(b[3]) }
 
     private static func bytes(_ hex: String) throws(AuditRecordError) -> [UInt8] {
-        let utf8 = Array(hex.utf8)
-        guard utf8.count % 2 == 0 else { throw AuditRecordError(reason: "saddr hex has odd length \(utf8.count)", text: hex) }
-        var out: [UInt8] = []
-        out.reserveCapacity(utf8.count / 2)
-        func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 0x30...0x39: c - 0x30
-            case 0x41...0x46: c - 0x41 + 10
-            case 0x61...0x66: c - 0x61 + 10
-            default: nil
+        do throws(AuditHex.Failure) {
+            return try AuditHex.decode(hex[...].utf8)
+        } catch {
+            switch error {
+            case .oddLength(let count): throw AuditRecordError(reason: "saddr hex has odd length \(count)", text: hex)
+            case .notHex(let offset): throw AuditRecordError(reason: "saddr has a non-hex character at offset \(offset)", text: hex)
             }
         }
-        var i = 0
-        while i < utf8.count {
-            guard let hi = nibble(utf8[i]), let lo = nibble(utf8[i + 1]) else {
-                throw AuditRecordError(reason: "saddr has a non-hex character at offset \(i)", text: hex)
-            }
-            out.append(hi << 4 | lo)
-            i += 2
-        }
-        return out
     }
 
     /// RFC 5952 text: lowercase, leading zeros dropped, the longest run (>= 2) of zero groups as
