@@ -10,7 +10,7 @@
 # argv right and CPU per 10,000.
 # Bounded: counts are capped, every child is killed after --time-limit seconds, and every process
 # this script starts (monitor, forkstat, storm, sleepers) is killed on exit.
-# Usage: sudo bench/storm.py MODE [--count N] [--workers W] [--rate R] [--header]
+# Usage: sudo bench/storm.py MODE [--count N] [--workers W] [--rate R] [--fold-window S] [--header]
 #   MODE: exec | connect | token | live     RUNTIME_WATCH=path (default: release build)
 import argparse, json, os, signal, socket, subprocess, sys, tempfile, threading, time
 
@@ -65,11 +65,14 @@ def percentile(values, p):
 class Monitor:
     """`runtime-watch run` with alerts on a pipe read by a thread that stamps each line."""
 
-    def __init__(self, binary, workdir, extra, time_limit):
+    def __init__(self, binary, workdir, extra, time_limit, fold_window=0):
         self.trace = os.path.join(workdir, "trace.jsonl")
         profile = os.path.join(workdir, "bench-profile.yaml")
-        with open(profile, "w") as f:  # every alert, unfolded, so each event's latency counts
-            f.write("version: 1\nsettings:\n  fold_window_seconds: 0\n")
+        # Unfolded by default (--fold-window 0): every alert is written, so each event's latency
+        # counts. With the default profile's window (60 s) repeats of one alert fold into one line,
+        # which is what a node pays for a storm of the same alert.
+        with open(profile, "w") as f:
+            f.write(f"version: 1\nsettings:\n  fold_window_seconds: {fold_window:g}\n")
         self.stderr = open(os.path.join(workdir, "monitor.log"), "w+")
         self.proc = subprocess.Popen([binary, "run", "--listen", "off", "--record", self.trace, "--profile", profile,
                                       "--duration", str(time_limit)] + extra,
@@ -223,7 +226,7 @@ def run_connect(args, binary, workdir, row):
             except OSError:
                 pass
     threading.Thread(target=accept, daemon=True).start()
-    monitor = Monitor(binary, workdir, ["--no-token-watch"], args.time_limit)
+    monitor = Monitor(binary, workdir, ["--no-token-watch"], args.time_limit, args.fold_window)
 
     def connect(_):
         s = socket.socket()
@@ -243,7 +246,8 @@ def run_token(args, binary, workdir, row):
     os.symlink(ts, os.path.join(vol, "..data"))
     os.symlink("..data/token", os.path.join(vol, "token"))
     token = os.path.join(vol, "token")
-    monitor = Monitor(binary, workdir, ["--no-connect-watch", "--kubelet-root", os.path.join(workdir, "kubelet")], args.time_limit)
+    monitor = Monitor(binary, workdir, ["--no-connect-watch", "--kubelet-root", os.path.join(workdir, "kubelet")], args.time_limit,
+                      args.fold_window)
 
     def read(_):
         with open(token) as f:
@@ -323,6 +327,8 @@ def main():
     parser.add_argument("--time-limit", type=int, default=120)
     parser.add_argument("--lifetime-ms", type=int, default=0,
                         help="exec mode: children live at least this long (bench/linger.c) instead of /bin/true")
+    parser.add_argument("--fold-window", type=float, default=0,
+                        help="the profile's fold_window_seconds for the connect and token storms (0: every alert written; 60: the default profile's)")
     parser.add_argument("--header", action="store_true")
     args = parser.parse_args()
     if os.geteuid() != 0:
