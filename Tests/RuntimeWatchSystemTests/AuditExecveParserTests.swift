@@ -36,11 +36,26 @@ final class AuditExecveParserTests: XCTestCase {
     /// The fuzzer's input (CI, `Fuzz/crashes/proc-crash-608eea1d…`): an even number of UTF-8 bytes
     /// but an odd number of characters ("ȸ" is two bytes) split the hex by characters past the end.
     func testHexWithAMultiByteCharacterIsRefusedNotSplit() {
-        let text = ": argc=3 a0=\"nc\"2F62696 a0=FE7326\u{238}"
-        XCTAssertThrowsError(try AuditExecveParser.arguments(execveRecord: text)) {
+        XCTAssertThrowsError(try AuditExecveParser.arguments(execveRecord: "audit(1.2:9): argc=1 a0=FE7326\u{238}")) {
             XCTAssertEqual("\($0)", "audit EXECVE: a0 is neither quoted nor hex")
         }
         XCTAssertThrowsError(try AuditExecveParser.arguments(execveRecord: "audit(1.2:9): argc=1 a0=+f"), "a sign is not a hex digit")
+        // The fuzzer's exact line has no stamp: refused for that before any argument is looked at.
+        XCTAssertThrowsError(try AuditExecveParser.arguments(execveRecord: ": argc=3 a0=\"nc\"2F62696 a0=FE7326\u{238}")) {
+            XCTAssertEqual("\($0)", "audit EXECVE: does not start with \"audit(\"")
+        }
+    }
+
+    /// The record is split by `AuditRecordText`: a repeated key keeps its first value, quotes are
+    /// kept so a quoted argument is never taken for hex, and an unterminated quote is named.
+    func testQuotingDecidesTheDecodingAndRepeatsKeepTheFirst() {
+        XCTAssertEqual(try AuditExecveParser.arguments(execveRecord: "audit(1.2:9): argc=1 a0=\"4142\" a0=4344"), ["4142"])
+        XCTAssertEqual(try AuditExecveParser.arguments(execveRecord: "audit(1.2:9): argc=1 a0=4142"), ["AB"])
+        XCTAssertThrowsError(try AuditExecveParser.arguments(execveRecord: "audit(1.2:9): argc=1 a0=\"abc")) {
+            XCTAssertEqual("\($0)", "audit EXECVE: a0 has an unterminated quote")
+        }
+        XCTAssertNil(AuditExecveParser.serial("argc=1 a0=\"x\""), "no stamp, no serial")
+        XCTAssertNil(AuditExecveParser.execPID(syscallRecord: "arch=c000003e syscall=59 success=yes pid=1"), "no stamp, no pid")
     }
 
     func testJoinerPairsRecordsBySerialInEitherOrder() {

@@ -49,6 +49,11 @@ final class ConnectAuditParserTests: XCTestCase {
         XCTAssertEqual(record.fields["exe"], "/opt/a b/c")
         XCTAssertEqual(record.fields["key"], "(null)")
         XCTAssertEqual(record.timestampNanoseconds, 1_005_000_000)
+        // Kept quotes, for a reader to whom quoting means something (EXECVE: quoted or hex).
+        let quoted = try AuditRecordText(parsing: #"audit(1.005:7): comm="my prog" a0=4142 a1="x"#, keepingQuotes: true)
+        XCTAssertEqual(quoted.fields["comm"], #""my prog""#)
+        XCTAssertEqual(quoted.fields["a0"], "4142")
+        XCTAssertEqual(quoted.fields["a1"], #""x"#, "an unterminated value keeps its opening quote only")
     }
 
     func testMalformedStampsAreRejectedWithAReason() {

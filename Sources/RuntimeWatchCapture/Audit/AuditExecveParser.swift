@@ -8,33 +8,28 @@
 public enum AuditExecveParser {
     /// The serial number from the "audit(seconds.millis:serial):" prefix.
     public static func serial(_ text: String) -> UInt64? {
-        guard text.hasPrefix("audit("), let colon = text.firstIndex(of: ":"), let close = text.firstIndex(of: ")"), colon < close else { return nil }
-        return UInt64(text[text.index(after: colon)..<close])
+        try? AuditRecordText(parsing: text, keeping: stampOnly).serial
     }
 
-    /// key=value tokens after the prefix (values never contain spaces: audit encodes those).
-    static func fields(_ text: String) -> [Substring: Substring] {
-        var out: [Substring: Substring] = [:]
-        let body = text.firstIndex(of: ")").map { text[text.index(after: $0)...] } ?? text[...]
-        for token in body.split(separator: " ") {
-            guard let eq = token.firstIndex(of: "=") else { continue }
-            out[token[..<eq]] = token[token.index(after: eq)...]
-        }
-        return out
-    }
+    // The record is split by `AuditRecordText`, the one splitter of audit record text; EXECVE's
+    // arguments keep their quotes, which say how each is encoded.
+    private static let stampOnly = AuditFieldSelection.only([])
+    private static let syscallFields = AuditFieldSelection.only(["syscall", "success", "pid"])
 
     /// pid of a successful execve/execveat SYSCALL record (x86_64 numbers 59/322), else nil.
     public static func execPID(syscallRecord text: String) -> Int32? {
-        let f = fields(text)
-        guard let nr = f["syscall"], nr == "59" || nr == "322", f["success"] == "yes", let pid = f["pid"] else { return nil }
+        guard let f = try? AuditRecordText(parsing: text, keeping: syscallFields).fields,
+              let nr = f["syscall"], nr == "59" || nr == "322", f["success"] == "yes", let pid = f["pid"] else { return nil }
         return Int32(pid)
     }
 
     /// argv from an EXECVE record.
-    /// - Throws: `ProcParseError` (file "audit EXECVE") when argc or an argument is missing or bad.
+    /// - Throws: `ProcParseError` (file "audit EXECVE") when the stamp, argc or an argument is
+    ///   missing or bad.
     public static func arguments(execveRecord text: String) throws(ProcParseError) -> [String] {
         func fail(_ reason: String) -> ProcParseError { ProcParseError(file: "audit EXECVE", reason: reason) }
-        let f = fields(text)
+        let f: [String: String]
+        do { f = try AuditRecordText(parsing: text, keepingQuotes: true).fields } catch { throw fail(error.reason) }
         guard let argcText = f["argc"], let argc = Int(argcText), argc >= 0, argc <= 65_536 else { throw fail("no valid argc") }
         var argv: [String] = []
         argv.reserveCapacity(argc)
@@ -57,12 +52,12 @@ public enum AuditExecveParser {
         return argv
     }
 
-    private static func decode(_ value: Substring, index: Int) throws(ProcParseError) -> String {
+    private static func decode(_ value: String, index: Int) throws(ProcParseError) -> String {
         if value.first == "\"" {
-            guard value.count >= 2, value.last == "\"" else { throw ProcParseError(file: "audit EXECVE", reason: "a\(index) has an unterminated quote") }
+            guard value.utf8.count >= 2, value.last == "\"" else { throw ProcParseError(file: "audit EXECVE", reason: "a\(index) has an unterminated quote") }
             return String(value.dropFirst().dropLast())
         }
-        guard let bytes = try? AuditHex.decode(value.utf8) else { throw ProcParseError(file: "audit EXECVE", reason: "a\(index) is neither quoted nor hex") }
+        guard let bytes = try? AuditHex.decode(value[...].utf8) else { throw ProcParseError(file: "audit EXECVE", reason: "a\(index) is neither quoted nor hex") }
         return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -47,10 +47,12 @@ public struct AuditRecordText: Sendable, Hashable {
     public var timestampNanoseconds: UInt64 { seconds &* 1_000_000_000 &+ UInt64(milliseconds) &* 1_000_000 }
 
     /// Decodes `text`, keeping the fields `selection` names.
+    /// - Parameter keepingQuotes: true leaves a quoted value's quotes on it, for a reader to whom
+    ///   quoting means something (an EXECVE argument is either `"plain"` or hex; `AuditExecveParser`).
     /// - Throws: `AuditRecordError` when the `audit(…):` stamp is missing or malformed.
-    public init(parsing text: String, keeping selection: AuditFieldSelection = .all) throws(AuditRecordError) {
+    public init(parsing text: String, keeping selection: AuditFieldSelection = .all, keepingQuotes: Bool = false) throws(AuditRecordError) {
         let decode = { (bytes: UnsafeBufferPointer<UInt8>) in
-            Result { () throws(AuditRecordError) in try Self.decode(bytes, keeping: selection, text: text) }
+            Result { () throws(AuditRecordError) in try Self.decode(bytes, keeping: selection, keepingQuotes: keepingQuotes, text: text) }
         }
         // A String received from netlink is native UTF-8: read in place, no copy of its bytes.
         let decoded = text.utf8.withContiguousStorageIfAvailable(decode) ?? Array(text.utf8).withUnsafeBufferPointer(decode)
@@ -62,7 +64,7 @@ public struct AuditRecordText: Sendable, Hashable {
     }
 
     private static func decode(_ bytes: UnsafeBufferPointer<UInt8>, keeping selection: AuditFieldSelection,
-                               text: String) throws(AuditRecordError) -> AuditRecordText {
+                               keepingQuotes: Bool, text: String) throws(AuditRecordError) -> AuditRecordText {
         let prefix: StaticString = "audit("
         let prefixCount = prefix.utf8CodeUnitCount
         guard bytes.count > prefixCount, UnsafeBufferPointer(start: prefix.utf8Start, count: prefixCount).elementsEqual(bytes[0..<prefixCount]) else {
@@ -90,13 +92,14 @@ public struct AuditRecordText: Sendable, Hashable {
         try expect(0x29, "')'")
         try expect(0x3A, "':'")
         return AuditRecordText(seconds: seconds, milliseconds: UInt32(ms), serial: serial,
-                               fields: fields(bytes[i...], keeping: selection))
+                               fields: fields(bytes[i...], keeping: selection, keepingQuotes: keepingQuotes))
     }
 
-    /// Splits `key=value` pairs separated by spaces; `"…"` values may contain spaces. A token
-    /// without `=` is skipped (the kernel writes none; other producers might). Only the keys
-    /// `selection` keeps become Strings.
-    static func fields(_ bytes: UnsafeBufferPointer<UInt8>.SubSequence, keeping selection: AuditFieldSelection) -> [String: String] {
+    /// Splits `key=value` pairs separated by spaces; `"…"` values may contain spaces and lose their
+    /// quotes unless `keepingQuotes`. A token without `=` is skipped (the kernel writes none; other
+    /// producers might). Only the keys `selection` keeps become Strings.
+    static func fields(_ bytes: UnsafeBufferPointer<UInt8>.SubSequence, keeping selection: AuditFieldSelection,
+                       keepingQuotes: Bool = false) -> [String: String] {
         // Sized once: growing a dictionary through 1, 2, 4, 8 and 16 slots rehashes at each step
         // (most of this function's time in the connect storm before it was sized).
         var result: [String: String] = [:]
@@ -115,7 +118,8 @@ public struct AuditRecordText: Sendable, Hashable {
                 let valueStart = i + 1
                 var j = valueStart
                 while j < end, bytes[j] != 0x22 { j += 1 }
-                valueRange = valueStart..<j
+                // Kept quotes are both kept, or only the opening one when the value is unterminated.
+                valueRange = keepingQuotes ? (valueStart - 1)..<min(j + 1, end) : valueStart..<j
                 i = j < end ? j + 1 : end
             } else {
                 let valueStart = i
