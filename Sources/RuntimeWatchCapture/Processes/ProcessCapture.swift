@@ -45,7 +45,8 @@ public final class ProcessCapture: @unchecked Sendable {
         /// Nice value for the receive thread (nil: inherit). The default -10 matters: under load, a
         /// receive thread at nice 0 loses CFS wakeup preemption to the processes it races, and
         /// reads /proc too late (exec storm, 1 worker, busy host: argv for 39-70% of execs at nice 0 vs 88-89%
-        /// at -10, see bench/exec-storm.sh). Needs CAP_SYS_NICE; a refusal is logged, not fatal.
+        /// at -10, see bench/exec-storm.sh; 2-worker storms: 73-76% at 0 vs 92% at -10, for up to a tenth
+        /// more CPU per exec, BENCHMARKS section 19). Needs CAP_SYS_NICE; a refusal is logged, not fatal.
         public var receiveThreadNice: Int32? = -10
         /// How /proc is read (root and size caps).
         public var reader = ProcReader()
