@@ -26,6 +26,9 @@ python3 bench/storm.py connect --count "$N" --rate 1000
 python3 bench/storm.py token --count "$N" --rate 1000
 python3 bench/storm.py live --count 10000
 echo
+echo "## A connect storm from two processes: none, the audit rule alone, the monitor"
+bench/connect-node-cost.sh 1 "$N" 2
+echo
 echo "## Replay memory with 10,000 live processes (200,000 events)"
 bench/replay-rate.sh 200000 10000 1
 echo "end: $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
