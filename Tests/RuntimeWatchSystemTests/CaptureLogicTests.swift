@@ -185,6 +185,32 @@ final class CaptureLogicTests: XCTestCase {
         XCTAssertNil(loss.takeReport(), "reported once")
     }
 
+    /// Connect capture numbers audit events by their serial, one counter for the whole node: the
+    /// records of one event share it, a late event is taken back, and the counter wraps at 2^32.
+    func testAuditSerialGapsCountLostConnectEventsExactly() throws {
+        var serials = SequenceGapTracker()
+        var loss = LossAccounting(delayNanoseconds: 250, source: "connect", numbering: "audit event serial numbers")
+        func feed(_ serial: UInt32, at now: UInt64) {
+            let step = serials.record(cpu: 0, sequence: serial)
+            if step.skipped > 0 { loss.gap(step.skipped, now: now) }
+            if step.arrivedLate { _ = loss.arrivedLate() }
+        }
+        for serial: UInt32 in [100, 100, 100, 101, 101] { feed(serial, at: 0) }   // SYSCALL, SOCKADDR, EOE…
+        XCTAssertNil(loss.takeReport(), "records of one event, then the next: nothing lost")
+        loss.overflow(now: 10)
+        for serial: UInt32 in [105, 105, 103, 106] { feed(serial, at: 20) }     // 102-104 missed; 103 came late
+        XCTAssertTrue(loss.isDue(now: 260, idle: false))
+        let report = try XCTUnwrap(loss.takeReport())
+        XCTAssertEqual(report.source, "connect")
+        XCTAssertEqual(report.count, 2)
+        XCTAssertEqual(report.cause, "kernel_overflow")
+        XCTAssertEqual(report.reason, "receive buffer overflow (ENOBUFS x1): 2 events missing from audit event serial numbers")
+        // The kernel's counter is 32 bits and wraps: 0 is the one missing after UInt32.max.
+        serials = SequenceGapTracker()
+        for serial: UInt32 in [UInt32.max - 1, UInt32.max, 1] { feed(serial, at: 300) }
+        XCTAssertEqual(loss.takeReport()?.count, 1)
+    }
+
     func testOverflowReportedBeforeItsGapIsNotCountedTwice() throws {
         var loss = LossAccounting(delayNanoseconds: 250)
         loss.overflow(now: 0)

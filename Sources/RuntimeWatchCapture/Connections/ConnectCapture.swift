@@ -260,9 +260,21 @@ public final class ConnectCapture: Sendable {
             if ownsQueue { outlet.queue.finish() }
             finished.withLock { $0 = true }
         }
+        // Losses: an overrun (ENOBUFS) says records were lost but not how many; the audit serials
+        // say how many events: every audit event of the node is multicast to this socket, numbered
+        // by one counter, so a serial that never came is an event lost to us (a connect, or any
+        // other audit event the node logged at the time). Reported as one drop per burst of loss.
+        var serials = SequenceGapTracker()
+        var loss = LossAccounting(delayNanoseconds: Self.lossReportDelay.wholeNanoseconds, source: CaptureSource.connect,
+                                  numbering: "audit event serial numbers (connects, or other audit events the node logged)")
+        defer { Self.report(&loss, to: outlet) }
         while !state.withLock({ $0.stopRequested }) {
-            guard readlog.waitReadable(timeoutMilliseconds: 100) else { continue }
+            guard readlog.waitReadable(timeoutMilliseconds: 100) else {
+                if loss.isDue(now: WallClock.monotonicNanoseconds(), idle: true) { Self.report(&loss, to: outlet) }
+                continue
+            }
             var local = ConnectCaptureStatistics()
+            var recordsRead = 0
             for _ in 0..<4096 {
                 let received: AuditReceiveResult
                 do { received = try readlog.receive() } catch {
@@ -275,11 +287,16 @@ public final class ConnectCapture: Sendable {
                     break
                 case .overrun:
                     local.socketOverruns += 1
-                    outlet.lose(1, cause: "kernel_overflow",
-                                reason: "netlink audit socket overrun (ENOBUFS); counts overruns, the records lost are unknown",
-                                time: UInt64(max(0, Date().timeIntervalSince1970 * 1e9)))
+                    loss.overflow(now: WallClock.monotonicNanoseconds())
                     continue
                 case .record(let raw):
+                    recordsRead += 1
+                    if let serial = try? AuditRecordText(parsing: raw.text, keeping: Self.stampOnly).serial {
+                        // The serial is the kernel's 32-bit counter (printed %u): it wraps, as the tracker expects.
+                        let step = serials.record(cpu: 0, sequence: UInt32(truncatingIfNeeded: serial))
+                        if step.skipped > 0 { loss.gap(step.skipped, now: WallClock.monotonicNanoseconds()) }
+                        if step.arrivedLate { _ = loss.arrivedLate() }
+                    }
                     let observation: AuditConnectObservation?
                     do { observation = try assembler.consume(type: raw.type, text: raw.text) } catch {
                         local.malformedRecords += 1
@@ -294,6 +311,7 @@ public final class ConnectCapture: Sendable {
                 }
                 break
             }
+            if loss.isDue(now: WallClock.monotonicNanoseconds(), idle: recordsRead == 0) { Self.report(&loss, to: outlet) }
             let counters = assembler.counters
             state.withLock { s in
                 s.statistics.events += local.events
@@ -305,6 +323,16 @@ public final class ConnectCapture: Sendable {
                 s.statistics.assembler = counters
             }
         }
+    }
+
+    /// How long a loss waits for the serials after it to show how many events it took.
+    static let lossReportDelay: Duration = .milliseconds(250)
+    private static let stampOnly = AuditFieldSelection.only([])
+
+    /// Sends what `loss` has pending as one drop event.
+    private static func report(_ loss: inout LossAccounting, to outlet: CaptureOutlet) {
+        guard let drop = loss.takeReport() else { return }
+        outlet.lose(drop.count, cause: drop.cause ?? "sequence_gap", reason: drop.reason, time: WallClock.nowNanoseconds())
     }
 
     private func makeEvent(_ o: AuditConnectObservation, socketTypes: SocketTypeProbe,

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// Turns the two loss signals of the proc connector into drop reports without double counting.
-// ENOBUFS says "something was lost" at once but not how much; the per-CPU sequence gaps say
-// exactly how much, but only when the next event from each CPU arrives. A report waits up to
-// `delay` for the gaps to show; if an overflow must be reported before any gap is known, it
-// counts 1 ("at least one"), and that 1 is subtracted from the gaps found later.
+// Turns the two loss signals of a numbered kernel source into drop reports without double
+// counting: the proc connector (events numbered per CPU) and connect audit (events numbered by their
+// audit serial). ENOBUFS says "something was lost" at once but not how much; the gaps in the numbers
+// say exactly how much, but only when the next numbered event arrives. A report waits up to `delay`
+// for the gaps to show; if an overflow must be reported before any gap is known, it counts 1 ("at
+// least one"), and that 1 is subtracted from the gaps found later.
 
 import RuntimeWatchCore
 
@@ -19,8 +20,16 @@ public struct LossAccounting: Sendable, Hashable {
     public private(set) var pendingSince: UInt64?
     /// Events already reported as "at least 1" whose gap has not been seen yet.
     private var credit: UInt64 = 0
+    /// The source the drop reports name, and what the gaps are gaps in (for their reason).
+    public let source: String
+    public let numbering: String
 
-    public init(delayNanoseconds: UInt64) { self.delayNanoseconds = delayNanoseconds }
+    public init(delayNanoseconds: UInt64, source: String = CaptureSource.procConnector,
+                numbering: String = "per-CPU sequence numbers") {
+        self.delayNanoseconds = delayNanoseconds
+        self.source = source
+        self.numbering = numbering
+    }
 
     /// The socket reported ENOBUFS at monotonic time `now`.
     public mutating func overflow(now: UInt64) {
@@ -66,13 +75,13 @@ public struct LossAccounting: Sendable, Hashable {
         var count = pendingGapEvents
         var reason = pendingOverflows > 0 ? "receive buffer overflow (ENOBUFS x\(pendingOverflows))" : "sequence gap"
         if count > 0 {
-            reason += ": \(count) events missing from per-CPU sequence numbers"
+            reason += ": \(count) events missing from \(numbering)"
         } else {
             count = 1
             credit += 1
             reason += ": at least 1 event lost (exact count not yet known)"
         }
-        return DropEvent(source: CaptureSource.procConnector, count: count, reason: reason,
+        return DropEvent(source: source, count: count, reason: reason,
                          cause: pendingOverflows > 0 ? "kernel_overflow" : "sequence_gap")
     }
 }
