@@ -100,6 +100,9 @@ public struct AuditRecordText: Sendable, Hashable {
     /// producers might). Only the keys `selection` keeps become Strings.
     static func fields(_ bytes: UnsafeBufferPointer<UInt8>.SubSequence, keeping selection: AuditFieldSelection,
                        keepingQuotes: Bool = false) -> [String: String] {
+        // Nothing to keep (the stamp alone: connect capture reads every record's serial, the
+        // assembler an EOE's): the pairs need not be walked.
+        if selection.names?.isEmpty == true { return [:] }
         // Sized once: growing a dictionary through 1, 2, 4, 8 and 16 slots rehashes at each step
         // (most of this function's time in the connect storm before it was sized).
         var result: [String: String] = [:]
