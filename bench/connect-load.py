@@ -4,29 +4,15 @@
 # after another as fast as they go, then the rate and the latency of connect(2) (p50, p99, max).
 # Several run side by side make a node-wide storm (bench/connect-node-cost.sh). Bounded: N <= 200000
 # and 60 s; the listener is closed on exit. Usage: bench/connect-load.py [N=20000]
-import socket, sys, threading, time
+import os, socket, sys, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from storm import loopback_listener  # noqa: E402  (the storms' listener, shared)
 
 n = int(sys.argv[1]) if len(sys.argv) > 1 else 20000
 if not 1 <= n <= 200000:
     sys.exit("connect-load.py: N must be 1..200000")
-listener = socket.socket()
-listener.bind(("127.0.0.1", 0))
-listener.listen(4096)
-port = listener.getsockname()[1]
-stop = threading.Event()
-
-
-def accept():
-    listener.settimeout(0.2)   # a slow connect must not end the acceptor: it stops only when told
-    while not stop.is_set():
-        try:
-            conn, _ = listener.accept()
-            conn.close()
-        except OSError:
-            pass
-
-
-threading.Thread(target=accept, daemon=True).start()
+port, stop = loopback_listener(backlog=4096)
 start = time.monotonic()
 latencies = []
 for _ in range(n):

@@ -210,11 +210,12 @@ def paced(count, rate, body):
         body(i)
 
 
-def run_connect(args, binary, workdir, row):
+def loopback_listener(backlog=1024):
+    """A listener on 127.0.0.1 that accepts and closes every connection on a thread of its own until
+    the returned event is set (a slow connect never ends it). Returns (port, stop event)."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
-    listener.listen(1024)
-    port = listener.getsockname()[1]
+    listener.listen(backlog)
     stop = threading.Event()
 
     def accept():
@@ -225,7 +226,13 @@ def run_connect(args, binary, workdir, row):
                 conn.close()
             except OSError:
                 pass
+        listener.close()
     threading.Thread(target=accept, daemon=True).start()
+    return listener.getsockname()[1], stop
+
+
+def run_connect(args, binary, workdir, row):
+    port, stop = loopback_listener()
     monitor = Monitor(binary, workdir, ["--no-token-watch"], args.time_limit, args.fold_window)
 
     def connect(_):
