@@ -50,6 +50,42 @@ final class StateBoundsTests: XCTestCase {
         XCTAssertEqual(state.processes.reaped, 10)
     }
 
+    /// Reap stops at the oldest pending exit and skips its lookups until that exit is due. A record
+    /// behind it that exited earlier (exits delivered out of order) must still go as soon as the one
+    /// it waits on is removed, replaced or evicted, not when the waited-on exit would have been due.
+    func testReapWaitingOnAnExitResumesWhenThatRecordChanges() {
+        func exited(_ pid: Int32, at t: UInt64) -> ProcessRecord {
+            ProcessRecord(pid: ProcessID(pid), ppid: ProcessID(1), info: ProcessInfo(pid: ProcessID(pid)), container: nil,
+                          exitedAt: t, since: 1)
+        }
+        func alive(_ pid: Int32, at t: UInt64) -> ProcessRecord {
+            ProcessRecord(pid: ProcessID(pid), ppid: ProcessID(1), info: ProcessInfo(pid: ProcessID(pid)), container: nil, since: t)
+        }
+        for change in ["removed", "replaced", "marked again", "evicted"] {
+            var table = ProcessTable(capacity: 3, gracePeriodNanoseconds: 50)
+            table.upsert(exited(10, at: 100))   // first in the exit queue, due at 150
+            table.upsert(exited(20, at: 20))    // behind it, due at 70
+            table.reap(now: 80)
+            XCTAssertNotNil(table[ProcessID(20)], "\(change): waits behind pid 10, as before")
+            switch change {
+            case "removed": table.remove(ProcessID(10))
+            case "replaced": table.upsert(alive(10, at: 90))
+            case "marked again":
+                // A new incarnation that exits: a new ticket at the queue's end; the old one is stale.
+                table.upsert(alive(10, at: 90))
+                table.markExited(ProcessID(10), at: 95)
+            default:
+                // Over capacity: the oldest exit (pid 10's ticket) is evicted first.
+                table.upsert(alive(30, at: 90))
+                table.upsert(alive(31, at: 90))
+                XCTAssertNil(table[ProcessID(10)], "evicted")
+            }
+            table.reap(now: 81)
+            XCTAssertNil(table[ProcessID(20)], "\(change): pid 10 no longer holds the queue, so pid 20 (due at 70) is reaped")
+            XCTAssertEqual(table.reaped, 1, change)
+        }
+    }
+
     func testCapacityEvictsExitedBeforeLiveAndCounts() {
         var state = SystemState(processes: ProcessTable(capacity: 100, gracePeriodNanoseconds: UInt64.max / 2))
         var b = TraceBuilder(start: epoch2001)

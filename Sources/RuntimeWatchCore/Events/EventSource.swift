@@ -44,6 +44,14 @@ public protocol EventSource: AnyObject, AsyncSequence where Element == SourceIte
     var health: SourceHealth { get }
 }
 
+/// A source whose records are all at hand (a recorded trace): `DriveLoop` reads it with
+/// `nextRecord()`, without an await per record. Such a source has no reloads or heartbeats; its
+/// `next()` must return the same records, as `.event` items, for any other reader.
+public protocol RecordedEventSource: EventSource {
+    /// The next record, or nil at the end (or once `stop()` was called).
+    func nextRecord() throws(TraceError) -> EventRecord?
+}
+
 /// Iterates any source (`for try await item in source`).
 public struct EventSourceIterator<Source: EventSource>: AsyncIteratorProtocol {
     let source: Source

@@ -25,6 +25,10 @@ public struct ProcessTable: Sendable {
     /// Exited records in the order their exits were applied; stale entries are skipped.
     private var exitQueue: [ExitTicket] = []
     private var exitQueueHead = 0
+    /// `reap(now:)` stopped at the head ticket, current and exited at this time: until the cutoff
+    /// reaches it, or that pid's record changes, or the head moves, reap has nothing to do. Spares
+    /// replay a dictionary lookup per event (nil: look).
+    private var reapWaitsFor: (pid: ProcessID, exitedAt: UInt64)?
     private var nextSerial: UInt64 = 1
     /// Records evicted to stay within capacity (exported as a metric).
     public private(set) var evictions: UInt64 = 0
@@ -171,13 +175,18 @@ public struct ProcessTable: Sendable {
     public mutating func reap(now: UInt64) {
         guard now >= gracePeriodNanoseconds else { return }
         let cutoff = now - gracePeriodNanoseconds
+        if let waiting = reapWaitsFor, waiting.exitedAt > cutoff { return }
+        reapWaitsFor = nil
         while exitQueueHead < exitQueue.count {
             let ticket = exitQueue[exitQueueHead]
             guard let slot = slotOf[ticket.pid], slots[slot].serial == ticket.serial, let exitedAt = slots[slot].exitedAt else {
                 exitQueueHead += 1   // replaced or already removed
                 continue
             }
-            guard exitedAt <= cutoff else { break }
+            guard exitedAt <= cutoff else {
+                reapWaitsFor = (ticket.pid, exitedAt)
+                break
+            }
             remove(ticket.pid)
             reaped += 1
             exitQueueHead += 1
@@ -217,6 +226,8 @@ public struct ProcessTable: Sendable {
     /// Brings the indexes from `old` (nil: no record) to `new` (nil: removed) for `pid`, whose
     /// stored serial is `serial` (the new one when `new` is given).
     private mutating func reindex(pid: ProcessID, serial: UInt64, old: IndexedFacts?, new: IndexedFacts?) {
+        // The record reap waits on changed (its exit time, its incarnation, or it is gone): ask again.
+        if reapWaitsFor?.pid == pid { reapWaitsFor = nil }
         bytes += (new?.bytes ?? 0) - (old?.bytes ?? 0)
         if old?.ppid != new?.ppid {
             if let p = old?.ppid { Self.remove(pid, from: p, in: &childIndex) }
@@ -262,6 +273,7 @@ public struct ProcessTable: Sendable {
     }
 
     private mutating func evict(sparing keep: ProcessID) {
+        reapWaitsFor = nil   // the exit queue's head moves
         while isOverBound, exitQueueHead < exitQueue.count {
             let ticket = exitQueue[exitQueueHead]
             exitQueueHead += 1

@@ -5,7 +5,7 @@
 
 import Synchronization
 
-public final class TraceSource: EventSource, @unchecked Sendable {
+public final class TraceSource: RecordedEventSource, @unchecked Sendable {
     // @unchecked: everything but `stopped` is touched only by the single consumer; `stop()` may
     // come from a signal handler's task.
     /// The trace; nil when only merged records are replayed (audit logs alone).
