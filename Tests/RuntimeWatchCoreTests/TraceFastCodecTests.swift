@@ -149,6 +149,26 @@ final class TraceFastCodecTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(log.malformed.map(\.number), [3])
     }
 
+    /// Descriptor kinds are matched on their bytes: an escaped spelling of a known kind goes to
+    /// JSONDecoder (and reads as that kind), an unknown kind is malformed both ways.
+    func testDescriptorKindsAreMatchedOnTheirBytes() {
+        let plain = Array(#"{"ts":1,"type":"fds","pid":1,"fds":[{"fd":0,"kind":"pipe","target":"pipe:[5]","inode":5}]}"#.utf8)
+        let escaped = Array(#"{"ts":1,"type":"fds","pid":1,"fds":[{"fd":0,"kind":"p\u0069pe","target":"pipe:[5]","inode":5}]}"#.utf8)
+        let unknown = Array(#"{"ts":1,"type":"fds","pid":1,"fds":[{"fd":0,"kind":"door","target":"x"}]}"#.utf8)
+        let pipe = EventRecord(timestamp: 1, event: .descriptors(DescriptorsEvent(
+            pid: ProcessID(1), fds: [DescriptorInfo(fd: 0, kind: .pipe, target: "pipe:[5]", inode: 5)])))
+        XCTAssertEqual(fastDecode(plain), pipe)
+        XCTAssertNil(fastDecode(escaped), "an escaped kind is left to JSONDecoder")
+        XCTAssertEqual(codableDecode(escaped), pipe)
+        XCTAssertNil(fastDecode(unknown))
+        XCTAssertNil(codableDecode(unknown))
+        for kind in DescriptorInfo.Kind.allCases {
+            let line = Array(#"{"ts":1,"type":"fds","pid":1,"fds":[{"fd":0,"kind":"\#(kind.rawValue)","target":"t"}]}"#.utf8)
+            XCTAssertEqual(fastDecode(line), codableDecode(line), kind.rawValue)
+            XCTAssertNotNil(fastDecode(line), kind.rawValue)
+        }
+    }
+
     func testSpacesAndEscapesTheWriterNeverProducesStillDecode() {
         let line = Array(#"{ "ts" : 5 , "type" : "comm" , "pid" : 3 , "comm" : "a\/b\u00e9\ud83d\ude80\"" }"#.utf8)
         let expected = EventRecord(timestamp: 5, event: .comm(CommEvent(pid: ProcessID(3), comm: "a/bé🚀\"")))

@@ -7,7 +7,7 @@ import Synchronization
 
 /// What a file descriptor (0, 1 or 2) pointed at when capture looked.
 public struct DescriptorInfo: Sendable, Hashable, Codable {
-    public enum Kind: String, Sendable, Hashable, Codable {
+    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
         case file, pipe, socket, tty, anon, deleted, devnull, other
     }
     /// Socket details, read from /proc/net/{tcp,tcp6,udp,udp6,unix} by inode.
