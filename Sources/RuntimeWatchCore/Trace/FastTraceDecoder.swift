@@ -290,13 +290,17 @@ private let descriptorKindNames: [(DescriptorInfo.Kind, [UInt8])] = DescriptorIn
 private func descriptorArray(_ c: inout JSONLineCursor) -> [DescriptorInfo]? {
     guard c.consume(0x5B) else { return nil }
     if c.consume(0x5D) { return [] }
-    c.descriptorElements.removeAll(keepingCapacity: true)
+    // Built in place rather than gathered and copied out as string arrays are: capture reads
+    // descriptors 0-2, so three is the usual count and one allocation of that size fits, and a
+    // copy of a descriptor (strings and an optional socket) is not the cheap copy a String's is.
+    var fds: [DescriptorInfo] = []
+    fds.reserveCapacity(3)
     repeat {
         guard let d = FastTraceDecoder.nested(&c, DescriptorFields()) else { return nil }
-        c.descriptorElements.append(d)
+        fds.append(d)
     } while c.consume(0x2C)
     guard c.consume(0x5D) else { return nil }
-    return JSONLineCursor.exactCopy(of: &c.descriptorElements)
+    return fds
 }
 
 private struct ProcessFields: FieldReader {

@@ -29,8 +29,6 @@ struct JSONLineCursor {
     /// Elements of the array being read; the result is an exactly sized copy (one allocation,
     /// where appending to a new array grows it two or three times).
     private var stringElements: [String] = []
-    /// The same, for arrays of descriptors (`FastTraceDecoder`).
-    var descriptorElements: [DescriptorInfo] = []
 
     /// A cursor with no line yet (`start(_:)` gives it one).
     init(strings: TraceStringCache = TraceStringCache()) {
