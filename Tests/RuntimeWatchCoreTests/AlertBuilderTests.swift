@@ -166,6 +166,54 @@ final class AlertBuilderTests: XCTestCase {
         XCTAssertEqual(alert.fields["fd.type"], .string("ipv6"))
     }
 
+    /// The sentence is rendered late (when it leaves the engine) but reads as if rendered at build:
+    /// from the fields as they were then, whatever is set on the alert afterwards; an alert holding
+    /// its template equals, and hashes as, one holding the rendered text.
+    func testOutputRenderedLateReadsAsRenderedAtBuild() {
+        let state = Fixture.state(inContainer: true)
+        var alert = AlertBuilder.build(rule: .reverseShell, output: "shell %proc.name caps=%thread.cap_effective id=%rw.incident.id",
+                                       record: Fixture.connect(1), pid: ProcessID(130), state: state, hostname: "n")
+        let atBuild = AlertBuilder.render("shell %proc.name caps=%thread.cap_effective id=%rw.incident.id", fields: alert.fields)
+        XCTAssertEqual(atBuild, "shell nc caps=<NA> id=<NA>")
+        alert.fields["proc.name"] = .string("other")
+        alert.fields["thread.cap_effective"] = .string("CAP_NET_RAW")
+        alert.fields["rw.incident.id"] = .string("inc-1")
+        XCTAssertEqual(alert.output, atBuild, "fields set after the build do not reach the sentence")
+
+        var text = alert
+        text.output = atBuild
+        XCTAssertEqual(alert, text)
+        XCTAssertEqual(alert.hashValue, text.hashValue)
+        var rendered = alert
+        rendered.renderOutput()
+        XCTAssertEqual(rendered.output, atBuild)
+        XCTAssertEqual(rendered, alert)
+        XCTAssertEqual(rendered.jsonLine(), alert.jsonLine())
+        text.output = "changed"
+        XCTAssertNotEqual(alert, text, "the text is compared")
+    }
+
+    /// `AlertGate` gives a sentence that renders empty the rule's name, as it does an empty text.
+    func testGateNamesAnEmptySentenceWhetherRenderedOrNot() throws {
+        let state = Fixture.state(inContainer: true)
+        let lazy = AlertBuilder.build(rule: .reverseShell, output: "%rw.empty", record: Fixture.connect(1), pid: ProcessID(130),
+                                      state: state, hostname: "n", extra: ["rw.empty": .string("")])
+        XCTAssertEqual(lazy.output, "")
+        var text = lazy
+        text.output = ""
+        for alert in [lazy, text] {
+            let admitted = try AlertGate.admit(alert, catalog: .builtin, hostname: "n").get()
+            XCTAssertEqual(admitted.output, Rule.reverseShell.name)
+            var rendered = admitted
+            rendered.renderOutput()
+            XCTAssertEqual(rendered.output, Rule.reverseShell.name)
+        }
+        let named = try AlertGate.admit(AlertBuilder.build(rule: .reverseShell, output: "%proc.name", record: Fixture.connect(1),
+                                                           pid: ProcessID(130), state: state, hostname: "n"),
+                                        catalog: .builtin, hostname: "n").get()
+        XCTAssertEqual(named.output, "nc", "a sentence that renders is kept")
+    }
+
     /// The cmdline and args builder against `joined`: empty parts, one part, unicode, long parts.
     func testSpacedMatchesJoined() {
         let cases: [[String]] = [[], [""], ["", ""], ["a"], ["a", "b c"], ["é🐚", "", "x"], [String(repeating: "y", count: 300), "z"]]

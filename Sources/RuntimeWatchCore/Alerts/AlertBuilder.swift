@@ -45,8 +45,7 @@ public enum AlertBuilder {
         for (k, v) in extra { fields[k] = v }
         return Alert(timestamp: record.timestamp, ruleID: rule.id, ruleName: rule.name,
                      priority: priority ?? rule.priority, source: rule.source, hostname: hostname,
-                     output: render(template, fields: fields), tags: rule.tags, fields: fields,
-                     advice: rule.advice)
+                     outputTemplate: template, tags: rule.tags, fields: fields, advice: rule.advice)
     }
 
     /// The standard fields for `pid` at `record` (see the type's documentation for the list).

@@ -23,7 +23,7 @@ public enum AlertGate {
         if a.ruleID.isEmpty { a.ruleID = a.ruleName }
         guard a.timestamp != 0 else { return .failure(.noTime) }
         if a.fields.isEmpty { a.fields["evt.time"] = .int(Int64(clamping: a.timestamp)) }
-        if a.output.isEmpty { a.output = a.ruleName }
+        a.replaceEmptyOutput(with: a.ruleName)
         if a.hostname.isEmpty { a.hostname = hostname }
         if a.count < 1 { a.count = 1 }
         return .success(a)

@@ -255,6 +255,8 @@ public struct Engine: Sendable {
     }
 
     private mutating func emit(_ alert: Alert) {
+        var alert = alert
+        alert.renderOutput()   // once, here: a repeat the folder only counted was never rendered
         sink.emit(alert)
         alertsEmitted &+= 1
         let n = UInt64(max(1, alert.count))
