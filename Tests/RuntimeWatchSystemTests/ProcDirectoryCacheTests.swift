@@ -110,10 +110,11 @@ final class ProcDirectoryCacheTests: XCTestCase {
         XCTAssertEqual(read()?.credentials?.uid, 3000, "the read after the exec is the one reused")
     }
 
-    /// The same for task reads (a token opener): status and cgroup come from the last complete task
-    /// read while cmdline and exe stay the same; the extras are read every time; an exec reads all
-    /// again; and a process read (`read(pid:)`) is never taken for a task read.
-    func testTaskReadsWithinTheReuseWindowReadExtrasEveryTimeAndEverythingAfterAnExec() throws {
+    /// The same for task reads (a token opener): status and cgroup, and the mount namespace and root,
+    /// come from the last complete task read while cmdline and exe stay the same; the open flags are
+    /// read every time; an extra the earlier read did not get is read; an exec reads all again; and
+    /// a process read (`read(pid:)`) is never taken for a task read.
+    func testTaskReadsWithinTheReuseWindowReuseWhatDoesNotChangeWithoutExec() throws {
         try makeProcess(100, name: "cat", start: 555)
         let cache = ProcDirectoryCache(root: root.path, capacity: 4, keepsFilesOpen: false)
         let reader = ProcReader(root: root.path)
@@ -122,26 +123,55 @@ final class ProcDirectoryCacheTests: XCTestCase {
             try Data("Name:\tcat\nTgid:\t100\nPPid:\t7\nUid:\t\(uid)\t\(uid)\t\(uid)\t\(uid)\nGid:\t0\t0\t0\t0\n".utf8)
                 .write(to: dir.appendingPathComponent("status"))
         }
-        func read() -> TaskRead { reader.readTask(100, extras: .root, directories: cache, reuseWindow: .seconds(600)) }
-        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("root").path, withDestinationPath: "/")
+        func link(_ name: String, to target: String) throws {
+            let path = dir.appendingPathComponent(name).path
+            try? FileManager.default.removeItem(atPath: path)
+            try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: target)
+        }
+        func syscall(flags: Int) throws {
+            // openat(AT_FDCWD, path, flags): the flags are the third argument.
+            try Data("257 0xffffffffffffff9c 0x7ffd0000 0x\(String(flags, radix: 16)) 0x0 0x0 0x0 0x7ffd 0x7f00\n".utf8)
+                .write(to: dir.appendingPathComponent("syscall"))
+        }
+        func read(_ extras: ProcReader.TaskExtras = [.openAccess, .root, .mountNamespace]) -> TaskRead {
+            reader.readTask(100, extras: extras, directories: cache, reuseWindow: .seconds(600))
+        }
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("ns"), withIntermediateDirectories: true)
+        try link("root", to: "/")
+        try syscall(flags: 0)
         try status(uid: 1000)
         _ = reader.read(pid: 100, directories: cache, reuseWindow: .seconds(600))   // a process read: not for tasks
         try status(uid: 1001)
-        XCTAssertEqual(read().process().info?.credentials?.uid, 1001, "the first task read is full")
+        let first = read([.openAccess, .root])   // the namespace not asked for (as when over the batch's budget)
+        XCTAssertEqual(first.process().info?.credentials?.uid, 1001, "the first task read is full")
+        XCTAssertEqual(first.extras.root, "/")
+        XCTAssertNil(first.extras.mountNamespace)
+
         try status(uid: 1002)
         try Data("0::/moved\n".utf8).write(to: dir.appendingPathComponent("cgroup"))
-        try FileManager.default.removeItem(at: dir.appendingPathComponent("root"))
-        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("root").path, withDestinationPath: "/jail")
+        try link("root", to: "/jail")
+        try link("ns/mnt", to: "mnt:[4026532001]")
+        try syscall(flags: 1)   // O_WRONLY
         let again = read()
         XCTAssertEqual(again.process().outcome, .complete)
         XCTAssertEqual(again.process().info?.credentials?.uid, 1001, "status from the earlier read")
         XCTAssertEqual(again.process().info?.cgroup, "/")
-        XCTAssertEqual(again.extras.root, "/jail", "extras are read every time")
+        XCTAssertEqual(again.extras.root, "/", "root from the earlier read")
+        XCTAssertEqual(again.extras.mountNamespace, "mnt:[4026532001]", "what the earlier read lacks is read")
+        XCTAssertEqual(again.extras.openAccess?.isWriteOnly, true, "the open flags are read every time")
+
         try Data("cat\0token\0".utf8).write(to: dir.appendingPathComponent("cmdline"))
-        let afterExec = read().process().info
-        XCTAssertEqual(afterExec?.argv, ["cat", "token"])
-        XCTAssertEqual(afterExec?.credentials?.uid, 1002)
-        XCTAssertEqual(afterExec?.cgroup, "/moved")
+        let afterExec = read()
+        XCTAssertEqual(afterExec.process().info?.argv, ["cat", "token"])
+        XCTAssertEqual(afterExec.process().info?.credentials?.uid, 1002)
+        XCTAssertEqual(afterExec.process().info?.cgroup, "/moved")
+        XCTAssertEqual(afterExec.extras.root, "/jail", "an exec reads the root again")
+        try link("root", to: "/elsewhere")
+        try link("ns/mnt", to: "mnt:[4026532002]")
+        let afterThat = read()
+        XCTAssertEqual(afterThat.extras.root, "/jail", "the read after the exec is the one reused")
+        XCTAssertEqual(afterThat.extras.mountNamespace, "mnt:[4026532001]")
+        XCTAssertEqual(reader.readTask(100, extras: .root, directories: cache).extras.root, "/elsewhere", "no window: full")
         XCTAssertEqual(reader.readTask(100, directories: cache).process().info?.credentials?.uid, 1002, "no window: full")
     }
 

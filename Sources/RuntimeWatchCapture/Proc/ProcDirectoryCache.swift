@@ -57,14 +57,23 @@ public final class ProcDirectoryCache: Sendable {
 
         /// The last complete read of `kind` through this directory, when made at or after `since`
         /// (monotonic nanoseconds). Tied to the directory, so to the one process it was opened for.
-        func recentRead(_ kind: ReadKind, since: UInt64) -> ProcessInfo? {
+        func recentRead(_ kind: ReadKind, since: UInt64) -> RememberedRead? {
             slot.recentRead(kind, since: since)
         }
 
-        /// Keeps `info`, a complete read of `kind` made at `at`, for `recentRead`.
-        func remember(_ info: ProcessInfo, _ kind: ReadKind, at: UInt64) {
-            slot.remember(info, kind, at: at)
+        /// Keeps `read`, a complete read of `kind`, for `recentRead`.
+        func remember(_ read: RememberedRead, _ kind: ReadKind) {
+            slot.remember(read, kind)
         }
+    }
+
+    /// A complete read kept for the next: the process, and for a task read the mount namespace and
+    /// root it found (nil where not read).
+    struct RememberedRead: Sendable {
+        var info: ProcessInfo
+        var extras = TaskExtrasRead()
+        /// When it was made, monotonic nanoseconds.
+        var at: UInt64
     }
 
     /// Which reader made a remembered read: each reuses only its own, as the two read different files
@@ -196,21 +205,23 @@ private final class Slot: @unchecked Sendable {
     private let start: Mutex<UInt64?>
     /// The last complete read of the process by each reader and when (monotonic ns):
     /// `ProcReader+Cache`'s reuse.
-    private let lastProcessRead = Mutex<(info: ProcessInfo, at: UInt64)?>(nil)
-    private let lastTaskRead = Mutex<(info: ProcessInfo, at: UInt64)?>(nil)
+    private let lastProcessRead = Mutex<ProcDirectoryCache.RememberedRead?>(nil)
+    private let lastTaskRead = Mutex<ProcDirectoryCache.RememberedRead?>(nil)
 
-    func recentRead(_ kind: ProcDirectoryCache.ReadKind, since: UInt64) -> ProcessInfo? {
-        func recent(_ last: (info: ProcessInfo, at: UInt64)?) -> ProcessInfo? { last.flatMap { $0.at >= since ? $0.info : nil } }
+    func recentRead(_ kind: ProcDirectoryCache.ReadKind, since: UInt64) -> ProcDirectoryCache.RememberedRead? {
+        func recent(_ last: ProcDirectoryCache.RememberedRead?) -> ProcDirectoryCache.RememberedRead? {
+            last.flatMap { $0.at >= since ? $0 : nil }
+        }
         switch kind {
         case .process: return lastProcessRead.withLock { recent($0) }
         case .task: return lastTaskRead.withLock { recent($0) }
         }
     }
 
-    func remember(_ info: ProcessInfo, _ kind: ProcDirectoryCache.ReadKind, at: UInt64) {
+    func remember(_ read: ProcDirectoryCache.RememberedRead, _ kind: ProcDirectoryCache.ReadKind) {
         switch kind {
-        case .process: lastProcessRead.withLock { $0 = (info, at) }
-        case .task: lastTaskRead.withLock { $0 = (info, at) }
+        case .process: lastProcessRead.withLock { $0 = read }
+        case .task: lastTaskRead.withLock { $0 = read }
         }
     }
 

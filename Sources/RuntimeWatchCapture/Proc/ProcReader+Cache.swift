@@ -34,8 +34,9 @@ extension ProcReader {
 
     /// `readTask` through `directories` (whose root is used).
     /// - Parameter reuseWindow: as for `read(pid:…)`: when the last complete task read through the
-    ///   same directory is at most this old and cmdline and exe read the same now, status and cgroup
-    ///   come from that read (the extras are always read). nil: every read is full.
+    ///   same directory is at most this old and cmdline and exe read the same now, status and cgroup,
+    ///   and the mount namespace and root it read, come from that read (the open flags are always
+    ///   read). nil: every read is full.
     public func readTask(_ taskID: Int32, extras: TaskExtras = [], extrasDeadline: ContinuousClock.Instant? = nil,
                          directories: ProcDirectoryCache, reuseWindow: Duration? = nil) -> TaskRead {
         Self.through(directories, pid: taskID, startTicks: nil,
@@ -80,7 +81,7 @@ extension ProcReader {
     /// differ or the process went away part-way, the full read, remembered for the next.
     private func read(_ lease: ProcDirectoryCache.Lease, reusingWithin window: UInt64, netTables: NetTableCache?) -> ProcReadResult {
         let now = WallClock.monotonicNanoseconds()
-        if let earlier = lease.recentRead(.process, since: now &- min(window, now)) {
+        if let earlier = lease.recentRead(.process, since: now &- min(window, now))?.info {
             var session = ReadSession(pid: lease.pid, limits: limits)
             var again = ProcessInfo(pid: earlier.pid)
             session.first(lease.directory, into: &again, withCgroup: false)
@@ -91,27 +92,35 @@ extension ProcReader {
             }
         }
         let result = finish(begin(pid: lease.pid, in: lease.directory, closing: false), netTables: netTables)
-        if result.outcome == .complete, let info = result.info { lease.remember(info, .process, at: now) }
+        if result.outcome == .complete, let info = result.info { lease.remember(.init(info: info, at: now), .process) }
         return result
     }
 
-    /// `readTask` that takes status and cgroup from the last complete task read through `lease` when
-    /// it is at most `window` ns old and cmdline and exe are unchanged; otherwise the full read,
-    /// parsed here (once per window, before the opener is answered) and remembered.
+    /// `readTask` that takes status and cgroup, and the mount namespace and root it found, from the
+    /// last complete task read through `lease` when it is at most `window` ns old and cmdline and
+    /// exe are unchanged; otherwise the full read, parsed here (once per window, before the opener
+    /// is answered) and remembered. The open flags belong to the syscall held now: always read.
+    /// What a process changes without exec stands for the window: uids (setuid), cgroup (a
+    /// migration) and, as of this, the mount namespace (setns, unshare) and root (chroot); these two
+    /// only say which path the opener saw (`containerPath`), not whether it read a token. They were
+    /// two of the twelve system calls of a token open (`ns/mnt` and `root` links, 4.6% of a token
+    /// storm's samples in BENCHMARKS section 18).
     private func readTask(_ lease: ProcDirectoryCache.Lease, reusingWithin window: UInt64,
                           extras: TaskExtras, extrasDeadline: ContinuousClock.Instant?) -> TaskRead {
         let now = WallClock.monotonicNanoseconds()
         if let earlier = lease.recentRead(.task, since: now &- min(window, now)) {
             var read = TaskRead(taskID: lease.pid, session: ReadSession(pid: lease.pid, limits: limits))
             read.opened = true
-            if read.readUnchanged(lease.directory, since: earlier) {
-                read.readExtras(lease.directory, extras, deadline: extrasDeadline)
+            if read.readUnchanged(lease.directory, since: earlier.info) {
+                read.readExtras(lease.directory, extras, deadline: extrasDeadline, known: earlier.extras)
                 return read
             }
         }
         let read = readTask(lease.pid, in: lease.directory, extras: extras, extrasDeadline: extrasDeadline)
         let parsed = read.process()
-        if parsed.outcome == .complete, let info = parsed.info { lease.remember(info, .task, at: now) }
+        if parsed.outcome == .complete, let info = parsed.info {
+            lease.remember(.init(info: info, extras: TaskExtrasRead(mountNamespace: read.extras.mountNamespace, root: read.extras.root), at: now), .task)
+        }
         return read
     }
 }

@@ -116,15 +116,24 @@ public struct TaskRead: Sendable {
         return true
     }
 
-    mutating func readExtras(_ dir: ProcDirectory, _ wanted: ProcReader.TaskExtras, deadline: ContinuousClock.Instant?) {
+    /// Reads the extras `wanted`; a mount namespace or root in `known` (an earlier read of the same
+    /// process, `ProcReader+Cache`) is taken as it is.
+    mutating func readExtras(_ dir: ProcDirectory, _ wanted: ProcReader.TaskExtras, deadline: ContinuousClock.Instant?,
+                             known: TaskExtrasRead = TaskExtrasRead()) {
         func inTime() -> Bool {
             guard let deadline, ContinuousClock.now > deadline else { return true }
             extras.cutShort = true
             return false
         }
         if wanted.contains(.openAccess) { extras.openAccess = readOpenAccess(dir) }
-        if wanted.contains(.mountNamespace), inTime() { extras.mountNamespace = session.link(dir, "ns/mnt", markGone: false) }
-        if wanted.contains(.root), inTime() { extras.root = session.link(dir, "root", markGone: false) }
+        if wanted.contains(.mountNamespace) {
+            if let namespace = known.mountNamespace { extras.mountNamespace = namespace }
+            else if inTime() { extras.mountNamespace = session.link(dir, "ns/mnt", markGone: false) }
+        }
+        if wanted.contains(.root) {
+            if let root = known.root { extras.root = root }
+            else if inTime() { extras.root = session.link(dir, "root", markGone: false) }
+        }
     }
 
     /// The held open's access mode. The syscall line is parsed here, while the task is still held:

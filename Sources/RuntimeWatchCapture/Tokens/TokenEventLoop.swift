@@ -22,7 +22,8 @@ struct TokenEventLoop {
     /// Openers' /proc directories, reused while the same process opens again.
     let directories: ProcDirectoryCache
     /// An opener that opens again within this time of its last complete read, with the same exe and
-    /// argv, gets status and cgroup from that read (`ProcReader.readTask(…reuseWindow:)`).
+    /// argv, gets status, cgroup, mount namespace and root from that read
+    /// (`ProcReader.readTask(…reuseWindow:)`).
     let identityReuseWindow: Duration?
     /// Time the extras of one opener may take, and the extras of one read batch (nanoseconds).
     let captureBudget: UInt64

@@ -49,8 +49,8 @@ extension TokenWatcher {
         /// loop reading the token); nil: the watcher keeps a small one of its own.
         public var directories: ProcDirectoryCache?
         /// An opener that opens again within this time of its last complete read, still running the
-        /// same exe with the same argv (no exec since), is read for cmdline, exe and the extras only;
-        /// status and cgroup come from that read (a loop reading the token was a whole read per open;
+        /// same exe with the same argv (no exec since), is read for cmdline, exe and the open flags only;
+        /// status, cgroup, mount namespace and root come from that read (a loop reading the token was a whole read per open;
         /// a change of uid or comm without exec reaches the state through proc connector events).
         /// nil: every open reads fully.
         public var identityReuseWindow: Duration? = .seconds(1)
