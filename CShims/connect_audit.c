@@ -199,25 +199,50 @@ int rw_audit_count_rules_with_key(int fd, const char *key) {
     return rc < 0 ? rc : kc.count;
 }
 
-int rw_audit_recv(int fd, uint16_t *type, char *text, size_t cap) {
-    static __thread char buf[MAX_AUDIT_MESSAGE_LENGTH + 1024] __attribute__((aligned(NLMSG_ALIGNTO)));
-    if (cap == 0) return -EINVAL;
-    ssize_t n = recv(fd, buf, sizeof buf, 0);
+int rw_audit_recv_batch(int fd, char *slots, size_t slot_size, int nslots, rw_audit_datagram *out) {
+    enum { MAX_SLOTS = 64 };
+    struct mmsghdr msgs[MAX_SLOTS];
+    struct iovec iovs[MAX_SLOTS];
+    struct sockaddr_nl from[MAX_SLOTS];
+    if (slots == NULL || out == NULL || slot_size < NLMSG_HDRLEN || nslots <= 0) return -EINVAL;
+    if (nslots > MAX_SLOTS) nslots = MAX_SLOTS;
+    memset(msgs, 0, sizeof msgs[0] * (size_t)nslots);
+    for (int i = 0; i < nslots; i++) {
+        iovs[i].iov_base = slots + (size_t)i * slot_size;
+        iovs[i].iov_len = slot_size;
+        msgs[i].msg_hdr.msg_iov = &iovs[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+        msgs[i].msg_hdr.msg_name = &from[i];
+        msgs[i].msg_hdr.msg_namelen = sizeof from[i];
+    }
+    int n = recvmmsg(fd, msgs, (unsigned)nslots, MSG_DONTWAIT, NULL);
     if (n < 0) return -errno;
-    size_t left = (size_t)n;
-    struct nlmsghdr *h = (struct nlmsghdr *)buf;
-    /* Multicast audit messages carry the text without NUL and sometimes a nlmsg_len that
-     * covers only the payload; take min(header length, bytes received). */
-    if (left < NLMSG_HDRLEN) return -EBADMSG;
-    size_t len = h->nlmsg_len > left ? left : h->nlmsg_len;
-    if (len < NLMSG_HDRLEN) return -EBADMSG;
-    size_t body = len - NLMSG_HDRLEN;
-    while (body > 0 && ((char *)NLMSG_DATA(h))[body - 1] == '\0') body--;
-    if (body >= cap) body = cap - 1;
-    *type = h->nlmsg_type;
-    memcpy(text, NLMSG_DATA(h), body);
-    text[body] = '\0';
-    return (int)body;
+    for (int i = 0; i < n; i++) {
+        char *slot = slots + (size_t)i * slot_size;
+        size_t left = msgs[i].msg_len > slot_size ? slot_size : msgs[i].msg_len;
+        rw_audit_datagram d = {0, (uint32_t)NLMSG_HDRLEN, 0, 0, 0};
+        if (msgs[i].msg_hdr.msg_namelen >= sizeof(struct sockaddr_nl) && from[i].nl_pid != 0) {
+            d.status = -EPERM;   /* only the kernel speaks for audit */
+            d.sender = from[i].nl_pid;
+        } else if (left < NLMSG_HDRLEN) {
+            d.status = -EBADMSG;
+        } else {
+            /* Multicast audit messages carry the text without NUL and sometimes a nlmsg_len that
+                 * covers only the payload: take min(header length, bytes received). */
+            struct nlmsghdr *h = (struct nlmsghdr *)slot;
+            size_t len = h->nlmsg_len > left ? left : h->nlmsg_len;
+            if (len < NLMSG_HDRLEN) {
+                d.status = -EBADMSG;
+            } else {
+                size_t body = len - NLMSG_HDRLEN;
+                while (body > 0 && slot[NLMSG_HDRLEN + body - 1] == '\0') body--;
+                d.type = h->nlmsg_type;
+                d.length = (uint32_t)body;
+            }
+        }
+        out[i] = d;
+    }
+    return n;
 }
 
 int rw_pidfd_open(int32_t pid) {

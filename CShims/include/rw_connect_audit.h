@@ -42,11 +42,24 @@ int rw_audit_connect_rule(int fd, int add, const char *key);
  * Returns the count (>= 0) or -errno. */
 int rw_audit_count_rules_with_key(int fd, const char *key);
 
-/* Receives one datagram and returns the first audit record in it: *type gets the netlink message
- * type, text (NUL-terminated, truncated to cap-1) the record text. Returns the text length,
- * 0 for a datagram without a record, or -errno (-EAGAIN when non-blocking and empty,
- * -ENOBUFS when the kernel dropped records for this socket). */
-int rw_audit_recv(int fd, uint16_t *type, char *text, size_t cap);
+/* One datagram taken by rw_audit_recv_batch: its record's netlink type, and where its text is in
+ * the datagram's slot (the text is not NUL-terminated; trailing NULs are left out). status is 0, or
+ * -EBADMSG (shorter than a netlink header) or -EPERM (sent by a user-space process, not the
+ * kernel: nl_pid is not 0), in which case the datagram must be ignored; sender is its port id. */
+typedef struct {
+    uint16_t type;
+    uint32_t offset;
+    uint32_t length;
+    int32_t status;
+    uint32_t sender;
+} rw_audit_datagram;
+
+/* Receives every datagram already queued on fd, up to nslots (at most 64), in one recvmmsg(2)
+ * (MSG_DONTWAIT), each into its own slot_size bytes of `slots` (a slot shorter than a datagram
+ * keeps its head). Returns how many were taken (out[0..n) describes them), or -errno: -EAGAIN when
+ * nothing was queued, -ENOBUFS when the kernel dropped records for this socket (it stays usable;
+ * after some datagrams were taken, the next call returns it). */
+int rw_audit_recv_batch(int fd, char *slots, size_t slot_size, int nslots, rw_audit_datagram *out);
 
 /* The syscall number of connect() on the architecture this was compiled for, or -ENOSYS. */
 int rw_audit_connect_syscall_number(void);
