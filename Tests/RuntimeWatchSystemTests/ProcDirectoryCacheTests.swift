@@ -110,6 +110,49 @@ final class ProcDirectoryCacheTests: XCTestCase {
         XCTAssertEqual(read()?.credentials?.uid, 3000, "the read after the exec is the one reused")
     }
 
+    /// Within the reuse window a descriptor whose link reads as before is taken from the earlier read:
+    /// a named pipe (`mkfifo`) is not stat'ed again (here the FIFO at that path is replaced, and the
+    /// re-read still says the first one's inode), while a link that changed (a `dup2`) is classified
+    /// afresh. Without a window, the path is stat'ed again.
+    func testReusedReadTakesADescriptorWhoseLinkIsUnchangedFromTheEarlierRead() throws {
+        try makeProcess(100, name: "nc", start: 555)
+        let cache = ProcDirectoryCache(root: root.path, capacity: 4, keepsFilesOpen: false)
+        let reader = ProcReader(root: root.path)
+        let dir = root.appendingPathComponent("100")
+        /// A new FIFO at `name` (made aside and renamed over it, so it cannot get the old one's inode back).
+        func fifo(_ name: String) throws -> (path: String, inode: UInt64) {
+            let path = root.appendingPathComponent(name).path
+            XCTAssertEqual(mkfifo(path + ".new", 0o600), 0, "mkfifo \(path): \(errno)")
+            XCTAssertEqual(rename(path + ".new", path), 0)
+            var st = stat()
+            XCTAssertEqual(stat(path, &st), 0)
+            return (path, UInt64(st.st_ino))
+        }
+        func relink(_ name: String, to target: String) throws {
+            try? FileManager.default.removeItem(at: dir.appendingPathComponent(name))
+            try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent(name).path, withDestinationPath: target)
+        }
+        func fd1(_ window: Duration? = .seconds(600)) -> DescriptorInfo? {
+            reader.read(pid: 100, directories: cache, reuseWindow: window).info?.fds?.first { $0.fd == 1 }
+        }
+        let first = try fifo("f1")
+        try relink("fd/1", to: first.path)
+        XCTAssertEqual(fd1()?.kind, .pipe, "a named pipe is a pipe")
+        XCTAssertEqual(fd1()?.inode, first.inode)
+
+        let replaced = try fifo("f1")   // same path, another FIFO (a new inode)
+        XCTAssertNotEqual(replaced.inode, first.inode)
+        XCTAssertEqual(fd1()?.inode, first.inode, "same link within the window: taken from the earlier read")
+        XCTAssertEqual(fd1(nil)?.inode, replaced.inode, "no window: stat'ed again")
+
+        let other = try fifo("f2")
+        try relink("fd/1", to: other.path)
+        XCTAssertEqual(fd1()?.inode, other.inode, "a link that changed is classified afresh")
+        try relink("fd/1", to: "socket:[4242]")
+        XCTAssertEqual(fd1()?.kind, .socket, "so is a dup2 of a socket onto it")
+        XCTAssertEqual(fd1()?.inode, 4242)
+    }
+
     /// The same for task reads (a token opener): status and cgroup, and the mount namespace and root,
     /// come from the last complete task read while cmdline and exe stay the same; the open flags are
     /// read every time; an extra the earlier read did not get is read; an exec reads all again; and

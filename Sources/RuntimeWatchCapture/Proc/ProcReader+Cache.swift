@@ -14,8 +14,9 @@ extension ProcReader {
     ///   process now holding the pid reads as vanished.
     /// - Parameter reuseWindow: for a process read again and again (a connector): when the last
     ///   complete read through the same directory is at most this old and cmdline and exe read the
-    ///   same now, only descriptors 0-2 are read again, and stat, status, cgroup and cwd come from that
-    ///   read. An exec changes exe or argv, so it reads fully; what a process changes without exec
+    ///   same now, only the links of descriptors 0-2 are read again (a descriptor whose link reads as
+    ///   then is taken from that read, named-pipe test and socket lookup included), and stat, status,
+    ///   cgroup and cwd come from that read. An exec changes exe or argv, so it reads fully; what a process changes without exec
     ///   (uid, comm, parent) reaches the state through its own proc connector events, and the engine
     ///   takes no more than unknown fields from a known process's connect (`SystemState.learn`).
     ///   nil: every read is full.
@@ -87,7 +88,7 @@ extension ProcReader {
             session.first(lease.directory, into: &again, withCgroup: false)
             if !session.gone, again.argv == earlier.argv, again.exe == earlier.exe {
                 var info = earlier
-                info.fds = session.descriptors(lease.directory, netTables: netTables)
+                info.fds = session.descriptors(lease.directory, netTables: netTables, earlier: earlier.fds)
                 if !session.gone { return ProcReadResult(info: info, outcome: .complete, issues: session.issues) }
             }
         }

@@ -306,12 +306,20 @@ struct ReadSession: Sendable {
     }
 
     /// Descriptors 0-2 that are open; sockets resolved through this process's net tables.
-    mutating func descriptors(_ dir: ProcDirectory, netTables: NetTableCache?) -> [DescriptorInfo]? {
+    /// - Parameter earlier: the descriptors an earlier read of the same process found (a re-read within
+    ///   the reuse window, `ProcReader+Cache`): a descriptor whose link reads as it did then is taken
+    ///   from it, without the `fstatat` that tells a named pipe from a file or the socket's lookup in
+    ///   the net tables. The links themselves are always read: a `dup2` onto 0-2 changes them.
+    mutating func descriptors(_ dir: ProcDirectory, netTables: NetTableCache?, earlier: [DescriptorInfo]? = nil) -> [DescriptorInfo]? {
         var fds: [DescriptorInfo] = []
         for fd in Int32(0)...2 {
             // A missing fd/N only means the descriptor is closed.
             guard let target = link(dir, "fd/\(fd)", markGone: false) else { continue }
             var info = DescriptorClassifier.classify(fd: fd, target: target)
+            if let same = earlier?.first(where: { $0.fd == fd && $0.target == info.target }) {
+                fds.append(same)
+                continue
+            }
             if info.kind == .file, let inode = dir.fifoInode("fd/\(fd)") {
                 // A named pipe (`mkfifo`): treat it as the pipe it is, so pipelines through it link up.
                 info.kind = .pipe
