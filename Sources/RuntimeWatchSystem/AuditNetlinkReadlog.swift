@@ -88,8 +88,8 @@ public final class AuditReadlogSocket: @unchecked Sendable {
             let rc = rw_audit_recv_batch(fd, slots.baseAddress!.assumingMemoryBound(to: CChar.self), Self.slotBytes,
                                          CInt(Self.batchSlots), datagrams)
             if rc == -ENOBUFS { return .overrun }
-            guard let count = try shimCallNonBlocking("audit_recv", { rc }) else { return .empty }
-            taken = Int(count)
+            guard let count = try shimCallNonBlocking("audit_recv", { rc }), count > 0 else { return .empty }
+            taken = Int(min(count, CInt(Self.batchSlots)))
         }
         let datagram = datagrams[next]
         next += 1
