@@ -113,7 +113,8 @@ final class ProcDirectoryCacheTests: XCTestCase {
     /// Within the reuse window a descriptor whose link reads as before is taken from the earlier read:
     /// a named pipe (`mkfifo`) is not stat'ed again (here the FIFO at that path is replaced, and the
     /// re-read still says the first one's inode), while a link that changed (a `dup2`) is classified
-    /// afresh. Without a window, the path is stat'ed again.
+    /// afresh. Without a window, the path is stat'ed again. A socket is taken from the earlier read
+    /// only once its peer was found connected.
     func testReusedReadTakesADescriptorWhoseLinkIsUnchangedFromTheEarlierRead() throws {
         try makeProcess(100, name: "nc", start: 555)
         let cache = ProcDirectoryCache(root: root.path, capacity: 4, keepsFilesOpen: false)
@@ -151,6 +152,20 @@ final class ProcDirectoryCacheTests: XCTestCase {
         try relink("fd/1", to: "socket:[4242]")
         XCTAssertEqual(fd1()?.kind, .socket, "so is a dup2 of a socket onto it")
         XCTAssertEqual(fd1()?.inode, 4242)
+        XCTAssertNil(fd1()?.socket, "not in the net tables yet (put on fd 1 before its connect)")
+        // It connects: a socket whose peer was not found is looked up again, the same link or not.
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("net"), withIntermediateDirectories: true)
+        let header = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+        let line = "   3: 0100007F:A2C4 0700A8C0:1F90 01 00000000:00000000 00:00000000 00000000     0        0 4242 1 0000000000000000 20 4 30 10 -1\n"
+        try Data((header + line).utf8).write(to: dir.appendingPathComponent("net/tcp"))
+        XCTAssertEqual(fd1()?.socket?.remoteAddress, "192.168.0.7", "looked up again once connected")
+        // Once a full read (here after an exec) found it connected, it is settled: the table is not
+        // read again while the link stays.
+        try Data("nc\0-e\0".utf8).write(to: dir.appendingPathComponent("cmdline"))
+        XCTAssertEqual(fd1()?.socket?.remoteAddress, "192.168.0.7")
+        try Data(header.utf8).write(to: dir.appendingPathComponent("net/tcp"))
+        XCTAssertEqual(fd1()?.socket?.remoteAddress, "192.168.0.7", "a connected peer is taken from the earlier read")
+        XCTAssertNil(fd1(nil)?.socket, "no window: looked up again")
     }
 
     /// The same for task reads (a token opener): status and cgroup, and the mount namespace and root,

@@ -309,14 +309,16 @@ struct ReadSession: Sendable {
     /// - Parameter earlier: the descriptors an earlier read of the same process found (a re-read within
     ///   the reuse window, `ProcReader+Cache`): a descriptor whose link reads as it did then is taken
     ///   from it, without the `fstatat` that tells a named pipe from a file or the socket's lookup in
-    ///   the net tables. The links themselves are always read: a `dup2` onto 0-2 changes them.
+    ///   the net tables. The links themselves are always read: a `dup2` onto 0-2 changes them. A
+    ///   socket is taken only when that lookup found its peer for good (a unix socket, or a connected
+    ///   inet one): one not yet connected then (put on 0-2 before its `connect`) is looked up again.
     mutating func descriptors(_ dir: ProcDirectory, netTables: NetTableCache?, earlier: [DescriptorInfo]? = nil) -> [DescriptorInfo]? {
         var fds: [DescriptorInfo] = []
         for fd in Int32(0)...2 {
             // A missing fd/N only means the descriptor is closed.
             guard let target = link(dir, "fd/\(fd)", markGone: false) else { continue }
             var info = DescriptorClassifier.classify(fd: fd, target: target)
-            if let same = earlier?.first(where: { $0.fd == fd && $0.target == info.target }) {
+            if let same = earlier?.first(where: { $0.fd == fd && $0.target == info.target }), Self.isSettled(same) {
                 fds.append(same)
                 continue
             }
@@ -333,6 +335,14 @@ struct ReadSession: Sendable {
             fds.append(info)
         }
         return gone && fds.isEmpty ? nil : fds
+    }
+
+    /// Whether what an earlier read found for a descriptor still holds while its link reads the same:
+    /// anything but a socket; a socket once its lookup found a unix peer or a connected inet peer.
+    static func isSettled(_ descriptor: DescriptorInfo) -> Bool {
+        guard descriptor.kind == .socket else { return true }
+        guard let socket = descriptor.socket else { return false }
+        return socket.family == "unix" || socket.isConnectedInet
     }
 
     mutating func socket(inode: UInt64, _ dir: ProcDirectory, netTables: NetTableCache?) -> DescriptorInfo.Socket? {
