@@ -3,6 +3,7 @@
  * every function returns >= 0 or -errno. */
 #define _GNU_SOURCE
 #include "rw_connect_audit.h"
+#include "netlink_batch.h"
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -200,37 +201,24 @@ int rw_audit_count_rules_with_key(int fd, const char *key) {
 }
 
 int rw_audit_recv_batch(int fd, char *slots, size_t slot_size, int nslots, rw_audit_datagram *out) {
-    enum { MAX_SLOTS = 64 };
-    struct mmsghdr msgs[MAX_SLOTS];
-    struct iovec iovs[MAX_SLOTS];
-    struct sockaddr_nl from[MAX_SLOTS];
+    size_t lens[RW_NETLINK_BATCH_MAX];
+    uint32_t senders[RW_NETLINK_BATCH_MAX];
     if (slots == NULL || out == NULL || slot_size < NLMSG_HDRLEN || nslots <= 0) return -EINVAL;
-    if (nslots > MAX_SLOTS) nslots = MAX_SLOTS;
-    memset(msgs, 0, sizeof msgs[0] * (size_t)nslots);
-    for (int i = 0; i < nslots; i++) {
-        iovs[i].iov_base = slots + (size_t)i * slot_size;
-        iovs[i].iov_len = slot_size;
-        msgs[i].msg_hdr.msg_iov = &iovs[i];
-        msgs[i].msg_hdr.msg_iovlen = 1;
-        msgs[i].msg_hdr.msg_name = &from[i];
-        msgs[i].msg_hdr.msg_namelen = sizeof from[i];
-    }
-    int n = recvmmsg(fd, msgs, (unsigned)nslots, MSG_DONTWAIT, NULL);
-    if (n < 0) return -errno;
+    int n = rw_netlink_recv_batch(fd, (unsigned char *)slots, slot_size, nslots, lens, senders);
+    if (n < 0) return n;
     for (int i = 0; i < n; i++) {
         char *slot = slots + (size_t)i * slot_size;
-        size_t left = msgs[i].msg_len > slot_size ? slot_size : msgs[i].msg_len;
         rw_audit_datagram d = {0, (uint32_t)NLMSG_HDRLEN, 0, 0, 0};
-        if (msgs[i].msg_hdr.msg_namelen >= sizeof(struct sockaddr_nl) && from[i].nl_pid != 0) {
+        if (senders[i] != 0) {
             d.status = -EPERM;   /* only the kernel speaks for audit */
-            d.sender = from[i].nl_pid;
-        } else if (left < NLMSG_HDRLEN) {
+            d.sender = senders[i];
+        } else if (lens[i] < NLMSG_HDRLEN) {
             d.status = -EBADMSG;
         } else {
             /* Multicast audit messages carry the text without NUL and sometimes a nlmsg_len that
-                 * covers only the payload: take min(header length, bytes received). */
+             * covers only the payload: take min(header length, bytes received). */
             struct nlmsghdr *h = (struct nlmsghdr *)slot;
-            size_t len = h->nlmsg_len > left ? left : h->nlmsg_len;
+            size_t len = h->nlmsg_len > lens[i] ? lens[i] : h->nlmsg_len;
             if (len < NLMSG_HDRLEN) {
                 d.status = -EBADMSG;
             } else {

@@ -3,11 +3,11 @@
  * Decoding is a separate function so it can be tested on crafted and truncated buffers. */
 #define _GNU_SOURCE
 #include "CShims.h"
+#include "netlink_batch.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/filter.h>
-#include <poll.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -327,44 +327,30 @@ int rw_procconn_recv(int fd, rw_proc_event *events, int max, int dontwait, rw_pr
 
 int rw_procconn_recv_batch(int fd, unsigned char *slots, int slot_size, int nslots,
                            rw_proc_event *events, int max_events, int *datagrams, rw_procconn_fault *fault) {
-    enum { MAX_SLOTS = 256 };
-    struct mmsghdr msgs[MAX_SLOTS];
-    struct iovec iovs[MAX_SLOTS];
-    struct sockaddr_nl from[MAX_SLOTS];
+    size_t lens[RW_NETLINK_BATCH_MAX];
+    uint32_t senders[RW_NETLINK_BATCH_MAX];
     set_fault(fault, 0, RW_PROCCONN_OK, 0, 0, 0, 0);
     if (datagrams) *datagrams = 0;
     if (!slots || slot_size <= 0 || nslots <= 0 || !events || max_events <= 0) return -EINVAL;
-    if (nslots > MAX_SLOTS) nslots = MAX_SLOTS;
+    if (nslots > RW_NETLINK_BATCH_MAX) nslots = RW_NETLINK_BATCH_MAX;
     /* A datagram holds at most slot_size / 56 events (the smallest message): take no more datagrams
      * than events[] can surely hold, so none is received and then lost for want of room. */
     int per_datagram = slot_size / 56 + 1;
     if (nslots > max_events / per_datagram) nslots = max_events / per_datagram;
     if (nslots < 1) return -EINVAL;
-    memset(msgs, 0, sizeof msgs[0] * (size_t)nslots);
-    for (int i = 0; i < nslots; i++) {
-        iovs[i].iov_base = slots + (size_t)i * (size_t)slot_size;
-        iovs[i].iov_len = (size_t)slot_size;
-        msgs[i].msg_hdr.msg_iov = &iovs[i];
-        msgs[i].msg_hdr.msg_iovlen = 1;
-        msgs[i].msg_hdr.msg_name = &from[i];
-        msgs[i].msg_hdr.msg_namelen = sizeof from[i];
-    }
-    int n = recvmmsg(fd, msgs, (unsigned)nslots, MSG_DONTWAIT, NULL);
-    if (n < 0) return -errno;
+    int n = rw_netlink_recv_batch(fd, slots, (size_t)slot_size, nslots, lens, senders);
+    if (n < 0) return n;
     if (datagrams) *datagrams = n;
     int count = 0;
     for (int i = 0; i < n; i++) {
         rw_procconn_fault one;
-        if (msgs[i].msg_hdr.msg_namelen >= sizeof(struct sockaddr_nl) && from[i].nl_pid != 0) {
+        if (senders[i] != 0) {
             /* Only the kernel may speak for the connector; a userspace sender is ignored. */
             if (fault && fault->reason == RW_PROCCONN_OK)
-                set_fault(fault, -EPERM, RW_PROCCONN_FOREIGN_SENDER, 0, msgs[i].msg_len, msgs[i].msg_len, 0);
+                set_fault(fault, -EPERM, RW_PROCCONN_FOREIGN_SENDER, 0, lens[i], lens[i], 0);
             continue;
         }
-        /* MSG_TRUNC is set in msg_flags when the datagram was longer than its slot: its tail is
-         * missing, and the decoder then reports the truncated message. */
-        size_t len = msgs[i].msg_len > (unsigned)slot_size ? (size_t)slot_size : msgs[i].msg_len;
-        int got = rw_procconn_decode(iovs[i].iov_base, len, events + count, max_events - count, &one);
+        int got = rw_procconn_decode(slots + (size_t)i * (size_t)slot_size, lens[i], events + count, max_events - count, &one);
         if (got > 0) count += got;
         if (one.reason != RW_PROCCONN_OK && fault && fault->reason == RW_PROCCONN_OK) *fault = one;
     }
@@ -381,13 +367,4 @@ int rw_procconn_rcvbuf(int fd) {
 int rw_procconn_close(int fd) {
     (void)send_mcast_op(fd, PROC_CN_MCAST_IGNORE); /* best effort: closing unsubscribes anyway */
     return close(fd) < 0 ? -errno : 0;
-}
-
-int rw_procconn_wait(int fd_a, int fd_b, int64_t timeout_ns) {
-    struct pollfd fds[2] = {{.fd = fd_a, .events = POLLIN}, {.fd = fd_b, .events = POLLIN}};
-    struct timespec ts = {.tv_sec = timeout_ns / 1000000000, .tv_nsec = timeout_ns % 1000000000};
-    int n = ppoll(fds, 2, timeout_ns < 0 ? NULL : &ts, NULL);
-    if (n < 0) return -errno;
-    /* POLLERR (ENOBUFS pending) counts as readable: the receive reports the overflow. */
-    return ((fds[0].revents & (POLLIN | POLLERR)) ? 1 : 0) | ((fds[1].revents & (POLLIN | POLLERR)) ? 2 : 0);
 }

@@ -99,10 +99,10 @@ int rw_procconn_open(int rcvbuf_bytes, int recv_timeout_ms);
  * descriptor, or -errno (-EINVAL for an unknown filter). */
 int rw_procconn_open_filtered(int rcvbuf_bytes, int recv_timeout_ms, int filter);
 
-/* Waits until fd_a or fd_b (either may be -1: not watched) has a datagram queued, for at most
- * timeout_ns nanoseconds (< 0: forever). Returns a mask: 1 when fd_a is readable, 2 when fd_b is;
- * 0 on timeout; -errno on failure (-EINTR included: the caller decides). */
-int rw_procconn_wait(int fd_a, int fd_b, int64_t timeout_ns);
+/* Waits until fd_a or fd_b (either may be -1: not watched) is readable, for at most timeout_ns
+ * nanoseconds (< 0: forever). Returns a mask: 1 when fd_a is readable, 2 when fd_b is; 0 on
+ * timeout; -errno on failure (-EINTR included: the caller decides). (wait.c) */
+int rw_wait_readable(int fd_a, int fd_b, int64_t timeout_ns);
 
 /* Receives one datagram and decodes it like rw_procconn_decode. dontwait != 0 returns -EAGAIN at
  * once when nothing is queued (MSG_DONTWAIT); otherwise it blocks up to the receive timeout.

@@ -54,7 +54,7 @@ typedef struct {
     uint32_t sender;
 } rw_audit_datagram;
 
-/* Receives every datagram already queued on fd, up to nslots (at most 64), in one recvmmsg(2)
+/* Receives every datagram already queued on fd, up to nslots (at most 256), in one recvmmsg(2)
  * (MSG_DONTWAIT), each into its own slot_size bytes of `slots` (a slot shorter than a datagram
  * keeps its head). Returns how many were taken (out[0..n) describes them), or -errno: -EAGAIN when
  * nothing was queued, -ENOBUFS when the kernel dropped records for this socket (it stays usable;

@@ -68,12 +68,12 @@ public final class AuditReadlogSocket: @unchecked Sendable {
         try? descriptor.close()
     }
 
-    /// Waits up to `timeoutMilliseconds` for data. Returns true when a receive will not block:
+    /// Waits up to `timeoutNanoseconds` for data. Returns true when a receive will not block:
     /// at once while records of the last batch are still to be handed out.
-    public func waitReadable(timeoutMilliseconds: Int32) -> Bool {
+    public func waitReadable(timeoutNanoseconds: UInt64) -> Bool {
         if next < taken { return true }
-        var p = pollfd(fd: descriptor.rawValue, events: Int16(POLLIN), revents: 0)
-        return poll(&p, 1, timeoutMilliseconds) > 0
+        // A failed wait reads as readable: the receive that follows says what failed.
+        return (try? RuntimeWatchSystem.waitReadable(descriptor.rawValue, timeoutNanoseconds: timeoutNanoseconds))?.isEmpty != true
     }
 
     /// The next record, `.empty` when none is queued, `.overrun` after the kernel dropped some.

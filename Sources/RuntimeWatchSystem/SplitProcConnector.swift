@@ -41,14 +41,10 @@ public struct SplitProcConnector: Sendable {
     /// Waits for a datagram on the exec socket, or on either socket when `execsOnly` is false, for
     /// at most `timeoutNanoseconds` (nil: forever). Returns which are readable (empty on timeout or
     /// EINTR).
-    ///
-    /// The corresponding C function is `rw_procconn_wait` (`ppoll`).
     public func wait(execsOnly: Bool, timeoutNanoseconds: UInt64?) throws(SystemError) -> ProcSocketReadiness {
-        let timeout = timeoutNanoseconds.map { Int64(clamping: $0) } ?? -1
-        let rc = rw_procconn_wait(execs.descriptor.rawValue, execsOnly ? -1 : others.descriptor.rawValue, timeout)
-        if rc >= 0 { return ProcSocketReadiness(rawValue: rc) }
-        if Errno(rawValue: -rc) == .interrupted { return [] }
-        throw SystemError(operation: "rw_procconn_wait", errno: Errno(rawValue: -rc))
+        let ready = try waitReadable(execs.descriptor.rawValue, execsOnly ? -1 : others.descriptor.rawValue,
+                                     timeoutNanoseconds: timeoutNanoseconds)
+        return ProcSocketReadiness(rawValue: ready.rawValue)
     }
 
     /// Closes both sockets; the first error is thrown after both were tried.

@@ -107,7 +107,7 @@ final class AuditArgv: @unchecked Sendable {
             _ = try? ThreadPriority.setCurrentThreadNice(-10)
             var joiner = AuditExecveJoiner()
             while !lock.withLock({ stop }) {
-                guard log.waitReadable(timeoutMilliseconds: 100) else { continue }
+                guard log.waitReadable(timeoutNanoseconds: 100_000_000) else { continue }
                 switch try? log.receive() {
                 case .record(let record)?:
                     lock.withLock { records += 1 }

@@ -52,7 +52,7 @@ final class AuditReadlogSocketLiveTests: XCTestCase {
         var seen: [Int] = []
         let deadline = Date().addingTimeInterval(10)
         while seen.count < count, Date() < deadline {
-            guard readlog.waitReadable(timeoutMilliseconds: 200) else { continue }
+            guard readlog.waitReadable(timeoutNanoseconds: 200_000_000) else { continue }
             while case .record(let record) = try readlog.receive() {
                 // Other audit records of the node may come in between; ours carry the tag.
                 guard let marker = record.text.range(of: "\(tag) n=") else { continue }
@@ -85,7 +85,7 @@ final class AuditReadlogSocketLiveTests: XCTestCase {
         var refused: SystemError?
         let deadline = Date().addingTimeInterval(5)
         while refused == nil, Date() < deadline {
-            guard readlog.waitReadable(timeoutMilliseconds: 200) else { continue }
+            guard readlog.waitReadable(timeoutNanoseconds: 200_000_000) else { continue }
             do {
                 while case .record(let record) = try readlog.receive() {
                     XCTAssertFalse(record.text.contains("rw-forged"), "a forged record was handed out")

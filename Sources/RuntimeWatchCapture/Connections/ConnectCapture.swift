@@ -72,6 +72,10 @@ public final class ConnectCapture: Sendable {
         /// Open /proc/<pid> directories of connecting processes, shared with the other sources
         /// (nil: the capture keeps one of its own).
         public var directories: ProcDirectoryCache?
+        /// Longest a connect waits in the capture queue before the drive loop is woken for it (zero:
+        /// woken for every connect; see `DeferredHandOff`). Waking it per connect cost a connect storm
+        /// more CPU than judging it (BENCHMARKS section 22); this adds at most this much to an alert.
+        public var handOffWindow: Duration = .milliseconds(1)
         public init() {}
     }
 
@@ -268,9 +272,16 @@ public final class ConnectCapture: Sendable {
         var loss = LossAccounting(delayNanoseconds: Self.lossReportDelay.wholeNanoseconds, source: CaptureSource.connect,
                                   numbering: "audit event serial numbers (connects, or other audit events the node logged)")
         defer { Self.report(&loss, to: outlet) }
+        var handOff = DeferredHandOff(window: configuration.handOffWindow, wakesAfterQuiet: true)
+        defer { handOff.handOff(to: outlet.queue) }
         while !state.withLock({ $0.stopRequested }) {
-            guard readlog.waitReadable(timeoutMilliseconds: 100) else {
-                if loss.isDue(now: WallClock.monotonicNanoseconds(), idle: true) { Self.report(&loss, to: outlet) }
+            let connectsWaited = handOff.waitingSince != nil
+            guard readlog.waitReadable(timeoutNanoseconds: handOff.sleepNanoseconds(idle: 100_000_000, now: WallClock.monotonicNanoseconds())) else {
+                let now = WallClock.monotonicNanoseconds()
+                handOff.handOffIfDue(now: now, idle: true, to: outlet.queue)
+                // Idle only after a whole idle wait, not a hand-off's short one: a loss report waits
+                // that long for the serials that say how many events it took.
+                if loss.isDue(now: now, idle: !connectsWaited) { Self.report(&loss, to: outlet) }
                 continue
             }
             var local = ConnectCaptureStatistics()
@@ -306,12 +317,15 @@ public final class ConnectCapture: Sendable {
                     guard let observation else { continue }
                     let record = EventRecord(timestamp: observation.timestampNanoseconds,
                                              event: .connect(makeEvent(observation, socketTypes: socketTypes, statistics: &local)))
-                    if enrichment.deliver(record, to: outlet) { local.events += 1 } else { local.streamDrops += 1 }
+                    let wake = handOff.wakesFor(recordAt: WallClock.monotonicNanoseconds())
+                    if enrichment.deliver(record, to: outlet, wake: wake) { local.events += 1 } else { local.streamDrops += 1 }
                     continue
                 }
                 break
             }
-            if loss.isDue(now: WallClock.monotonicNanoseconds(), idle: recordsRead == 0) { Self.report(&loss, to: outlet) }
+            let now = WallClock.monotonicNanoseconds()
+            handOff.handOffIfDue(now: now, idle: false, to: outlet.queue)
+            if loss.isDue(now: now, idle: recordsRead == 0) { Self.report(&loss, to: outlet) }
             let counters = assembler.counters
             state.withLock { s in
                 s.statistics.events += local.events

@@ -34,17 +34,19 @@ public struct ConnectEnrichment: Sendable {
 
     /// Completes `record` (a connect gains `process`, read from /proc now, while the connector most
     /// likely still lives), hands it to `outlet`, and schedules the descriptor re-reads.
+    /// - Parameter wake: whether what is queued wakes the drive loop (`CaptureQueue.push`); the
+    ///   re-reads always do.
     /// - Returns: false when the queue was full and dropped the record (counted there).
     @discardableResult
-    public func deliver(_ record: EventRecord, to outlet: CaptureOutlet) -> Bool {
-        guard case .connect(var connect) = record.event else { return outlet.emit(record) }
+    public func deliver(_ record: EventRecord, to outlet: CaptureOutlet, wake: Bool = true) -> Bool {
+        guard case .connect(var connect) = record.event else { return outlet.emit(record, wake: wake) }
         var record = record
         let read = reader.read(pid: connect.pid.rawValue, directories: directories, reuseWindow: identityReuseWindow)
         if connect.process == nil, let info = read.info {
             connect.process = info
             record.event = .connect(connect)
         }
-        let queued = outlet.emit(record)
+        let queued = outlet.emit(record, wake: wake)
         // Services (kind .other) connect all the time and are never a reverse shell's relay.
         guard let info = read.info, ProgramClassifier.kind(of: info) != .other else { return queued }
         let pid = connect.pid
@@ -53,7 +55,7 @@ public struct ConnectEnrichment: Sendable {
         // onto its stdio (perl's fdopen, python's dup2). What was just read goes out at once, or the
         // re-reads below would see nothing new and say nothing.
         if connectorIsShell, let fds = info.fds {
-            outlet.emit(EventRecord(timestamp: WallClock.nowNanoseconds(), event: .descriptors(DescriptorsEvent(pid: pid, fds: fds))))
+            outlet.emit(EventRecord(timestamp: WallClock.nowNanoseconds(), event: .descriptors(DescriptorsEvent(pid: pid, fds: fds))), wake: wake)
         }
         let (reader, directories, window) = (reader, directories, identityReuseWindow)
         let scheduled = rereads.schedule(pid: pid, startTicks: info.startTicks, connectorIsShell: connectorIsShell,

@@ -134,6 +134,9 @@ public final class CaptureQueue: Sendable {
     /// Events queued and not yet taken by the consumer.
     public var queuedEventCount: Int { state.withLock { $0.queuedEvents } }
 
+    /// True while the consumer sleeps in `next()` until it is woken.
+    var hasWaitingConsumer: Bool { state.withLock { $0.waiter != nil } }
+
     /// Drops every queued event (control items stay) and counts them as losses of `cause`, under
     /// the source each event came from (`source(of:)`), reported to the consumer ahead of what
     /// follows, like any loss. For a bounded stop.

@@ -30,11 +30,8 @@ final class CaptureLoop: @unchecked Sendable {
     /// until its own exec is read.
     private var known: [Int32: Bool] = [:]
     private var gaps = SequenceGapTracker()
-    /// When the oldest event queued without waking the consumer was queued (nil: none).
-    private var quietSince: UInt64?
-    /// Longest an event waits in the queue before the drive loop is woken for it (ProcessCapture
-    /// Configuration.handOffWindow).
-    private let handOffWindow: UInt64
+    /// When the drive loop is woken for the events queued (ProcessCapture Configuration.handOffWindow).
+    private var handOff: DeferredHandOff
     private var loss: LossAccounting
     private let buffers = ProcReceiveBuffers()
     /// One wake-up's events from each socket, merged, and the exec reads begun ahead: kept between
@@ -56,7 +53,9 @@ final class CaptureLoop: @unchecked Sendable {
         self.counters = counters
         self.logger = logger
         self.shouldStop = shouldStop
-        self.handOffWindow = configuration.handOffWindow.wholeNanoseconds
+        // Not at once after a quiet spell: a process's fork is often read apart from its exec, and
+        // would take a wake of its own.
+        self.handOff = DeferredHandOff(window: configuration.handOffWindow, wakesAfterQuiet: false)
         self.loss = LossAccounting(delayNanoseconds: configuration.resyncDelay.wholeNanoseconds)
     }
 
@@ -69,12 +68,12 @@ final class CaptureLoop: @unchecked Sendable {
             // until the window ends; forks, exits and the rest are collected on that wake-up. Idle:
             // sleep on both, so the first event of any kind is seen at once.
             let now = WallClock.monotonicNanoseconds()
-            let busy = now &- lastActivity < handOffWindow
+            let busy = now &- lastActivity < handOff.window
             if !moreQueued {
                 // Wake by the end of the busy window and of the hand-off window, whichever is first.
                 var deadline = now &+ configuration.receiveTimeout.wholeNanoseconds
-                if busy { deadline = min(deadline, lastActivity &+ handOffWindow) }
-                if let since = quietSince { deadline = min(deadline, since &+ handOffWindow) }
+                if busy { deadline = min(deadline, lastActivity &+ handOff.window) }
+                deadline = handOff.deadline(deadline)
                 let timeout = deadline > now ? deadline - now : 0
                 do {
                     _ = try connector.wait(execsOnly: busy, timeoutNanoseconds: timeout)
@@ -97,13 +96,13 @@ final class CaptureLoop: @unchecked Sendable {
             // Taken after processing: the events it emitted are not older than this.
             let after = WallClock.monotonicNanoseconds()
             if received > 0 { lastActivity = after }
-            if let since = quietSince, received == 0 || after &- since >= handOffWindow { handOff() }
-            if loss.isDue(now: after, idle: received == 0 && quietSince == nil) {
+            handOff.handOffIfDue(now: after, idle: received == 0, to: outlet.queue)
+            if loss.isDue(now: after, idle: received == 0 && handOff.waitingSince == nil) {
                 reportLossAndResync()
             }
         }
         reportLossAndResync(scan: false)
-        if quietSince != nil { handOff() }
+        handOff.handOff(to: outlet.queue)
         try? connector.close()
         if finishesQueue { outlet.queue.finish() }
     }
@@ -286,25 +285,15 @@ final class CaptureLoop: @unchecked Sendable {
     // MARK: Output
 
     /// Hands one event to the capture queue; a full queue drops it there (counted and reported).
-    /// The drive loop is not woken per event: an exec storm is three datagrams per process, and a
-    /// thread woken for each costs the node more than the engine's work. Events wait in the queue
-    /// (in order with every other source's: it is one FIFO) for at most `handOffWindow`: the wait
-    /// for the next datagram ends by then, so a quiet connector does not hold them.
+    /// The drive loop is not woken per event (an exec storm is three datagrams per process): see
+    /// `DeferredHandOff`. The wait for the next datagram ends by the hand-off's due time, so a quiet
+    /// connector does not hold them.
     private func emit(_ event: Event, at time: UInt64) {
-        if handOffWindow > 0 && quietSince == nil {
-            quietSince = WallClock.monotonicNanoseconds()
-        }
-        if outlet.emit(EventRecord(timestamp: time, event: event), wake: handOffWindow == 0) {
+        if outlet.emit(EventRecord(timestamp: time, event: event), wake: handOff.wakesFor(recordAt: WallClock.monotonicNanoseconds())) {
             counters.emitted(event.kind)
         } else {
             counters.dropped("queue")
         }
-    }
-
-    /// Wakes the drive loop for the events queued since `quietSince`.
-    private func handOff() {
-        outlet.queue.signal()
-        quietSince = nil
     }
 
     private func usleepBounded(_ micros: UInt32) {

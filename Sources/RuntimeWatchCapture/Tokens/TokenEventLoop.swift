@@ -30,20 +30,29 @@ struct TokenEventLoop {
     let batchBudget: UInt64
     /// The monitor's own mount namespace: openers in another one are in a container.
     let ownMountNamespace: String?
+    /// When the drive loop is woken for the opens queued (Configuration.handOffWindow).
+    var handOff: DeferredHandOff
 
     /// Most reads per wakeup, so the stop flag and drop reports are looked at even under a storm.
     static let readsPerWakeup = 64
 
     mutating func run() {
         while shared.isRunning {
-            var fds = [pollfd(fd: group.descriptor.rawValue, events: Int16(POLLIN), revents: 0)]
-            if let wakeup { fds.append(pollfd(fd: wakeup.fd, events: Int16(POLLIN), revents: 0)) }
-            let ready = poll(&fds, nfds_t(fds.count), 200)
-            if fds.count > 1, fds[1].revents != 0 { wakeup?.drain() }
-            if ready > 0, fds[0].revents != 0 { drainGroup() }
+            let ready: Readiness
+            do {
+                ready = try waitReadable(group.descriptor.rawValue, wakeup?.fd ?? -1,
+                                         timeoutNanoseconds: handOff.sleepNanoseconds(idle: 200_000_000, now: WallClock.monotonicNanoseconds()))
+            } catch {
+                shared.count { $0.readErrors += 1; $0.lastError = "fanotify wait: \(error)" }
+                ready = .first
+            }
+            if ready.contains(.second) { wakeup?.drain() }
+            if ready.contains(.first) { drainGroup() }
+            handOff.handOffIfDue(now: WallClock.monotonicNanoseconds(), idle: ready.isEmpty, to: outlet.outlet.queue)
         }
         // Answer whatever is still queued so no opener waits for the group to close.
         drainGroup()
+        handOff.handOff(to: outlet.outlet.queue)
     }
 
     private mutating func drainGroup() {
@@ -61,7 +70,7 @@ struct TokenEventLoop {
     }
 
     private mutating func handle(_ batch: FanotifyDecodeResult) {
-        let readAt = TokenClock.monotonicNanoseconds()
+        let readAt = WallClock.monotonicNanoseconds()
         pending.register(batch.events.filter(\.isPermissionRequest).compactMap { $0.fileDescriptor?.rawValue }, readAt: readAt)
         for event in batch.events {
             handle(event, readAt: readAt)
@@ -81,14 +90,14 @@ struct TokenEventLoop {
             return
         }
         guard let fd = event.fileDescriptor else { return }
-        let timestamp = TokenClock.wallNanoseconds()
+        let timestamp = WallClock.nowNanoseconds()
         let held = event.isPermissionRequest
 
         // The held syscall's flags mean something only while the opener is held.
         let extras: ProcReader.TaskExtras = held ? [.openAccess, .mountNamespace, .root] : [.mountNamespace, .root]
         // The namespace and root get what is left of this event's budget and of its batch's; none
         // once the batch is over its budget. The essentials and the open flags are read regardless.
-        let now = TokenClock.monotonicNanoseconds()
+        let now = WallClock.monotonicNanoseconds()
         let batchEnd = readAt &+ batchBudget
         let overBatch = now >= batchEnd
         let read = reader.readTask(event.pid, extras: overBatch ? extras.intersection(.openAccess) : extras,
@@ -97,7 +106,7 @@ struct TokenEventLoop {
         if held, pending.claim(fd.rawValue) {
             do {
                 try group.respond(to: fd, allow: true)
-                let latency = TokenClock.monotonicNanoseconds() &- readAt
+                let latency = WallClock.monotonicNanoseconds() &- readAt
                 shared.count {
                     $0.allowed += 1
                     $0.answerLatencyTotalNanoseconds &+= latency
@@ -124,7 +133,8 @@ struct TokenEventLoop {
             containerPath: containerPath(openerPath: openerPath, extras: read.extras, watched: watched),
             write: read.extras.openAccess?.isWriteOnly ?? false,
             process: process.info)
-        let queued = outlet.emit(EventRecord(timestamp: timestamp, event: .fileOpen(open)))
+        let queued = outlet.emit(EventRecord(timestamp: timestamp, event: .fileOpen(open)),
+                                 wake: handOff.wakesFor(recordAt: WallClock.monotonicNanoseconds()))
         // Counted after the hand-off and in one step with its fate, so whoever sees an event counted
         // also sees whether it was dropped.
         shared.count {

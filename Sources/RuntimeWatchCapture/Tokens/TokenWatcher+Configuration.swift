@@ -54,6 +54,11 @@ extension TokenWatcher {
         /// a change of uid or comm without exec reaches the state through proc connector events).
         /// nil: every open reads fully.
         public var identityReuseWindow: Duration? = .seconds(1)
+        /// Longest an open waits in the capture queue before the drive loop is woken for it (zero:
+        /// woken for every open; see `DeferredHandOff`). Waking it per open cost a token storm more
+        /// CPU than judging it (BENCHMARKS section 22); this adds at most this much to an alert, and
+        /// nothing to the time the opener is held (it is answered before its open is queued).
+        public var handOffWindow: Duration = .milliseconds(1)
 
         public init() {}
     }

@@ -198,7 +198,8 @@ public final class TokenWatcher: Sendable {
                 identityReuseWindow: configuration.identityReuseWindow,
                 captureBudget: configuration.captureBudget.wholeNanoseconds,
                 batchBudget: configuration.batchBudget.wholeNanoseconds,
-                ownMountNamespace: ProcReader().readTask(getpid(), extras: .mountNamespace).extras.mountNamespace)
+                ownMountNamespace: ProcReader().readTask(getpid(), extras: .mountNamespace).extras.mountNamespace,
+                handOff: DeferredHandOff(window: configuration.handOffWindow, wakesAfterQuiet: true))
             loop.run()
             state.eventDone.signal()
         }
@@ -229,7 +230,7 @@ public final class TokenWatcher: Sendable {
         let thread = Thread {
             while shared.isRunning {
                 state.watchdogWakeup?.wait(timeoutMilliseconds: tick)
-                let (answered, failed) = pending.answerOverdue(now: TokenClock.monotonicNanoseconds(), deadline: deadline, group: state.group)
+                let (answered, failed) = pending.answerOverdue(now: WallClock.monotonicNanoseconds(), deadline: deadline, group: state.group)
                 if answered > 0 || failed > 0 {
                     shared.count {
                         $0.allowed += UInt64(answered)
