@@ -53,8 +53,10 @@ public struct ConnectEnrichment: Sendable {
         let connectorIsShell = ProgramClassifier.isShellOrInterpreter(info)
         // Audit delivers the connect late: by now the connector may already have moved the socket
         // onto its stdio (perl's fdopen, python's dup2). What was just read goes out at once, or the
-        // re-reads below would see nothing new and say nothing.
-        if connectorIsShell, let fds = info.fds {
+        // re-reads below would see nothing new and say nothing. Fds the same as last reported while
+        // this process's looks are pending are not sent again: an interpreter that connects a
+        // thousand times a second would send the same fds a thousand times.
+        if connectorIsShell, let fds = info.fds, rereads.lastReported(pid: pid, startTicks: info.startTicks) != fds {
             outlet.emit(EventRecord(timestamp: WallClock.nowNanoseconds(), event: .descriptors(DescriptorsEvent(pid: pid, fds: fds))), wake: wake)
         }
         let (reader, directories, window) = (reader, directories, identityReuseWindow)

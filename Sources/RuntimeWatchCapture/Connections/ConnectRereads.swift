@@ -40,6 +40,15 @@ final class ConnectRereads: Sendable {
     /// Processes with looks pending.
     var pendingProcesses: Int { state.withLock { $0.count } }
 
+    /// What was last reported of `pid`'s fds (by its connect or a look) while its series of looks,
+    /// for the process that started at `startTicks`, is pending; nil when none is.
+    func lastReported(pid: ProcessID, startTicks: UInt64?) -> [DescriptorInfo]? {
+        state.withLock { all in
+            guard let series = all[pid], series.startTicks == startTicks else { return nil }
+            return series.last[pid]
+        }
+    }
+
     /// Asks for looks at `pid` after each of `delays` (each rounded up to a grid of half the delay,
     /// joining the look of that grid step when there is one). `seen`: the connector's fds already reported with this connect. `look` does the looks
     /// of a series this call starts (a joined call's `look` is not used).

@@ -40,7 +40,7 @@ public final class ProcessCapture: @unchecked Sendable {
         /// waits in its socket (execs are read at once). Waking a thread per event cost more CPU
         /// than judging it (BENCHMARKS.md sections 5, 8): 10 ms instead of 2 cut the monitor's CPU
         /// per exec of a storm by 7-9% (section 8), and adds at most 10 ms to an alert about a
-        /// process (file opens and connects wake the drive loop at once).
+        /// process (token opens and connects wait at most 1 ms: their own `handOffWindow`).
         public var handOffWindow: Duration = .milliseconds(10)
         /// Nice value for the receive thread (nil: inherit). The default -10 matters: under load, a
         /// receive thread at nice 0 loses CFS wakeup preemption to the processes it races, and
