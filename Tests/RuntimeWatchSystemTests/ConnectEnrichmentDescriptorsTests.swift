@@ -10,57 +10,88 @@ import RuntimeWatchCapture
 import XCTest
 
 final class ConnectEnrichmentDescriptorsTests: XCTestCase {
-    func testAShellsUnchangedFdsAreSentOnceAndAChangeAtOnce() async throws {
-        // A shell that moves its stderr onto its stdin pipe when it reads a line, then waits.
-        let (readEnd, writeEnd) = makePipe()
-        let devnull = open("/dev/null", O_WRONLY)
-        let shell = try Spawn.run(["/bin/sh", "-c", "read x; exec 2<&0; read y"], stdin: readEnd, stdout: devnull, stderr: devnull)
-        close(readEnd)
-        close(devnull)
-        defer {
+    /// A shell that moves its stderr onto its stdin pipe when it reads a line, then waits; the
+    /// descriptor it writes the line to, and a way to deliver its connects.
+    private struct Shell {
+        let pid: pid_t
+        let writeEnd: Int32
+
+        init() throws {
+            let (readEnd, writeEnd) = makePipe()
+            let devnull = open("/dev/null", O_WRONLY)
+            pid = try Spawn.run(["/bin/sh", "-c", "read x; exec 2<&0; read y"], stdin: readEnd, stdout: devnull, stderr: devnull)
+            close(readEnd)
+            close(devnull)
+            self.writeEnd = writeEnd
+            let deadline = Date().addingTimeInterval(5)
+            while Date() < deadline, !(ProcReader().read(pid: pid).info.map(ProgramClassifier.isShellOrInterpreter) ?? false) {
+                usleep(5_000)
+            }
+        }
+
+        func stop() {
             close(writeEnd)
-            Spawn.reap(shell)
+            Spawn.reap(pid)
         }
-        let deadline = Date().addingTimeInterval(5)
-        while Date() < deadline, !(ProcReader().read(pid: shell).info.map(ProgramClassifier.isShellOrInterpreter) ?? false) {
-            usleep(5_000)
+
+        /// Makes the shell move fd 2 and waits (at most 5 s) until /proc shows it.
+        func moveStderr() throws {
+            XCTAssertEqual(write(writeEnd, "x\n", 2), 2)
+            let fd0 = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/0")
+            let deadline = Date().addingTimeInterval(5)
+            while Date() < deadline, (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/2")) != fd0 {
+                usleep(5_000)
+            }
+            XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/2"), fd0)
         }
-        var enrichment = ConnectEnrichment()
-        // The looks would report a change too; far off, so only the connects' own reports are seen.
-        enrichment.rereadDelays = [.seconds(5)]
-        let queue = CaptureQueue(capacity: 64)
-        let outlet = CaptureOutlet(queue: queue, source: "connect")
-        func connect(_ i: Int) {
-            let event = ConnectEvent(pid: ProcessID(shell), proto: "tcp", localAddress: nil, localPort: nil,
+
+        func connect(_ i: Int, through enrichment: ConnectEnrichment, to outlet: CaptureOutlet) {
+            let event = ConnectEvent(pid: ProcessID(pid), proto: "tcp", localAddress: nil, localPort: nil,
                                      remoteAddress: "198.51.100.1", remotePort: 4444, result: 0, process: nil)
             XCTAssertTrue(enrichment.deliver(EventRecord(timestamp: UInt64(i), event: .connect(event)), to: outlet))
         }
-        for i in 1...3 { connect(i) }
+    }
 
-        // The shell moves fd 2; wait until /proc shows it.
-        XCTAssertEqual(write(writeEnd, "x\n", 2), 2)
-        let fd0 = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(shell)/fd/0")
-        let moved = Date().addingTimeInterval(5)
-        while Date() < moved, (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(shell)/fd/2")) != fd0 {
-            usleep(5_000)
-        }
-        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(shell)/fd/2"), fd0)
-        for i in 4...5 { connect(i) }
-        queue.finish()
-
-        var connects = 0
+    /// What came out of the queue: each connect's fds (nil: not read), and the descriptors reports.
+    private struct Delivered {
+        var connectFds: [[DescriptorInfo]?] = []
         var reports: [[DescriptorInfo]] = []
+        var stderrKinds: [DescriptorInfo.Kind?] { reports.map { $0.first { $0.fd == 2 }?.kind } }
+    }
+
+    /// Takes records until `queue` is finished; bounded by a watchdog that finishes it after 10 s.
+    private func collect(_ queue: CaptureQueue, shell: pid_t) async -> Delivered {
+        let watchdog = Task { try await Task.sleep(for: .seconds(10)); queue.finish() }
+        defer { watchdog.cancel() }
+        var out = Delivered()
         while let item = await queue.next() {
             guard case .event(let record) = item else { continue }
-            if case .connect = record.event { connects += 1 }
+            if case .connect(let c) = record.event { out.connectFds.append(c.process?.fds) }
             if case .descriptors(let d) = record.event {
                 XCTAssertEqual(d.pid.rawValue, shell)
-                reports.append(d.fds)
+                out.reports.append(d.fds)
             }
         }
-        XCTAssertEqual(connects, 5)
-        XCTAssertEqual(reports.count, 2, "one report for the first three connects, one for the change")
-        let stderrKinds = reports.map { $0.first { $0.fd == 2 }?.kind }
-        XCTAssertEqual(stderrKinds, [.devnull, .pipe], "before and after the shell moved its stderr")
+        return out
+    }
+
+    func testAShellsUnchangedFdsAreSentOnceWhileItsLooksArePendingAndAChangeAtOnce() async throws {
+        let shell = try Shell()
+        defer { shell.stop() }
+        var enrichment = ConnectEnrichment()
+        enrichment.identityReuseWindow = nil     // every connect reads the fds
+        enrichment.rereadDelays = [.seconds(5)]  // the look comes after the test
+        let queue = CaptureQueue(capacity: 64)
+        let outlet = CaptureOutlet(queue: queue, source: "connect")
+        for i in 1...3 { shell.connect(i, through: enrichment, to: outlet) }
+        try shell.moveStderr()
+        for i in 4...5 { shell.connect(i, through: enrichment, to: outlet) }
+        queue.finish()
+
+        let out = await collect(queue, shell: shell.pid)
+        XCTAssertEqual(out.connectFds.count, 5)
+        XCTAssertTrue(out.connectFds.allSatisfy { $0 != nil }, "every connect read its fds")
+        XCTAssertEqual(out.reports.count, 2, "one report for the first three connects, one for the change")
+        XCTAssertEqual(out.stderrKinds, [.devnull, .pipe], "before and after the shell moved its stderr")
     }
 }
