@@ -9,14 +9,6 @@
 internal import CShims
 import SystemPackage
 
-/// Which sockets have a datagram (or an overflow) waiting.
-public struct ProcSocketReadiness: OptionSet, Sendable, Hashable {
-    public let rawValue: Int32
-    public init(rawValue: Int32) { self.rawValue = rawValue }
-    public static let execs = ProcSocketReadiness(rawValue: 1)
-    public static let others = ProcSocketReadiness(rawValue: 2)
-}
-
 /// An exec-only and an all-but-exec proc connector socket. Their union is what one unfiltered
 /// socket receives, with the same per-CPU sequence numbers (so gap counting stays exact once the
 /// two are merged back in order, `mergeInKernelOrder`).
@@ -39,12 +31,11 @@ public struct SplitProcConnector: Sendable {
     }
 
     /// Waits for a datagram on the exec socket, or on either socket when `execsOnly` is false, for
-    /// at most `timeoutNanoseconds` (nil: forever). Returns which are readable (empty on timeout or
-    /// EINTR).
-    public func wait(execsOnly: Bool, timeoutNanoseconds: UInt64?) throws(SystemError) -> ProcSocketReadiness {
-        let ready = try waitReadable(execs.descriptor.rawValue, execsOnly ? -1 : others.descriptor.rawValue,
-                                     timeoutNanoseconds: timeoutNanoseconds)
-        return ProcSocketReadiness(rawValue: ready.rawValue)
+    /// at most `timeoutNanoseconds` (nil: forever). Returns which are readable (`.first`: the exec
+    /// socket, `.second`: the other; empty on timeout or EINTR).
+    public func wait(execsOnly: Bool, timeoutNanoseconds: UInt64?) throws(SystemError) -> Readiness {
+        try waitReadable(execs.descriptor.rawValue, execsOnly ? -1 : others.descriptor.rawValue,
+                         timeoutNanoseconds: timeoutNanoseconds)
     }
 
     /// Closes both sockets; the first error is thrown after both were tried.

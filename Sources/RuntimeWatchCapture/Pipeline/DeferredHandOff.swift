@@ -46,9 +46,8 @@ struct DeferredHandOff {
     /// Nanoseconds a thread may sleep waiting for input: `idle`, or less when records wait (until
     /// they are due; zero when they are).
     func sleepNanoseconds(idle: UInt64, now: UInt64) -> UInt64 {
-        guard let since = waitingSince else { return idle }
-        let due = since &+ window
-        return due > now ? min(idle, due - now) : 0
+        let wake = deadline(now &+ idle)
+        return wake > now ? wake - now : 0
     }
 
     /// Wakes the drive loop when records wait and the thread has nothing more to read (`idle`), or
