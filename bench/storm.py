@@ -10,7 +10,7 @@
 # argv right and CPU per 10,000.
 # Bounded: counts are capped, every child is killed after --time-limit seconds, and every process
 # this script starts (monitor, forkstat, storm, sleepers) is killed on exit.
-# Usage: sudo bench/storm.py MODE [--count N] [--workers W] [--rate R] [--fold-window S] [--header]
+# Usage: sudo bench/storm.py MODE [--count N] [--workers W] [--rate R] [--fold-window S] [--nonblocking] [--header]
 #   MODE: exec | connect | token | live     RUNTIME_WATCH=path (default: release build)
 import argparse, json, os, signal, socket, subprocess, sys, tempfile, threading, time
 
@@ -237,7 +237,12 @@ def run_connect(args, binary, workdir, row):
 
     def connect(_):
         s = socket.socket()
-        s.connect(("127.0.0.1", port))
+        if args.nonblocking:
+            # What most clients do (curl, Go, Java NIO, nginx): the connect returns EINPROGRESS.
+            s.setblocking(False)
+            s.connect_ex(("127.0.0.1", port))
+        else:
+            s.connect(("127.0.0.1", port))
         s.close()
     measure_storm(args, monitor, row, connect, lambda r: r["type"] == "connect" and r.get("remotePort") == port)
     stop.set()
@@ -336,6 +341,8 @@ def main():
                         help="exec mode: children live at least this long (bench/linger.c) instead of /bin/true")
     parser.add_argument("--fold-window", type=float, default=0,
                         help="the profile's fold_window_seconds for the connect and token storms (0: every alert written; 60: the default profile's)")
+    parser.add_argument("--nonblocking", action="store_true",
+                        help="connect mode: non-blocking connects, closed as soon as connect returns (EINPROGRESS)")
     parser.add_argument("--header", action="store_true")
     args = parser.parse_args()
     if os.geteuid() != 0:

@@ -71,6 +71,26 @@ final class ConnectCaptureLiveTests: XCTestCase {
         let event = try XCTUnwrap(collector.waitFor { $0.pid.rawValue == client.pid && $0.remotePort == closedPort })
         XCTAssertEqual(event.result, ECONNREFUSED)
         XCTAssertEqual(event.remoteAddress, "127.0.0.1")
+        // The client exits at once, so its socket is gone before a probe could ask its type; only a
+        // stream is refused at connect, and the event says so rather than "unknown".
+        XCTAssertEqual(event.proto, "tcp")
+    }
+
+    /// A connect still in progress (or refused, or timed out) is a stream's: reported as tcp without
+    /// asking the socket, even when the client closed it before the record was read.
+    func testNonBlockingConnectInProgressIsTCPAfterItsSocketClosed() throws {
+        // Linux answers a non-blocking TCP connect with EINPROGRESS even on loopback (the handshake
+        // completes after connect returns); a few tries in case one completed first.
+        let listener = try LoopbackListener(family: AF_INET)
+        var inProgress: ConnectProbe.Outcome?
+        for _ in 0..<20 where inProgress == nil {
+            let client = try ConnectProbe.run(host: "127.0.0.1", port: listener.port, mode: "nonblock")
+            if client.errno == EINPROGRESS { inProgress = client }
+        }
+        let client = try XCTUnwrap(inProgress, "no non-blocking loopback connect returned EINPROGRESS in 20 tries")
+        let event = try XCTUnwrap(collector.waitFor { $0.pid.rawValue == client.pid && $0.remotePort == listener.port })
+        XCTAssertEqual(event.result, EINPROGRESS)
+        XCTAssertEqual(event.proto, "tcp")
     }
 
     func testIPv6LoopbackConnectIsCaptured() throws {

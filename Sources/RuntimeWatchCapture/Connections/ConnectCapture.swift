@@ -349,12 +349,25 @@ public final class ConnectCapture: Sendable {
         outlet.lose(drop.count, cause: drop.cause ?? "sequence_gap", reason: drop.reason, time: WallClock.nowNanoseconds())
     }
 
+    /// Whether connect(2) returning `result` (an errno, 0 for success) already says the socket is a
+    /// stream: a datagram socket's connect only records the peer, so it never waits for a handshake
+    /// (EINPROGRESS, EALREADY), is never refused or timed out (the ICMP errors reach a later send) and
+    /// is never "already connected". Such a connect needs no probe of the socket (three system calls,
+    /// and the last close of a socket its process had already closed); a probe of a blocking
+    /// client that exited at once said "unknown", where its result says "tcp".
+    static func onlyStreamsReturn(_ result: Int32) -> Bool {
+        switch result {
+        case EINPROGRESS, EALREADY, ECONNREFUSED, ETIMEDOUT, EISCONN: true
+        default: false
+        }
+    }
+
     private func makeEvent(_ o: AuditConnectObservation, socketTypes: SocketTypeProbe,
                            statistics: inout ConnectCaptureStatistics) -> ConnectEvent {
         // Audit's connect record does not say the socket's type: it is asked of the socket itself,
         // which a short-lived UDP sender (connect, send, close) may have closed already.
         var proto = "tcp"
-        if configuration.probeSocketType, let fd = o.descriptor {
+        if configuration.probeSocketType, !Self.onlyStreamsReturn(o.result), let fd = o.descriptor {
             switch socketTypes.type(pid: o.pid, descriptor: fd) {
             case 2?: proto = "udp"       // SOCK_DGRAM
             case 1?: proto = "tcp"       // SOCK_STREAM
