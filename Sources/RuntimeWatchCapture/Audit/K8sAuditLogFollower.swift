@@ -97,9 +97,7 @@ public final class K8sAuditLogFollower: Sendable {
     }
 
     private static func nap(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        var ts = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
-        nanosleep(&ts, nil)
+        WallClock.sleep(nanoseconds: duration.wholeNanoseconds)
     }
 
     // MARK: - Reading

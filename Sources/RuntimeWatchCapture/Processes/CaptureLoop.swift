@@ -144,7 +144,7 @@ final class CaptureLoop: @unchecked Sendable {
     private func receiveFailed(_ error: SystemError) {
         counters.update { $0.receiveErrors += 1 }
         logger?.error("proc connector receive failed; retrying", metadata: ["error": "\(error)"])
-        usleepBounded(50_000)
+        WallClock.sleep(nanoseconds: 50_000_000)
     }
 
     /// Counts a batch's fault (its events are already in the caller's array).
@@ -296,10 +296,6 @@ final class CaptureLoop: @unchecked Sendable {
         }
     }
 
-    private func usleepBounded(_ micros: UInt32) {
-        var ts = timespec(tv_sec: 0, tv_nsec: Int(micros) * 1000)
-        nanosleep(&ts, nil)
-    }
 }
 
 #if canImport(Glibc)

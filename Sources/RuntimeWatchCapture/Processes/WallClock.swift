@@ -39,6 +39,13 @@ public struct WallClock: Sendable, Hashable {
     /// Current monotonic time in nanoseconds (same clock as proc connector stamps).
     public static func monotonicNanoseconds() -> UInt64 { UInt64(max(0, now(CLOCK_MONOTONIC))) }
 
+    /// Sleeps the calling thread about `nanoseconds` (a signal may end it sooner). nanosleep(2): the
+    /// call the seccomp filter allows for it.
+    public static func sleep(nanoseconds: UInt64) {
+        var ts = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
+        nanosleep(&ts, nil)
+    }
+
     private static func now(_ clock: clockid_t) -> Int64 {
         var ts = timespec()
         clock_gettime(clock, &ts)
