@@ -76,11 +76,11 @@ public final class ConnectCapture: Sendable {
         /// woken for every connect; see `DeferredHandOff`). Waking it per connect cost a connect storm
         /// more CPU than judging it (BENCHMARKS section 22); this adds at most this much to an alert.
         public var handOffWindow: Duration = .milliseconds(1)
-        /// Shortest time between two wakes of the connect thread while connects keep coming (zero:
-        /// a wake for whatever arrives; see `WakeSpacing`). One wake per connect cost a steady
-        /// 4,000 connects a second more than reading them (BENCHMARKS section 24); this delays a
-        /// connect's read from /proc, and its alert, by at most this much, and only when another
-        /// connect was read less than this before it.
+        /// Shortest time between two wakes of the connect thread while connects keep coming faster
+        /// than one per half of it (zero: a wake for whatever arrives; see `WakeSpacing`). One wake
+        /// per connect cost a steady 4,000 connects a second more than reading them (BENCHMARKS
+        /// section 24); this delays a connect's read from /proc, and its alert, by at most this
+        /// much, and only under such a stream.
         public var wakeInterval: Duration = .milliseconds(1)
         public init() {}
     }
@@ -291,7 +291,7 @@ public final class ConnectCapture: Sendable {
                 // Idle only after a whole idle wait, not a hand-off's short one: a loss report waits
                 // that long for the serials that say how many events it took.
                 if loss.isDue(now: now, idle: !connectsWaited) { Self.report(&loss, to: outlet) }
-                spacing.woke(at: now, foundRecords: false)
+                spacing.woke(at: now, events: 0)
                 continue
             }
             let wokeAt = WallClock.monotonicNanoseconds()
@@ -337,7 +337,7 @@ public final class ConnectCapture: Sendable {
             let now = WallClock.monotonicNanoseconds()
             handOff.handOffIfDue(now: now, idle: false, to: outlet.queue)
             if loss.isDue(now: now, idle: recordsRead == 0) { Self.report(&loss, to: outlet) }
-            spacing.woke(at: wokeAt, foundRecords: recordsRead > 0)
+            spacing.woke(at: wokeAt, events: Int(local.events))
             let counters = assembler.counters
             state.withLock { s in
                 s.statistics.events += local.events
