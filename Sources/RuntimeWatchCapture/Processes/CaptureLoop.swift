@@ -295,7 +295,6 @@ final class CaptureLoop: @unchecked Sendable {
             counters.dropped("queue")
         }
     }
-
 }
 
 #if canImport(Glibc)

@@ -2,13 +2,14 @@
 // The cursor skips a string's plain bytes eight at a time; the byte that ends the skip (a quote, a
 // backslash, a control character) can sit at any offset of a word, after any mix of ASCII and
 // multi-byte UTF-8. Each case here is tried at every position from 0 to 24 so every lane of the
-// word, and the tail shorter than a word, meets it; the answer must be Foundation's.
+// word, and the tail shorter than a word, meets it; the answer must be Foundation's. Integers are
+// checked at the edges of their width.
 
 import Foundation
 import XCTest
 @testable import RuntimeWatchCore
 
-final class JSONLineCursorStringTests: XCTestCase {
+final class JSONLineCursorTests: XCTestCase {
     private var cursor = JSONLineCursor()
 
     /// What the cursor reads from `line` as a string value, and where it stopped.
@@ -70,5 +71,34 @@ final class JSONLineCursorStringTests: XCTestCase {
                 XCTAssertNil(cursor.key(), "an escaped key goes to the fallback decoder")
             }
         }
+    }
+
+    /// Integers at the edges of their width (64 and 32 bits, twenty digits) are read exactly or
+    /// refused, never wrapped.
+    func testIntegersAtTheEdgesOfTheirWidth() {
+        func read<T: FixedWidthInteger>(_ text: String, as: T.Type) -> T? {
+            let bytes = Array((text + ",").utf8)
+            return bytes.withUnsafeBytes { raw in
+                cursor.start(raw)
+                return cursor.integer(T.self)
+            }
+        }
+        XCTAssertEqual(read("9999999999999999999", as: UInt64.self), 9_999_999_999_999_999_999)
+        XCTAssertEqual(read("18446744073709551615", as: UInt64.self), .max)
+        XCTAssertNil(read("18446744073709551616", as: UInt64.self), "2^64 does not fit")
+        XCTAssertNil(read("99999999999999999999", as: UInt64.self), "twenty nines do not fit")
+        XCTAssertNil(read("184467440737095516150", as: UInt64.self), "twenty-one digits")
+        XCTAssertEqual(read("1764000000123456789", as: UInt64.self), 1_764_000_000_123_456_789, "a timestamp")
+        XCTAssertEqual(read("9223372036854775807", as: Int64.self), .max)
+        XCTAssertNil(read("9223372036854775808", as: Int64.self))
+        XCTAssertEqual(read("-9223372036854775808", as: Int64.self), .min)
+        XCTAssertNil(read("-9223372036854775809", as: Int64.self))
+        XCTAssertEqual(read("2147483647", as: Int32.self), .max)
+        XCTAssertNil(read("2147483648", as: Int32.self))
+        XCTAssertNil(read("4294967296", as: UInt32.self))
+        XCTAssertNil(read("0123", as: UInt64.self), "a leading zero")
+        XCTAssertEqual(read("0", as: UInt64.self), 0)
+        XCTAssertNil(read("-1", as: UInt64.self))
+        XCTAssertNil(read("12.5", as: UInt64.self), "a fraction goes to the fallback decoder")
     }
 }
