@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The fds a connecting shell has at its connect go out as a descriptors event, once while they stay
 // the same and its re-reads are pending (a storm of connects is not a storm of identical descriptors
-// events), and again as soon as they change. Reads our own child's /proc: no root needed.
+// events), and again as soon as they change. A connect that reuses the last read while a look at the
+// shell's fds is due does not read them: the look reports the change. Reads our own child's /proc:
+// no root needed.
 
 import Foundation
 import Glibc
@@ -93,5 +95,31 @@ final class ConnectEnrichmentDescriptorsTests: XCTestCase {
         XCTAssertTrue(out.connectFds.allSatisfy { $0 != nil }, "every connect read its fds")
         XCTAssertEqual(out.reports.count, 2, "one report for the first three connects, one for the change")
         XCTAssertEqual(out.stderrKinds, [.devnull, .pipe], "before and after the shell moved its stderr")
+    }
+
+    func testAConnectWhileALookIsDueLeavesTheChangeToTheLook() async throws {
+        let shell = try Shell()
+        defer { shell.stop() }
+        var enrichment = ConnectEnrichment()
+        enrichment.identityReuseWindow = .seconds(30)  // every connect after the first reuses its read
+        // The look is due 3-4.5 s after the first connect: well after the five connects (the stderr
+        // move between them takes milliseconds), and before the queue is finished at 6 s.
+        enrichment.rereadDelays = [.seconds(3)]
+        let queue = CaptureQueue(capacity: 64)
+        let outlet = CaptureOutlet(queue: queue, source: "connect")
+        let started = ContinuousClock.now
+        for i in 1...3 { shell.connect(i, through: enrichment, to: outlet) }
+        try shell.moveStderr()
+        for i in 4...5 { shell.connect(i, through: enrichment, to: outlet) }
+        XCTAssertLessThan(ContinuousClock.now - started, .seconds(3), "the connects came after the look")
+        try await Task.sleep(until: started + .seconds(6), clock: .continuous)
+        queue.finish()
+
+        let out = await collect(queue, shell: shell.pid)
+        XCTAssertEqual(out.connectFds.count, 5)
+        let connectStderr = out.connectFds.map { $0?.first { $0.fd == 2 }?.kind }
+        XCTAssertEqual(connectStderr, [.devnull, .devnull, .devnull, .devnull, .devnull],
+                       "connects 2-5 carry the fds last reported, not read: a look was due")
+        XCTAssertEqual(out.stderrKinds, [.devnull, .pipe], "the first connect's fds, then the look's report of the change")
     }
 }

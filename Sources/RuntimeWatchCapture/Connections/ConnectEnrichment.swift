@@ -41,7 +41,12 @@ public struct ConnectEnrichment: Sendable {
     public func deliver(_ record: EventRecord, to outlet: CaptureOutlet, wake: Bool = true) -> Bool {
         guard case .connect(var connect) = record.event else { return outlet.emit(record, wake: wake) }
         var record = record
-        let read = reader.read(pid: connect.pid.rawValue, directories: directories, reuseWindow: identityReuseWindow)
+        // A shell or interpreter that connects again while a look at its fds is due: that look
+        // reports any change of its stdio (at most half a re-read delay late), so this read skips
+        // the fd links. An interpreter's connect storm read three links per connect (21% of the
+        // storm's samples, BENCHMARKS section 23).
+        let read = reader.read(pid: connect.pid.rawValue, directories: directories, reuseWindow: identityReuseWindow,
+                               lookedAtSoon: rereads.ownLookScheduled(pid: connect.pid))
         if connect.process == nil, let info = read.info {
             connect.process = info
             record.event = .connect(connect)

@@ -49,6 +49,16 @@ final class ConnectRereads: Sendable {
         }
     }
 
+    /// The connector's own fds as last reported, while a look at them is still due: that look
+    /// reports any change, so a connect of the process need not read them first. nil when no look at
+    /// the connector's own fds is pending.
+    func ownLookScheduled(pid: ProcessID) -> ScheduledDescriptorLook? {
+        state.withLock { all in
+            guard let series = all[pid], series.connectorIsShell, !series.due.isEmpty, let fds = series.last[pid] else { return nil }
+            return ScheduledDescriptorLook(startTicks: series.startTicks, fds: fds)
+        }
+    }
+
     /// Asks for looks at `pid` after each of `delays` (each rounded up to a grid of half the delay,
     /// joining the look of that grid step when there is one). `seen`: the connector's fds already reported with this connect. `look` does the looks
     /// of a series this call starts (a joined call's `look` is not used).

@@ -20,12 +20,17 @@ extension ProcReader {
     ///   (uid, comm, parent) reaches the state through its own proc connector events, and the engine
     ///   takes no more than unknown fields from a known process's connect (`SystemState.learn`).
     ///   nil: every read is full.
+    /// - Parameter lookedAtSoon: descriptors 0-2 of this process as last reported, when a look
+    ///   already scheduled will read them again (`ConnectRereads`) and report any change: a read that
+    ///   reuses the last one takes them as they are instead of reading their links (the process's
+    ///   start time must match). nil: they are read.
     public func read(pid: Int32, startTicks: UInt64? = nil, netTables: NetTableCache? = nil,
-                     directories: ProcDirectoryCache, reuseWindow: Duration? = nil) -> ProcReadResult {
+                     directories: ProcDirectoryCache, reuseWindow: Duration? = nil,
+                     lookedAtSoon: ScheduledDescriptorLook? = nil) -> ProcReadResult {
         Self.through(directories, pid: pid, startTicks: startTicks,
                      read: { lease in
                          guard let reuseWindow else { return finish(begin(pid: pid, in: lease.directory, closing: false), netTables: netTables) }
-                         return read(lease, reusingWithin: reuseWindow.wholeNanoseconds, netTables: netTables)
+                         return read(lease, reusingWithin: reuseWindow.wholeNanoseconds, netTables: netTables, lookedAtSoon: lookedAtSoon)
                      },
                      readNothing: { $0.outcome == .vanished },
                      unopened: { issue in
@@ -80,7 +85,8 @@ extension ProcReader {
     /// A read that takes what did not change from the last complete read through `lease` when it is
     /// at most `window` ns old (see `read(pid:…reuseWindow:)`); otherwise, or when cmdline or exe
     /// differ or the process went away part-way, the full read, remembered for the next.
-    private func read(_ lease: ProcDirectoryCache.Lease, reusingWithin window: UInt64, netTables: NetTableCache?) -> ProcReadResult {
+    private func read(_ lease: ProcDirectoryCache.Lease, reusingWithin window: UInt64, netTables: NetTableCache?,
+                      lookedAtSoon: ScheduledDescriptorLook?) -> ProcReadResult {
         let now = WallClock.monotonicNanoseconds()
         if let earlier = lease.recentRead(.process, since: now &- min(window, now))?.info {
             var session = ReadSession(pid: lease.pid, limits: limits)
@@ -88,7 +94,11 @@ extension ProcReader {
             session.first(lease.directory, into: &again, withCgroup: false)
             if !session.gone, again.argv == earlier.argv, again.exe == earlier.exe {
                 var info = earlier
-                info.fds = session.descriptors(lease.directory, netTables: netTables, earlier: earlier.fds)
+                if let lookedAtSoon, lookedAtSoon.startTicks == earlier.startTicks {
+                    info.fds = lookedAtSoon.fds
+                } else {
+                    info.fds = session.descriptors(lease.directory, netTables: netTables, earlier: earlier.fds)
+                }
                 if !session.gone { return ProcReadResult(info: info, outcome: .complete, issues: session.issues) }
             }
         }
@@ -124,4 +134,13 @@ extension ProcReader {
         }
         return read
     }
+}
+
+/// Descriptors 0-2 of a process as last reported, while a look that will read them again is
+/// scheduled (`ProcReader.read(pid:…lookedAtSoon:)`).
+public struct ScheduledDescriptorLook: Sendable, Hashable {
+    /// Start time of the process the look is for (stat field 22).
+    public var startTicks: UInt64?
+    public var fds: [DescriptorInfo]
+    public init(startTicks: UInt64?, fds: [DescriptorInfo]) { self.startTicks = startTicks; self.fds = fds }
 }
