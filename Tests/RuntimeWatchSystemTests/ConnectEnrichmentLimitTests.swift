@@ -13,16 +13,11 @@ final class ConnectEnrichmentLimitTests: XCTestCase {
     func testSkippedRereadsAreCountedOneByOne() async throws {
         // A shell that stays a shell (`sh -c 'read x'` waits on our pipe).
         let (readEnd, writeEnd) = makePipe()
-        let shell = try Spawn.run(["/bin/sh", "-c", "read x"], stdin: readEnd)
+        let shell = try Spawn.runUntilExecuted(["/bin/sh", "-c", "read x"], stdin: readEnd)
         close(readEnd)
         defer {
             close(writeEnd)
             Spawn.reap(shell)
-        }
-        // Wait until /proc shows the shell (not the test's fork before exec).
-        let deadline = Date().addingTimeInterval(5)
-        while Date() < deadline, !(ProcReader().read(pid: shell).info.map(ProgramClassifier.isShellOrInterpreter) ?? false) {
-            usleep(5_000)
         }
         var enrichment = ConnectEnrichment()
         enrichment.maxPendingRereads = 0

@@ -15,16 +15,12 @@ final class ConnectRereadJoinTests: XCTestCase {
         // The shell waits on our pipe, then moves its stdout (as a reverse shell moves its stdio onto
         // a socket, with no exec after it) and waits again.
         let (readEnd, writeEnd) = makePipe()
-        let shell = try Spawn.run(["/bin/sh", "-c", "read x; exec 1>/dev/zero; read y"], stdin: readEnd)
+        let shell = try Spawn.runUntilExecuted(["/bin/sh", "-c", "read x; exec 1>/dev/zero; read y"], stdin: readEnd)
         close(readEnd)
         var writeOpen = true
         defer {
             if writeOpen { close(writeEnd) }
             Spawn.reap(shell)
-        }
-        let deadline = Date().addingTimeInterval(5)
-        while Date() < deadline, !(ProcReader().read(pid: shell).info.map(ProgramClassifier.isShellOrInterpreter) ?? false) {
-            usleep(5_000)
         }
         var enrichment = ConnectEnrichment()
         enrichment.maxPendingRereads = 1

@@ -34,6 +34,20 @@ enum Spawn {
         return pid
     }
 
+    /// `run`, then waits (at most 5 s) until /proc shows the child's command line as `argv`: its exec
+    /// is over. The exe link names the new image a moment before the kernel sets up the new argv,
+    /// so waiting on the exe (or on what it classifies as) can return while a read has no command
+    /// line; a reader that reuses its last read sees the next read, with one, as another image.
+    static func runUntilExecuted(_ argv: [String], stdin: Int32? = nil, stdout: Int32? = nil, stderr: Int32? = nil) throws -> pid_t {
+        let pid = try run(argv, stdin: stdin, stdout: stdout, stderr: stderr)
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline, ProcReader().read(pid: pid).info?.argv != argv {
+            usleep(5_000)
+        }
+        XCTAssertEqual(ProcReader().read(pid: pid).info?.argv, argv, "the exec of \(argv[0]) did not finish in 5 s")
+        return pid
+    }
+
     /// Waits for `pid` for at most `timeout` seconds, then SIGKILLs and reaps it.
     /// Returns the wait status (nil if it had to be killed).
     @discardableResult

@@ -45,8 +45,9 @@ public struct ConnectEnrichment: Sendable {
         // reports any change of its stdio (at most half a re-read delay late), so this read skips
         // the fd links. An interpreter's connect storm read three links per connect (21% of the
         // storm's samples, BENCHMARKS section 23).
+        let reported = rereads.reported(pid: connect.pid)
         let read = reader.read(pid: connect.pid.rawValue, directories: directories, reuseWindow: identityReuseWindow,
-                               lookedAtSoon: rereads.ownLookScheduled(pid: connect.pid))
+                               knownDescriptors: reported?.lookDue == true ? reported?.known : nil)
         if connect.process == nil, let info = read.info {
             connect.process = info
             record.event = .connect(connect)
@@ -61,7 +62,7 @@ public struct ConnectEnrichment: Sendable {
         // re-reads below would see nothing new and say nothing. Fds the same as last reported while
         // this process's looks are pending are not sent again: an interpreter that connects a
         // thousand times a second would send the same fds a thousand times.
-        if connectorIsShell, let fds = info.fds, rereads.lastReported(pid: pid, startTicks: info.startTicks) != fds {
+        if connectorIsShell, let fds = info.fds, reported.flatMap({ $0.known.startTicks == info.startTicks ? $0.known.fds : nil }) != fds {
             outlet.emit(EventRecord(timestamp: WallClock.nowNanoseconds(), event: .descriptors(DescriptorsEvent(pid: pid, fds: fds))), wake: wake)
         }
         let (reader, directories, window) = (reader, directories, identityReuseWindow)

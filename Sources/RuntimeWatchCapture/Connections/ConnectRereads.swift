@@ -40,28 +40,22 @@ final class ConnectRereads: Sendable {
     /// Processes with looks pending.
     var pendingProcesses: Int { state.withLock { $0.count } }
 
-    /// What was last reported of `pid`'s fds (by its connect or a look) while its series of looks,
-    /// for the process that started at `startTicks`, is pending; nil when none is.
-    func lastReported(pid: ProcessID, startTicks: UInt64?) -> [DescriptorInfo]? {
+    /// What was last reported of `pid`'s own fds (by its connect or a look) while its series of
+    /// looks is pending, and whether a look at them is still due: that look reports any change, so
+    /// a connect of the process need not read them first (`ProcReader.read(…knownDescriptors:)`).
+    /// nil when no series is pending for `pid` or none reported its fds. One lock for both answers:
+    /// a shell's connect asks once.
+    func reported(pid: ProcessID) -> (known: KnownDescriptors, lookDue: Bool)? {
         state.withLock { all in
-            guard let series = all[pid], series.startTicks == startTicks else { return nil }
-            return series.last[pid]
-        }
-    }
-
-    /// The connector's own fds as last reported, while a look at them is still due: that look
-    /// reports any change, so a connect of the process need not read them first. nil when no look at
-    /// the connector's own fds is pending.
-    func ownLookScheduled(pid: ProcessID) -> ScheduledDescriptorLook? {
-        state.withLock { all in
-            guard let series = all[pid], series.connectorIsShell, !series.due.isEmpty, let fds = series.last[pid] else { return nil }
-            return ScheduledDescriptorLook(startTicks: series.startTicks, fds: fds)
+            guard let series = all[pid], let fds = series.last[pid] else { return nil }
+            return (KnownDescriptors(startTicks: series.startTicks, fds: fds), series.connectorIsShell && !series.due.isEmpty)
         }
     }
 
     /// Asks for looks at `pid` after each of `delays` (each rounded up to a grid of half the delay,
-    /// joining the look of that grid step when there is one). `seen`: the connector's fds already reported with this connect. `look` does the looks
-    /// of a series this call starts (a joined call's `look` is not used).
+    /// joining the look of that grid step when there is one). `seen`: the connector's fds already
+    /// reported with this connect. `look` does the looks of a series this call starts (a joined
+    /// call's `look` is not used).
     /// - Returns: false when `limit` processes already have looks pending and this one has none.
     func schedule(pid: ProcessID, startTicks: UInt64?, connectorIsShell: Bool, seen: [DescriptorInfo]?,
                   delays: [Duration], limit: Int, now: ContinuousClock.Instant = .now, look: @escaping Look) -> Bool {

@@ -20,17 +20,17 @@ extension ProcReader {
     ///   (uid, comm, parent) reaches the state through its own proc connector events, and the engine
     ///   takes no more than unknown fields from a known process's connect (`SystemState.learn`).
     ///   nil: every read is full.
-    /// - Parameter lookedAtSoon: descriptors 0-2 of this process as last reported, when a look
-    ///   already scheduled will read them again (`ConnectRereads`) and report any change: a read that
-    ///   reuses the last one takes them as they are instead of reading their links (the process's
-    ///   start time must match). nil: they are read.
+    /// - Parameter knownDescriptors: descriptors 0-2 of this process as last reported, for a caller
+    ///   that will read them again soon and report any change (a connect while `ConnectRereads` has
+    ///   a look due): a read that reuses the last one takes them as they are instead of reading
+    ///   their links (the process's start time must match). nil: they are read.
     public func read(pid: Int32, startTicks: UInt64? = nil, netTables: NetTableCache? = nil,
                      directories: ProcDirectoryCache, reuseWindow: Duration? = nil,
-                     lookedAtSoon: ScheduledDescriptorLook? = nil) -> ProcReadResult {
+                     knownDescriptors: KnownDescriptors? = nil) -> ProcReadResult {
         Self.through(directories, pid: pid, startTicks: startTicks,
                      read: { lease in
                          guard let reuseWindow else { return finish(begin(pid: pid, in: lease.directory, closing: false), netTables: netTables) }
-                         return read(lease, reusingWithin: reuseWindow.wholeNanoseconds, netTables: netTables, lookedAtSoon: lookedAtSoon)
+                         return read(lease, reusingWithin: reuseWindow.wholeNanoseconds, netTables: netTables, knownDescriptors: knownDescriptors)
                      },
                      readNothing: { $0.outcome == .vanished },
                      unopened: { issue in
@@ -86,7 +86,7 @@ extension ProcReader {
     /// at most `window` ns old (see `read(pid:…reuseWindow:)`); otherwise, or when cmdline or exe
     /// differ or the process went away part-way, the full read, remembered for the next.
     private func read(_ lease: ProcDirectoryCache.Lease, reusingWithin window: UInt64, netTables: NetTableCache?,
-                      lookedAtSoon: ScheduledDescriptorLook?) -> ProcReadResult {
+                      knownDescriptors: KnownDescriptors?) -> ProcReadResult {
         let now = WallClock.monotonicNanoseconds()
         if let earlier = lease.recentRead(.process, since: now &- min(window, now))?.info {
             var session = ReadSession(pid: lease.pid, limits: limits)
@@ -94,8 +94,8 @@ extension ProcReader {
             session.first(lease.directory, into: &again, withCgroup: false)
             if !session.gone, again.argv == earlier.argv, again.exe == earlier.exe {
                 var info = earlier
-                if let lookedAtSoon, lookedAtSoon.startTicks == earlier.startTicks {
-                    info.fds = lookedAtSoon.fds
+                if let knownDescriptors, knownDescriptors.startTicks == earlier.startTicks {
+                    info.fds = knownDescriptors.fds
                 } else {
                     info.fds = session.descriptors(lease.directory, netTables: netTables, earlier: earlier.fds)
                 }
@@ -136,10 +136,9 @@ extension ProcReader {
     }
 }
 
-/// Descriptors 0-2 of a process as last reported, while a look that will read them again is
-/// scheduled (`ProcReader.read(pid:…lookedAtSoon:)`).
-public struct ScheduledDescriptorLook: Sendable, Hashable {
-    /// Start time of the process the look is for (stat field 22).
+/// Descriptors 0-2 of a process as last reported (`ProcReader.read(pid:…knownDescriptors:)`).
+public struct KnownDescriptors: Sendable, Hashable {
+    /// Start time of the process they belong to (stat field 22).
     public var startTicks: UInt64?
     public var fds: [DescriptorInfo]
     public init(startTicks: UInt64?, fds: [DescriptorInfo]) { self.startTicks = startTicks; self.fds = fds }
