@@ -244,19 +244,24 @@ public struct ProcessTable: Sendable {
         }
     }
 
-    // The value is taken out and put back rather than changed through the dictionary's `modify`
-    // accessor: for a value as large as a `SmallSet`, that accessor allocates its coroutine frame
-    // on every call (one malloc per index change, measured).
+    // A key's members are changed where they are stored, found by one lookup (`index(forKey:)`,
+    // then `values[position]`): the dictionary's keyed `modify` accessor moves a value as large as a
+    // `SmallSet` out into its coroutine frame, which it allocates on every call (one malloc per
+    // index change, measured), and taking the value out and putting it back costs two lookups.
     private static func insert<Key: Hashable>(_ pid: ProcessID, at key: Key, in index: inout [Key: SmallSet<ProcessID>]) {
-        var members = index.removeValue(forKey: key) ?? SmallSet()
-        members.insert(pid)
-        index[key] = members
+        if let position = index.index(forKey: key) {
+            index.values[position].insert(pid)
+        } else {
+            var members = SmallSet<ProcessID>()
+            members.insert(pid)
+            index[key] = members
+        }
     }
 
     private static func remove<Key: Hashable>(_ pid: ProcessID, from key: Key, in index: inout [Key: SmallSet<ProcessID>]) {
-        guard var members = index.removeValue(forKey: key) else { return }
-        members.remove(pid)
-        if !members.isEmpty { index[key] = members }
+        guard let position = index.index(forKey: key) else { return }
+        index.values[position].remove(pid)
+        if index.values[position].isEmpty { index.remove(at: position) }
     }
 
     // MARK: - Bounds
