@@ -103,10 +103,10 @@ final class ConnectAuditParserTests: XCTestCase {
 
     func testAssemblerJoinsRecordsOfOneSerialAndEmitsOnEndOfEvent() throws {
         var assembler = AuditConnectAssembler(key: "runtime-watch")
-        XCTAssertNil(try assembler.consume(type: AuditRecordType.syscall, text: Self.syscallRefused))
-        XCTAssertNil(try assembler.consume(type: AuditRecordType.sockaddr, text: Self.sockaddrV4))
-        XCTAssertNil(try assembler.consume(type: AuditRecordType.proctitle, text: Self.proctitle))
-        let observation = try XCTUnwrap(try assembler.consume(type: AuditRecordType.endOfEvent, text: Self.eoe))
+        XCTAssertNil(try assembler.consume(type: AuditRecordType.syscall, text: Self.syscallRefused).observation)
+        XCTAssertNil(try assembler.consume(type: AuditRecordType.sockaddr, text: Self.sockaddrV4).observation)
+        XCTAssertNil(try assembler.consume(type: AuditRecordType.proctitle, text: Self.proctitle).observation)
+        let observation = try XCTUnwrap(try assembler.consume(type: AuditRecordType.endOfEvent, text: Self.eoe).observation)
         XCTAssertEqual(observation.pid, 31017)
         XCTAssertEqual(observation.parentPID, 31001)
         XCTAssertEqual(observation.descriptor, 3)
@@ -119,16 +119,61 @@ final class ConnectAuditParserTests: XCTestCase {
         XCTAssertEqual(assembler.pendingCount, 0)
     }
 
+    /// Every record's stamp is read once, by the assembler, for the capture's serial gap tracker:
+    /// each type gives its serial, and a malformed stamp throws whatever the record's type.
+    func testEveryRecordGivesItsSerialAndABadStampThrows() throws {
+        var assembler = AuditConnectAssembler(key: "runtime-watch")
+        XCTAssertEqual(try assembler.consume(type: AuditRecordType.syscall, text: Self.syscallRefused).serial, 2291)
+        XCTAssertEqual(try assembler.consume(type: AuditRecordType.sockaddr, text: Self.sockaddrV4).serial, 2291)
+        XCTAssertEqual(try assembler.consume(type: AuditRecordType.proctitle, text: Self.proctitle).serial, 2291)
+        XCTAssertEqual(try assembler.consume(type: 1400, text: "audit(7.001:4294967295): apparmor=x").serial, 4_294_967_295)
+        let eoe = try assembler.consume(type: AuditRecordType.endOfEvent, text: Self.eoe)
+        XCTAssertEqual(eoe.serial, 2291)
+        XCTAssertNotNil(eoe.observation)
+        for (type, text) in [(AuditRecordType.proctitle, "audit(1.2:): proctitle=00"), (1400, "type=AVC msg=x"),
+                             (AuditRecordType.syscall, "audit(1.5:3 pid=4 key=\"runtime-watch\"")] {
+            XCTAssertThrowsError(try assembler.consume(type: type, text: text), text)
+        }
+        XCTAssertEqual(assembler.pendingCount, 0)
+    }
+
+    /// The SYSCALL fields are read as the record is walked, not gathered by name: the first of a
+    /// repeated field counts (as `AuditRecordText`'s dictionary keeps it), a name that only starts
+    /// like one read (`pidx`, `a01`, `keys`) is not that field, and `key=(null)` is not ours.
+    func testSyscallFieldsTakeTheFirstOfEachAndWholeNamesOnly() throws {
+        var assembler = AuditConnectAssembler(key: "k")
+        let text = #"audit(3.000:9): pidx=1 pid=41 pid=42 a01=ff a0=1f keys="x" success=no success=yes exit=-111 exit=0 comm="first" comm="second" exe="/bin/a" ppid=40 key="k" key="other""#
+        _ = try assembler.consume(type: AuditRecordType.syscall, text: text)
+        _ = try assembler.consume(type: AuditRecordType.sockaddr, text: "audit(3.000:9): saddr=02000050C6336409")
+        let observation = try XCTUnwrap(try assembler.consume(type: AuditRecordType.endOfEvent, text: "audit(3.000:9): ").observation)
+        XCTAssertEqual(observation.pid, 41)
+        XCTAssertEqual(observation.parentPID, 40)
+        XCTAssertEqual(observation.descriptor, 31)
+        XCTAssertEqual(observation.result, 111)
+        XCTAssertEqual(observation.command, "first")
+        XCTAssertEqual(observation.executable, "/bin/a")
+        for other in [#"audit(3.000:10): pid=4 success=yes exit=0 key=(null)"#, #"audit(3.000:11): pid=4 success=yes exit=0 key="other" key="k""#,
+                      #"audit(3.000:12): pid=4 success=yes exit=0 keys="k""#] {
+            _ = try assembler.consume(type: AuditRecordType.syscall, text: other)
+            XCTAssertEqual(assembler.pendingCount, 0, other)
+        }
+        let noPid = #"audit(3.000:13): pidx=4 success=yes exit=0 key="k""#
+        _ = try assembler.consume(type: AuditRecordType.syscall, text: noPid)
+        _ = try assembler.consume(type: AuditRecordType.sockaddr, text: "audit(3.000:13): saddr=02000050C6336409")
+        let dropped = try assembler.consume(type: AuditRecordType.endOfEvent, text: "audit(3.000:13): ")
+        XCTAssertEqual(dropped.error?.reason, "SYSCALL record of serial 13 has no numeric pid")
+    }
+
     func testAssemblerReadsSuccessAndInProgress() throws {
         var assembler = AuditConnectAssembler(key: "k")
         let ok = #"audit(10.000:1): arch=c000003e syscall=42 success=yes exit=0 a0=1a items=0 ppid=1 pid=2 comm="a" key="k""#
         let inProgress = #"audit(10.000:2): arch=c000003e syscall=42 success=no exit=-115 a0=5 items=0 ppid=1 pid=2 comm="a" key="k""#
-        _ = try assembler.consume(type: AuditRecordType.syscall, text: ok)
-        _ = try assembler.consume(type: AuditRecordType.syscall, text: inProgress)
-        _ = try assembler.consume(type: AuditRecordType.sockaddr, text: "audit(10.000:2): saddr=02000050C6336402")
-        _ = try assembler.consume(type: AuditRecordType.sockaddr, text: "audit(10.000:1): saddr=02000050C6336401")
-        let second = try XCTUnwrap(try assembler.consume(type: AuditRecordType.endOfEvent, text: "audit(10.000:2): "))
-        let first = try XCTUnwrap(try assembler.consume(type: AuditRecordType.endOfEvent, text: "audit(10.000:1): "))
+        _ = try assembler.consume(type: AuditRecordType.syscall, text: ok).observation
+        _ = try assembler.consume(type: AuditRecordType.syscall, text: inProgress).observation
+        _ = try assembler.consume(type: AuditRecordType.sockaddr, text: "audit(10.000:2): saddr=02000050C6336402").observation
+        _ = try assembler.consume(type: AuditRecordType.sockaddr, text: "audit(10.000:1): saddr=02000050C6336401").observation
+        let second = try XCTUnwrap(try assembler.consume(type: AuditRecordType.endOfEvent, text: "audit(10.000:2): ").observation)
+        let first = try XCTUnwrap(try assembler.consume(type: AuditRecordType.endOfEvent, text: "audit(10.000:1): ").observation)
         XCTAssertEqual(first.result, 0)
         XCTAssertEqual(first.descriptor, 26)
         XCTAssertEqual(first.address, "198.51.100.1")
@@ -141,31 +186,31 @@ final class ConnectAuditParserTests: XCTestCase {
     func testAssemblerFollowsAConnectClaimedByAnotherToolsRule() throws {
         var assembler = AuditConnectAssembler(key: "runtime-watch", connect: (arch: "c000003e", syscall: "42"))
         let claimed = Self.syscallRefused.replacingOccurrences(of: #"key="runtime-watch""#, with: #"key="auditd-net""#)
-        XCTAssertNil(try assembler.consume(type: AuditRecordType.syscall, text: claimed))
-        XCTAssertNil(try assembler.consume(type: AuditRecordType.sockaddr, text: Self.sockaddrV4))
-        let observation = try XCTUnwrap(try assembler.consume(type: AuditRecordType.endOfEvent, text: Self.eoe))
+        XCTAssertNil(try assembler.consume(type: AuditRecordType.syscall, text: claimed).observation)
+        XCTAssertNil(try assembler.consume(type: AuditRecordType.sockaddr, text: Self.sockaddrV4).observation)
+        let observation = try XCTUnwrap(try assembler.consume(type: AuditRecordType.endOfEvent, text: Self.eoe).observation)
         XCTAssertEqual(observation.port, 9)
 
         let pipe32 = #"audit(6.000:7): arch=40000003 syscall=42 success=yes exit=0 a0=3 pid=9 key="auditd-net""#
         let execve = #"audit(6.000:8): arch=c000003e syscall=59 success=yes exit=0 a0=3 pid=9 key="auditd-exec""#
-        for text in [pipe32, execve] { XCTAssertNil(try assembler.consume(type: AuditRecordType.syscall, text: text)) }
+        for text in [pipe32, execve] { XCTAssertNil(try assembler.consume(type: AuditRecordType.syscall, text: text).observation) }
         XCTAssertEqual(assembler.pendingCount, 0, "neither a 32-bit syscall 42 nor execve is a connect")
     }
 
     func testAssemblerIgnoresOtherKeysUnixUnspecAndCountsThem() throws {
         var assembler = AuditConnectAssembler(key: "runtime-watch")
         let foreign = Self.syscallRefused.replacingOccurrences(of: #"key="runtime-watch""#, with: #"key="auditd-net""#)
-        XCTAssertNil(try assembler.consume(type: AuditRecordType.syscall, text: foreign))
+        XCTAssertNil(try assembler.consume(type: AuditRecordType.syscall, text: foreign).observation)
         XCTAssertEqual(assembler.pendingCount, 0)
 
         for (serial, saddr) in [(1, "01002F72756E2F78"), (2, "0000000000000000")] {
             let syscall = #"audit(5.000:\#(serial)): arch=c000003e syscall=42 success=yes exit=0 a0=3 pid=9 key="runtime-watch""#
-            _ = try assembler.consume(type: AuditRecordType.syscall, text: syscall)
-            _ = try assembler.consume(type: AuditRecordType.sockaddr, text: "audit(5.000:\(serial)): saddr=\(saddr)")
-            XCTAssertNil(try assembler.consume(type: AuditRecordType.endOfEvent, text: "audit(5.000:\(serial)): "))
+            _ = try assembler.consume(type: AuditRecordType.syscall, text: syscall).observation
+            _ = try assembler.consume(type: AuditRecordType.sockaddr, text: "audit(5.000:\(serial)): saddr=\(saddr)").observation
+            XCTAssertNil(try assembler.consume(type: AuditRecordType.endOfEvent, text: "audit(5.000:\(serial)): ").observation)
         }
-        _ = try assembler.consume(type: AuditRecordType.syscall, text: #"audit(5.000:3): success=no exit=-14 pid=9 key="runtime-watch""#)
-        XCTAssertNil(try assembler.consume(type: AuditRecordType.endOfEvent, text: "audit(5.000:3): "))
+        _ = try assembler.consume(type: AuditRecordType.syscall, text: #"audit(5.000:3): success=no exit=-14 pid=9 key="runtime-watch""#).observation
+        XCTAssertNil(try assembler.consume(type: AuditRecordType.endOfEvent, text: "audit(5.000:3): ").observation)
         XCTAssertEqual(assembler.counters.nonInet, 1)
         XCTAssertEqual(assembler.counters.unspecified, 1)
         XCTAssertEqual(assembler.counters.withoutAddress, 1)
@@ -174,15 +219,18 @@ final class ConnectAuditParserTests: XCTestCase {
     func testAssemblerBoundsOpenEventsAndMalformedRecordLosesOnlyItsEvent() throws {
         var assembler = AuditConnectAssembler(key: "k", maxPending: 2)
         for serial in 1...3 {
-            _ = try assembler.consume(type: AuditRecordType.syscall, text: #"audit(1.000:\#(serial)): success=yes exit=0 pid=4 key="k""#)
+            _ = try assembler.consume(type: AuditRecordType.syscall, text: #"audit(1.000:\#(serial)): success=yes exit=0 pid=4 key="k""#).observation
         }
         XCTAssertEqual(assembler.pendingCount, 2)
         XCTAssertEqual(assembler.counters.evicted, 1)
 
-        _ = try assembler.consume(type: AuditRecordType.sockaddr, text: "audit(1.000:2): saddr=02000050ZZ")
-        XCTAssertThrowsError(try assembler.consume(type: AuditRecordType.endOfEvent, text: "audit(1.000:2): "))
-        _ = try assembler.consume(type: AuditRecordType.sockaddr, text: "audit(1.000:3): saddr=020000507F000001")
-        let survivor = try XCTUnwrap(try assembler.consume(type: AuditRecordType.endOfEvent, text: "audit(1.000:3): "))
+        _ = try assembler.consume(type: AuditRecordType.sockaddr, text: "audit(1.000:2): saddr=02000050ZZ").observation
+        let malformed = try assembler.consume(type: AuditRecordType.endOfEvent, text: "audit(1.000:2): ")
+        XCTAssertNil(malformed.observation)
+        XCTAssertEqual(malformed.serial, 2, "a malformed event's serial still counts as seen")
+        XCTAssertTrue(malformed.error?.reason.contains("non-hex") ?? false, "the malformed address drops its event: \(String(describing: malformed.error))")
+        _ = try assembler.consume(type: AuditRecordType.sockaddr, text: "audit(1.000:3): saddr=020000507F000001").observation
+        let survivor = try XCTUnwrap(try assembler.consume(type: AuditRecordType.endOfEvent, text: "audit(1.000:3): ").observation)
         XCTAssertEqual(survivor.port, 80)
         XCTAssertEqual(assembler.pendingCount, 0)
     }

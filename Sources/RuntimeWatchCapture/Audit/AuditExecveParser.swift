@@ -8,12 +8,11 @@
 public enum AuditExecveParser {
     /// The serial number from the "audit(seconds.millis:serial):" prefix.
     public static func serial(_ text: String) -> UInt64? {
-        try? AuditRecordText(parsing: text, keeping: stampOnly).serial
+        try? AuditRecordText.reading(text) { _, stamp, _ in stamp.serial }
     }
 
     // The record is split by `AuditRecordText`, the one splitter of audit record text; EXECVE's
     // arguments keep their quotes, which say how each is encoded.
-    private static let stampOnly = AuditFieldSelection.only([])
     private static let syscallFields = AuditFieldSelection.only(["syscall", "success", "pid"])
 
     /// pid of a successful execve/execveat SYSCALL record (x86_64 numbers 59/322), else nil.

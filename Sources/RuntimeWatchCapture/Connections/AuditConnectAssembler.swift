@@ -42,11 +42,58 @@ public struct AuditConnectAssembler: Sendable {
     public let maxPending: Int
     public private(set) var counters = Counters()
     private var pending: [UInt64: Partial] = [:]
+    /// Bytes of `key`, and of `connect`'s arch and syscall, as a SYSCALL record's fields are compared.
+    private let keyBytes: [UInt8]
+    private let connectBytes: (arch: [UInt8], syscall: [UInt8])?
 
     private struct Partial: Sendable {
         var timestamp: UInt64
-        var syscall: [String: String]
+        var syscall: SyscallFields
         var sockaddr: String?
+    }
+
+    /// What `isOurs` and `finish` read from a SYSCALL record, taken as the record is walked: ten
+    /// of its 26 fields, the first of each name. Not a dictionary: hashing ten names into one and
+    /// looking six up again was most of the record's decoding in a connect storm.
+    struct SyscallFields: Sendable {
+        /// Whether `key=`, `arch=` and `syscall=` named ours; nil until the field is seen.
+        var keyMatches: Bool?, archMatches: Bool?, syscallMatches: Bool?
+        var pid: String?, ppid: String?, success: String?, exit: String?, a0: String?, comm: String?, exe: String?
+
+        init(_ fields: UnsafeBufferPointer<UInt8>.SubSequence, key: [UInt8], connect: (arch: [UInt8], syscall: [UInt8])?) {
+            AuditRecordText.forEachField(fields) { name, value in
+                func take(_ field: inout String?) { if field == nil { field = String(decoding: value, as: UTF8.self) } }
+                func match(_ field: inout Bool?, _ expected: [UInt8]?) {
+                    if field == nil { field = expected.map { $0.count == value.count && $0.elementsEqual(value) } ?? false }
+                }
+                switch (name.count, name.first) {
+                case (3, 0x6B) where name.elementsEqual("key".utf8): match(&keyMatches, key)
+                case (4, 0x61) where name.elementsEqual("arch".utf8): match(&archMatches, connect?.arch)
+                case (7, 0x73) where name.elementsEqual("syscall".utf8): match(&syscallMatches, connect?.syscall)
+                case (3, 0x70) where name.elementsEqual("pid".utf8): take(&pid)
+                case (4, 0x70) where name.elementsEqual("ppid".utf8): take(&ppid)
+                case (7, 0x73) where name.elementsEqual("success".utf8): take(&success)
+                case (4, 0x65) where name.elementsEqual("exit".utf8): take(&exit)
+                case (2, 0x61) where name.elementsEqual("a0".utf8): take(&a0)
+                case (4, 0x63) where name.elementsEqual("comm".utf8): take(&comm)
+                case (3, 0x65) where name.elementsEqual("exe".utf8): take(&exe)
+                default: break
+                }
+            }
+        }
+
+        /// SYSCALL records with our key, or of the connect we follow whatever their key.
+        var isOurs: Bool { keyMatches == true || (archMatches == true && syscallMatches == true) }
+    }
+
+    /// What one record did: the serial of its stamp (every record's, for the gap tracker), and the
+    /// observation when it completed one of our connect events, or why that event was dropped.
+    public struct Step: Sendable {
+        public var serial: UInt64
+        public var observation: AuditConnectObservation?
+        /// The event this record closed was malformed (no numeric pid, no result, a bad address):
+        /// it is dropped, nothing else. The serial still counts as seen.
+        public var error: AuditRecordError?
     }
 
     /// - Parameters:
@@ -59,49 +106,62 @@ public struct AuditConnectAssembler: Sendable {
         self.key = key
         self.connect = connect
         self.maxPending = max(1, maxPending)
+        keyBytes = Array(key.utf8)
+        connectBytes = connect.map { (Array($0.arch.utf8), Array($0.syscall.utf8)) }
     }
 
-    private func isOurs(_ fields: [String: String]) -> Bool {
-        if fields["key"] == key { return true }
-        guard let connect else { return false }
-        return fields["arch"] == connect.arch && fields["syscall"] == connect.syscall
-    }
-
-    /// The fields `isOurs` and `finish` read from a SYSCALL record, the SOCKADDR's address, and
-    /// nothing from EOE (its stamp carries the serial).
-    static let syscallFields = AuditFieldSelection.only(["key", "arch", "syscall", "pid", "ppid", "success", "exit", "a0", "comm", "exe"])
+    /// The SOCKADDR's address; an EOE gives only its stamp, which carries the serial.
     static let sockaddrFields = AuditFieldSelection.only(["saddr"])
-    static let stampOnly = AuditFieldSelection.only([])
 
     /// Number of events opened but not yet closed.
     public var pendingCount: Int { pending.count }
 
-    /// Consumes one record.
-    /// - Returns: the observation when this record completed one of our connect events, else nil.
-    /// - Throws: `AuditRecordError` for a malformed record of ours (the event is dropped, nothing else).
-    public mutating func consume(type: UInt16, text: String) throws(AuditRecordError) -> AuditConnectObservation? {
-        switch type {
-        case AuditRecordType.syscall:
-            let record = try AuditRecordText(parsing: text, keeping: Self.syscallFields)
-            guard isOurs(record.fields) else { return nil }
+    /// Consumes one record. Its stamp is read once, here, for every record type: the caller's
+    /// serial gap tracker and the assembly share it.
+    /// - Returns: the record's serial, and the observation when it completed one of our connect
+    ///   events (or the error that dropped that event).
+    /// - Throws: `AuditRecordError` for a record whose stamp is malformed (it has no serial).
+    public mutating func consume(type: UInt16, text: String) throws(AuditRecordError) -> Step {
+        let (keyBytes, connectBytes) = (keyBytes, connectBytes)
+        let (stamp, read) = try AuditRecordText.reading(text) { bytes, stamp, fieldsStart -> (AuditStamp, Read) in
+            switch type {
+            case AuditRecordType.syscall:
+                return (stamp, .syscall(SyscallFields(bytes[fieldsStart...], key: keyBytes, connect: connectBytes)))
+            case AuditRecordType.sockaddr:
+                return (stamp, .sockaddr(AuditRecordText.fields(bytes[fieldsStart...], keeping: Self.sockaddrFields)["saddr"]))
+            default:
+                return (stamp, .stampOnly)
+            }
+        }
+        switch (type, read) {
+        case (_, .syscall(let fields)):
+            guard fields.isOurs else { break }
             if pending.count >= maxPending, let oldest = pending.keys.min() {
                 pending.removeValue(forKey: oldest)
                 counters.evicted += 1
             }
-            pending[record.serial] = Partial(timestamp: record.timestampNanoseconds, syscall: record.fields)
-            return nil
-        case AuditRecordType.sockaddr:
-            let record = try AuditRecordText(parsing: text, keeping: Self.sockaddrFields)
-            guard pending[record.serial] != nil else { return nil }
-            pending[record.serial]?.sockaddr = record.fields["saddr"]
-            return nil
-        case AuditRecordType.endOfEvent:
-            let record = try AuditRecordText(parsing: text, keeping: Self.stampOnly)
-            guard let partial = pending.removeValue(forKey: record.serial) else { return nil }
-            return try finish(partial, serial: record.serial, text: text)
+            pending[stamp.serial] = Partial(timestamp: stamp.timestampNanoseconds, syscall: fields)
+        case (_, .sockaddr(let saddr)):
+            guard pending[stamp.serial] != nil else { break }
+            pending[stamp.serial]?.sockaddr = saddr
+        case (AuditRecordType.endOfEvent, _):
+            guard let partial = pending.removeValue(forKey: stamp.serial) else { break }
+            do throws(AuditRecordError) {
+                return Step(serial: stamp.serial, observation: try finish(partial, serial: stamp.serial, text: text))
+            } catch {
+                return Step(serial: stamp.serial, error: error)
+            }
         default:
-            return nil
+            break
         }
+        return Step(serial: stamp.serial, observation: nil)
+    }
+
+    /// What the walk of one record's fields kept, by its type.
+    private enum Read {
+        case syscall(SyscallFields)
+        case sockaddr(String?)
+        case stampOnly
     }
 
     private mutating func finish(_ partial: Partial, serial: UInt64, text: String) throws(AuditRecordError) -> AuditConnectObservation? {
@@ -110,16 +170,16 @@ public struct AuditConnectAssembler: Sendable {
             return nil
         }
         let fields = partial.syscall
-        guard let pidText = fields["pid"], let pid = Int32(pidText) else {
+        guard let pidText = fields.pid, let pid = Int32(pidText) else {
             throw AuditRecordError(reason: "SYSCALL record of serial \(serial) has no numeric pid", text: text)
         }
         let result: Int32
-        if fields["success"] == "yes" {
+        if fields.success == "yes" {
             result = 0
-        } else if let exit = fields["exit"].flatMap({ Int32($0) }), exit < 0 {
+        } else if let exit = fields.exit.flatMap({ Int32($0) }), exit < 0 {
             result = -exit
         } else {
-            throw AuditRecordError(reason: "SYSCALL record of serial \(serial) has success=\(fields["success"] ?? "nil") exit=\(fields["exit"] ?? "nil")", text: text)
+            throw AuditRecordError(reason: "SYSCALL record of serial \(serial) has success=\(fields.success ?? "nil") exit=\(fields.exit ?? "nil")", text: text)
         }
         switch try SocketAddressHex.decode(saddr) {
         case .unspecified:
@@ -131,10 +191,10 @@ public struct AuditConnectAssembler: Sendable {
         case .inet(let family, let address, let port):
             return AuditConnectObservation(
                 timestampNanoseconds: partial.timestamp, serial: serial, pid: pid,
-                parentPID: fields["ppid"].flatMap { Int32($0) },
-                descriptor: fields["a0"].flatMap { Int32($0, radix: 16) },
+                parentPID: fields.ppid.flatMap { Int32($0) },
+                descriptor: fields.a0.flatMap { Int32($0, radix: 16) },
                 result: result, address: address, port: port, family: family,
-                command: fields["comm"], executable: fields["exe"])
+                command: fields.comm, executable: fields.exe)
         }
     }
 }

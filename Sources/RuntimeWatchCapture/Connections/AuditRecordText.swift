@@ -31,40 +31,22 @@ public struct AuditFieldSelection: Sendable {
     }
 }
 
-/// A decoded audit record: the event stamp shared by all records of one event, and its fields.
-public struct AuditRecordText: Sendable, Hashable {
+/// The `audit(<sec>.<ms>:<serial>):` stamp every record of one event shares.
+public struct AuditStamp: Sendable, Hashable {
     /// Wall-clock seconds of the event.
     public var seconds: UInt64
     /// Milliseconds part (0…999).
     public var milliseconds: UInt32
     /// Event serial: every record of one event carries the same one.
     public var serial: UInt64
-    /// The fields the decode kept (see `AuditFieldSelection`); quoted values are unquoted.
-    /// Duplicate keys keep the first.
-    public var fields: [String: String]
 
     /// Wall-clock nanoseconds since the Unix epoch.
     public var timestampNanoseconds: UInt64 { seconds &* 1_000_000_000 &+ UInt64(milliseconds) &* 1_000_000 }
 
-    /// Decodes `text`, keeping the fields `selection` names.
-    /// - Parameter keepingQuotes: true leaves a quoted value's quotes on it, for a reader to whom
-    ///   quoting means something (an EXECVE argument is either `"plain"` or hex; `AuditExecveParser`).
-    /// - Throws: `AuditRecordError` when the `audit(…):` stamp is missing or malformed.
-    public init(parsing text: String, keeping selection: AuditFieldSelection = .all, keepingQuotes: Bool = false) throws(AuditRecordError) {
-        let decode = { (bytes: UnsafeBufferPointer<UInt8>) in
-            Result { () throws(AuditRecordError) in try Self.decode(bytes, keeping: selection, keepingQuotes: keepingQuotes, text: text) }
-        }
-        // A String received from netlink is native UTF-8: read in place, no copy of its bytes.
-        let decoded = text.utf8.withContiguousStorageIfAvailable(decode) ?? Array(text.utf8).withUnsafeBufferPointer(decode)
-        self = try decoded.get()
-    }
-
-    private init(seconds: UInt64, milliseconds: UInt32, serial: UInt64, fields: [String: String]) {
-        self.seconds = seconds; self.milliseconds = milliseconds; self.serial = serial; self.fields = fields
-    }
-
-    private static func decode(_ bytes: UnsafeBufferPointer<UInt8>, keeping selection: AuditFieldSelection,
-                               keepingQuotes: Bool, text: String) throws(AuditRecordError) -> AuditRecordText {
+    /// Reads the stamp at the start of `bytes`.
+    /// - Returns: the stamp and where the fields begin (after `):`).
+    /// - Throws: `AuditRecordError` (naming `text`) when the stamp is missing or malformed.
+    static func read(_ bytes: UnsafeBufferPointer<UInt8>, text: String) throws(AuditRecordError) -> (stamp: AuditStamp, fieldsStart: Int) {
         let prefix: StaticString = "audit("
         let prefixCount = prefix.utf8CodeUnitCount
         guard bytes.count > prefixCount, UnsafeBufferPointer(start: prefix.utf8Start, count: prefixCount).elementsEqual(bytes[0..<prefixCount]) else {
@@ -91,22 +73,55 @@ public struct AuditRecordText: Sendable, Hashable {
         let serial = try number("serial", maxDigits: 19)
         try expect(0x29, "')'")
         try expect(0x3A, "':'")
-        return AuditRecordText(seconds: seconds, milliseconds: UInt32(ms), serial: serial,
-                               fields: fields(bytes[i...], keeping: selection, keepingQuotes: keepingQuotes))
+        return (AuditStamp(seconds: seconds, milliseconds: UInt32(ms), serial: serial), i)
+    }
+}
+
+/// A decoded audit record: the event stamp shared by all records of one event, and its fields.
+public struct AuditRecordText: Sendable, Hashable {
+    public var stamp: AuditStamp
+    /// The fields the decode kept (see `AuditFieldSelection`); quoted values are unquoted.
+    /// Duplicate keys keep the first.
+    public var fields: [String: String]
+
+    public var seconds: UInt64 { stamp.seconds }
+    public var milliseconds: UInt32 { stamp.milliseconds }
+    public var serial: UInt64 { stamp.serial }
+    public var timestampNanoseconds: UInt64 { stamp.timestampNanoseconds }
+
+    /// Decodes `text`, keeping the fields `selection` names.
+    /// - Parameter keepingQuotes: true leaves a quoted value's quotes on it, for a reader to whom
+    ///   quoting means something (an EXECVE argument is either `"plain"` or hex; `AuditExecveParser`).
+    /// - Throws: `AuditRecordError` when the `audit(…):` stamp is missing or malformed.
+    public init(parsing text: String, keeping selection: AuditFieldSelection = .all, keepingQuotes: Bool = false) throws(AuditRecordError) {
+        self = try Self.reading(text) { (bytes, stamp, fieldsStart) in
+            AuditRecordText(stamp: stamp, fields: Self.fields(bytes[fieldsStart...], keeping: selection, keepingQuotes: keepingQuotes))
+        }
     }
 
-    /// Splits `key=value` pairs separated by spaces; `"…"` values may contain spaces and lose their
-    /// quotes unless `keepingQuotes`. A token without `=` is skipped (the kernel writes none; other
-    /// producers might). Only the keys `selection` keeps become Strings.
-    static func fields(_ bytes: UnsafeBufferPointer<UInt8>.SubSequence, keeping selection: AuditFieldSelection,
-                       keepingQuotes: Bool = false) -> [String: String] {
-        // Nothing to keep (the stamp alone: connect capture reads every record's serial, the
-        // assembler an EOE's): the pairs need not be walked.
-        if selection.names?.isEmpty == true { return [:] }
-        // Sized once: growing a dictionary through 1, 2, 4, 8 and 16 slots rehashes at each step
-        // (most of this function's time in the connect storm before it was sized).
-        var result: [String: String] = [:]
-        result.reserveCapacity(selection.names?.count ?? 32)
+    private init(stamp: AuditStamp, fields: [String: String]) {
+        self.stamp = stamp; self.fields = fields
+    }
+
+    /// Runs `body` on the bytes of `text` (read in place: a String received from netlink is native
+    /// UTF-8), its stamp and where its fields begin.
+    /// - Throws: `AuditRecordError` when the stamp is missing or malformed.
+    static func reading<R>(_ text: String, _ body: (UnsafeBufferPointer<UInt8>, AuditStamp, Int) -> R) throws(AuditRecordError) -> R {
+        func decode(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<R, AuditRecordError> {
+            Result { () throws(AuditRecordError) in
+                let (stamp, fieldsStart) = try AuditStamp.read(bytes, text: text)
+                return body(bytes, stamp, fieldsStart)
+            }
+        }
+        let decoded = text.utf8.withContiguousStorageIfAvailable(decode) ?? Array(text.utf8).withUnsafeBufferPointer(decode)
+        return try decoded.get()
+    }
+
+    /// Splits `key=value` pairs separated by spaces and hands each to `body` in order; `"…"`
+    /// values may contain spaces and lose their quotes unless `keepingQuotes`. A token without `=`,
+    /// or with an empty key, is skipped (the kernel writes none; other producers might).
+    static func forEachField(_ bytes: UnsafeBufferPointer<UInt8>.SubSequence, keepingQuotes: Bool = false,
+                             _ body: (_ key: UnsafeBufferPointer<UInt8>.SubSequence, _ value: UnsafeBufferPointer<UInt8>.SubSequence) -> Void) {
         var i = bytes.startIndex
         let end = bytes.endIndex
         while i < end {
@@ -129,9 +144,23 @@ public struct AuditRecordText: Sendable, Hashable {
                 while i < end, bytes[i] != 0x20 { i += 1 }
                 valueRange = valueStart..<i
             }
-            guard !key.isEmpty, selection.keeps(key) else { continue }
+            if !key.isEmpty { body(key, bytes[valueRange]) }
+        }
+    }
+
+    /// The fields `selection` keeps, by name (`forEachField`). Only the keys kept become Strings.
+    static func fields(_ bytes: UnsafeBufferPointer<UInt8>.SubSequence, keeping selection: AuditFieldSelection,
+                       keepingQuotes: Bool = false) -> [String: String] {
+        // Nothing to keep (the stamp alone): the pairs need not be walked.
+        if selection.names?.isEmpty == true { return [:] }
+        // Sized once: growing a dictionary through 1, 2, 4, 8 and 16 slots rehashes at each step
+        // (most of this function's time in the connect storm before it was sized).
+        var result: [String: String] = [:]
+        result.reserveCapacity(selection.names?.count ?? 32)
+        forEachField(bytes, keepingQuotes: keepingQuotes) { key, value in
+            guard selection.keeps(key) else { return }
             let name = String(decoding: key, as: UTF8.self)
-            if result[name] == nil { result[name] = String(decoding: bytes[valueRange], as: UTF8.self) }
+            if result[name] == nil { result[name] = String(decoding: value, as: UTF8.self) }
         }
         return result
     }

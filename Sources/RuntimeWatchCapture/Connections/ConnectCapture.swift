@@ -313,19 +313,21 @@ public final class ConnectCapture: Sendable {
                     continue
                 case .record(let raw):
                     recordsRead += 1
-                    if let serial = try? AuditRecordText(parsing: raw.text, keeping: Self.stampOnly).serial {
-                        // The serial is the kernel's 32-bit counter (printed %u): it wraps, as the tracker expects.
-                        let step = serials.record(cpu: 0, sequence: UInt32(truncatingIfNeeded: serial))
-                        if step.skipped > 0 { loss.gap(step.skipped, now: WallClock.monotonicNanoseconds()) }
-                        if step.arrivedLate { _ = loss.arrivedLate() }
-                    }
-                    let observation: AuditConnectObservation?
-                    do { observation = try assembler.consume(type: raw.type, text: raw.text) } catch {
+                    let step: AuditConnectAssembler.Step
+                    do { step = try assembler.consume(type: raw.type, text: raw.text) } catch {
                         local.malformedRecords += 1
                         local.lastError = error.description
                         continue
                     }
-                    guard let observation else { continue }
+                    // The serial is the kernel's 32-bit counter (printed %u): it wraps, as the tracker expects.
+                    let serialStep = serials.record(cpu: 0, sequence: UInt32(truncatingIfNeeded: step.serial))
+                    if serialStep.skipped > 0 { loss.gap(serialStep.skipped, now: WallClock.monotonicNanoseconds()) }
+                    if serialStep.arrivedLate { _ = loss.arrivedLate() }
+                    if let error = step.error {
+                        local.malformedRecords += 1
+                        local.lastError = error.description
+                    }
+                    guard let observation = step.observation else { continue }
                     let record = EventRecord(timestamp: observation.timestampNanoseconds,
                                              event: .connect(makeEvent(observation, socketTypes: socketTypes, statistics: &local)))
                     let wake = handOff.wakesFor(recordAt: WallClock.monotonicNanoseconds())
@@ -353,7 +355,6 @@ public final class ConnectCapture: Sendable {
 
     /// How long a loss waits for the serials after it to show how many events it took.
     static let lossReportDelay: Duration = .milliseconds(250)
-    private static let stampOnly = AuditFieldSelection.only([])
 
     /// Sends what `loss` has pending as one drop event.
     private static func report(_ loss: inout LossAccounting, to outlet: CaptureOutlet) {
