@@ -3,7 +3,7 @@
 // hex sockaddr (AF_INET, AF_INET6, v4-mapped, AF_UNIX, AF_UNSPEC) and per-serial assembly.
 // Record texts follow the kernel's format as captured on this host (see the live tests).
 
-import RuntimeWatchCapture
+@testable import RuntimeWatchCapture
 import XCTest
 
 final class ConnectAuditParserTests: XCTestCase {
@@ -162,6 +162,20 @@ final class ConnectAuditParserTests: XCTestCase {
         _ = try assembler.consume(type: AuditRecordType.sockaddr, text: "audit(3.000:13): saddr=02000050C6336409")
         let dropped = try assembler.consume(type: AuditRecordType.endOfEvent, text: "audit(3.000:13): ")
         XCTAssertEqual(dropped.error?.reason, "SYSCALL record of serial 13 has no numeric pid")
+    }
+
+    /// Each name the SYSCALL walk reads is packed from the bytes of its own spelling, and none of a
+    /// connect record's other names (nor a longer or shorter one) reads as one of them.
+    func testSyscallFieldNamesArePackedFromTheirSpelling() {
+        func name(_ text: String) -> AuditConnectAssembler.SyscallFields.Name? {
+            Array(text.utf8).withUnsafeBufferPointer { AuditConnectAssembler.SyscallFields.Name($0[...]) }
+        }
+        for field in AuditConnectAssembler.SyscallFields.Name.allCases {
+            XCTAssertEqual(name("\(field)"), field, "\(field)")
+        }
+        let others = ["a1", "a2", "a3", "items", "auid", "uid", "gid", "euid", "suid", "fsuid", "egid", "sgid", "fsgid", "tty", "ses",
+                      "subj", "p", "pidd", "syscalls", "successful", "", "keyx", "ke"]
+        for other in others { XCTAssertNil(name(other), other) }
     }
 
     func testAssemblerReadsSuccessAndInProgress() throws {

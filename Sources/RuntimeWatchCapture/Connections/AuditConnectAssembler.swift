@@ -66,19 +66,35 @@ public struct AuditConnectAssembler: Sendable {
                 func match(_ field: inout Bool?, _ expected: [UInt8]?) {
                     if field == nil { field = expected.map { $0.count == value.count && $0.elementsEqual(value) } ?? false }
                 }
-                switch (name.count, name.first) {
-                case (3, 0x6B) where name.elementsEqual("key".utf8): match(&keyMatches, key)
-                case (4, 0x61) where name.elementsEqual("arch".utf8): match(&archMatches, connect?.arch)
-                case (7, 0x73) where name.elementsEqual("syscall".utf8): match(&syscallMatches, connect?.syscall)
-                case (3, 0x70) where name.elementsEqual("pid".utf8): take(&pid)
-                case (4, 0x70) where name.elementsEqual("ppid".utf8): take(&ppid)
-                case (7, 0x73) where name.elementsEqual("success".utf8): take(&success)
-                case (4, 0x65) where name.elementsEqual("exit".utf8): take(&exit)
-                case (2, 0x61) where name.elementsEqual("a0".utf8): take(&a0)
-                case (4, 0x63) where name.elementsEqual("comm".utf8): take(&comm)
-                case (3, 0x65) where name.elementsEqual("exe".utf8): take(&exe)
-                default: break
+                switch Name(name) {
+                case .key: match(&keyMatches, key)
+                case .arch: match(&archMatches, connect?.arch)
+                case .syscall: match(&syscallMatches, connect?.syscall)
+                case .pid: take(&pid)
+                case .ppid: take(&ppid)
+                case .success: take(&success)
+                case .exit: take(&exit)
+                case .a0: take(&a0)
+                case .comm: take(&comm)
+                case .exe: take(&exe)
+                case nil: break
                 }
+            }
+        }
+
+        /// The names read, each as its bytes packed big-endian into an integer (a record's other 16
+        /// names are told apart from these by one comparison each, not a byte-by-byte one).
+        enum Name: UInt64, CaseIterable {
+            case key = 0x6B_65_79, arch = 0x61_72_63_68, syscall = 0x73_79_73_63_61_6C_6C, pid = 0x70_69_64
+            case ppid = 0x70_70_69_64, success = 0x73_75_63_63_65_73_73, exit = 0x65_78_69_74, a0 = 0x61_30
+            case comm = 0x63_6F_6D_6D, exe = 0x65_78_65
+
+            /// nil for any other name (all of ours are 2-7 bytes).
+            init?(_ bytes: UnsafeBufferPointer<UInt8>.SubSequence) {
+                guard bytes.count >= 2, bytes.count <= 7 else { return nil }
+                var packed: UInt64 = 0
+                for byte in bytes { packed = packed << 8 | UInt64(byte) }
+                self.init(rawValue: packed)
             }
         }
 
