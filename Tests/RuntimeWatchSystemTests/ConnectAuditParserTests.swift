@@ -157,6 +157,15 @@ final class ConnectAuditParserTests: XCTestCase {
             _ = try assembler.consume(type: AuditRecordType.syscall, text: other)
             XCTAssertEqual(assembler.pendingCount, 0, other)
         }
+        // comm and exe are text only when quoted: hex (a name with spaces) and (null) are not.
+        for (fields, comm, exe) in [(#"comm=6D792070726F67 exe=2F6F70742F6120622F63"#, nil, nil), (#"comm="sh" exe=(null)"#, "sh", nil),
+                                    (#"comm=(null) exe="/bin/sh""#, nil, "/bin/sh")] as [(String, String?, String?)] {
+            _ = try assembler.consume(type: AuditRecordType.syscall, text: #"audit(4.000:20): pid=4 success=yes exit=0 key="k" "# + fields)
+            _ = try assembler.consume(type: AuditRecordType.sockaddr, text: "audit(4.000:20): saddr=02000050C6336409")
+            let seen = try XCTUnwrap(try assembler.consume(type: AuditRecordType.endOfEvent, text: "audit(4.000:20): ").observation, fields)
+            XCTAssertEqual(seen.command, comm, fields)
+            XCTAssertEqual(seen.executable, exe, fields)
+        }
         let noPid = #"audit(3.000:13): pidx=4 success=yes exit=0 key="k""#
         _ = try assembler.consume(type: AuditRecordType.syscall, text: noPid)
         _ = try assembler.consume(type: AuditRecordType.sockaddr, text: "audit(3.000:13): saddr=02000050C6336409")

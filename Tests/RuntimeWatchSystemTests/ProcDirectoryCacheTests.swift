@@ -110,6 +110,46 @@ final class ProcDirectoryCacheTests: XCTestCase {
         XCTAssertEqual(read()?.credentials?.uid, 3000, "the read after the exec is the one reused")
     }
 
+    /// A connect's own report of the exe (audit's `exe=`) that names the exe of the read being reused
+    /// spares the exe link: here the link is made to read otherwise, and the reused read still says
+    /// the reported exe and takes status from the earlier read. A new argv (an exec) still reads
+    /// everything, link included; a reported exe that is not the earlier read's reads the link.
+    func testAReportedExeSparesTheExeLinkButNotCmdline() throws {
+        try makeProcess(100, name: "python3", start: 555)
+        let cache = ProcDirectoryCache(root: root.path, capacity: 4, keepsFilesOpen: false)
+        let reader = ProcReader(root: root.path)
+        let dir = root.appendingPathComponent("100")
+        func read(knownExe: String?) -> RuntimeWatchCore.ProcessInfo? {
+            reader.read(pid: 100, directories: cache, reuseWindow: .seconds(600), knownExe: knownExe).info
+        }
+        func setUID(_ uid: Int) throws {
+            try Data("Name:\tpython3\nPPid:\t1\nUid:\t\(uid)\t\(uid)\t\(uid)\t\(uid)\nGid:\t0\t0\t0\t0\n".utf8).write(to: dir.appendingPathComponent("status"))
+        }
+        XCTAssertEqual(read(knownExe: nil)?.exe, "/usr/bin/python3")
+        try setUID(1000)
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("exe"))
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("exe").path, withDestinationPath: "/usr/bin/other")
+        let spared = try XCTUnwrap(read(knownExe: "/usr/bin/python3"))
+        XCTAssertEqual(spared.exe, "/usr/bin/python3", "the exe link was not read")
+        XCTAssertEqual(spared.credentials?.uid, 0, "the earlier read is reused")
+        // The link read (no reported exe) differs from the earlier read: a full read.
+        let linkRead = try XCTUnwrap(read(knownExe: nil))
+        XCTAssertEqual(linkRead.exe, "/usr/bin/other")
+        XCTAssertEqual(linkRead.credentials?.uid, 1000)
+        // A new argv with the reported exe matching: still a full read (status read anew).
+        try Data("python3\u{0}-c\u{0}".utf8).write(to: dir.appendingPathComponent("cmdline"))
+        try setUID(2000)
+        let exec = try XCTUnwrap(read(knownExe: "/usr/bin/other"))
+        XCTAssertEqual(exec.argv, ["python3", "-c"])
+        XCTAssertEqual(exec.credentials?.uid, 2000)
+        // A reported exe other than the earlier read's: the link is read (it still says "other",
+        // so the earlier read is reused and status is not read).
+        try setUID(3000)
+        let other = try XCTUnwrap(read(knownExe: "/usr/bin/python3"))
+        XCTAssertEqual(other.exe, "/usr/bin/other")
+        XCTAssertEqual(other.credentials?.uid, 2000)
+    }
+
     /// Within the reuse window a descriptor whose link reads as before is taken from the earlier read:
     /// a named pipe (`mkfifo`) is not stat'ed again (here the FIFO at that path is replaced, and the
     /// re-read still says the first one's inode), while a link that changed (a `dup2`) is classified

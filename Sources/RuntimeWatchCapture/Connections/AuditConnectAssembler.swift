@@ -18,6 +18,9 @@ public struct AuditConnectObservation: Sendable, Hashable {
     public var port: UInt16
     /// AF_INET (2) or AF_INET6 (10).
     public var family: Int
+    /// `comm=` and `exe=` of the SYSCALL record (the caller's, at the connect) when the kernel
+    /// wrote them as plain quoted text; nil when it hex-encoded them (spaces, quotes, control or
+    /// non-ASCII bytes) or had none.
     public var command: String?
     public var executable: String?
 }
@@ -58,11 +61,21 @@ public struct AuditConnectAssembler: Sendable {
     struct SyscallFields: Sendable {
         /// Whether `key=`, `arch=` and `syscall=` named ours; nil until the field is seen.
         var keyMatches: Bool?, archMatches: Bool?, syscallMatches: Bool?
-        var pid: String?, ppid: String?, success: String?, exit: String?, a0: String?, comm: String?, exe: String?
+        var pid: String?, ppid: String?, success: String?, exit: String?, a0: String?
+        /// `comm=` and `exe=` when quoted (plain text); nil when hex-encoded or `(null)`.
+        var comm: String?, exe: String?
+        private var commSeen = false, exeSeen = false
 
         init(_ fields: UnsafeBufferPointer<UInt8>.SubSequence, key: [UInt8], connect: (arch: [UInt8], syscall: [UInt8])?) {
             AuditRecordText.forEachField(fields) { name, value in
                 func take(_ field: inout String?) { if field == nil { field = String(decoding: value, as: UTF8.self) } }
+                // The kernel quotes a plain string and writes any other (spaces, quotes, control or
+                // non-ASCII bytes) as bare hex, and `(null)` for none: only a quoted one is the text.
+                func takeQuoted(_ field: inout String?, seen: inout Bool) {
+                    guard !seen else { return }
+                    seen = true
+                    if value.startIndex > fields.startIndex, fields[value.startIndex - 1] == 0x22 { field = String(decoding: value, as: UTF8.self) }
+                }
                 func match(_ field: inout Bool?, _ expected: [UInt8]?) {
                     if field == nil { field = expected.map { $0.count == value.count && $0.elementsEqual(value) } ?? false }
                 }
@@ -75,8 +88,8 @@ public struct AuditConnectAssembler: Sendable {
                 case .success: take(&success)
                 case .exit: take(&exit)
                 case .a0: take(&a0)
-                case .comm: take(&comm)
-                case .exe: take(&exe)
+                case .comm: takeQuoted(&comm, seen: &commSeen)
+                case .exe: takeQuoted(&exe, seen: &exeSeen)
                 case nil: break
                 }
             }

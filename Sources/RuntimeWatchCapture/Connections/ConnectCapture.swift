@@ -331,7 +331,7 @@ public final class ConnectCapture: Sendable {
                     let record = EventRecord(timestamp: observation.timestampNanoseconds,
                                              event: .connect(makeEvent(observation, socketTypes: socketTypes, statistics: &local)))
                     let wake = handOff.wakesFor(recordAt: WallClock.monotonicNanoseconds())
-                    if enrichment.deliver(record, to: outlet, wake: wake) { local.events += 1 } else { local.streamDrops += 1 }
+                    if enrichment.deliver(record, to: outlet, wake: wake, reportedExe: observation.executable) { local.events += 1 } else { local.streamDrops += 1 }
                     continue
                 }
                 break

@@ -36,9 +36,12 @@ public struct ConnectEnrichment: Sendable {
     /// likely still lives), hands it to `outlet`, and schedules the descriptor re-reads.
     /// - Parameter wake: whether what is queued wakes the drive loop (`CaptureQueue.push`); the
     ///   re-reads always do.
+    /// - Parameter reportedExe: the connector's executable as the kernel reported it with the
+    ///   connect (audit's `exe=`), which spares a repeated connector's exe link
+    ///   (`ProcReader.read(…knownExe:)`).
     /// - Returns: false when the queue was full and dropped the record (counted there).
     @discardableResult
-    public func deliver(_ record: EventRecord, to outlet: CaptureOutlet, wake: Bool = true) -> Bool {
+    public func deliver(_ record: EventRecord, to outlet: CaptureOutlet, wake: Bool = true, reportedExe: String? = nil) -> Bool {
         guard case .connect(var connect) = record.event else { return outlet.emit(record, wake: wake) }
         var record = record
         // A shell or interpreter that connects again while a look at its fds is due: that look
@@ -47,7 +50,7 @@ public struct ConnectEnrichment: Sendable {
         // storm's samples, BENCHMARKS section 23).
         let reported = rereads.reported(pid: connect.pid)
         let read = reader.read(pid: connect.pid.rawValue, directories: directories, reuseWindow: identityReuseWindow,
-                               knownDescriptors: reported?.lookDue == true ? reported?.known : nil)
+                               knownDescriptors: reported?.lookDue == true ? reported?.known : nil, knownExe: reportedExe)
         if connect.process == nil, let info = read.info {
             connect.process = info
             record.event = .connect(connect)

@@ -24,13 +24,18 @@ extension ProcReader {
     ///   that will read them again soon and report any change (a connect while `ConnectRereads` has
     ///   a look due): a read that reuses the last one takes them as they are instead of reading
     ///   their links (the process's start time must match). nil: they are read.
+    /// - Parameter knownExe: the process's executable as the kernel reported it with the event
+    ///   being enriched (audit's `exe=`, resolved at the system call): when it is the exe of the
+    ///   read being reused, that read's exe link is not read again, only cmdline. An exec that
+    ///   keeps the exe changes argv; any other exe, or nil, reads the link.
     public func read(pid: Int32, startTicks: UInt64? = nil, netTables: NetTableCache? = nil,
                      directories: ProcDirectoryCache, reuseWindow: Duration? = nil,
-                     knownDescriptors: KnownDescriptors? = nil) -> ProcReadResult {
+                     knownDescriptors: KnownDescriptors? = nil, knownExe: String? = nil) -> ProcReadResult {
         Self.through(directories, pid: pid, startTicks: startTicks,
                      read: { lease in
                          guard let reuseWindow else { return finish(begin(pid: pid, in: lease.directory, closing: false), netTables: netTables) }
-                         return read(lease, reusingWithin: reuseWindow.wholeNanoseconds, netTables: netTables, knownDescriptors: knownDescriptors)
+                         return read(lease, reusingWithin: reuseWindow.wholeNanoseconds, netTables: netTables,
+                                     knownDescriptors: knownDescriptors, knownExe: knownExe)
                      },
                      readNothing: { $0.outcome == .vanished },
                      unopened: { issue in
@@ -86,12 +91,20 @@ extension ProcReader {
     /// at most `window` ns old (see `read(pid:…reuseWindow:)`); otherwise, or when cmdline or exe
     /// differ or the process went away part-way, the full read, remembered for the next.
     private func read(_ lease: ProcDirectoryCache.Lease, reusingWithin window: UInt64, netTables: NetTableCache?,
-                      knownDescriptors: KnownDescriptors?) -> ProcReadResult {
+                      knownDescriptors: KnownDescriptors?, knownExe: String?) -> ProcReadResult {
         let now = WallClock.monotonicNanoseconds()
         if let earlier = lease.recentRead(.process, since: now &- min(window, now))?.info {
             var session = ReadSession(pid: lease.pid, limits: limits)
             var again = ProcessInfo(pid: earlier.pid)
-            session.first(lease.directory, into: &again, withCgroup: false)
+            if let knownExe, knownExe == earlier.exe {
+                // The kernel named this exe at the event: the link would say the same (or what an
+                // exec since made it, which changes argv too). A connect storm's readlinkat of the
+                // exe was a tenth of the monitor's time (BENCHMARKS section 26).
+                session.argv(lease.directory, into: &again)
+                again.exe = knownExe
+            } else {
+                session.first(lease.directory, into: &again, withCgroup: false)
+            }
             if !session.gone, again.argv == earlier.argv, again.exe == earlier.exe {
                 var info = earlier
                 if let knownDescriptors, knownDescriptors.startTicks == earlier.startTicks {

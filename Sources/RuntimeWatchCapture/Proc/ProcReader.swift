@@ -168,10 +168,7 @@ struct ReadSession: Sendable {
     /// What matters most, while the process most likely still exists. `withCgroup` false: cmdline
     /// and exe only (a re-read that checks whether the process exec'd since an earlier read).
     mutating func first(_ dir: ProcDirectory, into info: inout ProcessInfo, withCgroup: Bool = true) {
-        if let bytes = text(dir, "cmdline", limit: limits.cmdline) {
-            apply(cmdline: bytes, to: &info)
-            if lastReadTruncated { info.truncated = ["argv"] }
-        }
+        argv(dir, into: &info)
         // exe is absent for kernel threads, so ENOENT alone does not prove the process is gone.
         info.exe = link(dir, "exe", markGone: false)
         if withCgroup, let bytes = text(dir, "cgroup", limit: limits.cgroup) {
@@ -179,6 +176,14 @@ struct ReadSession: Sendable {
             if info.cgroup == "/", CgroupSelection.listsV1Hierarchy(utf8: bytes) { dropRootCgroupIfExiting(dir, info: &info) }
         }
         rereadArgvIfOlderThanExe(dir, into: &info)
+    }
+
+    /// cmdline → argv (marked truncated when cut at the limit).
+    mutating func argv(_ dir: ProcDirectory, into info: inout ProcessInfo) {
+        if let bytes = text(dir, "cmdline", limit: limits.cmdline) {
+            apply(cmdline: bytes, to: &info)
+            if lastReadTruncated { info.truncated = ["argv"] }
+        }
     }
 
     /// With cgroup v1 hierarchies, a process read after it began to exit shows "/" in every v1
