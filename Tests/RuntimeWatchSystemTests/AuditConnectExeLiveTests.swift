@@ -53,16 +53,14 @@ final class AuditConnectExeLiveTests: XCTestCase {
     private func withConnectRule(_ body: (String, AuditReadlogSocket) throws -> Void) throws {
         let control = try AuditNetlinkControl()
         defer { control.close() }
-        let before = try control.status().enabled
-        if before == 2 { throw XCTSkip("audit is locked (enabled=2): no rule can be added for the test") }
-        if before == 0 { try control.setEnabled(true) }
-        defer { if before == 0 { try? control.setEnabled(false) } }
-        let key = "rw-exe-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let readlog = try AuditReadlogSocket(receiveBufferBytes: 4 << 20)
-        defer { readlog.close() }
-        XCTAssertTrue(try control.addConnectRule(key: key))
-        defer { _ = try? control.deleteConnectRule(key: key) }
-        try body(key, readlog)
+        try withAuditEnabled(control, needs: "no rule can be added for the test") {
+            let key = "rw-exe-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            let readlog = try AuditReadlogSocket(receiveBufferBytes: 4 << 20)
+            defer { readlog.close() }
+            XCTAssertTrue(try control.addConnectRule(key: key))
+            defer { _ = try? control.deleteConnectRule(key: key) }
+            try body(key, readlog)
+        }
     }
 
     /// The first completed connect of `pid` under `key`, waiting at most 10 s.

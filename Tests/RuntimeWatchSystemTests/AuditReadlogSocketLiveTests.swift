@@ -22,28 +22,25 @@ final class AuditReadlogSocketLiveTests: XCTestCase {
     func testRecordsOfSeveralBatchesComeOutWholeAndInOrder() throws {
         let control = try AuditNetlinkControl()
         defer { control.close() }
-        let before = try control.status().enabled
-        if before == 2 { throw XCTSkip("audit is locked (enabled=2): user messages cannot be turned on for the test") }
         // The kernel logs user messages only while audit is enabled.
-        if before == 0 { try control.setEnabled(true) }
-        defer { if before == 0 { try? control.setEnabled(false) } }
-
-        let readlog = try AuditReadlogSocket(receiveBufferBytes: 4 << 20)
-        defer { readlog.close() }
-        let tag = "rw-batch-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let sender = try NetlinkAuditSender()
-        defer { sender.close() }
-        // Round one spans several batches and ends with a short one; round two is logged after the
-        // socket said `.empty` and must still wake `waitReadable` and come out whole.
-        var next = 0
-        for count in [2 * AuditReadlogSocket.batchSlots + 5, 3] {
-            let first = next
-            for _ in 0..<count {
-                try sender.send(type: Self.userMessageType, text: "\(tag) n=\(next)", toPort: 0)
-                next += 1
+        try withAuditEnabled(control, needs: "user messages cannot be turned on for the test") {
+            let readlog = try AuditReadlogSocket(receiveBufferBytes: 4 << 20)
+            defer { readlog.close() }
+            let tag = "rw-batch-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            let sender = try NetlinkAuditSender()
+            defer { sender.close() }
+            // Round one spans several batches and ends with a short one; round two is logged after the
+            // socket said `.empty` and must still wake `waitReadable` and come out whole.
+            var next = 0
+            for count in [2 * AuditReadlogSocket.batchSlots + 5, 3] {
+                let first = next
+                for _ in 0..<count {
+                    try sender.send(type: Self.userMessageType, text: "\(tag) n=\(next)", toPort: 0)
+                    next += 1
+                }
+                let seen = try collect(tag: tag, count: count, from: readlog)
+                XCTAssertEqual(seen, Array(first..<next), "every record once, in the order logged, across batches")
             }
-            let seen = try collect(tag: tag, count: count, from: readlog)
-            XCTAssertEqual(seen, Array(first..<next), "every record once, in the order logged, across batches")
         }
     }
 

@@ -158,39 +158,43 @@ public struct AuditConnectAssembler: Sendable {
                 return (stamp, .syscall(SyscallFields(bytes[fieldsStart...], key: keyBytes, connect: connectBytes)))
             case AuditRecordType.sockaddr:
                 return (stamp, .sockaddr(AuditRecordText.fields(bytes[fieldsStart...], keeping: Self.sockaddrFields)["saddr"]))
+            case AuditRecordType.endOfEvent:
+                return (stamp, .endOfEvent)
             default:
-                return (stamp, .stampOnly)
+                return (stamp, .other)
             }
         }
-        switch (type, read) {
-        case (_, .syscall(let fields)):
+        switch read {
+        case .syscall(let fields):
             guard fields.isOurs else { break }
             if pending.count >= maxPending, let oldest = pending.keys.min() {
                 pending.removeValue(forKey: oldest)
                 counters.evicted += 1
             }
             pending[stamp.serial] = Partial(timestamp: stamp.timestampNanoseconds, syscall: fields)
-        case (_, .sockaddr(let saddr)):
+        case .sockaddr(let saddr):
             guard pending[stamp.serial] != nil else { break }
             pending[stamp.serial]?.sockaddr = saddr
-        case (AuditRecordType.endOfEvent, _):
+        case .endOfEvent:
             guard let partial = pending.removeValue(forKey: stamp.serial) else { break }
             do throws(AuditRecordError) {
                 return Step(serial: stamp.serial, observation: try finish(partial, serial: stamp.serial, text: text))
             } catch {
                 return Step(serial: stamp.serial, error: error)
             }
-        default:
+        case .other:
             break
         }
         return Step(serial: stamp.serial, observation: nil)
     }
 
-    /// What the walk of one record's fields kept, by its type.
+    /// One record by its type, with what the walk of its fields kept (an EOE's and any other
+    /// type's stamp alone).
     private enum Read {
         case syscall(SyscallFields)
         case sockaddr(String?)
-        case stampOnly
+        case endOfEvent
+        case other
     }
 
     private mutating func finish(_ partial: Partial, serial: UInt64, text: String) throws(AuditRecordError) -> AuditConnectObservation? {
