@@ -69,38 +69,10 @@ public struct AllowEntry: Sendable, Hashable {
     }
 
     /// The subject half of `matches`: host/container kind and every given scope key.
-    public func matches(subject s: ProfileSubject) -> Bool {
-        guard s.isHost == host else { return false }
-        if let g = namespace, !(s.namespace.map(g.matches) ?? false) { return false }
-        if let g = pod, !(s.podName.map(g.matches) ?? false) { return false }
-        if let g = container, !(s.containerName.map(g.matches) ?? false) { return false }
-        if let g = executable, !(s.executable.map(g.matches) ?? false) { return false }
-        if let g = image {
-            guard let ref = s.image else { return false }
-            if !g.matches(ref) {
-                let repository = ContainerInfo(id: ContainerID(""), runtime: "", image: ref).imageRepository
-                guard let repository, g.matches(repository) else { return false }
-            }
-        }
-        return true
-    }
+    public func matches(subject s: ProfileSubject) -> Bool { admits(subject: s) }
 
     /// The target half of `matches`: absent `paths`/`destinations` accept any target.
-    public func matches(target: ProfileTarget) -> Bool {
-        switch target {
-        case .none:
-            return paths.isEmpty && destinations.isEmpty
-        case .path(let p):
-            guard destinations.isEmpty || !paths.isEmpty else { return false }
-            if paths.isEmpty { return true }
-            for g in paths where g.matches(p) { return true }
-            return false
-        case .destination(let text, let port):
-            guard paths.isEmpty || !destinations.isEmpty else { return false }
-            if destinations.isEmpty { return true }
-            guard let address = IPAddress(text) else { return false }
-            for d in destinations where d.matches(address: address, port: port) { return true }
-            return false
-        }
-    }
+    public func matches(target: ProfileTarget) -> Bool { admits(target: target) }
 }
+
+extension AllowEntry: AllowMatching {}

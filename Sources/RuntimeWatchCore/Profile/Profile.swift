@@ -89,7 +89,7 @@ public struct Profile: Sendable {
     /// the event is not expected and the detector should alert.
     public func allows(rule: String, subject: ProfileSubject, target: ProfileTarget = .none) -> AllowEntry? {
         guard let candidates = index[rule] else { return nil }
-        for c in candidates where c.entry.matches(subject: subject) && c.entry.matches(target: target) {
+        for c in candidates where c.admits(subject: subject) && c.admits(target: target) {
             return c.entry
         }
         return nil
@@ -100,7 +100,7 @@ public struct Profile: Sendable {
     /// a dozen reference-counted fields per check).
     public func expects(rule: String, subject: ProfileSubject, target: ProfileTarget = .none) -> Bool {
         guard let candidates = index[rule] else { return false }
-        return candidates.contains { $0.entry.matches(subject: subject) && $0.entry.matches(target: target) }
+        return candidates.contains { $0.admits(subject: subject) && $0.admits(target: target) }
     }
 
     /// Whether an entry for `rule` is scoped to `subject` (names its namespace, pod, container, image
@@ -108,7 +108,7 @@ public struct Profile: Sendable {
     /// only the rule's scoped entries, each held by reference (`IndexedAllowEntry`).
     public func scopes(rule: String, to subject: ProfileSubject) -> Bool {
         guard let candidates = scopedIndex[rule] else { return false }
-        return candidates.contains { $0.entry.matches(subject: subject) }
+        return candidates.contains { $0.admits(subject: subject) }
     }
 
     /// This profile extended by `later`: disables are united, entries appended, settings overridden
@@ -124,10 +124,26 @@ public struct Profile: Sendable {
     }
 }
 
-/// An allow entry held by reference in the rule index. Read out of an array, every check copied the
-/// entry's dozen reference-counted fields (a retain and a release each); through a class the
-/// optimizer avoids most of those copies, not all (BENCHMARKS.md section 12: 3.5% → 2.4% of replay).
-private final class IndexedAllowEntry: Sendable {
+/// An allow entry held by reference in the rule index, with the fields it is matched by stored
+/// apart: read out of an array, every check copied the entry's dozen reference-counted fields (a
+/// retain and a release each); through a class holding the entry the optimizer still copied the
+/// whole entry per check (about twice per replayed event), so a check reads only the fields it
+/// needs, in place.
+private final class IndexedAllowEntry: AllowMatching, Sendable {
+    /// The entry, handed back by `allows`.
     let entry: AllowEntry
-    init(_ entry: AllowEntry) { self.entry = entry }
+    let host: Bool
+    let namespace: Glob?
+    let pod: Glob?
+    let container: Glob?
+    let image: Glob?
+    let executable: Glob?
+    let paths: [Glob]
+    let destinations: [Destination]
+
+    init(_ entry: AllowEntry) {
+        self.entry = entry
+        host = entry.host; namespace = entry.namespace; pod = entry.pod; container = entry.container
+        image = entry.image; executable = entry.executable; paths = entry.paths; destinations = entry.destinations
+    }
 }
