@@ -15,6 +15,24 @@ final class EventLayoutTests: XCTestCase {
                                  "a payload larger than a process info belongs behind `indirect`")
     }
 
+    func testADescriptorKeepsItsRareSocketOutOfLine() {
+        // A descriptor is copied several times while it is decoded and read; most are not sockets.
+        XCTAssertLessThanOrEqual(MemoryLayout<DescriptorInfo>.size, 56, "the socket belongs in its box")
+        let socket = DescriptorInfo.Socket(family: "inet", proto: "tcp", remoteAddress: "198.51.100.7", remotePort: 4444)
+        var fd = DescriptorInfo(fd: 0, kind: .socket, target: "socket:[9]", inode: 9, socket: socket)
+        let copy = fd
+        fd.socket?.remotePort = 80
+        XCTAssertEqual(copy.socket?.remotePort, 4444, "a copy keeps its socket when the original's changes")
+        XCTAssertEqual(fd.socket?.remotePort, 80)
+        XCTAssertNotEqual(fd, copy)
+        fd.socket?.remotePort = 4444
+        XCTAssertEqual(fd, copy, "equality compares the socket, not its box")
+        XCTAssertEqual(fd.hashValue, copy.hashValue)
+        fd.socket = nil
+        XCTAssertNil(fd.socket)
+        XCTAssertNotEqual(fd, copy)
+    }
+
     func testProcessInfoSharesItsStringsAcrossCopies() {
         XCTAssertLessThanOrEqual(MemoryLayout<RuntimeWatchCore.ProcessInfo>.size, 64)
         var parent = RuntimeWatchCore.ProcessInfo(pid: ProcessID(10), exe: "/usr/bin/python3.12", argv: ["python3", "-c", "print(1)"],

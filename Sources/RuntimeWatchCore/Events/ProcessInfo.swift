@@ -42,9 +42,50 @@ public struct DescriptorInfo: Sendable, Hashable, Codable {
     public var target: String
     /// Inode for pipes and sockets, so the two ends of a pipe can be matched across processes.
     public var inode: UInt64?
-    public var socket: Socket?
+    public var socket: Socket? {
+        get { socketBox?.socket }
+        set { socketBox = newValue.map(SocketBox.init) }
+    }
+    /// The socket, boxed: inline, its strings made every descriptor 137 bytes (48 boxed), and a
+    /// descriptor is copied several times as it is decoded and read; most descriptors are not
+    /// sockets, so a box is rarely allocated.
+    private var socketBox: SocketBox?
+
     public init(fd: Int32, kind: Kind, target: String, inode: UInt64? = nil, socket: Socket? = nil) {
         self.fd = fd; self.kind = kind; self.target = target; self.inode = inode; self.socket = socket
+    }
+
+    private final class SocketBox: Sendable {
+        let socket: Socket
+        init(_ socket: Socket) { self.socket = socket }
+    }
+
+    // Equality, hashing and coding see the socket, never its box: the same as when it was a stored
+    // property (same keys, same order, an absent socket left out).
+    private enum CodingKeys: String, CodingKey { case fd, kind, target, inode, socket }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(fd: try c.decode(Int32.self, forKey: .fd), kind: try c.decode(Kind.self, forKey: .kind),
+                  target: try c.decode(String.self, forKey: .target), inode: try c.decodeIfPresent(UInt64.self, forKey: .inode),
+                  socket: try c.decodeIfPresent(Socket.self, forKey: .socket))
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(fd, forKey: .fd)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(target, forKey: .target)
+        try c.encodeIfPresent(inode, forKey: .inode)
+        try c.encodeIfPresent(socket, forKey: .socket)
+    }
+
+    public static func == (a: DescriptorInfo, b: DescriptorInfo) -> Bool {
+        a.fd == b.fd && a.kind == b.kind && a.target == b.target && a.inode == b.inode && a.socket == b.socket
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(fd); hasher.combine(kind); hasher.combine(target); hasher.combine(inode); hasher.combine(socket)
     }
 }
 
