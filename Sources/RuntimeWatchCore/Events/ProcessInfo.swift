@@ -55,38 +55,22 @@ public struct DescriptorInfo: Sendable, Hashable, Codable {
         self.fd = fd; self.kind = kind; self.target = target; self.inode = inode; self.socket = socket
     }
 
-    private final class SocketBox: Sendable {
+    /// Equal, hashed and coded as the socket it holds, so the synthesized equality, hashing and
+    /// coding of a descriptor are what they were when the socket was a stored property (same
+    /// keys, same order, an absent socket left out).
+    private final class SocketBox: Sendable, Hashable, Codable {
         let socket: Socket
         init(_ socket: Socket) { self.socket = socket }
+        static func == (a: SocketBox, b: SocketBox) -> Bool { a.socket == b.socket }
+        func hash(into hasher: inout Hasher) { hasher.combine(socket) }
+        init(from decoder: any Decoder) throws { socket = try decoder.singleValueContainer().decode(Socket.self) }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.singleValueContainer()
+            try c.encode(socket)
+        }
     }
 
-    // Equality, hashing and coding see the socket, never its box: the same as when it was a stored
-    // property (same keys, same order, an absent socket left out).
-    private enum CodingKeys: String, CodingKey { case fd, kind, target, inode, socket }
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(fd: try c.decode(Int32.self, forKey: .fd), kind: try c.decode(Kind.self, forKey: .kind),
-                  target: try c.decode(String.self, forKey: .target), inode: try c.decodeIfPresent(UInt64.self, forKey: .inode),
-                  socket: try c.decodeIfPresent(Socket.self, forKey: .socket))
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(fd, forKey: .fd)
-        try c.encode(kind, forKey: .kind)
-        try c.encode(target, forKey: .target)
-        try c.encodeIfPresent(inode, forKey: .inode)
-        try c.encodeIfPresent(socket, forKey: .socket)
-    }
-
-    public static func == (a: DescriptorInfo, b: DescriptorInfo) -> Bool {
-        a.fd == b.fd && a.kind == b.kind && a.target == b.target && a.inode == b.inode && a.socket == b.socket
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(fd); hasher.combine(kind); hasher.combine(target); hasher.combine(inode); hasher.combine(socket)
-    }
+    private enum CodingKeys: String, CodingKey { case fd, kind, target, inode, socketBox = "socket" }
 }
 
 /// Process credentials and capabilities, from /proc/<pid>/status.

@@ -16,8 +16,9 @@ enum FastTraceDecoder {
         return decode(line, reusing: &c, into: &record) ? record : nil
     }
 
-    /// `decode(_:reusing:)` into `record`, in place: a record was about 145 bytes (65 since the large payloads are boxed), and returned through
-    /// the reader's layers it was copied five times (13% of a decode-only replay's time, issue 17).
+    /// `decode(_:reusing:)` into `record`, in place: a record was about 145 bytes (65 since the
+    /// large payloads are boxed), and returned through the reader's layers it was copied five
+    /// times (13% of a decode-only replay's time, issue 17).
     /// - Returns: false when the line needs JSONDecoder; `record` is then unspecified.
     static func decode(_ line: UnsafeRawBufferPointer, reusing c: inout JSONLineCursor, into record: inout EventRecord) -> Bool {
         c.start(line)
