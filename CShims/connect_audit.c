@@ -168,6 +168,22 @@ int rw_audit_connect_rule(int fd, int add, const char *key) {
 #endif
 }
 
+int rw_audit_task_exemption(int fd, int add, int32_t pid) {
+    if (pid <= 0) return -EINVAL;
+    struct audit_rule_data r;
+    memset(&r, 0, sizeof r);
+    /* The task list is consulted once per task, when it is created (audit_alloc): a "never" match
+     * leaves the new task without an audit context for life. AUDIT_PID there is the tgid the new
+     * task was created under, its creator's. */
+    r.flags = AUDIT_FILTER_TASK;
+    r.action = AUDIT_NEVER;
+    r.fields[0] = AUDIT_PID; r.fieldflags[0] = AUDIT_EQUAL; r.values[0] = (uint32_t)pid;
+    r.field_count = 1;
+    int seq = send_request(fd, add ? AUDIT_ADD_RULE : AUDIT_DEL_RULE, &r, sizeof r);
+    if (seq < 0) return seq;
+    return await_reply(fd, (uint32_t)seq, 0, NULL, NULL);
+}
+
 struct key_count { const char *key; size_t keylen; int count; };
 
 static void count_key(const void *p, size_t len, void *ctx) {

@@ -38,6 +38,12 @@ int rw_audit_set_backlog_limit(int fd, uint32_t limit);
  * Returns 0, or -errno (-EEXIST on add of an existing rule, -ENOENT on delete of a missing one). */
 int rw_audit_connect_rule(int fd, int add, const char *key);
 
+/* Adds (add=1) or deletes (add=0) the rule "task,never -F pid=<pid>": while it is loaded, tasks that
+ * process <pid> creates (its threads and children) get no audit context, so none of their syscalls
+ * pays audit's per-syscall work, and none is audited. Tasks created before or after are unaffected.
+ * Returns 0, or -errno (-EEXIST on add of an existing rule, -ENOENT on delete of a missing one). */
+int rw_audit_task_exemption(int fd, int add, int32_t pid);
+
 /* AUDIT_LIST_RULES: counts rules whose key equals `key` (string field AUDIT_FILTERKEY).
  * Returns the count (>= 0) or -errno. */
 int rw_audit_count_rules_with_key(int fd, const char *key);

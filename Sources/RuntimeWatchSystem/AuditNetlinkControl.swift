@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The request side of netlink audit: read and change the enabled flag and backlog limit, add and
-// delete the keyed connect() rule, list rules. Used by connect capture; never needs auditd.
+// delete the keyed connect() rule and the task exemption, list rules. Used by connect capture;
+// never needs auditd.
 
 internal import CShims
 import SystemPackage
@@ -73,6 +74,27 @@ public final class AuditNetlinkControl {
     @discardableResult
     public func deleteConnectRule(key: String) throws(SystemError) -> Bool {
         let rc = key.withCString { rw_audit_connect_rule(descriptor.rawValue, 0, $0) }
+        if rc == -ENOENT { return false }
+        try shimCall("audit_del_rule") { rc }
+        return true
+    }
+
+    /// Adds `-a task,never -F pid=<pid>`: until it is deleted, the threads and children process
+    /// `pid` creates get no audit context (none of their syscalls is audited or pays for audit).
+    /// - Returns: false when the identical rule already existed (EEXIST), true when added.
+    @discardableResult
+    public func addTaskExemption(pid: Int32) throws(SystemError) -> Bool {
+        let rc = rw_audit_task_exemption(descriptor.rawValue, 1, pid)
+        if rc == -EEXIST { return false }
+        try shimCall("audit_add_rule") { rc }
+        return true
+    }
+
+    /// Deletes the rule `addTaskExemption(pid:)` adds.
+    /// - Returns: false when no such rule existed (ENOENT), true when deleted.
+    @discardableResult
+    public func deleteTaskExemption(pid: Int32) throws(SystemError) -> Bool {
+        let rc = rw_audit_task_exemption(descriptor.rawValue, 0, pid)
         if rc == -ENOENT { return false }
         try shimCall("audit_del_rule") { rc }
         return true

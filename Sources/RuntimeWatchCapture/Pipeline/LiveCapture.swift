@@ -89,6 +89,9 @@ public final class LiveCapture: EventSource, @unchecked Sendable {
     /// `ready` once it is subscribed (for /healthz).
     /// - Throws: when a source cannot start; the ones already started are stopped again.
     public func start(register: (String) -> Void = { _ in }, ready: (String) -> Void = { _ in }) throws {
+        // With connect capture, audit is on: the threads started here are spared its per-syscall work.
+        let exemption = connects == nil ? nil : AuditSelfExemption.begin(logger: logger)
+        defer { exemption?.end(logger: logger) }
         register("proc_connector")
         try processes.start()
         markRunning("proc_connector", ready)
