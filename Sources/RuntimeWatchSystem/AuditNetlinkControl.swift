@@ -63,20 +63,14 @@ public final class AuditNetlinkControl {
     /// - Returns: false when the identical rule already existed (EEXIST), true when added.
     @discardableResult
     public func addConnectRule(key: String) throws(SystemError) -> Bool {
-        let rc = key.withCString { rw_audit_connect_rule(descriptor.rawValue, 1, $0) }
-        if rc == -EEXIST { return false }
-        try shimCall("audit_add_rule") { rc }
-        return true
+        try changeRule(add: true) { add in key.withCString { rw_audit_connect_rule(descriptor.rawValue, add, $0) } }
     }
 
     /// Deletes the rule `addConnectRule(key:)` adds.
     /// - Returns: false when no such rule existed (ENOENT), true when deleted.
     @discardableResult
     public func deleteConnectRule(key: String) throws(SystemError) -> Bool {
-        let rc = key.withCString { rw_audit_connect_rule(descriptor.rawValue, 0, $0) }
-        if rc == -ENOENT { return false }
-        try shimCall("audit_del_rule") { rc }
-        return true
+        try changeRule(add: false) { add in key.withCString { rw_audit_connect_rule(descriptor.rawValue, add, $0) } }
     }
 
     /// Adds `-a task,never -F pid=<pid>`: until it is deleted, the threads and children process
@@ -84,20 +78,27 @@ public final class AuditNetlinkControl {
     /// - Returns: false when the identical rule already existed (EEXIST), true when added.
     @discardableResult
     public func addTaskExemption(pid: Int32) throws(SystemError) -> Bool {
-        let rc = rw_audit_task_exemption(descriptor.rawValue, 1, pid)
-        if rc == -EEXIST { return false }
-        try shimCall("audit_add_rule") { rc }
-        return true
+        try changeRule(add: true) { add in rw_audit_task_exemption(descriptor.rawValue, add, pid) }
     }
 
     /// Deletes the rule `addTaskExemption(pid:)` adds.
     /// - Returns: false when no such rule existed (ENOENT), true when deleted.
     @discardableResult
     public func deleteTaskExemption(pid: Int32) throws(SystemError) -> Bool {
-        let rc = rw_audit_task_exemption(descriptor.rawValue, 0, pid)
-        if rc == -ENOENT { return false }
-        try shimCall("audit_del_rule") { rc }
-        return true
+        try changeRule(add: false) { add in rw_audit_task_exemption(descriptor.rawValue, add, pid) }
+    }
+
+    /// One rule added or deleted by `shim` (given 1 to add, 0 to delete).
+    /// - Returns: false when the kernel found it so already (EEXIST on add, ENOENT on delete).
+    private func changeRule(add: Bool, _ shim: (Int32) -> Int32) throws(SystemError) -> Bool {
+        var already = false
+        try shimCall(add ? "audit_add_rule" : "audit_del_rule") { () -> Int32 in
+            let rc = shim(add ? 1 : 0)
+            guard rc == (add ? -EEXIST : -ENOENT) else { return rc }
+            already = true
+            return 0
+        }
+        return !already
     }
 
     /// How many loaded rules carry `key` (AUDIT_LIST_RULES).
