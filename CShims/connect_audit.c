@@ -115,6 +115,13 @@ static int await_reply(int fd, uint32_t seq, uint16_t want, rw_each_fn each, voi
     return -ETIMEDOUT;
 }
 
+/* A request whose only answer is the kernel's ack (a change: AUDIT_SET, AUDIT_ADD_RULE, AUDIT_DEL_RULE). */
+static int request_ack(int fd, uint16_t type, const void *payload, size_t len) {
+    int seq = send_request(fd, type, payload, len);
+    if (seq < 0) return seq;
+    return await_reply(fd, (uint32_t)seq, 0, NULL, NULL);
+}
+
 static void copy_status(const void *p, size_t len, void *ctx) {
     struct audit_status s;
     memset(&s, 0, sizeof s);
@@ -135,9 +142,7 @@ static int set_status(int fd, uint32_t mask, uint32_t enabled, uint32_t backlog_
     struct audit_status s;
     memset(&s, 0, sizeof s);
     s.mask = mask; s.enabled = enabled; s.backlog_limit = backlog_limit;
-    int seq = send_request(fd, AUDIT_SET, &s, sizeof s);
-    if (seq < 0) return seq;
-    return await_reply(fd, (uint32_t)seq, 0, NULL, NULL);
+    return request_ack(fd, AUDIT_SET, &s, sizeof s);
 }
 
 int rw_audit_set_enabled(int fd, uint32_t enabled) { return set_status(fd, AUDIT_STATUS_ENABLED, enabled, 0); }
@@ -162,9 +167,7 @@ int rw_audit_connect_rule(int fd, int add, const char *key) {
     r->field_count = 2;
     r->buflen = (uint32_t)keylen;
     memcpy(r->buf, key, keylen);
-    int seq = send_request(fd, add ? AUDIT_ADD_RULE : AUDIT_DEL_RULE, r, sizeof *r + keylen);
-    if (seq < 0) return seq;
-    return await_reply(fd, (uint32_t)seq, 0, NULL, NULL);
+    return request_ack(fd, add ? AUDIT_ADD_RULE : AUDIT_DEL_RULE, r, sizeof *r + keylen);
 #endif
 }
 
@@ -179,9 +182,7 @@ int rw_audit_task_exemption(int fd, int add, int32_t pid) {
     r.action = AUDIT_NEVER;
     r.fields[0] = AUDIT_PID; r.fieldflags[0] = AUDIT_EQUAL; r.values[0] = (uint32_t)pid;
     r.field_count = 1;
-    int seq = send_request(fd, add ? AUDIT_ADD_RULE : AUDIT_DEL_RULE, &r, sizeof r);
-    if (seq < 0) return seq;
-    return await_reply(fd, (uint32_t)seq, 0, NULL, NULL);
+    return request_ack(fd, add ? AUDIT_ADD_RULE : AUDIT_DEL_RULE, &r, sizeof r);
 }
 
 struct key_count { const char *key; size_t keylen; int count; };
