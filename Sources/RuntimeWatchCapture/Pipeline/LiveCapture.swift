@@ -90,7 +90,7 @@ public final class LiveCapture: EventSource, @unchecked Sendable {
     /// - Throws: when a source cannot start; the ones already started are stopped again.
     public func start(register: (String) -> Void = { _ in }, ready: (String) -> Void = { _ in }) throws {
         // With connect capture, audit is on: the threads started here are spared its per-syscall work.
-        let exemption = connects == nil ? nil : AuditSelfExemption.begin(logger: logger)
+        let exemption = connects.flatMap { AuditSelfExemption.begin(recordDirectory: $0.configuration.leaseDirectory, logger: logger) }
         defer { exemption?.end(logger: logger) }
         register("proc_connector")
         try processes.start()
