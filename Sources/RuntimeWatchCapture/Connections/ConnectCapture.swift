@@ -98,7 +98,7 @@ public final class ConnectCapture: Sendable {
         var rule: SharedLease
 
         init(directory: String, key: String) throws(SystemError) {
-            flags = try SharedLease(path: directory + "/audit-flags.lease")
+            flags = try SharedLease(path: directory + "/" + SavedAuditFlags.leaseFile)
             do { rule = try SharedLease(path: directory + "/connect-rule-" + key.filter { $0.isLetter || $0.isNumber || $0 == "-" } + ".lease") }
             catch { flags.release(); throw error }
         }
@@ -228,8 +228,7 @@ public final class ConnectCapture: Sendable {
                 _ = try? leases.exclusively {
                     if try !leases.rule.othersHold() { _ = try? control.deleteConnectRule(key: configuration.key) }
                     guard try !leases.flags.othersHold() else { return }
-                    let saved = SavedAuditFlags(parsing: leases.flags.savedState())
-                    Self.undo(control: control, key: nil, restoreEnabled: saved.enabled, restoreBacklog: saved.backlog)
+                    SavedAuditFlags(parsing: leases.flags.savedState()).restore(using: control)
                     try leases.flags.save("")
                 }
                 leases.release()
@@ -250,8 +249,7 @@ public final class ConnectCapture: Sendable {
 
     private static func undo(control: AuditNetlinkControl, key: String?, restoreEnabled: UInt32?, restoreBacklog: UInt32?) {
         if let key { _ = try? control.deleteConnectRule(key: key) }
-        if let restoreEnabled { try? control.setEnabled(restoreEnabled != 0) }
-        if let restoreBacklog { try? control.setBacklogLimit(restoreBacklog) }
+        SavedAuditFlags(enabled: restoreEnabled, backlog: restoreBacklog).restore(using: control)
     }
 
     // MARK: - Reader

@@ -2,6 +2,8 @@
 // The audit flags the first connect-capture instance found before changing them, as kept in the
 // shared lease file for the last instance out to restore ("enabled=0\nbacklog=64\n"; "-" = untouched).
 
+import RuntimeWatchSystem
+
 struct SavedAuditFlags: Equatable {
     /// The enabled flag to restore, nil when capture did not change it.
     var enabled: UInt32?
@@ -19,6 +21,15 @@ struct SavedAuditFlags: Equatable {
             if parts.count == 2, let value = UInt32(parts[1]) { values[parts[0]] = value }
         }
         self.init(enabled: values["enabled"], backlog: values["backlog"])
+    }
+
+    /// The lease file, in the lease directory, that every instance holds while audit is on for it.
+    static let leaseFile = "audit-flags.lease"
+
+    /// Puts back the flags that were changed; errors are ignored (nothing better can be done at stop).
+    func restore(using control: AuditNetlinkControl) {
+        if let enabled { try? control.setEnabled(enabled != 0) }
+        if let backlog { try? control.setBacklogLimit(backlog) }
     }
 
     var text: String {
