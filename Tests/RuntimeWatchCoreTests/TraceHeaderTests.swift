@@ -79,6 +79,17 @@ final class TraceHeaderTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(reader.counts.records, 2)
     }
 
+    /// `replay` asks for the header first: the first line, read while looking for it, is still the
+    /// first record `next()` gives.
+    func testMissingHeaderAskedForFirstKeepsTheFirstEvent() throws {
+        let log = IssueLog()
+        let reader = try TraceReader(path: try file("t.jsonl", event + "\n" + #"{"ts":2,"type":"sid","pid":2}"# + "\n"), onIssue: log.record)
+        XCTAssertNil(try reader.readHeader())
+        XCTAssertNil(try reader.readHeader(), "asked again: same answer, nothing more read")
+        XCTAssertEqual(try reader.readAll().map(\.timestamp), [1, 2])
+        XCTAssertEqual(log.issues, [.missingHeader])
+    }
+
     func testMissingHeaderAndMalformedFirstEvent() throws {
         let (_, records, log) = try read(#"{"ts":1,"type":"nope"}"# + "\n" + event + "\n")
         XCTAssertEqual(records.count, 1)

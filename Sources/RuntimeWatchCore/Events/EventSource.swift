@@ -45,11 +45,12 @@ public protocol EventSource: AnyObject, AsyncSequence where Element == SourceIte
 }
 
 /// A source whose records are all at hand (a recorded trace): `DriveLoop` reads it with
-/// `nextRecord()`, without an await per record. Such a source has no reloads or heartbeats; its
-/// `next()` must return the same records, as `.event` items, for any other reader.
+/// `nextRecord(into:)`, without an await per record. Such a source has no reloads or heartbeats;
+/// its `next()` must return the same records, as `.event` items, for any other reader.
 public protocol RecordedEventSource: EventSource {
-    /// The next record, or nil at the end (or once `stop()` was called).
-    func nextRecord() throws(TraceError) -> EventRecord?
+    /// The next record into `record`, in place (it may reuse what `record` held).
+    /// - Returns: false at the end (or once `stop()` was called); `record` then means nothing.
+    func nextRecord(into record: inout EventRecord) throws(TraceError) -> Bool
 }
 
 /// Iterates any source (`for try await item in source`).

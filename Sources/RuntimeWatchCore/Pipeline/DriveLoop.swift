@@ -52,7 +52,8 @@ public struct DriveLoop {
         // 7.7-8.1 s; this took about 5% off; BENCHMARKS section 20). It yields no reloads or
         // heartbeats, so the events are all there is to drive.
         if let recorded = source as? any RecordedEventSource {
-            while let record = try recorded.nextRecord() {
+            var record = EventRecord.unset
+            while try recorded.nextRecord(into: &record) {
                 try take(record, from: source, stopping: &stopping)
             }
             return

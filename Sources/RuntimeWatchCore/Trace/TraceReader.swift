@@ -40,24 +40,43 @@ public final class TraceReader {
 
     /// The path, or "-" for standard input, for messages.
     public let source: String
-    public private(set) var counts = Counts()
+    /// What has been read so far.
+    public var counts: Counts { lineState.pointee.counts }
     /// The header, once read (nil before, or for a trace without one).
     public private(set) var header: TraceHeader?
     /// False sends every line through JSONDecoder (the reference path), to compare the two.
-    public var usesFastDecoder = true
+    public var usesFastDecoder: Bool {
+        get { lineState.pointee.usesFastDecoder }
+        set { lineState.pointee.usesFastDecoder = newValue }
+    }
 
     private let lines: LineReader
     private let onIssue: (TraceError) -> Void
     private let decoder = JSONDecoder()
-    /// The fast decoder's cursor, kept across lines for its buffers and string cache.
-    private var cursor = JSONLineCursor()
     private let handle: FileHandle?
     private let ownedDescriptor: Int32?
-    private var headerRead = false
     /// The line the header was read from.
     private var headerLine: Int?
-    /// The first line of a header-less trace, decoded while looking for the header.
-    private var pending: EventRecord?
+
+    /// What reading a line reads and changes. As stored properties of this class, each use on
+    /// every line was a run-time exclusivity check (`swift_beginAccess`, 3-5% of a decode-only
+    /// replay: BENCHMARKS section 29); behind a pointer it is not checked. What the checks guard
+    /// against cannot happen here: one thread reads at a time, and no access to the state is held
+    /// while another begins (the cursor is lent to the decoder, which does not call back).
+    private struct LineState {
+        /// The fast decoder's cursor, kept across lines for its buffers and string cache.
+        var cursor = JSONLineCursor()
+        var counts = Counts()
+        var usesFastDecoder = true
+        var headerRead = false
+        /// The first line of a header-less trace, decoded while looking for the header.
+        var pending: EventRecord?
+    }
+    private let lineState: UnsafeMutablePointer<LineState> = {
+        let state = UnsafeMutablePointer<LineState>.allocate(capacity: 1)
+        state.initialize(to: LineState())
+        return state
+    }()
 
     /// Reads from an open handle (standard input, a pipe, a file). The handle is not closed.
     /// - Parameter onIssue: receives each recoverable issue (`.malformedLine`, `.missingHeader`)
@@ -93,6 +112,8 @@ public final class TraceReader {
 
     deinit {
         if let fd = ownedDescriptor { _ = close(fd) }
+        lineState.deinitialize(count: 1)
+        lineState.deallocate()
     }
 
     /// Bytes read from the source so far.
@@ -105,10 +126,10 @@ public final class TraceReader {
     ///   `.readFailed`.
     @discardableResult
     public func readHeader() throws(TraceError) -> TraceHeader? {
-        guard !headerRead else { return header }
-        headerRead = true
+        guard !lineState.pointee.headerRead else { return header }
+        lineState.pointee.headerRead = true
         while let line = try lines.next() {
-            counts.lines += 1
+            lineState.pointee.counts.lines += 1
             let bytes: UnsafeRawBufferPointer
             switch line {
             case .tooLong(let length):
@@ -139,7 +160,7 @@ public final class TraceReader {
                 return found
             }
             onIssue(.missingHeader)
-            pending = decodeRecord(bytes)
+            lineState.pointee.pending = decodeRecord(bytes)
             return nil
         }
         return nil
@@ -156,14 +177,14 @@ public final class TraceReader {
     /// each: 13% of a decode-only replay). When this returns false, `record` means nothing.
     /// - Returns: false at end of input.
     public func next(into record: inout EventRecord) throws(TraceError) -> Bool {
-        if !headerRead { try readHeader() }
-        if let held = pending {
-            pending = nil
+        if !lineState.pointee.headerRead { try readHeader() }
+        if let held = lineState.pointee.pending {
+            lineState.pointee.pending = nil
             record = held
             return true
         }
         while let line = try lines.next() {
-            counts.lines += 1
+            lineState.pointee.counts.lines += 1
             switch line {
             case .tooLong(let length):
                 report(reason: "line is \(length) bytes, over the \(lines.maxLineBytes)-byte line limit")
@@ -196,14 +217,14 @@ public final class TraceReader {
     /// A line the fast decoder leaves to JSONDecoder may have changed `record` before it did; a
     /// malformed line leaves it so (the callers only read it after true).
     private func decodeRecord(_ bytes: UnsafeRawBufferPointer, into record: inout EventRecord) -> Bool {
-        if usesFastDecoder, FastTraceDecoder.decode(bytes, reusing: &cursor, into: &record) {
-            counts.records += 1
+        if lineState.pointee.usesFastDecoder, FastTraceDecoder.decode(bytes, reusing: &lineState.pointee.cursor, into: &record) {
+            lineState.pointee.counts.records += 1
             return true
         }
-        counts.fallbackDecodes += 1
+        lineState.pointee.counts.fallbackDecodes += 1
         do {
             record = try decode(EventRecord.self, from: bytes)
-            counts.records += 1
+            lineState.pointee.counts.records += 1
             return true
         } catch {
             report(reason: reason(for: error, line: bytes))
@@ -230,7 +251,7 @@ public final class TraceReader {
     }
 
     private func report(reason: String) {
-        counts.malformed += 1
+        lineState.pointee.counts.malformed += 1
         onIssue(.malformedLine(number: counts.lines, reason: reason))
     }
 

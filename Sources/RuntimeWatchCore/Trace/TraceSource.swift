@@ -19,6 +19,10 @@ public final class TraceSource: RecordedEventSource, @unchecked Sendable {
     private var holdingTrace = false
     private var ended: Bool
     private let stopped = Atomic<Bool>(false)
+    /// A trace with nothing merged in (every replay but one with audit logs): records are decoded
+    /// straight into the caller's, with no state of this class read or changed per record (each
+    /// such use was a run-time exclusivity check; BENCHMARKS section 29).
+    private let traceAlone: Bool
 
     /// - Parameters:
     ///   - reader: the trace (its header is read by its first `next()` if not read before).
@@ -27,6 +31,7 @@ public final class TraceSource: RecordedEventSource, @unchecked Sendable {
         self.reader = reader
         self.merged = merging[...]
         self.ended = false
+        self.traceAlone = merging.isEmpty
     }
 
     /// Replays `records` alone (sorted by time).
@@ -34,10 +39,21 @@ public final class TraceSource: RecordedEventSource, @unchecked Sendable {
         self.reader = nil
         self.merged = records[...]
         self.ended = true
+        self.traceAlone = false
     }
 
     public func next() async throws -> SourceItem? {
         try nextRecord().map(SourceItem.event)
+    }
+
+    public func nextRecord(into record: inout EventRecord) throws(TraceError) -> Bool {
+        if traceAlone, let reader {
+            if stopped.load(ordering: .relaxed) { return false }
+            return try reader.next(into: &record)
+        }
+        guard let next = try nextRecord() else { return false }
+        record = next
+        return true
     }
 
     /// The next record of the trace or of the merged records, whichever is earlier (ties: the
