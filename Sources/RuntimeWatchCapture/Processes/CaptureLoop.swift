@@ -25,21 +25,30 @@ final class CaptureLoop: @unchecked Sendable {
     private let logger: Logger?
     private let shouldStop: @Sendable () -> Bool
 
-    /// Live processes capture has reported (to find the unknown ones on resync), each with whether
-    /// its children get full /proc reads (ReadDepthPolicy); a forked child holds its parent's value
-    /// until its own exec is read.
-    private var known: [Int32: Bool] = [:]
-    private var gaps = SequenceGapTracker()
-    /// When the drive loop is woken for the events queued (ProcessCapture Configuration.handOffWindow).
-    private var handOff: DeferredHandOff
-    private var loss: LossAccounting
     private let buffers = ProcReceiveBuffers()
-    /// One wake-up's events from each socket, merged, and the exec reads begun ahead: kept between
-    /// wake-ups (emptied, storage kept), so receiving allocates nothing per event.
-    private var execs: [RawProcEvent] = []
-    private var others: [RawProcEvent] = []
-    private var merged: [RawProcEvent] = []
-    private var started: [ProcReadInProgress?] = []
+
+    /// What handling an event reads and changes. As stored properties of this class, each use was a
+    /// run-time exclusivity check (`swift_beginAccess`, about 2% of the monitor's CPU in exec storms:
+    /// BENCHMARKS section 29); behind a pointer it is not checked. What the checks guard against
+    /// cannot happen here: only the receive thread touches this, and no access to a field is held
+    /// while another access to it begins.
+    private struct LoopState {
+        /// Live processes capture has reported (to find the unknown ones on resync), each with
+        /// whether its children get full /proc reads (ReadDepthPolicy); a forked child holds its
+        /// parent's value until its own exec is read.
+        var known: [Int32: Bool] = [:]
+        var gaps = SequenceGapTracker()
+        /// When the drive loop is woken for the events queued (ProcessCapture Configuration.handOffWindow).
+        var handOff: DeferredHandOff
+        var loss: LossAccounting
+        /// One wake-up's events from each socket, merged, and the exec reads begun ahead: kept
+        /// between wake-ups (emptied, storage kept), so receiving allocates nothing per event.
+        var execs: [RawProcEvent] = []
+        var others: [RawProcEvent] = []
+        var merged: [RawProcEvent] = []
+        var started: [ProcReadInProgress?] = []
+    }
+    private let state: UnsafeMutablePointer<LoopState>
 
     init(connector: SplitProcConnector, configuration: ProcessCapture.Configuration, clock: WallClock,
          outlet: CaptureOutlet, finishesQueue: Bool,
@@ -55,8 +64,14 @@ final class CaptureLoop: @unchecked Sendable {
         self.shouldStop = shouldStop
         // Not at once after a quiet spell: a process's fork is often read apart from its exec, and
         // would take a wake of its own.
-        self.handOff = DeferredHandOff(window: configuration.handOffWindow, wakesAfterQuiet: false)
-        self.loss = LossAccounting(delayNanoseconds: configuration.resyncDelay.wholeNanoseconds)
+        state = .allocate(capacity: 1)
+        state.initialize(to: LoopState(handOff: DeferredHandOff(window: configuration.handOffWindow, wakesAfterQuiet: false),
+                                       loss: LossAccounting(delayNanoseconds: configuration.resyncDelay.wholeNanoseconds)))
+    }
+
+    deinit {
+        state.deinitialize(count: 1)
+        state.deallocate()
     }
 
     func run() {
@@ -68,12 +83,12 @@ final class CaptureLoop: @unchecked Sendable {
             // until the window ends; forks, exits and the rest are collected on that wake-up. Idle:
             // sleep on both, so the first event of any kind is seen at once.
             let now = WallClock.monotonicNanoseconds()
-            let busy = now &- lastActivity < handOff.window
+            let busy = now &- lastActivity < state.pointee.handOff.window
             if !moreQueued {
                 // Wake by the end of the busy window and of the hand-off window, whichever is first.
                 var deadline = now &+ configuration.receiveTimeout.wholeNanoseconds
-                if busy { deadline = min(deadline, lastActivity &+ handOff.window) }
-                deadline = handOff.deadline(deadline)
+                if busy { deadline = min(deadline, lastActivity &+ state.pointee.handOff.window) }
+                deadline = state.pointee.handOff.deadline(deadline)
                 let timeout = deadline > now ? deadline - now : 0
                 do {
                     _ = try connector.wait(execsOnly: busy, timeoutNanoseconds: timeout)
@@ -82,27 +97,27 @@ final class CaptureLoop: @unchecked Sendable {
                     continue
                 }
             }
-            execs.removeAll(keepingCapacity: true)
-            others.removeAll(keepingCapacity: true)
+            state.pointee.execs.removeAll(keepingCapacity: true)
+            state.pointee.others.removeAll(keepingCapacity: true)
             // Others first: a process's fork is queued before it can exec, so it is taken with it.
-            let fromOthers = drain(connector.others, into: &others)
-            let fromExecs = drain(connector.execs, into: &execs)
+            let fromOthers = drain(connector.others, into: &state.pointee.others)
+            let fromExecs = drain(connector.execs, into: &state.pointee.execs)
             moreQueued = fromOthers.full || fromExecs.full
             let received = fromOthers.datagrams + fromExecs.datagrams
             if received > 0 {
-                SplitProcConnector.mergeInKernelOrder(others, execs, into: &merged)
-                process(merged)
+                SplitProcConnector.mergeInKernelOrder(state.pointee.others, state.pointee.execs, into: &state.pointee.merged)
+                process(state.pointee.merged)
             }
             // Taken after processing: the events it emitted are not older than this.
             let after = WallClock.monotonicNanoseconds()
             if received > 0 { lastActivity = after }
-            handOff.handOffIfDue(now: after, idle: received == 0, to: outlet.queue)
-            if loss.isDue(now: after, idle: received == 0 && handOff.waitingSince == nil) {
+            state.pointee.handOff.handOffIfDue(now: after, idle: received == 0, to: outlet.queue)
+            if state.pointee.loss.isDue(now: after, idle: received == 0 && state.pointee.handOff.waitingSince == nil) {
                 reportLossAndResync()
             }
         }
         reportLossAndResync(scan: false)
-        handOff.handOff(to: outlet.queue)
+        state.pointee.handOff.handOff(to: outlet.queue)
         try? connector.close()
         if finishesQueue { outlet.queue.finish() }
     }
@@ -161,21 +176,21 @@ final class CaptureLoop: @unchecked Sendable {
     /// it before finishing any one read: with a backlog, the last exec of the burst no longer
     /// waits for all the full reads before it, only for their cmdline/exe/cgroup.
     private func process(_ events: [RawProcEvent]) {
-        started.removeAll(keepingCapacity: true)
+        state.pointee.started.removeAll(keepingCapacity: true)
         if events.count > 1 {
-            for e in events { started.append(e.kind == .exec ? reader.begin(pid: e.tgid) : nil) }
+            for e in events { state.pointee.started.append(e.kind == .exec ? reader.begin(pid: e.tgid) : nil) }
         }
-        for i in events.indices { handle(events[i], started: started.isEmpty ? nil : started[i]) }
+        for i in events.indices { handle(events[i], started: state.pointee.started.isEmpty ? nil : state.pointee.started[i]) }
     }
 
     private func handle(_ raw: RawProcEvent, started: ProcReadInProgress? = nil) {
-        let step = gaps.record(raw)
+        let step = state.pointee.gaps.record(raw)
         if step.skipped > 0 {
             counters.update { $0.sequenceGapEvents += step.skipped }
-            loss.gap(step.skipped, now: WallClock.monotonicNanoseconds())
+            state.pointee.loss.gap(step.skipped, now: WallClock.monotonicNanoseconds())
         }
         if step.arrivedLate {
-            let takenBack = loss.arrivedLate()
+            let takenBack = state.pointee.loss.arrivedLate()
             counters.update {
                 $0.lateEvents += 1
                 if takenBack { $0.sequenceGapEvents -= 1 }
@@ -185,7 +200,7 @@ final class CaptureLoop: @unchecked Sendable {
         switch ProcEventMapper.map(raw) {
         case .exec(let pid):
             let first = started ?? reader.begin(pid: pid.rawValue)
-            let depth = ReadDepthPolicy.depth(first: first.info, parentWantsFull: known[pid.rawValue], containers: containers)
+            let depth = ReadDepthPolicy.depth(first: first.info, parentWantsFull: state.pointee.known[pid.rawValue], containers: containers)
             let result = reader.finish(first, depth: depth, executables: executables)
             record(result)
             let info = result.info ?? ProcessInfo(pid: pid, source: "inherited")
@@ -195,8 +210,8 @@ final class CaptureLoop: @unchecked Sendable {
             if let parent = ptyHolderDescriptors(of: info) { emit(.descriptors(parent), at: time) }
         case .event(let event):
             switch event {
-            case .fork(let f): remember(f.child.rawValue, childrenWantFull: known[f.parent.rawValue] ?? true)
-            case .exit(let e): known.removeValue(forKey: e.pid.rawValue)
+            case .fork(let f): remember(f.child.rawValue, childrenWantFull: state.pointee.known[f.parent.rawValue] ?? true)
+            case .exit(let e): state.pointee.known.removeValue(forKey: e.pid.rawValue)
             default: break
             }
             emit(event, at: time)
@@ -236,20 +251,20 @@ final class CaptureLoop: @unchecked Sendable {
     /// Bounded: past capacity new pids are not remembered (a later resync re-reports them, and
     /// their children are read fully).
     private func remember(_ pid: Int32, childrenWantFull: Bool) {
-        if known.count >= configuration.knownProcessCapacity && known[pid] == nil { return }
-        known[pid] = childrenWantFull
+        if state.pointee.known.count >= configuration.knownProcessCapacity && state.pointee.known[pid] == nil { return }
+        state.pointee.known[pid] = childrenWantFull
     }
 
     // MARK: Loss and resync
 
     private func overflowed() {
         counters.update { $0.overflows += 1 }
-        loss.overflow(now: WallClock.monotonicNanoseconds())
+        state.pointee.loss.overflow(now: WallClock.monotonicNanoseconds())
     }
 
     /// Emits the pending drop report, if any, then rescans /proc for processes not yet known.
     private func reportLossAndResync(scan doScan: Bool = true) {
-        guard let drop = loss.takeReport() else { return }
+        guard let drop = state.pointee.loss.takeReport() else { return }
         counters.dropped("proc_connector", drop.count)
         outlet.lose(drop.count, cause: drop.cause ?? "kernel_overflow", reason: drop.reason, time: WallClock.nowNanoseconds())
         if doScan {
@@ -264,11 +279,11 @@ final class CaptureLoop: @unchecked Sendable {
         let pids = ProcSnapshot.listPIDs(root: reader.root)
         if onlyUnknown {
             let current = Set(pids)
-            known = known.filter { current.contains($0.key) }
+            state.pointee.known = state.pointee.known.filter { current.contains($0.key) }
         }
         let tables = NetTableCache()
         var infos: [ProcessInfo] = []
-        for pid in pids where !(onlyUnknown && known[pid] != nil) {
+        for pid in pids where !(onlyUnknown && state.pointee.known[pid] != nil) {
             if shouldStop() { break }
             let result = reader.read(pid: pid, netTables: tables)
             record(result)
@@ -289,7 +304,7 @@ final class CaptureLoop: @unchecked Sendable {
     /// `DeferredHandOff`. The wait for the next datagram ends by the hand-off's due time, so a quiet
     /// connector does not hold them.
     private func emit(_ event: Event, at time: UInt64) {
-        if outlet.emit(EventRecord(timestamp: time, event: event), wake: handOff.wakesFor(recordAt: WallClock.monotonicNanoseconds())) {
+        if outlet.emit(EventRecord(timestamp: time, event: event), wake: state.pointee.handOff.wakesFor(recordAt: WallClock.monotonicNanoseconds())) {
             counters.emitted(event.kind)
         } else {
             counters.dropped("queue")
