@@ -49,41 +49,30 @@ final class AuditTaskExemptionLiveTests: XCTestCase {
     /// A monitor killed between loading its rule and deleting it leaves the rule and its pid in the
     /// record; the next start, alone, deletes that rule, and its own rule is gone after `end`.
     func testAStartDeletesTheRuleOfAMonitorKilledInItsWindow() throws {
-        let directory = try TemporaryDirectory(prefix: "rw-exempt")
-        defer { directory.remove() }
-        let control = try AuditNetlinkControl()
-        defer { control.close() }
-        let killed = try deadPID()
-        try leaveRuleAsIfKilled(pid: killed, in: directory, control: control)
-        defer { _ = try? control.deleteTaskExemption(pid: killed) }
-
-        let exemption = try XCTUnwrap(AuditSelfExemption.begin(recordDirectory: directory.path, logger: Logger(label: "test")))
-        XCTAssertEqual(try listed(in: directory), [getpid()], "the leftover is struck, this start is listed")
-        XCTAssertFalse(try control.deleteTaskExemption(pid: killed), "the killed monitor's rule was deleted")
-        exemption.end(logger: Logger(label: "test"))
-        XCTAssertFalse(try control.deleteTaskExemption(pid: getpid()), "this start's rule is gone after end")
-        XCTAssertEqual(try listed(in: directory), [], "nothing is listed after end")
+        try withRuleLeftAsIfKilled { directory, control, killed in
+            let exemption = try XCTUnwrap(AuditSelfExemption.begin(recordDirectory: directory.path, logger: Logger(label: "test")))
+            XCTAssertEqual(try listed(in: directory), [getpid()], "the leftover is struck, this start is listed")
+            XCTAssertFalse(try control.deleteTaskExemption(pid: killed), "the killed monitor's rule was deleted")
+            exemption.end(logger: Logger(label: "test"))
+            XCTAssertFalse(try control.deleteTaskExemption(pid: getpid()), "this start's rule is gone after end")
+            XCTAssertEqual(try listed(in: directory), [], "nothing is listed after end")
+        }
     }
 
     /// While another instance holds the record (it is inside its own window), a start cannot tell a
     /// leftover from that instance's live rule: it deletes nothing and adds itself to the list.
     func testAStartLeavesListedRulesAloneWhileAnotherInstanceIsInItsWindow() throws {
-        let directory = try TemporaryDirectory(prefix: "rw-exempt")
-        defer { directory.remove() }
-        let control = try AuditNetlinkControl()
-        defer { control.close() }
-        let other = try deadPID()
-        try leaveRuleAsIfKilled(pid: other, in: directory, control: control)
-        defer { _ = try? control.deleteTaskExemption(pid: other) }
-        let otherInstance = try SharedLease(path: directory.at(AuditSelfExemption.recordName))
-        defer { otherInstance.release() }
+        try withRuleLeftAsIfKilled { directory, control, other in
+            let otherInstance = try SharedLease(path: directory.at(AuditSelfExemption.recordName))
+            defer { otherInstance.release() }
 
-        let exemption = try XCTUnwrap(AuditSelfExemption.begin(recordDirectory: directory.path, logger: Logger(label: "test")))
-        XCTAssertEqual(try listed(in: directory), [other, getpid()])
-        exemption.end(logger: Logger(label: "test"))
-        XCTAssertEqual(try listed(in: directory), [other], "only this start is struck")
-        XCTAssertTrue(try control.deleteTaskExemption(pid: other), "the other instance's rule was left loaded")
-        XCTAssertFalse(try control.deleteTaskExemption(pid: getpid()), "this start's rule is gone after end")
+            let exemption = try XCTUnwrap(AuditSelfExemption.begin(recordDirectory: directory.path, logger: Logger(label: "test")))
+            XCTAssertEqual(try listed(in: directory), [other, getpid()])
+            exemption.end(logger: Logger(label: "test"))
+            XCTAssertEqual(try listed(in: directory), [other], "only this start is struck")
+            XCTAssertTrue(try control.deleteTaskExemption(pid: other), "the other instance's rule was left loaded")
+            XCTAssertFalse(try control.deleteTaskExemption(pid: getpid()), "this start's rule is gone after end")
+        }
     }
 
     /// The pid of a process that has exited (a rule naming it exempts nobody, unless it is reused).
@@ -95,13 +84,21 @@ final class AuditTaskExemptionLiveTests: XCTestCase {
         return process.processIdentifier
     }
 
-    /// What a monitor killed inside its window leaves: its pid in the record, its rule loaded, and
-    /// no lease held.
-    private func leaveRuleAsIfKilled(pid: Int32, in directory: TemporaryDirectory, control: AuditNetlinkControl) throws {
+    /// Runs `body` with a record directory holding what a monitor killed inside its window leaves
+    /// (its pid listed, its rule loaded, no lease held), an audit control socket and that pid; the
+    /// rule and the directory are removed after.
+    private func withRuleLeftAsIfKilled(_ body: (TemporaryDirectory, AuditNetlinkControl, Int32) throws -> Void) throws {
+        let directory = try TemporaryDirectory(prefix: "rw-exempt")
+        defer { directory.remove() }
+        let control = try AuditNetlinkControl()
+        defer { control.close() }
+        let pid = try deadPID()
         XCTAssertTrue(try control.addTaskExemption(pid: pid), "the leftover rule is loaded")
+        defer { _ = try? control.deleteTaskExemption(pid: pid) }
         let lease = try SharedLease(path: directory.at(AuditSelfExemption.recordName))
         try lease.save("\(pid)\n")
         lease.release()
+        try body(directory, control, pid)
     }
 
     private func listed(in directory: TemporaryDirectory) throws -> [Int32] {
