@@ -118,8 +118,8 @@ public struct Engine: Sendable {
         if now >= nextGaugeUpdate { updateGauge() }
 
         // Most events interest no detector (forks, comm changes): they skip the loop's body.
-        for i in activeDetectors where detectors[i].needsInspection(of: record) {
-            let alerts = detectors[i].inspect(record, context: context)
+        for i in activeDetectors {
+            guard let alerts = detectors[i].inspectIfNeeded(record, context: context) else { continue }
             for alert in alerts {
                 if let namer = configuration.capabilityName {
                     var memo = capabilityNames
