@@ -5,7 +5,7 @@
 
 import Foundation
 import RuntimeWatchCore
-import RuntimeWatchCapture
+@testable import RuntimeWatchCapture
 import RuntimeWatchSystem
 import XCTest
 
@@ -14,25 +14,29 @@ final class ConnectCaptureLiveTests: XCTestCase {
     private var collector: ConnectEventCollector!
     private var key = ""
     private var enabledBefore: UInt32 = 0
-    /// Random test keys would each leave a lease file in /run/runtime-watch; keep them here.
-    private var leases: TemporaryDirectory!
 
     override func setUpWithError() throws {
         try requireRoot("netlink audit connect capture")
         try requireTools([(path: NetnsListener.python, package: "python3")])
         enabledBefore = try AuditNetlinkControl().status().enabled
         key = "rw-test-\(RuncContainer.randomHex(bytes: 4))"
-        leases = try TemporaryDirectory(prefix: "rw-leases")
+        // The host's lease directory, as monitors use it: the audit flags are then shared with a
+        // monitor or another test run on this host (first in saves them, last out restores them).
         var configuration = ConnectCapture.Configuration()
         configuration.key = key
-        configuration.leaseDirectory = leases.path
         capture = ConnectCapture(configuration: configuration)
         let stream = try capture.start()
         collector = ConnectEventCollector(stream)
-        addTeardownBlock { [capture, leases] in
+        addTeardownBlock { [capture, key] in
             capture?.stop()
-            leases?.remove()
+            Self.removeRuleLease(key: key)
         }
+    }
+
+    /// A random test key's rule lease would stay in /run/runtime-watch; nobody else holds it.
+    static func removeRuleLease(key: String) {
+        guard let directory = ConnectCapture.Configuration().leaseDirectory else { return }
+        unlink(ConnectCapture.ruleLeasePath(directory: directory, key: key))
     }
 
     override func tearDown() {
@@ -178,7 +182,6 @@ final class ConnectCaptureLiveTests: XCTestCase {
 
         var configuration = ConnectCapture.Configuration()
         configuration.key = key
-        configuration.leaseDirectory = leases.path
         let second = ConnectCapture(configuration: configuration)
         _ = try second.start()
         XCTAssertEqual(try control.countRules(key: key), 1)
@@ -189,13 +192,14 @@ final class ConnectCaptureLiveTests: XCTestCase {
     /// Two monitors on one host (a DaemonSet pod and `sudo runtime-watch`, or a restart that
     /// overlaps): the first one out must not pull the rule from under the other.
     func testTwoInstancesShareTheRuleAndOnlyTheLastOneOutDeletesIt() throws {
-        let leases = try TemporaryDirectory(prefix: "rw-leases")
-        defer { leases.remove() }
         var configuration = ConnectCapture.Configuration()
         configuration.key = "rw-test-\(RuncContainer.randomHex(bytes: 4))"
-        configuration.leaseDirectory = leases.path
         let control = try AuditNetlinkControl()
-        defer { _ = try? control.deleteConnectRule(key: configuration.key); control.close() }
+        defer {
+            _ = try? control.deleteConnectRule(key: configuration.key)
+            control.close()
+            Self.removeRuleLease(key: configuration.key)
+        }
 
         let first = ConnectCapture(configuration: configuration)
         _ = try first.start()

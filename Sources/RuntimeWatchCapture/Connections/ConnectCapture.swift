@@ -99,7 +99,7 @@ public final class ConnectCapture: Sendable {
 
         init(directory: String, key: String) throws(SystemError) {
             flags = try SharedLease(path: directory + "/" + SavedAuditFlags.leaseFile)
-            do { rule = try SharedLease(path: directory + "/connect-rule-" + key.filter { $0.isLetter || $0.isNumber || $0 == "-" } + ".lease") }
+            do { rule = try SharedLease(path: ConnectCapture.ruleLeasePath(directory: directory, key: key)) }
             catch { flags.release(); throw error }
         }
 
@@ -109,6 +109,11 @@ public final class ConnectCapture: Sendable {
         }
 
         func release() { rule.release(); flags.release() }
+    }
+
+    /// The lease file instances using rule key `key` hold, in `directory`.
+    static func ruleLeasePath(directory: String, key: String) -> String {
+        directory + "/connect-rule-" + key.filter { $0.isLetter || $0.isNumber || $0 == "-" } + ".lease"
     }
 
     private struct State {
