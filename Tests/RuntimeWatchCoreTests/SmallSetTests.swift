@@ -7,7 +7,7 @@ import XCTest
 
 final class SmallSetTests: XCTestCase {
     func testRandomOperationsMatchASet() {
-        var generator = SplitMix(seed: 17)
+        var generator = SplitMix64(seed: 17)
         for _ in 0..<200 {
             var small = SmallSet<ProcessID>()
             var reference = Set<ProcessID>()
@@ -48,18 +48,5 @@ final class SmallSetTests: XCTestCase {
         }
         XCTAssertNotNil(cache.match(paths[0]), "a container path names its container")
         XCTAssertNil(cache.match("/user.slice/user-0.slice/session-1.scope"), "a host path names none, cached or not")
-    }
-}
-
-/// A deterministic generator, so a failure reproduces.
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -11,7 +11,7 @@
 
 public struct IndexedRecords: Sequence, Sendable {
     private let slots: ContiguousArray<ProcessRecord>
-    private let slotOf: [ProcessID: Int]
+    private let slotOf: PIDSlotMap
     private var inline = SIMD4<Int32>(repeating: 0)
     private var inlineCount = 0
     private var spilled: [ProcessID]?
@@ -21,9 +21,9 @@ public struct IndexedRecords: Sequence, Sendable {
     private let aliveAt: UInt64?
 
     /// No records.
-    static let empty = IndexedRecords(slots: [], slotOf: [:], pids: SmallSet(), parentSerial: nil, aliveAt: nil)
+    static let empty = IndexedRecords(slots: [], slotOf: PIDSlotMap(), pids: SmallSet(), parentSerial: nil, aliveAt: nil)
 
-    init(slots: ContiguousArray<ProcessRecord>, slotOf: [ProcessID: Int], pids: SmallSet<ProcessID>,
+    init(slots: ContiguousArray<ProcessRecord>, slotOf: PIDSlotMap, pids: SmallSet<ProcessID>,
          parentSerial: UInt64?, aliveAt: UInt64?) {
         self.slots = slots
         self.slotOf = slotOf
@@ -81,7 +81,7 @@ public struct IndexedRecords: Sequence, Sendable {
 /// after a few steps and allocate nothing: pids already passed are kept inline for up to 16.
 public struct Ancestors: Sequence, IteratorProtocol, Sendable {
     private let slots: ContiguousArray<ProcessRecord>
-    private let slotOf: [ProcessID: Int]
+    private let slotOf: PIDSlotMap
     /// The slot of the record last returned (or of the process asked about, at first).
     private var current: Int?
     private var remaining: Int
@@ -90,7 +90,7 @@ public struct Ancestors: Sequence, IteratorProtocol, Sendable {
     /// Pids passed beyond the 16 inline (only for limits above 15).
     private var moreVisited: [Int32] = []
 
-    init(slots: ContiguousArray<ProcessRecord>, slotOf: [ProcessID: Int], of pid: ProcessID, limit: Int) {
+    init(slots: ContiguousArray<ProcessRecord>, slotOf: PIDSlotMap, of pid: ProcessID, limit: Int) {
         self.slots = slots
         self.slotOf = slotOf
         self.current = slotOf[pid]

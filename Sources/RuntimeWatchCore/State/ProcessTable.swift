@@ -4,7 +4,7 @@
 // store: the rules deciding what a fork/exec/exit means live in SystemState+Lifecycle.swift.
 // Bounded: beyond `capacity` the oldest exited records go first, then the oldest live ones.
 //
-// Records sit in one dense array (a slab) found through a pid → slot dictionary. A dictionary of
+// Records sit in one dense array (a slab) found through a pid → slot map (`PIDSlotMap`). A dictionary of
 // records hands a field out by copying the whole record (about 260 bytes and a retain of each of
 // its references), and the table's own bookkeeping (is it alive, which incarnation, whose child)
 // asked that of every record it touched; an array element's field is read in place. A removed
@@ -17,7 +17,7 @@ public struct ProcessTable: Sendable {
     public let gracePeriodNanoseconds: UInt64
     /// The records, densely; `slotOf` says where each pid's is.
     private var slots: ContiguousArray<ProcessRecord> = []
-    private var slotOf: [ProcessID: Int] = [:]
+    private var slotOf = PIDSlotMap()
     /// Parent pid → pids of records whose `ppid` is that pid (live and exited).
     private var childIndex: [ProcessID: SmallSet<ProcessID>] = [:]
     /// Pipe/socket inode → live processes holding it on descriptors 0-2.
@@ -100,7 +100,7 @@ public struct ProcessTable: Sendable {
             slots[slot] = record
         } else {
             old = nil
-            slotOf[record.pid] = slots.count
+            slotOf.set(slots.count, for: record.pid)
             slots.append(record)
         }
         reindex(pid: record.pid, serial: record.serial, old: old, new: IndexedFacts(record))
@@ -112,11 +112,11 @@ public struct ProcessTable: Sendable {
     /// - Returns: the removed record.
     @discardableResult
     public mutating func remove(_ pid: ProcessID) -> ProcessRecord? {
-        guard let slot = slotOf.removeValue(forKey: pid) else { return nil }
+        guard let slot = slotOf.removeValue(for: pid) else { return nil }
         let last = slots.count - 1
         if slot != last {
             slots.swapAt(slot, last)
-            slotOf[slots[slot].pid] = slot
+            slotOf.set(slot, for: slots[slot].pid)
         }
         let old = slots.removeLast()
         reindex(pid: pid, serial: old.serial, old: IndexedFacts(old), new: nil)
