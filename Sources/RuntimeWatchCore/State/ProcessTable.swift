@@ -87,6 +87,15 @@ public struct ProcessTable: Sendable {
     /// - Returns: the record as stored (with its serial).
     @discardableResult
     public mutating func upsert(_ record: ProcessRecord) -> ProcessRecord {
+        let pid = record.pid
+        store(record)
+        return slots[slotOf[pid]!]
+    }
+
+    /// `upsert` without handing the stored record back (a copy of it): the record is moved into
+    /// its slot. Returns the serial it was stored with.
+    @discardableResult
+    mutating func store(_ record: consuming ProcessRecord) -> UInt64 {
         var record = record
         if record.serial == 0 {
             record.serial = nextSerial
@@ -94,33 +103,50 @@ public struct ProcessTable: Sendable {
         }
         record.info.pid = record.pid
         record.info.ppid = record.ppid
+        let pid = record.pid, serial = record.serial
+        let new = IndexedFacts(record)
         let old: IndexedFacts?
-        if let slot = slotOf[record.pid] {
+        if let slot = slotOf[pid] {
             old = IndexedFacts(slots[slot])
             slots[slot] = record
         } else {
             old = nil
-            slotOf.set(slots.count, for: record.pid)
+            slotOf.set(slots.count, for: pid)
             slots.append(record)
         }
-        reindex(pid: record.pid, serial: record.serial, old: old, new: IndexedFacts(record))
-        if isOverBound { evict(sparing: record.pid) }
-        return record
+        reindex(pid: pid, serial: serial, old: old, new: new)
+        if isOverBound { evict(sparing: pid) }
+        return serial
     }
 
     /// Removes the record for `pid` (if any) from the table and every index.
     /// - Returns: the removed record.
     @discardableResult
     public mutating func remove(_ pid: ProcessID) -> ProcessRecord? {
-        guard let slot = slotOf.removeValue(for: pid) else { return nil }
-        let last = slots.count - 1
-        if slot != last {
-            slots.swapAt(slot, last)
-            slotOf.set(slot, for: slots[slot].pid)
-        }
-        let old = slots.removeLast()
-        reindex(pid: pid, serial: old.serial, old: IndexedFacts(old), new: nil)
+        guard let slot = slotOf[pid] else { return nil }
+        let old = slots[slot]
+        discard(pid)
         return old
+    }
+
+    /// `remove` without handing the record back: reap and eviction drop records nobody reads.
+    /// The last record moves into the freed slot, so the array stays dense.
+    private mutating func discard(_ pid: ProcessID) {
+        guard let slot = slotOf.removeValue(for: pid) else { return }
+        let facts = IndexedFacts(slots[slot])
+        let last = slots.removeLast()
+        if slot < slots.count {
+            slotOf.set(slot, for: last.pid)
+            slots[slot] = last
+        }
+        reindex(pid: pid, serial: facts.serial, old: facts, new: nil)
+    }
+
+    /// Reads the record of `pid` where it is stored, without copying it out of the table.
+    /// - Returns: what `body` returned, or nil (and `body` not called) when `pid` is unknown.
+    func read<Result>(_ pid: ProcessID, _ body: (borrowing ProcessRecord) -> Result) -> Result? {
+        guard let slot = slotOf[pid] else { return nil }
+        return body(slots[slot])
     }
 
     /// Marks a live process exited at `time`. No effect on an unknown or already exited pid.
@@ -187,7 +213,7 @@ public struct ProcessTable: Sendable {
                 reapWaitsFor = (ticket.pid, exitedAt)
                 break
             }
-            remove(ticket.pid)
+            discard(ticket.pid)
             reaped += 1
             exitQueueHead += 1
         }
@@ -283,7 +309,7 @@ public struct ProcessTable: Sendable {
             let ticket = exitQueue[exitQueueHead]
             exitQueueHead += 1
             guard ticket.pid != keep, isCurrentExit(ticket) else { continue }
-            remove(ticket.pid)
+            discard(ticket.pid)
             evictions += 1
         }
         compactExitQueue()
@@ -296,7 +322,7 @@ public struct ProcessTable: Sendable {
             .sorted { ($0.since, $0.pid) < ($1.since, $1.pid) }
         for victim in victims {
             if slots.count <= targetCount && bytes <= targetBytes { break }
-            remove(victim.pid)
+            discard(victim.pid)
             evictions += 1
         }
     }

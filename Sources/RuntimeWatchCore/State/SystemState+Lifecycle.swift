@@ -144,7 +144,7 @@ extension SystemState {
             if r.isAlive { retire(r) }   // its exit was lost
         }
         let attribution: ContainerAttribution = (parent == nil || parent!.attribution == .unknown) ? .unknown : .parent
-        processes.upsert(ProcessRecord(pid: f.child, ppid: f.parent, info: inheritedInfo(f.child, from: parent, parentPID: f.parent),
+        processes.store(ProcessRecord(pid: f.child, ppid: f.parent, info: inheritedInfo(f.child, from: parent, parentPID: f.parent),
                                        container: parent?.container, since: t, firstSeen: t, attribution: attribution,
                                        origin: .fork, parentSerial: parent?.serial))
     }
@@ -188,28 +188,29 @@ extension SystemState {
     // MARK: - exit
 
     mutating func exit(_ e: ExitEvent, at t: UInt64) {
-        guard let r = processes[e.pid] else {
+        // What the exit is judged by, read in place: every exit comes here.
+        guard let held = processes.read(e.pid, { r in (exitedAt: r.exitedAt, since: r.since, serial: r.serial, container: r.container) }) else {
             // Exit before anything else: keep a tombstone so a late fork or exec of this process
             // is recognised as already dead, and late events still resolve.
             unknownProcessEvents += 1
-            processes.upsert(tombstone(e.pid, exitedAt: t))
+            processes.store(tombstone(e.pid, exitedAt: t))
             return
         }
-        if let exitedAt = r.exitedAt {
+        if let exitedAt = held.exitedAt {
             if t > exitedAt {
                 // A later incarnation, never seen alive, died too.
                 unknownProcessEvents += 1
                 pidReuses += 1
-                processes.upsert(tombstone(e.pid, exitedAt: t))
+                processes.store(tombstone(e.pid, exitedAt: t))
             } else {
                 staleEvents += 1   // duplicate, or an earlier incarnation's exit delivered late
             }
             return
         }
         // Before the exec/snapshot/fork that defined the record: a previous incarnation's exit.
-        guard t >= r.since else { staleEvents += 1; return }
+        guard t >= held.since else { staleEvents += 1; return }
         processes.markExited(e.pid, at: t)
-        retire(r)
+        retire(e.pid, serial: held.serial, container: held.container)
     }
 
     private func tombstone(_ pid: ProcessID, exitedAt t: UInt64) -> ProcessRecord {
@@ -220,19 +221,23 @@ extension SystemState {
     /// What the kernel does when a process goes: its live children are reparented, and if it was
     /// a container's init, the container has no init any more.
     private mutating func retire(_ r: ProcessRecord) {
-        if let c = r.container, let ref = containerInits[c], ref.pid == r.pid, ref.serial == r.serial {
-            containerInits[c] = nil
-        }
-        processes.reparentChildren(of: r.pid, to: reaper(for: r))
+        retire(r.pid, serial: r.serial, container: r.container)
     }
 
-    /// Where orphans of `r` go: the kernel picks the nearest child-subreaper ancestor, else the pid
-    /// namespace's init. The stream says neither, so: for a container process, the container's
-    /// init (its pid-namespace init) when known; otherwise pid 1. Capture's next read of the
-    /// child (exec, snapshot) carries the true PPid and overrides this.
-    private func reaper(for r: ProcessRecord) -> ProcessID {
-        if let c = r.container, let ref = containerInits[c], ref.pid != r.pid,
-           let candidate = processes[ref.pid], candidate.serial == ref.serial, candidate.isAlive {
+    private mutating func retire(_ pid: ProcessID, serial: UInt64, container: ContainerID?) {
+        if let c = container, let ref = containerInits[c], ref.pid == pid, ref.serial == serial {
+            containerInits[c] = nil
+        }
+        processes.reparentChildren(of: pid, to: reaper(for: pid, in: container))
+    }
+
+    /// Where orphans of `pid` (in `container`) go: the kernel picks the nearest child-subreaper
+    /// ancestor, else the pid namespace's init. The stream says neither, so: for a container
+    /// process, the container's init (its pid-namespace init) when known; otherwise pid 1.
+    /// Capture's next read of the child (exec, snapshot) carries the true PPid and overrides this.
+    private func reaper(for pid: ProcessID, in container: ContainerID?) -> ProcessID {
+        if let c = container, let ref = containerInits[c], ref.pid != pid,
+           processes.read(ref.pid, { $0.serial == ref.serial && $0.isAlive }) == true {
             return ref.pid
         }
         return ProcessID(1)
