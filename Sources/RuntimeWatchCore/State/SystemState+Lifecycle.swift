@@ -32,12 +32,27 @@ extension SystemState {
         return t >= r.since ? .same : .stale
     }
 
-    /// The record of `pid` as it was at time t: nil when unknown, or when the held record had
-    /// already exited by then (the pid then named a process the state has not seen).
-    func current(_ pid: ProcessID?, at t: UInt64) -> ProcessRecord? {
-        guard let pid, let r = processes[pid] else { return nil }
-        if let exitedAt = r.exitedAt, exitedAt < t { return nil }
-        return r
+    /// What `body` reads of the record of `pid` as it was at time t, read in place: nil when the
+    /// pid is unknown, or when the held record had already exited by then (the pid then named a
+    /// process the state has not seen).
+    func current<Result>(_ pid: ProcessID?, at t: UInt64, _ body: (borrowing ProcessRecord) -> Result) -> Result? {
+        guard let pid else { return nil }
+        return processes.read(pid) { r in
+            if let exitedAt = r.exitedAt, exitedAt < t { return nil }
+            return body(r)
+        } ?? nil
+    }
+
+    /// What a child takes from its parent (a fork's image, a container), copied out of the
+    /// parent's record without copying the record.
+    struct ParentFacts {
+        var serial: UInt64
+        var container: ContainerID?
+        var attribution: ContainerAttribution
+        var info: ProcessInfo
+        init(_ r: borrowing ProcessRecord) {
+            serial = r.serial; container = r.container; attribution = r.attribution; info = r.info
+        }
     }
 
     // MARK: - exec, snapshot
@@ -63,9 +78,9 @@ extension SystemState {
             // its status was read) keeps the ones the record had.
             if record.info.credentials == nil, let credentials = base.info.credentials { record.info.credentials = credentials }
             record.serial = base.serial
-            record.parentSerial = base.ppid == ppid ? base.parentSerial : current(ppid, at: t)?.serial
+            record.parentSerial = base.ppid == ppid ? base.parentSerial : current(ppid, at: t) { $0.serial }
         } else {
-            record.parentSerial = current(ppid, at: t)?.serial
+            record.parentSerial = current(ppid, at: t) { $0.serial }
         }
         if let cgroup = info.cgroup {
             let match = cgroupMatches.match(cgroup)
@@ -76,7 +91,8 @@ extension SystemState {
             // Cgroup unreadable this time (process exiting): it has not changed since the last read.
             record.container = base.container
             record.attribution = base.attribution
-        } else if let parent = current(ppid, at: t), parent.attribution != .unknown {
+        } else if let parent = current(ppid, at: t, { (attribution: $0.attribution, container: $0.container) }),
+                  parent.attribution != .unknown {
             record.container = parent.container
             record.attribution = .parent
         }
@@ -125,7 +141,7 @@ extension SystemState {
     // MARK: - fork
 
     mutating func fork(_ f: ForkEvent, at t: UInt64) {
-        let parent = current(f.parent, at: t)
+        let parent = current(f.parent, at: t, ParentFacts.init)
         if parent == nil { unknownProcessEvents += 1 }
         if let r = processes[f.child] {
             // A record already there is this child when the fork happened no later than what
@@ -150,7 +166,7 @@ extension SystemState {
     }
 
     /// Fills what a late fork tells about a record defined by earlier-delivered events.
-    private mutating func complete(_ r: ProcessRecord, forkedFrom parent: ProcessRecord?, parentPID: ProcessID, at t: UInt64) {
+    private mutating func complete(_ r: ProcessRecord, forkedFrom parent: ParentFacts?, parentPID: ProcessID, at t: UInt64) {
         var u = r
         u.firstSeen = min(u.firstSeen, t)
         if u.origin == .exit {
@@ -176,7 +192,7 @@ extension SystemState {
 
     /// A forked child's info: the parent's image, cgroup, credentials and descriptors (all
     /// inherited at fork), but not its start time.
-    private func inheritedInfo(_ child: ProcessID, from parent: ProcessRecord?, parentPID: ProcessID) -> ProcessInfo {
+    private func inheritedInfo(_ child: ProcessID, from parent: ParentFacts?, parentPID: ProcessID) -> ProcessInfo {
         var info = parent?.info ?? ProcessInfo(pid: child)
         info.pid = child
         info.ppid = parentPID
