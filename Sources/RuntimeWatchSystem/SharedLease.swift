@@ -11,10 +11,24 @@ import SystemPackage
 internal import Glibc
 #endif
 
+/// Something held exclusively for a short step: a `SharedLease`, or several taken in one order.
+public protocol ExclusiveStep {
+    /// Runs `body` while no other instance is between its own steps; returns what `body` returns.
+    func exclusively<T>(_ body: () throws -> T) throws -> T
+}
+
+extension Optional where Wrapped: ExclusiveStep {
+    /// Runs `body` holding the lease exclusively, or just runs it without one: an instance that
+    /// could not take its lease (no writable lease directory) acts as the only one.
+    public func exclusivelyIfHeld<T>(_ body: () throws -> T) throws -> T {
+        if let held = self { try held.exclusively(body) } else { try body() }
+    }
+}
+
 /// One instance's lease on a shared lease file. Byte 0 serialises start-up and shut-down steps
 /// between instances; every holder owns one byte at offset >= 1; the file's text is the state the
 /// first instance saved for the last one.
-public final class SharedLease: Sendable {
+public final class SharedLease: ExclusiveStep, Sendable {
     public let path: String
     private let fd: Int32
     private let slot: Int64

@@ -46,7 +46,7 @@ struct AuditSelfExemption {
             }
         }
         do {
-            let loaded = try whileExclusive(record) { () throws -> Bool in
+            let loaded = try record.exclusivelyIfHeld { () throws -> Bool in
                 if let record {
                     var listed = ExemptedPIDs(parsing: record.savedState())
                     if try !record.othersHold() {
@@ -83,7 +83,7 @@ struct AuditSelfExemption {
             control.close()
         }
         do {
-            try Self.whileExclusive(record) {
+            try record.exclusivelyIfHeld {
                 try control.deleteTaskExemption(pid: pid)
                 guard let record else { return }
                 var listed = ExemptedPIDs(parsing: record.savedState())
@@ -96,10 +96,6 @@ struct AuditSelfExemption {
         } catch {
             logger.error("could not delete the audit rule 'task,never pid=\(pid)': \(error); remove it with `auditctl -d task,never -F pid=\(pid)`")
         }
-    }
-
-    private static func whileExclusive<T>(_ record: SharedLease?, _ body: () throws -> T) throws -> T {
-        if let record { try record.exclusively(body) } else { try body() }
     }
 }
 

@@ -93,7 +93,7 @@ public final class ConnectCapture: Sendable {
     }
 
     /// This instance's leases: on the host-wide audit flags and on its rule key.
-    private struct Leases {
+    private struct Leases: ExclusiveStep {
         var flags: SharedLease
         var rule: SharedLease
 
@@ -104,7 +104,7 @@ public final class ConnectCapture: Sendable {
         }
 
         /// Runs `body` with both leases held exclusively, always in the same order (no deadlock).
-        func exclusively(_ body: () throws -> Void) throws {
+        func exclusively<T>(_ body: () throws -> T) throws -> T {
             try flags.exclusively { try rule.exclusively(body) }
         }
 
@@ -176,7 +176,7 @@ public final class ConnectCapture: Sendable {
         var restoreEnabled: UInt32?, restoreBacklog: UInt32?
         var sharedRule = false
         do {
-            try Self.whileExclusive(leases) {
+            try leases.exclusivelyIfHeld {
                 let status = try control.status()
                 if status.enabled == 2 { throw ConnectCaptureError.auditLocked }
                 if try leases?.rule.othersHold() == true {
@@ -188,15 +188,10 @@ public final class ConnectCapture: Sendable {
                 }
                 // Another instance already enabled audit and saved what it found: leave the flags.
                 guard try leases?.flags.othersHold() != true else { return }
-                if status.backlogLimit != 0, status.backlogLimit < configuration.minimumBacklogLimit {
-                    try control.setBacklogLimit(configuration.minimumBacklogLimit)
-                    restoreBacklog = status.backlogLimit
-                }
-                if status.enabled == 0 {
-                    try control.setEnabled(true)
-                    restoreEnabled = 0
-                }
-                try leases?.flags.save(SavedAuditFlags(enabled: restoreEnabled, backlog: restoreBacklog).text)
+                let changed = try SavedAuditFlags.turnOn(control, found: status, minimumBacklog: configuration.minimumBacklogLimit,
+                                                         savingIn: leases?.flags)
+                restoreEnabled = changed.enabled
+                restoreBacklog = changed.backlog
             }
         } catch {
             Self.undo(control: control, key: sharedRule ? nil : key, restoreEnabled: restoreEnabled, restoreBacklog: restoreBacklog)
@@ -232,9 +227,7 @@ public final class ConnectCapture: Sendable {
                 // the first one found. Others leave both in place.
                 _ = try? leases.exclusively {
                     if try !leases.rule.othersHold() { _ = try? control.deleteConnectRule(key: configuration.key) }
-                    guard try !leases.flags.othersHold() else { return }
-                    SavedAuditFlags(parsing: leases.flags.savedState()).restore(using: control)
-                    try leases.flags.save("")
+                    try SavedAuditFlags.restoreIfLast(leases.flags, using: control)
                 }
                 leases.release()
             } else {
@@ -246,10 +239,6 @@ public final class ConnectCapture: Sendable {
             running.leases?.release()
         }
         if finished.withLock({ $0 }) { running.readlog.close() }
-    }
-
-    private static func whileExclusive(_ leases: Leases?, _ body: () throws -> Void) throws {
-        if let leases { try leases.exclusively(body) } else { try body() }
     }
 
     private static func undo(control: AuditNetlinkControl, key: String?, restoreEnabled: UInt32?, restoreBacklog: UInt32?) {

@@ -32,6 +32,39 @@ struct SavedAuditFlags: Equatable {
         if let backlog { try? control.setBacklogLimit(backlog) }
     }
 
+    /// The first holder's step in (call it holding `lease` exclusively, with no other holder;
+    /// nil: no lease, an instance alone): enables audit as `status` found it, raises its backlog
+    /// limit to `minimumBacklog` when lower (nil: leave it), and saves in `lease` what it changed,
+    /// for the last holder out. Should a change fail, what this did is put back before throwing.
+    /// - Returns: what was changed (what an instance without a lease restores itself).
+    static func turnOn(_ control: AuditNetlinkControl, found status: AuditStatus, minimumBacklog: UInt32?,
+                       savingIn lease: SharedLease?) throws -> SavedAuditFlags {
+        var changed = SavedAuditFlags(enabled: nil, backlog: nil)
+        do {
+            if let minimumBacklog, status.backlogLimit != 0, status.backlogLimit < minimumBacklog {
+                try control.setBacklogLimit(minimumBacklog)
+                changed.backlog = status.backlogLimit
+            }
+            if status.enabled == 0 {
+                try control.setEnabled(true)
+                changed.enabled = 0
+            }
+            try lease?.save(changed.text)
+        } catch {
+            changed.restore(using: control)
+            throw error
+        }
+        return changed
+    }
+
+    /// The last holder's step out (call it holding `lease` exclusively): when no other instance
+    /// holds the lease, restores what the first one in saved and clears it. Others leave the flags.
+    static func restoreIfLast(_ lease: SharedLease, using control: AuditNetlinkControl) throws {
+        guard try !lease.othersHold() else { return }
+        SavedAuditFlags(parsing: lease.savedState()).restore(using: control)
+        try lease.save("")
+    }
+
     var text: String {
         "enabled=\(enabled.map(String.init) ?? "-")\nbacklog=\(backlog.map(String.init) ?? "-")\n"
     }

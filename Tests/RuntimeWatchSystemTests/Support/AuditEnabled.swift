@@ -10,7 +10,8 @@ import RuntimeWatchSystem
 import XCTest
 
 /// Runs `body` with audit enabled through `control`, restoring the flag after when it was off and
-/// no other holder of the host's audit-flags lease is left.
+/// no other holder of the host's audit-flags lease is left. The steps are the ones monitors take
+/// (`SavedAuditFlags.turnOn`, `restoreIfLast`): another holder already turned audit on.
 /// Skips the test when audit is locked (`enabled=2`: nothing can be changed until reboot).
 /// - Parameter needs: what the test needs audit for, said in the skip message.
 func withAuditEnabled<R>(_ control: AuditNetlinkControl, needs: String, _ body: () throws -> R) throws -> R {
@@ -18,19 +19,12 @@ func withAuditEnabled<R>(_ control: AuditNetlinkControl, needs: String, _ body: 
     let lease = try SharedLease(path: directory + "/" + SavedAuditFlags.leaseFile)
     defer { lease.release() }
     try lease.exclusively {
-        let before = try control.status().enabled
-        if before == 2 { throw XCTSkip("audit is locked (enabled=2): \(needs)") }
-        if before == 0 { try control.setEnabled(true) }
+        let status = try control.status()
+        if status.enabled == 2 { throw XCTSkip("audit is locked (enabled=2): \(needs)") }
         // Another holder (a monitor, another test run) enabled it and saved what it found.
         guard try !lease.othersHold() else { return }
-        try lease.save(SavedAuditFlags(enabled: before == 0 ? 0 : nil, backlog: nil).text)
+        _ = try SavedAuditFlags.turnOn(control, found: status, minimumBacklog: nil, savingIn: lease)
     }
-    defer {
-        _ = try? lease.exclusively {
-            guard try !lease.othersHold() else { return }
-            SavedAuditFlags(parsing: lease.savedState()).restore(using: control)
-            try lease.save("")
-        }
-    }
+    defer { _ = try? lease.exclusively { try SavedAuditFlags.restoreIfLast(lease, using: control) } }
     return try body()
 }
