@@ -90,6 +90,19 @@ final class TraceHeaderTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(log.issues, [.missingHeader])
     }
 
+    func testTraceAloneSaysItEndedAtTheEnd() throws {
+        let reader = try TraceReader(path: try file("t.jsonl", event + "\n" + #"{"ts":2,"type":"sid","pid":2}"# + "\n"), onIssue: IssueLog().record)
+        let source = TraceSource(reader: reader)
+        XCTAssertEqual(source.health.running["trace"], true)
+        var record = EventRecord.unset
+        var timestamps: [UInt64] = []
+        while try source.nextRecord(into: &record) { timestamps.append(record.timestamp) }
+        XCTAssertEqual(timestamps, [1, 2])
+        XCTAssertEqual(source.health.running["trace"], false, "a trace read to its end is no longer running")
+        XCTAssertFalse(try source.nextRecord(into: &record), "asked again after the end: still the end")
+        XCTAssertEqual(reader.counts.records, 2)
+    }
+
     func testMissingHeaderAndMalformedFirstEvent() throws {
         let (_, records, log) = try read(#"{"ts":1,"type":"nope"}"# + "\n" + event + "\n")
         XCTAssertEqual(records.count, 1)

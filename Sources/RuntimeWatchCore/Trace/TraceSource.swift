@@ -49,7 +49,9 @@ public final class TraceSource: RecordedEventSource, @unchecked Sendable {
     public func nextRecord(into record: inout EventRecord) throws(TraceError) -> Bool {
         if traceAlone, let reader {
             if stopped.load(ordering: .relaxed) { return false }
-            return try reader.next(into: &record)
+            if try reader.next(into: &record) { return true }
+            ended = true   // at the end only (not read per record): health says the trace is done
+            return false
         }
         guard let next = try nextRecord() else { return false }
         record = next
