@@ -87,8 +87,8 @@ public final class ConnectCapture: Sendable {
 
     private struct Running {
         var readlog: AuditReadlogSocket
-        /// The audit flags this instance changed (what it restores itself when it holds no lease).
-        var changedFlags: SavedAuditFlags
+        var restoreEnabled: UInt32?
+        var restoreBacklog: UInt32?
         var leases: Leases?
     }
 
@@ -173,7 +173,7 @@ public final class ConnectCapture: Sendable {
                 state.withLock { $0.leaseProblem = "\(directory): \(error); assuming no other runtime-watch shares kernel audit" }
             }
         }
-        var changedFlags = SavedAuditFlags(enabled: nil, backlog: nil)
+        var restoreEnabled: UInt32?, restoreBacklog: UInt32?
         var sharedRule = false
         do {
             try leases.exclusivelyIfHeld {
@@ -188,11 +188,13 @@ public final class ConnectCapture: Sendable {
                 }
                 // Another instance already enabled audit and saved what it found: leave the flags.
                 guard try leases?.flags.othersHold() != true else { return }
-                changedFlags = try SavedAuditFlags.turnOn(control, found: status, minimumBacklog: configuration.minimumBacklogLimit,
-                                                          savingIn: leases?.flags)
+                let changed = try SavedAuditFlags.turnOn(control, found: status, minimumBacklog: configuration.minimumBacklogLimit,
+                                                         savingIn: leases?.flags)
+                restoreEnabled = changed.enabled
+                restoreBacklog = changed.backlog
             }
         } catch {
-            Self.undo(control: control, key: sharedRule ? nil : key, flags: changedFlags)
+            Self.undo(control: control, key: sharedRule ? nil : key, restoreEnabled: restoreEnabled, restoreBacklog: restoreBacklog)
             leases?.release()
             readlog.close()
             if let e = error as? ConnectCaptureError { throw e }
@@ -202,7 +204,7 @@ public final class ConnectCapture: Sendable {
         let thread = Thread { [self] in readLoop(readlog: readlog, outlet: outlet, ownsQueue: ownsQueue) }
         thread.name = "connect-capture"
         state.withLock {
-            $0.running = Running(readlog: readlog, changedFlags: changedFlags, leases: leases)
+            $0.running = Running(readlog: readlog, restoreEnabled: restoreEnabled, restoreBacklog: restoreBacklog, leases: leases)
             $0.stopRequested = false
         }
         finished.withLock { $0 = false }
@@ -229,7 +231,8 @@ public final class ConnectCapture: Sendable {
                 }
                 leases.release()
             } else {
-                Self.undo(control: control, key: configuration.key, flags: running.changedFlags)
+                Self.undo(control: control, key: configuration.key,
+                          restoreEnabled: running.restoreEnabled, restoreBacklog: running.restoreBacklog)
             }
             control.close()
         } else {
@@ -238,9 +241,9 @@ public final class ConnectCapture: Sendable {
         if finished.withLock({ $0 }) { running.readlog.close() }
     }
 
-    private static func undo(control: AuditNetlinkControl, key: String?, flags: SavedAuditFlags) {
+    private static func undo(control: AuditNetlinkControl, key: String?, restoreEnabled: UInt32?, restoreBacklog: UInt32?) {
         if let key { _ = try? control.deleteConnectRule(key: key) }
-        flags.restore(using: control)
+        SavedAuditFlags(enabled: restoreEnabled, backlog: restoreBacklog).restore(using: control)
     }
 
     // MARK: - Reader
